@@ -1,0 +1,249 @@
+//! Functions: loaded prototypes, Lua closures with their upvalues, and native functions.
+
+use std::rc::Rc;
+
+use gc_arena::{
+    lock::{Lock, RefLock},
+    Collect, Gc, Mutation,
+};
+
+use crate::opcode::Instruction;
+use crate::proto::{Constant, Proto};
+use crate::runtime::Context;
+use crate::thread::Thread;
+use crate::value::Value;
+use crate::vm::NativeFn;
+
+/// A function prototype loaded into the arena: bytecode plus constants as Lua values.
+#[derive(Collect)]
+#[collect(no_drop)]
+pub struct FunctionProto<'gc> {
+    /// The instructions.
+    #[collect(require_static)]
+    pub code: Box<[Instruction]>,
+    /// Constants as Lua values (strings interned).
+    pub constants: Box<[Value<'gc>]>,
+    /// Nested prototypes.
+    pub protos: Box<[Gc<'gc, FunctionProto<'gc>>]>,
+    /// The compiler's prototype, for debug information (lines, names, upvalue descriptions).
+    #[collect(require_static)]
+    pub raw: Rc<Proto>,
+    /// Registers needed.
+    pub max_stack: usize,
+    /// Fixed parameters.
+    pub num_params: usize,
+    /// Variadic?
+    pub is_vararg: bool,
+}
+
+impl<'gc> FunctionProto<'gc> {
+    /// Loads a compiled prototype into the arena.
+    ///
+    /// # Panics
+    /// If the bytecode breaks the VM's invariants (see [`verify`]); our compiler never produces
+    /// such code, and binary chunks are verified before they get here.
+    pub fn load(ctx: Context<'gc>, proto: &Rc<Proto>) -> Gc<'gc, FunctionProto<'gc>> {
+        if let Err(e) = verify(proto) {
+            panic!("invalid bytecode: {e}");
+        }
+        let constants = proto
+            .constants
+            .iter()
+            .map(|c| match c {
+                Constant::Nil => Value::Nil,
+                Constant::Boolean(b) => Value::Boolean(*b),
+                Constant::Integer(i) => Value::Integer(*i),
+                Constant::Float(f) => Value::Number(*f),
+                Constant::String(s) => Value::String(ctx.intern(s)),
+            })
+            .collect();
+        let protos = proto.protos.iter().map(|p| FunctionProto::load(ctx, p)).collect();
+        Gc::new(
+            ctx.mutation(),
+            FunctionProto {
+                code: proto
+                    .code
+                    .iter()
+                    .map(|&i| if i.is_valid() { i } else { Instruction::ax_(crate::opcode::OpCode::ExtraArg, 0) })
+                    .collect(),
+                constants,
+                protos,
+                raw: proto.clone(),
+                max_stack: proto.max_stack_size as usize,
+                num_params: proto.num_params as usize,
+                is_vararg: proto.is_vararg,
+            },
+        )
+    }
+}
+
+/// Where an upvalue's value lives.
+#[derive(Collect, Clone, Copy)]
+#[collect(no_drop)]
+pub enum UpvalueState<'gc> {
+    /// Still a register of a live frame of `thread`, at stack index `index`.
+    Open {
+        /// The thread whose stack holds the value.
+        thread: Thread<'gc>,
+        /// The stack index.
+        index: usize,
+    },
+    /// Closed over: the value itself.
+    Closed(Value<'gc>),
+}
+
+/// An upvalue cell, shared by the closures that capture the same variable.
+pub type Upvalue<'gc> = Gc<'gc, Lock<UpvalueState<'gc>>>;
+
+/// The heap object behind a [`Closure`].
+#[derive(Collect)]
+#[collect(no_drop)]
+pub struct ClosureState<'gc> {
+    /// The prototype.
+    pub proto: Gc<'gc, FunctionProto<'gc>>,
+    /// The upvalues (replaced only by `debug.upvaluejoin`).
+    pub upvalues: Box<[Lock<Upvalue<'gc>>]>,
+}
+
+/// A Lua function: a pointer-sized `Copy` handle.
+#[derive(Clone, Copy, Collect)]
+#[collect(no_drop)]
+pub struct Closure<'gc>(pub Gc<'gc, ClosureState<'gc>>);
+
+impl<'gc> Closure<'gc> {
+    /// A closure over `proto` with the given upvalues.
+    pub fn new(
+        mc: &Mutation<'gc>,
+        proto: Gc<'gc, FunctionProto<'gc>>,
+        upvalues: Box<[Upvalue<'gc>]>,
+    ) -> Closure<'gc> {
+        let upvalues = upvalues.iter().map(|&u| Lock::new(u)).collect();
+        Closure(Gc::new(mc, ClosureState { proto, upvalues }))
+    }
+
+    /// The prototype.
+    #[inline(always)]
+    pub fn proto(self) -> Gc<'gc, FunctionProto<'gc>> {
+        self.0.proto
+    }
+
+    /// Upvalue cell `i`.
+    #[inline(always)]
+    pub fn upvalue(self, i: usize) -> Upvalue<'gc> {
+        self.0.upvalues[i].get()
+    }
+
+    /// Number of upvalues.
+    pub fn num_upvalues(self) -> usize {
+        self.0.upvalues.len()
+    }
+
+    /// Replaces upvalue cell `i` (`debug.upvaluejoin`).
+    pub fn set_upvalue_cell(self, mc: &Mutation<'gc>, i: usize, uv: Upvalue<'gc>) {
+        let w = Gc::write(mc, self.0);
+        gc_arena::barrier::field!(w, ClosureState, upvalues).as_deref()[i].unlock().set(uv);
+    }
+}
+
+/// The heap object behind a [`NativeFunction`].
+#[derive(Collect)]
+#[collect(no_drop)]
+pub struct NativeState<'gc> {
+    /// The Rust function.
+    #[collect(require_static)]
+    pub func: NativeFn,
+    /// Its name, for error messages (`bad argument #1 to 'insert'`).
+    #[collect(require_static)]
+    pub name: &'static str,
+    /// Values the function closes over (like a C closure's upvalues).
+    pub upvalues: RefLock<Box<[Value<'gc>]>>,
+}
+
+/// A function written in Rust: a pointer-sized `Copy` handle.
+#[derive(Clone, Copy, Collect)]
+#[collect(no_drop)]
+pub struct NativeFunction<'gc>(pub Gc<'gc, NativeState<'gc>>);
+
+impl<'gc> NativeFunction<'gc> {
+    /// A native function with no upvalues.
+    pub fn new(mc: &Mutation<'gc>, name: &'static str, func: NativeFn) -> NativeFunction<'gc> {
+        Self::with_upvalues(mc, name, func, Box::new([]))
+    }
+
+    /// A native function closing over `upvalues`.
+    pub fn with_upvalues(
+        mc: &Mutation<'gc>,
+        name: &'static str,
+        func: NativeFn,
+        upvalues: Box<[Value<'gc>]>,
+    ) -> NativeFunction<'gc> {
+        NativeFunction(Gc::new(mc, NativeState { func, name, upvalues: RefLock::new(upvalues) }))
+    }
+
+    /// Identity: the same object (two light functions with equal pointers and no upvalues are
+    /// also equal, as in C Lua).
+    #[inline]
+    pub fn same(self, other: NativeFunction<'gc>) -> bool {
+        Gc::ptr_eq(self.0, other.0)
+            || (self.0.func as usize == other.0.func as usize
+                && self.0.upvalues.borrow().is_empty()
+                && other.0.upvalues.borrow().is_empty())
+    }
+
+    /// The function's name.
+    pub fn name(self) -> &'static str {
+        self.0.name
+    }
+
+    /// Upvalue `i`.
+    pub fn upvalue(self, i: usize) -> Value<'gc> {
+        self.0.upvalues.borrow().get(i).copied().unwrap_or_default()
+    }
+}
+
+/// Checks the invariants the VM relies on for unchecked access: valid opcodes, code that
+/// ends with a return, jumps that stay inside the code, register operands below
+/// `max_stack_size`, constant and prototype indices in range.
+pub fn verify(p: &Proto) -> Result<(), String> {
+    use crate::opcode::OpCode::*;
+    let n = p.code.len();
+    match p.code.last().map(|i| i.opcode()) {
+        Some(Return | Return0 | Return1 | TailCall) => {}
+        _ => return Err("code does not end with a return".into()),
+    }
+    if p.line_info.len() != n {
+        return Err("line info does not match code".into());
+    }
+    let ms = p.max_stack_size as u32;
+    let nk = p.constants.len() as u32;
+    for (pc, &i) in p.code.iter().enumerate() {
+        if !i.is_valid() {
+            return Err(format!("invalid opcode at {pc}"));
+        }
+        let target = |off: i64| -> Result<(), String> {
+            let t = pc as i64 + 1 + off;
+            if t < 0 || t >= n as i64 {
+                Err(format!("jump out of range at {pc}"))
+            } else {
+                Ok(())
+            }
+        };
+        let op = i.opcode();
+        match op {
+            Jmp => target(i.sj() as i64)?,
+            ForLoop | TForLoop => target(-(i.bx() as i64))?,
+            ForPrep => target(i.bx() as i64 + 1)?,
+            TForPrep => target(i.bx() as i64)?,
+            LoadK if i.bx() >= nk => return Err(format!("constant out of range at {pc}")),
+            Closure if i.bx() as usize >= p.protos.len() => return Err(format!("bad prototype index at {pc}")),
+            _ => {}
+        }
+        if !matches!(op, Jmp | ExtraArg | SetTabUp | Return0 | VarArgPrep) && i.a() >= ms.max(1) {
+            return Err(format!("register out of range at {pc}"));
+        }
+        if matches!(op, Eq | Lt | Le | EqK | EqI | LtI | LeI | GtI | GeI | Test | TestSet) && pc + 1 >= n {
+            return Err(format!("conditional at the end of code at {pc}"));
+        }
+    }
+    Ok(())
+}

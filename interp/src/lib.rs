@@ -1,0 +1,27 @@
+//! The Lua 5.4 language: compiler, bytecode, VM, values and garbage collection.
+//!
+//! `interp` knows nothing of Python or of library functions; `stdlib` builds the standard
+//! libraries on its public API and `bridge` exposes it to Python.
+//!
+//! A host creates a [`Lua`], loads code with [`Context::load`] inside [`Lua::enter`], and runs
+//! it with [`Lua::call`], which steps the VM with a fuel budget and collects garbage between
+//! steps.
+
+pub mod closure;
+pub mod compiler;
+pub mod memory;
+pub mod number;
+pub mod opcode;
+pub mod proto;
+pub mod runtime;
+pub mod thread;
+pub mod userdata;
+pub mod value;
+pub mod vm;
+
+pub use closure::{Closure, FunctionProto, NativeFunction};
+pub use runtime::{Context, Lua, StashedError, StashedValue, State, StepResult};
+pub use thread::{Thread, ThreadStatus};
+pub use userdata::UserData;
+pub use value::{LuaString, Table, Value, ValueType};
+pub use vm::{Action, Error, ErrorKind, NativeCall, NativeFn};

@@ -1,0 +1,92 @@
+//! Function prototypes as the compiler produces them: plain Rust data, no GC pointers.
+//!
+//! The compiler (`compiler/`) turns source text into a [`Proto`]; the VM turns a `Proto` into a
+//! garbage-collected function prototype (interning its string constants) when it is loaded.
+//! Keeping this type GC-free lets the compiler, `string.dump` and binary-chunk loading work
+//! without an arena.
+
+use std::rc::Rc;
+
+use crate::opcode::Instruction;
+
+/// A constant in a prototype's constant table.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Constant {
+    /// `nil`
+    Nil,
+    /// `true` / `false`
+    Boolean(bool),
+    /// An integer.
+    Integer(i64),
+    /// A float.
+    Float(f64),
+    /// A byte string.
+    String(Box<[u8]>),
+}
+
+/// How an upvalue of a function is found when its closure is created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpvalueDesc {
+    /// The upvalue's name, for error messages and `debug.getupvalue` (`None` when stripped).
+    pub name: Option<Box<[u8]>>,
+    /// True: the upvalue is a register (local) of the enclosing function; false: it is an
+    /// upvalue of the enclosing function.
+    pub in_stack: bool,
+    /// The register or upvalue index in the enclosing function.
+    pub index: u8,
+    /// The kind of the variable it refers to.
+    pub kind: VarKind,
+}
+
+/// The kind of a local variable (Lua 5.4's `VDKREG`, `RDKCONST`, `RDKTOCLOSE`, `RDKCTC`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VarKind {
+    /// A regular variable.
+    Regular,
+    /// A `<const>` variable.
+    Const,
+    /// A `<close>` variable.
+    ToClose,
+    /// A compile-time constant (no register).
+    CompileTimeConst,
+}
+
+/// Debug information about a local variable: its name and the pc range where it is active.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalVar {
+    /// The variable's name.
+    pub name: Box<[u8]>,
+    /// First instruction where the variable is active.
+    pub start_pc: u32,
+    /// First instruction where the variable is dead.
+    pub end_pc: u32,
+}
+
+/// A compiled function: bytecode, constants, nested prototypes and debug information.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Proto {
+    /// The chunk name as given to `load` (e.g. `@script.lua`, `=stdin`, or the source itself).
+    pub source: Rc<[u8]>,
+    /// Line where the function's definition starts (0 for a main chunk).
+    pub line_defined: u32,
+    /// Line where the function's definition ends (0 for a main chunk).
+    pub last_line_defined: u32,
+    /// Number of fixed parameters.
+    pub num_params: u8,
+    /// True if the function is variadic (main chunks always are).
+    pub is_vararg: bool,
+    /// Number of registers the function needs.
+    pub max_stack_size: u8,
+    /// The instructions.
+    pub code: Vec<Instruction>,
+    /// The source line of each instruction (same length as `code`).
+    pub line_info: Vec<u32>,
+    /// The constant table.
+    pub constants: Vec<Constant>,
+    /// Upvalue descriptions (a main chunk has exactly one: `_ENV`, in stack, index 0).
+    pub upvalues: Vec<UpvalueDesc>,
+    /// Nested function prototypes (OP_CLOSURE's Bx indexes them).
+    pub protos: Vec<Rc<Proto>>,
+    /// Local variables, for debug information and error messages.
+    pub local_vars: Vec<LocalVar>,
+}

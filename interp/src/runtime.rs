@@ -1,0 +1,622 @@
+//! The runtime: the arena, its root state, the context handed to code running inside it, and
+//! the host-facing driver that runs Lua in fuel-limited steps with garbage collection between.
+
+use std::rc::Rc;
+
+use gc_arena::{
+    arena::CollectionPhase, lock::RefLock, Arena, Collect, DynamicRoot, DynamicRootSet,
+    Finalization, Gc, GcWeak, Mutation, Rootable,
+};
+
+use crate::closure::{Closure, FunctionProto, NativeFunction, Upvalue, UpvalueState};
+use crate::compiler::{self, SyntaxError};
+use crate::memory::{AccountGuard, MemoryAccount};
+use crate::thread::{Thread, ThreadStatus};
+use crate::value::{
+    LuaString, StringInterner, Table, TableState, Value, ValueType, WEAK_KEYS, WEAK_VALUES,
+};
+use crate::vm::{self, Error, ErrorKind, Exit, Metamethod, NativeFn, METAMETHOD_NAMES};
+
+/// Number of metamethod names cached in [`State`].
+const NUM_TM: usize = METAMETHOD_NAMES.len();
+
+/// The root of the arena: everything reachable from here survives collection.
+#[derive(Collect)]
+#[collect(no_drop)]
+pub struct State<'gc> {
+    /// The global table (`_G`).
+    pub globals: Table<'gc>,
+    /// The registry (`debug.getregistry`).
+    pub registry: Table<'gc>,
+    /// The main thread.
+    pub main_thread: Thread<'gc>,
+    /// Interned short strings.
+    pub interner: Gc<'gc, RefLock<StringInterner<'gc>>>,
+    /// Metatables of the non-table types, indexed by [`ValueType`] number.
+    pub type_metatables: Gc<'gc, RefLock<[Option<Table<'gc>>; 9]>>,
+    /// Interned metamethod names, indexed by [`Metamethod`].
+    pub tm_names: [LuaString<'gc>; NUM_TM],
+    /// Roots held by the host (stashed values).
+    pub roots: DynamicRootSet<'gc>,
+    /// The chain of running threads: the executing one last.
+    pub running: Gc<'gc, RefLock<Vec<Thread<'gc>>>>,
+    /// Depth of nested calls made by native functions (C Lua's C stack).
+    #[collect(require_static)]
+    pub nested: std::cell::Cell<u32>,
+    /// Set by `collectgarbage()`: the driver runs a full collection before the next step.
+    #[collect(require_static)]
+    pub gc_requested: std::cell::Cell<bool>,
+    /// False after `collectgarbage("stop")`.
+    #[collect(require_static)]
+    pub gc_running: std::cell::Cell<bool>,
+    /// True in generational mode (reported only; the collector is incremental).
+    #[collect(require_static)]
+    pub gc_generational: std::cell::Cell<bool>,
+    /// Tables with weak keys or values, cleared after each marking phase.
+    pub weak_tables: Gc<'gc, RefLock<Vec<GcWeak<'gc, RefLock<TableState<'gc>>>>>>,
+    /// Objects with a `__gc` metamethod, held weakly until they become unreachable.
+    pub finalizable: Gc<'gc, RefLock<Vec<WeakObject<'gc>>>>,
+    /// Unreachable objects whose `__gc` metamethods are due, in call order.
+    pub to_finalize: Gc<'gc, RefLock<Vec<Value<'gc>>>>,
+    /// The runtime's memory account.
+    #[collect(require_static)]
+    pub memory: Rc<MemoryAccount>,
+}
+
+/// A weak reference to an object that can have a finalizer.
+#[derive(Clone, Copy, Collect)]
+#[collect(no_drop)]
+pub enum WeakObject<'gc> {
+    /// A table.
+    Table(GcWeak<'gc, RefLock<TableState<'gc>>>),
+    /// A full userdata.
+    UserData(GcWeak<'gc, crate::userdata::UserDataState<'gc>>),
+}
+
+/// True if `v` is a collectable object (not a string) that the current collection found
+/// unreachable.
+fn is_dead_value<'gc>(fc: &Finalization<'gc>, v: Value<'gc>) -> bool {
+    match v {
+        Value::Table(t) => Gc::is_dead(fc, t.0),
+        Value::Closure(c) => Gc::is_dead(fc, c.0),
+        Value::Native(f) => Gc::is_dead(fc, f.0),
+        Value::Thread(t) => Gc::is_dead(fc, t.0),
+        Value::UserData(u) => Gc::is_dead(fc, u.0),
+        _ => false,
+    }
+}
+
+impl<'gc> State<'gc> {
+    /// The finalization phase of a collection: runs between marking and sweeping.
+    fn finalize(&self, fc: &Finalization<'gc>) {
+        // Objects with finalizers that became unreachable are resurrected (with everything
+        // they reach) and queued; their `__gc` runs after the collection.
+        let mut fin = self.finalizable.borrow_mut(fc);
+        let mut due = Vec::new();
+        fin.retain(|w| {
+            let dead = match *w {
+                WeakObject::Table(t) => t.is_dead(fc),
+                WeakObject::UserData(u) => u.is_dead(fc),
+            };
+            if dead {
+                match *w {
+                    WeakObject::Table(t) => {
+                        if let Some(g) = t.resurrect(fc) {
+                            due.push(Value::Table(Table(g)));
+                        }
+                    }
+                    WeakObject::UserData(u) => {
+                        if let Some(g) = u.resurrect(fc) {
+                            due.push(Value::UserData(crate::userdata::UserData(g)));
+                        }
+                    }
+                }
+            }
+            !dead
+        });
+        drop(fin);
+        if !due.is_empty() {
+            // C Lua calls finalizers in reverse order of marking.
+            due.reverse();
+            self.to_finalize.borrow_mut(fc).extend(due);
+        }
+        // Weak tables lose the entries whose weak parts died.
+        let mut weak = self.weak_tables.borrow_mut(fc);
+        weak.retain(|w| !w.is_dead(fc));
+        for w in weak.iter() {
+            if let Some(t) = w.upgrade(fc) {
+                t.borrow_mut(fc).clear_dead(|v| is_dead_value(fc, v));
+            }
+        }
+        drop(weak);
+        self.interner.borrow_mut(fc).prune(fc);
+    }
+}
+
+/// What code running inside the arena gets: the mutation context and the root state.
+#[derive(Clone, Copy)]
+pub struct Context<'gc> {
+    mc: &'gc Mutation<'gc>,
+    state: &'gc State<'gc>,
+}
+
+impl<'gc> Context<'gc> {
+    /// Builds a context (used by the arena driver).
+    pub fn new(mc: &'gc Mutation<'gc>, state: &'gc State<'gc>) -> Self {
+        Context { mc, state }
+    }
+
+    /// The mutation context, for allocating and writing GC objects.
+    #[inline(always)]
+    pub fn mutation(self) -> &'gc Mutation<'gc> {
+        self.mc
+    }
+
+    /// The root state.
+    #[inline(always)]
+    pub fn state(self) -> &'gc State<'gc> {
+        self.state
+    }
+
+    /// The global table.
+    #[inline]
+    pub fn globals(self) -> Table<'gc> {
+        self.state.globals
+    }
+
+    /// The registry table.
+    pub fn registry(self) -> Table<'gc> {
+        self.state.registry
+    }
+
+    /// Interns (or creates) a Lua string.
+    #[inline]
+    pub fn intern(self, bytes: &[u8]) -> LuaString<'gc> {
+        self.state.interner.borrow_mut(self.mc).intern(self.mc, bytes)
+    }
+
+    /// A Lua string value.
+    #[inline]
+    pub fn str(self, s: &str) -> Value<'gc> {
+        Value::String(self.intern(s.as_bytes()))
+    }
+
+    /// A new empty table.
+    pub fn new_table(self) -> Table<'gc> {
+        Table::new(self.mc)
+    }
+
+    /// A native function value.
+    pub fn native(self, name: &'static str, f: NativeFn) -> Value<'gc> {
+        Value::Native(NativeFunction::new(self.mc, name, f))
+    }
+
+    /// The interned name of a metamethod.
+    #[inline(always)]
+    pub fn tm_name(self, tm: Metamethod) -> LuaString<'gc> {
+        self.state.tm_names[tm as usize]
+    }
+
+    /// The metatable of any value.
+    #[inline]
+    pub fn metatable(self, v: Value<'gc>) -> Option<Table<'gc>> {
+        match v {
+            Value::Table(t) => t.metatable(),
+            Value::UserData(u) => u.metatable(),
+            other => self.state.type_metatables.borrow()[other.type_of() as usize],
+        }
+    }
+
+    /// Sets the metatable shared by all values of a non-table type (e.g. strings).
+    pub fn set_type_metatable(self, ty: ValueType, mt: Option<Table<'gc>>) {
+        self.state.type_metatables.borrow_mut(self.mc)[ty as usize] = mt;
+    }
+
+    /// Asks for a full garbage collection at the end of the current step.
+    pub fn request_gc(self) {
+        self.state.gc_requested.set(true);
+    }
+
+    /// True unless the collector was stopped with `collectgarbage("stop")`.
+    pub fn gc_running(self) -> bool {
+        self.state.gc_running.get()
+    }
+
+    /// Stops or restarts automatic collection.
+    pub fn set_gc_running(self, on: bool) {
+        self.state.gc_running.set(on);
+    }
+
+    /// Switches the reported GC mode; returns the previous mode's name.
+    pub fn gc_mode(self, mode: &[u8]) -> &'static str {
+        let prev = if self.state.gc_generational.get() { "generational" } else { "incremental" };
+        self.state.gc_generational.set(mode == b"generational");
+        prev
+    }
+
+    /// An estimate of the bytes in use by the arena.
+    pub fn memory_estimate(self) -> usize {
+        self.state.memory.used()
+    }
+
+    /// Sets the metatable of a table (as `setmetatable` does): notes `__mode` weakness and
+    /// registers the table for finalization when the metatable has `__gc`.
+    pub fn set_table_metatable(self, t: Table<'gc>, mt: Option<Table<'gc>>) {
+        t.set_metatable(self.mc, mt);
+        let mut weak = 0;
+        if let Some(m) = mt {
+            if let Value::String(mode) = m.get_str(self.tm_name(Metamethod::Mode)) {
+                if mode.as_bytes().contains(&b'k') {
+                    weak |= WEAK_KEYS;
+                }
+                if mode.as_bytes().contains(&b'v') {
+                    weak |= WEAK_VALUES;
+                }
+            }
+            if !m.get_str(self.tm_name(Metamethod::Gc)).is_nil() {
+                self.state.finalizable.borrow_mut(self.mc).push(WeakObject::Table(Gc::downgrade(t.0)));
+            }
+        }
+        let st = t.0.borrow();
+        let was = st.weak.get();
+        st.weak.set(weak);
+        drop(st);
+        if weak != 0 && was == 0 {
+            self.state.weak_tables.borrow_mut(self.mc).push(Gc::downgrade(t.0));
+        }
+    }
+
+    /// Sets the metatable of a userdata; registers it for finalization if it has `__gc`.
+    pub fn set_userdata_metatable(self, u: crate::userdata::UserData<'gc>, mt: Option<Table<'gc>>) {
+        u.set_metatable(self.mc, mt);
+        if let Some(m) = mt {
+            if !m.get_str(self.tm_name(Metamethod::Gc)).is_nil() {
+                self.state.finalizable.borrow_mut(self.mc).push(WeakObject::UserData(Gc::downgrade(u.0)));
+            }
+        }
+    }
+
+    /// Sets a global variable.
+    pub fn set_global(self, name: &str, v: Value<'gc>) {
+        let k = self.intern(name.as_bytes());
+        self.state.globals.set_str(self.mc, k, v);
+    }
+
+    /// Reads a global variable (raw).
+    pub fn get_global(self, name: &str) -> Value<'gc> {
+        let k = self.intern(name.as_bytes());
+        self.state.globals.get_str(k)
+    }
+
+    /// Compiles a chunk and makes a closure of it with `_ENV` set to `env` (globals if None).
+    pub fn load(
+        self,
+        source: &[u8],
+        chunk_name: &[u8],
+        env: Option<Table<'gc>>,
+    ) -> Result<Closure<'gc>, SyntaxError> {
+        let proto = Rc::new(compiler::compile(source, chunk_name)?);
+        Ok(self.load_proto(&proto, env.map(Value::Table)))
+    }
+
+    /// Makes a closure of a compiled main chunk; its first upvalue (`_ENV`) is `env`, or the
+    /// globals.
+    pub fn load_proto(
+        self,
+        proto: &Rc<crate::proto::Proto>,
+        env: Option<Value<'gc>>,
+    ) -> Closure<'gc> {
+        let fp = FunctionProto::load(self, proto);
+        let env = env.unwrap_or(Value::Table(self.state.globals));
+        let upvalues: Box<[Upvalue<'gc>]> = (0..proto.upvalues.len())
+            .map(|i| {
+                let v = if i == 0 { env } else { Value::Nil };
+                Gc::new(self.mc, gc_arena::lock::Lock::new(UpvalueState::Closed(v)))
+            })
+            .collect();
+        Closure::new(self.mc, fp, upvalues)
+    }
+
+    /// Calls a function to completion inside this context (a nested call: no yields to the
+    /// host, no host functions). For hosts and tests; Lua code should use the driver.
+    pub fn call(self, f: Value<'gc>, args: &[Value<'gc>]) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+        vm::call_nested(self, f, args)
+    }
+}
+
+/// A host-owned handle to a Lua value: keeps it alive across steps and collections.
+pub type StashedValue = DynamicRoot<Rootable![Value<'_>]>;
+
+impl<'gc> Context<'gc> {
+    /// Roots a value for the host.
+    pub fn stash(self, v: Value<'gc>) -> StashedValue {
+        self.state.roots.stash(self.mc, Gc::new(self.mc, v))
+    }
+
+    /// Reads a stashed value back.
+    pub fn fetch(self, s: &StashedValue) -> Value<'gc> {
+        *self.state.roots.fetch(s)
+    }
+}
+
+/// The outcome of running a thread for one step.
+#[derive(Debug)]
+pub enum StepResult {
+    /// The called function returned; its results are in the thread's stack.
+    Finished,
+    /// The fuel ran out; call `step` again to continue.
+    Pending,
+    /// The thread yielded to the host.
+    Yielded,
+    /// An error escaped.
+    Error,
+}
+
+type Root = Rootable![State<'_>];
+
+/// A Lua runtime: one arena holding one Lua state.
+pub struct Lua {
+    arena: std::mem::ManuallyDrop<Arena<Root>>,
+    memory: Rc<MemoryAccount>,
+    /// Instructions (roughly) per step before garbage collection gets a turn.
+    pub fuel_per_step: i64,
+}
+
+// SAFETY: every `Rc` and `Gc` inside the arena is reachable only through the arena, and the
+// arena is only used through `&mut Lua` / `&Lua`; moving the whole arena to another thread
+// moves all of them together, so no reference count is ever touched from two threads at once.
+// `Lua` is deliberately not `Sync`.
+unsafe impl Send for Lua {}
+
+impl Default for Lua {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lua {
+    /// A runtime with no libraries loaded (see the `stdlib` crate).
+    pub fn new() -> Lua {
+        Self::with_seed(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A runtime whose string hashes use `seed`.
+    pub fn with_seed(seed: u64) -> Lua {
+        let memory = Rc::new(MemoryAccount::default());
+        let _g = AccountGuard::enter(&memory);
+        let mem2 = memory.clone();
+        let arena = Arena::<Root>::new(move |mc| {
+            let mut interner = StringInterner::new(seed);
+            let tm_names = std::array::from_fn(|i| interner.intern(mc, METAMETHOD_NAMES[i].as_bytes()));
+            State {
+                globals: Table::new(mc),
+                registry: Table::new(mc),
+                main_thread: Thread::new(mc, true),
+                interner: Gc::new(mc, RefLock::new(interner)),
+                type_metatables: Gc::new(mc, RefLock::new([None; 9])),
+                tm_names,
+                roots: DynamicRootSet::new(mc),
+                running: Gc::new(mc, RefLock::new(Vec::new())),
+                nested: std::cell::Cell::new(0),
+                gc_requested: std::cell::Cell::new(false),
+                gc_running: std::cell::Cell::new(true),
+                gc_generational: std::cell::Cell::new(false),
+                weak_tables: Gc::new(mc, RefLock::new(Vec::new())),
+                finalizable: Gc::new(mc, RefLock::new(Vec::new())),
+                to_finalize: Gc::new(mc, RefLock::new(Vec::new())),
+                memory: mem2,
+            }
+        });
+        arena.mutate(|mc, st| {
+            st.main_thread.set_status(ThreadStatus::Running);
+            let g = Value::Table(st.globals);
+            let k = st.interner.borrow_mut(mc).intern(mc, b"_G");
+            st.globals.set_str(mc, k, g);
+        });
+        Lua { arena: std::mem::ManuallyDrop::new(arena), memory, fuel_per_step: 10_000 }
+    }
+
+    /// Runs `f` inside the arena.
+    pub fn enter<F, R>(&self, f: F) -> R
+    where
+        F: for<'gc> FnOnce(Context<'gc>) -> R,
+    {
+        let _g = AccountGuard::enter(&self.memory);
+        self.arena.mutate(|mc, st| f(Context::new(mc, st)))
+    }
+
+    /// Bytes held by the runtime's objects (an estimate kept by the objects themselves).
+    pub fn memory_used(&self) -> usize {
+        self.memory.used()
+    }
+
+    /// Sets the memory limit in bytes (`None`: unlimited). Past it, Lua code gets
+    /// `not enough memory` errors.
+    pub fn set_memory_limit(&self, limit: Option<usize>) {
+        self.memory.set_limit(limit);
+    }
+
+    /// The memory limit.
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.memory.limit()
+    }
+
+    /// Does a bounded amount of garbage collection work (called between steps).
+    pub fn collect_step(&mut self) {
+        let _g = AccountGuard::enter(&self.memory);
+        if self.arena.collection_phase() == CollectionPhase::Sweeping {
+            self.arena.cycle_debt();
+            return;
+        }
+        let finalized = match self.arena.mark_debt() {
+            Some(marked) => {
+                marked.finalize(|fc, st| st.finalize(fc));
+                true
+            }
+            None => false,
+        };
+        if finalized {
+            if let Some(marked) = self.arena.mark_debt() {
+                marked.start_sweeping();
+            }
+        }
+    }
+
+    /// Garbage collection between steps: a full cycle if Lua asked for one, else a bounded
+    /// amount of work (none while the collector is stopped); then due finalizers run.
+    fn after_step(&mut self) {
+        let (requested, running) = self.enter(|ctx| {
+            let st = ctx.state();
+            (st.gc_requested.replace(false), st.gc_running.get())
+        });
+        if requested {
+            self.collect_all();
+        } else if running {
+            self.collect_step();
+        }
+        self.run_finalizers();
+    }
+
+    /// Calls the `__gc` metamethods of objects found unreachable. Errors become warnings.
+    pub fn run_finalizers(&mut self) {
+        self.enter(|ctx| loop {
+            let next = {
+                let mut q = ctx.state().to_finalize.borrow_mut(ctx.mutation());
+                if q.is_empty() {
+                    break;
+                }
+                q.remove(0)
+            };
+            let mm = vm::metamethod(ctx, next, Metamethod::Gc);
+            if mm.is_function() {
+                if let Err(e) = ctx.call(mm, &[next]) {
+                    let msg = match e.value {
+                        Value::String(s) => s.to_str_lossy().into_owned(),
+                        v => format!("(error object is a {} value)", v.type_name()),
+                    };
+                    let on = ctx.registry().get_str(ctx.intern(b"_WARN_ON")).is_truthy();
+                    if on {
+                        eprintln!("Lua warning: error in __gc ({msg})");
+                    }
+                }
+            }
+        });
+    }
+
+    /// Runs a full collection cycle.
+    pub fn collect_all(&mut self) {
+        let _g = AccountGuard::enter(&self.memory);
+        if self.arena.collection_phase() == CollectionPhase::Sweeping {
+            self.arena.finish_cycle();
+        }
+        if let Some(marked) = self.arena.finish_marking() {
+            marked.finalize(|fc, st| st.finalize(fc));
+        }
+        if let Some(marked) = self.arena.finish_marking() {
+            marked.start_sweeping();
+        }
+        self.arena.finish_cycle();
+    }
+
+    /// Number of live GC objects.
+    pub fn gc_object_count(&self) -> usize {
+        self.arena.metrics().total_gc_count()
+    }
+
+    /// Calls `f` with `args` on the main thread and runs it to completion in steps, collecting
+    /// garbage between steps. Returns the results, or the error.
+    pub fn call(
+        &mut self,
+        f: &StashedValue,
+        args: &[StashedValue],
+    ) -> Result<Vec<StashedValue>, StashedError> {
+        let thread = self.enter(|ctx| {
+            let th = ctx.state().main_thread;
+            let fv = ctx.fetch(f);
+            let argv: Vec<Value> = args.iter().map(|a| ctx.fetch(a)).collect();
+            vm::start_call(ctx, th, fv, &argv);
+            ctx.stash(Value::Thread(th))
+        });
+        self.run_to_end(&thread)
+    }
+
+    /// Steps the thread (prepared by `start_call`) until it finishes or fails.
+    fn run_to_end(&mut self, thread: &StashedValue) -> Result<Vec<StashedValue>, StashedError> {
+        loop {
+            let fuel = self.fuel_per_step;
+            let r = self.enter(|ctx| {
+                let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                vm::step(ctx, th, fuel)
+            });
+            match r {
+                Exit::Pending => self.after_step(),
+                Exit::Finished => {
+                    let out = self.enter(|ctx| {
+                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                        vm::take_results(th, ctx).into_iter().map(|v| ctx.stash(v)).collect()
+                    });
+                    self.collect_step();
+                    return Ok(out);
+                }
+                Exit::Error => {
+                    let e = self.enter(|ctx| {
+                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                        let e = vm::take_error(th, ctx);
+                        StashedError { value: ctx.stash(e.value), kind: e.kind, traceback: e.traceback }
+                    });
+                    self.collect_step();
+                    return Err(e);
+                }
+                _ => {
+                    let e = self.enter(|ctx| StashedError {
+                        value: ctx.stash(ctx.str("attempt to yield from outside a coroutine")),
+                        kind: ErrorKind::Runtime,
+                        traceback: None,
+                    });
+                    self.enter(|ctx| {
+                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                        vm::reset_thread(ctx, th);
+                    });
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Compiles and runs a chunk on the main thread; returns its results.
+    pub fn exec(&mut self, source: &[u8], chunk_name: &[u8]) -> Result<Vec<StashedValue>, StashedError> {
+        let f = self.enter(|ctx| match ctx.load(source, chunk_name, None) {
+            Ok(c) => Ok(ctx.stash(Value::Closure(c))),
+            Err(e) => Err(StashedError {
+                value: ctx.stash(Value::String(ctx.intern(&e.message))),
+                kind: ErrorKind::Runtime,
+                traceback: None,
+            }),
+        })?;
+        self.call(&f, &[])
+    }
+}
+
+impl Drop for Lua {
+    fn drop(&mut self) {
+        let _g = AccountGuard::enter(&self.memory);
+        // SAFETY: the arena is dropped exactly once, here; `self` is not used afterwards.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.arena) };
+    }
+}
+
+/// An error that escaped to the host, with its value rooted.
+pub struct StashedError {
+    /// The error object.
+    pub value: StashedValue,
+    /// Its kind.
+    pub kind: ErrorKind,
+    /// The Lua traceback where it was raised.
+    pub traceback: Option<String>,
+}
+
+impl std::fmt::Debug for StashedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StashedError({:?})", self.kind)
+    }
+}

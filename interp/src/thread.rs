@@ -1,0 +1,222 @@
+//! Lua threads (coroutines): a value stack, call frames and open upvalues.
+
+use std::cell::Cell;
+
+use gc_arena::{lock::RefLock, Collect, Gc, Mutation};
+
+use crate::closure::{Closure, Upvalue};
+use crate::value::Value;
+
+/// A thread's status, as `coroutine.status` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Collect)]
+#[collect(require_static)]
+pub enum ThreadStatus {
+    /// Created or yielded: can be resumed.
+    Suspended,
+    /// Currently running.
+    Running,
+    /// Resumed another coroutine and waits for it.
+    Normal,
+    /// Finished or died with an error.
+    Dead,
+}
+
+impl ThreadStatus {
+    /// The name `coroutine.status` returns.
+    pub fn name(self) -> &'static str {
+        match self {
+            ThreadStatus::Suspended => "suspended",
+            ThreadStatus::Running => "running",
+            ThreadStatus::Normal => "normal",
+            ThreadStatus::Dead => "dead",
+        }
+    }
+}
+
+/// What happens to a frame's results when it returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Collect)]
+#[collect(require_static)]
+pub enum ReturnTo {
+    /// A normal call from a Lua frame: move `nresults` results to the function slot.
+    Caller,
+    /// A metamethod call whose first result goes to absolute stack index `.0`.
+    Store(usize),
+    /// A comparison metamethod: continue with the conditional jump of the calling
+    /// instruction.
+    Compare,
+    /// A metamethod called for its effect only (`__newindex`, `__close`).
+    Discard,
+    /// The boundary of a nested call made by a native function: stop the nested VM loop.
+    Boundary,
+}
+
+/// One activation record.
+#[derive(Clone, Copy, Collect)]
+#[collect(no_drop)]
+pub struct Frame<'gc> {
+    /// The running closure (`None` for a protected-call marker frame).
+    pub closure: Option<Closure<'gc>>,
+    /// Stack index of the called function value.
+    pub func: usize,
+    /// Stack index of register 0.
+    pub base: usize,
+    /// Saved program counter (index of the next instruction).
+    pub pc: usize,
+    /// Results wanted by the caller; -1 means all.
+    pub nresults: i32,
+    /// Extra arguments of a vararg function (stored below `func`).
+    pub nextra: usize,
+    /// What to do with the results.
+    pub ret: ReturnTo,
+    /// For a protected-call marker: the message handler slot, if any (xpcall).
+    pub handler: Option<Value<'gc>>,
+    /// True for a protected-call marker frame (pcall/xpcall).
+    pub protected: bool,
+    /// True if this frame was entered by a tail call (for tracebacks).
+    pub tail: bool,
+}
+
+/// The mutable state of a thread.
+#[derive(Collect, Default)]
+#[collect(no_drop)]
+pub struct ThreadState<'gc> {
+    /// The value stack; registers of the frames live here.
+    pub stack: Vec<Value<'gc>>,
+    /// End of the values produced by the last multi-result operation (C Lua's `L->top`).
+    pub top: usize,
+    /// Call frames, innermost last.
+    pub frames: Vec<Frame<'gc>>,
+    /// Open upvalues, sorted by stack index.
+    pub open_upvalues: Vec<(usize, Upvalue<'gc>)>,
+    /// Stack indices of pending to-be-closed variables, innermost last.
+    pub tbc: Vec<usize>,
+    /// A native call waiting for a coroutine switch to finish: (function slot, results wanted,
+    /// kind).
+    #[collect(require_static)]
+    pub pending: Option<PendingCall>,
+    /// The error that ended the last host call, until the host takes it.
+    pub error: Option<crate::vm::Error<'gc>>,
+}
+
+/// A native call (resume, yield, wrap) that finishes when control comes back to this thread.
+#[derive(Clone, Copy, Debug)]
+pub struct PendingCall {
+    /// Stack index of the native function's slot (results go here).
+    pub func: usize,
+    /// Results wanted (-1 = all).
+    pub nresults: i32,
+    /// Which call.
+    pub kind: PendingKind,
+    /// Where its results go.
+    pub ret: ReturnTo,
+}
+
+/// Which native call is pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PendingKind {
+    /// `coroutine.resume`: results are `true, ...` or `false, err`.
+    Resume,
+    /// A `coroutine.wrap` function: results are the values; errors propagate.
+    Wrap,
+    /// `coroutine.yield`: results are the next resume's arguments.
+    Yield,
+    /// A call to a host function: results come from the host.
+    Host,
+}
+
+/// The heap object behind a [`Thread`].
+#[derive(Collect)]
+#[collect(no_drop)]
+pub struct ThreadObject<'gc> {
+    /// The status (outside the lock so it can be read while the thread runs).
+    #[collect(require_static)]
+    pub status: Cell<ThreadStatus>,
+    /// True for the main thread.
+    #[collect(require_static)]
+    pub is_main: bool,
+    /// Number of active nested (non-yieldable) native calls on this thread.
+    #[collect(require_static)]
+    pub nny: Cell<u32>,
+    /// Stack, frames and upvalues.
+    pub state: RefLock<ThreadState<'gc>>,
+}
+
+/// A Lua thread: a pointer-sized `Copy` handle.
+#[derive(Clone, Copy, Collect)]
+#[collect(no_drop)]
+pub struct Thread<'gc>(pub Gc<'gc, ThreadObject<'gc>>);
+
+impl<'gc> Thread<'gc> {
+    /// A new, empty thread.
+    pub fn new(mc: &Mutation<'gc>, is_main: bool) -> Thread<'gc> {
+        Thread(Gc::new(
+            mc,
+            ThreadObject {
+                status: Cell::new(ThreadStatus::Suspended),
+                is_main,
+                nny: Cell::new(0),
+                state: RefLock::new(ThreadState::default()),
+            },
+        ))
+    }
+
+    /// The status.
+    #[inline]
+    pub fn status(self) -> ThreadStatus {
+        self.0.status.get()
+    }
+
+    /// Sets the status.
+    #[inline]
+    pub fn set_status(self, s: ThreadStatus) {
+        self.0.status.set(s)
+    }
+
+    /// Borrows the thread's state for writing.
+    #[inline]
+    pub fn state_mut(self, mc: &Mutation<'gc>) -> std::cell::RefMut<'gc, ThreadState<'gc>> {
+        gc_arena::barrier::unlock!(Gc::write(mc, self.0), ThreadObject, state).borrow_mut()
+    }
+
+    /// Tries to borrow the thread's state for writing (fails while it runs a nested call).
+    #[inline]
+    pub fn try_state_mut(
+        self,
+        mc: &Mutation<'gc>,
+    ) -> Option<std::cell::RefMut<'gc, ThreadState<'gc>>> {
+        gc_arena::barrier::unlock!(Gc::write(mc, self.0), ThreadObject, state).try_borrow_mut().ok()
+    }
+
+    /// Pointer identity.
+    #[inline]
+    pub fn ptr_eq(self, other: Thread<'gc>) -> bool {
+        Gc::ptr_eq(self.0, other.0)
+    }
+}
+
+impl<'gc> ThreadState<'gc> {
+    /// Makes sure the stack has at least `n` slots (filled with nil).
+    #[inline]
+    pub fn ensure_stack(&mut self, n: usize) {
+        if self.stack.len() < n {
+            self.stack.resize(n, Value::Nil);
+        }
+    }
+
+    /// Closes open upvalues at stack index `level` and above.
+    pub fn close_upvalues(&mut self, mc: &Mutation<'gc>, level: usize) {
+        while let Some(&(idx, uv)) = self.open_upvalues.last() {
+            if idx < level {
+                break;
+            }
+            let v = self.stack[idx];
+            uv.set(mc, crate::closure::UpvalueState::Closed(v));
+            self.open_upvalues.pop();
+        }
+    }
+
+    /// True if there is a function that can catch errors (a protected frame).
+    pub fn has_protected_frame(&self) -> bool {
+        self.frames.iter().any(|f| f.protected)
+    }
+}

@@ -1,0 +1,50 @@
+//! Full userdata: host data (any `'static` Rust value) with a metatable and a user value.
+
+use std::any::Any;
+use std::cell::RefCell;
+
+use gc_arena::{lock::Lock, Collect, Gc, Mutation};
+
+use crate::value::{Table, Value};
+
+/// The heap object behind a [`UserData`].
+#[derive(Collect)]
+#[collect(no_drop)]
+pub struct UserDataState<'gc> {
+    /// The host's data.
+    #[collect(require_static)]
+    pub data: RefCell<Box<dyn Any>>,
+    /// The metatable.
+    pub metatable: Lock<Option<Table<'gc>>>,
+    /// The user value (`debug.getuservalue`).
+    pub user_value: Lock<Value<'gc>>,
+}
+
+/// A full userdata: a pointer-sized `Copy` handle.
+#[derive(Clone, Copy, Collect)]
+#[collect(no_drop)]
+pub struct UserData<'gc>(pub Gc<'gc, UserDataState<'gc>>);
+
+impl<'gc> UserData<'gc> {
+    /// Wraps host data.
+    pub fn new(mc: &Mutation<'gc>, data: Box<dyn Any>) -> UserData<'gc> {
+        UserData(Gc::new(
+            mc,
+            UserDataState {
+                data: RefCell::new(data),
+                metatable: Lock::new(None),
+                user_value: Lock::new(Value::Nil),
+            },
+        ))
+    }
+
+    /// The metatable.
+    pub fn metatable(self) -> Option<Table<'gc>> {
+        self.0.metatable.get()
+    }
+
+    /// Sets the metatable.
+    pub fn set_metatable(self, mc: &Mutation<'gc>, mt: Option<Table<'gc>>) {
+        gc_arena::barrier::unlock!(Gc::write(mc, self.0), UserDataState, metatable).set(mt);
+    }
+}

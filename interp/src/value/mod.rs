@@ -1,0 +1,251 @@
+//! Lua values and the garbage-collected objects they point to.
+
+mod string;
+mod table;
+
+pub use string::{LuaString, StringInterner, StringObject, SHORT_STRING_MAX};
+pub use table::{KeyError, Table, TableState, WEAK_KEYS, WEAK_VALUES};
+
+use gc_arena::{Collect, Gc};
+
+use crate::closure::{Closure, NativeFunction};
+use crate::thread::Thread;
+use crate::userdata::UserData;
+
+/// A Lua value: 16 bytes, `Copy`, with the tag in a whole 8-byte word (see
+/// `shared/design/vm-speed.md`: split tag stores cost ~25% on table-heavy code).
+#[derive(Clone, Copy, Collect, Default)]
+#[collect(no_drop)]
+#[repr(C, u64)]
+pub enum Value<'gc> {
+    /// `nil`
+    #[default]
+    Nil,
+    /// `true` or `false`
+    Boolean(bool),
+    /// An integer (the integer subtype of number).
+    Integer(i64),
+    /// A float (the float subtype of number).
+    Number(f64),
+    /// A byte string.
+    String(LuaString<'gc>),
+    /// A table.
+    Table(Table<'gc>),
+    /// A Lua function (a closure over a prototype).
+    Closure(Closure<'gc>),
+    /// A function written in Rust.
+    Native(NativeFunction<'gc>),
+    /// A coroutine.
+    Thread(Thread<'gc>),
+    /// A full userdata.
+    UserData(UserData<'gc>),
+}
+
+/// The basic types of Lua, in `lua.h` order (`LUA_TNIL` ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueType {
+    /// nil
+    Nil,
+    /// boolean
+    Boolean,
+    /// light userdata (never produced; kept for `lua.h` numbering)
+    LightUserData,
+    /// number
+    Number,
+    /// string
+    String,
+    /// table
+    Table,
+    /// function
+    Function,
+    /// userdata
+    UserData,
+    /// thread
+    Thread,
+}
+
+impl ValueType {
+    /// The name `type()` returns.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Nil => "nil",
+            ValueType::Boolean => "boolean",
+            ValueType::LightUserData => "userdata",
+            ValueType::Number => "number",
+            ValueType::String => "string",
+            ValueType::Table => "table",
+            ValueType::Function => "function",
+            ValueType::UserData => "userdata",
+            ValueType::Thread => "thread",
+        }
+    }
+}
+
+impl<'gc> Value<'gc> {
+    /// The value's basic type.
+    #[inline]
+    pub fn type_of(self) -> ValueType {
+        match self {
+            Value::Nil => ValueType::Nil,
+            Value::Boolean(_) => ValueType::Boolean,
+            Value::Integer(_) | Value::Number(_) => ValueType::Number,
+            Value::String(_) => ValueType::String,
+            Value::Table(_) => ValueType::Table,
+            Value::Closure(_) | Value::Native(_) => ValueType::Function,
+            Value::Thread(_) => ValueType::Thread,
+            Value::UserData(_) => ValueType::UserData,
+        }
+    }
+
+    /// The name `type()` returns for this value.
+    #[inline]
+    pub fn type_name(self) -> &'static str {
+        self.type_of().name()
+    }
+
+    /// False for `nil` and `false`, true for everything else.
+    #[inline(always)]
+    pub fn is_truthy(self) -> bool {
+        !matches!(self, Value::Nil | Value::Boolean(false))
+    }
+
+    /// True for `nil`.
+    #[inline(always)]
+    pub fn is_nil(self) -> bool {
+        matches!(self, Value::Nil)
+    }
+
+    /// True for functions of either kind.
+    #[inline]
+    pub fn is_function(self) -> bool {
+        matches!(self, Value::Closure(_) | Value::Native(_))
+    }
+
+    /// Primitive equality (`rawequal`): no metamethods; 1 == 1.0.
+    #[inline]
+    pub fn raw_equals(self, other: Value<'gc>) -> bool {
+        match (self, other) {
+            (Value::Nil, Value::Nil) => true,
+            (Value::Boolean(a), Value::Boolean(b)) => a == b,
+            (Value::Integer(a), Value::Integer(b)) => a == b,
+            (Value::Number(a), Value::Number(b)) => a == b,
+            (Value::Integer(a), Value::Number(b)) => crate::number::eq_int_float(a, b),
+            (Value::Number(a), Value::Integer(b)) => crate::number::eq_int_float(b, a),
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Table(a), Value::Table(b)) => Gc::ptr_eq(a.0, b.0),
+            (Value::Closure(a), Value::Closure(b)) => Gc::ptr_eq(a.0, b.0),
+            (Value::Native(a), Value::Native(b)) => a.same(b),
+            (Value::Thread(a), Value::Thread(b)) => Gc::ptr_eq(a.0, b.0),
+            (Value::UserData(a), Value::UserData(b)) => Gc::ptr_eq(a.0, b.0),
+            _ => false,
+        }
+    }
+
+    /// The address of a GC object (for `%p`, `tostring` and hashing), or `None`.
+    pub fn gc_address(self) -> Option<usize> {
+        Some(match self {
+            Value::String(s) => Gc::as_ptr(s.0) as usize,
+            Value::Table(t) => Gc::as_ptr(t.0) as usize,
+            Value::Closure(c) => Gc::as_ptr(c.0) as usize,
+            Value::Native(f) => Gc::as_ptr(f.0) as usize,
+            Value::Thread(t) => Gc::as_ptr(t.0) as usize,
+            Value::UserData(u) => Gc::as_ptr(u.0) as usize,
+            _ => return None,
+        })
+    }
+
+    /// Converts a number or a numeric string to a number (`lua_tonumber` semantics).
+    pub fn to_number(self) -> Option<crate::number::Number> {
+        use crate::number::Number;
+        match self {
+            Value::Integer(i) => Some(Number::Int(i)),
+            Value::Number(f) => Some(Number::Float(f)),
+            Value::String(s) => crate::number::str_to_number(s.as_bytes()),
+            _ => None,
+        }
+    }
+
+    /// Converts to a float (`tonumber` then float), for arithmetic.
+    pub fn to_float(self) -> Option<f64> {
+        match self {
+            Value::Integer(i) => Some(i as f64),
+            Value::Number(f) => Some(f),
+            Value::String(_) => self.to_number().map(|n| n.to_float()),
+            _ => None,
+        }
+    }
+
+    /// Converts to an integer without loss (`lua_tointegerx` semantics: floats with an exact
+    /// integer value and numeric strings convert).
+    pub fn to_integer(self) -> Option<i64> {
+        match self {
+            Value::Integer(i) => Some(i),
+            Value::Number(f) => crate::number::float_to_int_exact(f),
+            Value::String(_) => match self.to_number()? {
+                crate::number::Number::Int(i) => Some(i),
+                crate::number::Number::Float(f) => crate::number::float_to_int_exact(f),
+            },
+            _ => None,
+        }
+    }
+
+    /// From a [`crate::number::Number`].
+    #[inline]
+    pub fn from_number(n: crate::number::Number) -> Value<'gc> {
+        match n {
+            crate::number::Number::Int(i) => Value::Integer(i),
+            crate::number::Number::Float(f) => Value::Number(f),
+        }
+    }
+}
+
+impl<'gc> From<bool> for Value<'gc> {
+    fn from(b: bool) -> Self {
+        Value::Boolean(b)
+    }
+}
+impl<'gc> From<i64> for Value<'gc> {
+    fn from(i: i64) -> Self {
+        Value::Integer(i)
+    }
+}
+impl<'gc> From<f64> for Value<'gc> {
+    fn from(f: f64) -> Self {
+        Value::Number(f)
+    }
+}
+impl<'gc> From<LuaString<'gc>> for Value<'gc> {
+    fn from(s: LuaString<'gc>) -> Self {
+        Value::String(s)
+    }
+}
+impl<'gc> From<Table<'gc>> for Value<'gc> {
+    fn from(t: Table<'gc>) -> Self {
+        Value::Table(t)
+    }
+}
+
+impl<'gc> std::fmt::Debug for Value<'gc> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Value::Nil => write!(f, "nil"),
+            Value::Boolean(b) => write!(f, "{b}"),
+            Value::Integer(i) => write!(f, "{i}"),
+            Value::Number(n) => write!(f, "{n:?}"),
+            Value::String(s) => write!(f, "{:?}", String::from_utf8_lossy(s.as_bytes())),
+            other => write!(f, "{}: {:#x}", other.type_name(), other.gc_address().unwrap_or(0)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_is_two_words() {
+        assert_eq!(std::mem::size_of::<Value<'static>>(), 16);
+        assert_eq!(std::mem::size_of::<LuaString<'static>>(), 8);
+        assert_eq!(std::mem::size_of::<Table<'static>>(), 8);
+    }
+}

@@ -1,0 +1,174 @@
+//! Lua strings: immutable byte strings, short ones interned (equality is a pointer compare).
+
+use gc_arena::{Collect, Finalization, Gc, GcWeak, Mutation};
+use hashbrown::HashTable;
+
+/// Strings up to this many bytes are interned (C Lua's `LUAI_MAXSHORTLEN`).
+pub const SHORT_STRING_MAX: usize = 40;
+
+/// The heap object behind a [`LuaString`].
+#[derive(Collect)]
+#[collect(require_static)]
+pub struct StringObject {
+    hash: u64,
+    bytes: Box<[u8]>,
+}
+
+/// A Lua string: a pointer-sized `Copy` handle to an immutable byte string.
+#[derive(Clone, Copy, Collect)]
+#[collect(no_drop)]
+pub struct LuaString<'gc>(pub Gc<'gc, StringObject>);
+
+impl StringObject {
+    fn new(hash: u64, bytes: &[u8]) -> StringObject {
+        crate::memory::charge(Self::SIZE + bytes.len());
+        StringObject { hash, bytes: bytes.into() }
+    }
+
+    /// Bytes charged per string besides its contents (object, header, box).
+    const SIZE: usize = 48;
+}
+
+impl Drop for StringObject {
+    fn drop(&mut self) {
+        crate::memory::release(Self::SIZE + self.bytes.len());
+    }
+}
+
+impl<'gc> LuaString<'gc> {
+    /// The bytes of the string.
+    #[inline(always)]
+    pub fn as_bytes(self) -> &'gc [u8] {
+        &Gc::as_ref(self.0).bytes
+    }
+
+    /// The length in bytes.
+    #[inline(always)]
+    pub fn len(self) -> usize {
+        self.0.bytes.len()
+    }
+
+    /// True for the empty string.
+    #[inline]
+    pub fn is_empty(self) -> bool {
+        self.0.bytes.is_empty()
+    }
+
+    /// The string's hash (fixed for its lifetime).
+    #[inline(always)]
+    pub fn hash(self) -> u64 {
+        self.0.hash
+    }
+
+    /// True if the string is interned (short).
+    #[inline(always)]
+    pub fn is_short(self) -> bool {
+        self.0.bytes.len() <= SHORT_STRING_MAX
+    }
+
+    /// The string as UTF-8 text, replacing invalid sequences (for diagnostics).
+    pub fn to_str_lossy(self) -> std::borrow::Cow<'gc, str> {
+        String::from_utf8_lossy(self.as_bytes())
+    }
+}
+
+impl<'gc> PartialEq for LuaString<'gc> {
+    #[inline(always)]
+    fn eq(&self, other: &Self) -> bool {
+        if Gc::ptr_eq(self.0, other.0) {
+            return true;
+        }
+        let (a, b) = (&self.0, &other.0);
+        // Two distinct short strings are never equal: they are interned.
+        a.bytes.len() > SHORT_STRING_MAX && a.hash == b.hash && a.bytes == b.bytes
+    }
+}
+impl<'gc> Eq for LuaString<'gc> {}
+
+impl<'gc> std::fmt::Debug for LuaString<'gc> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.to_str_lossy())
+    }
+}
+
+/// Hashes a byte string (a fast multiplicative hash over 8-byte words, seeded).
+#[inline]
+pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = seed ^ (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(buf)).wrapping_mul(K).rotate_left(29);
+    }
+    h ^= h >> 32;
+    h = h.wrapping_mul(K);
+    h ^ (h >> 29)
+}
+
+/// The table of interned short strings, held weakly and pruned after each marking phase.
+#[derive(Collect)]
+#[collect(no_drop)]
+pub struct StringInterner<'gc> {
+    seed: u64,
+    table: HashTable<(u64, GcWeak<'gc, StringObject>)>,
+}
+
+impl<'gc> StringInterner<'gc> {
+    /// An empty interner hashing with `seed`.
+    pub fn new(seed: u64) -> Self {
+        StringInterner { seed, table: HashTable::new() }
+    }
+
+    /// Returns the Lua string with these bytes, interning it if it is short.
+    pub fn intern(&mut self, mc: &Mutation<'gc>, bytes: &[u8]) -> LuaString<'gc> {
+        let hash = hash_bytes(self.seed, bytes);
+        if bytes.len() > SHORT_STRING_MAX {
+            return LuaString(Gc::new(mc, StringObject::new(hash, bytes)));
+        }
+        let same = |e: &(u64, GcWeak<'gc, StringObject>)| {
+            // SAFETY: a weak pointer that is not dropped points to a live `StringObject`.
+            e.0 == hash && !e.1.is_dropped() && &*unsafe { &*e.1.as_ptr() }.bytes == bytes
+        };
+        if let Some((_, w)) = self.table.find(hash, same) {
+            if let Some(s) = w.upgrade(mc) {
+                return LuaString(s);
+            }
+        }
+        let s = Gc::new(mc, StringObject::new(hash, bytes));
+        match self.table.find_entry(hash, same) {
+            Ok(mut e) => e.get_mut().1 = Gc::downgrade(s),
+            Err(_) => {
+                self.table.insert_unique(hash, (hash, Gc::downgrade(s)), |e| e.0);
+            }
+        }
+        LuaString(s)
+    }
+
+    /// Removes strings that the current collection found unreachable. Called in the
+    /// finalization phase, before they are swept, so every remaining pointer stays valid.
+    pub fn prune(&mut self, fc: &Finalization<'gc>) {
+        self.table.retain(|e| !e.1.is_dropped() && !e.1.is_dead(fc));
+    }
+
+    /// Number of interned strings.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// True when nothing is interned.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// The hash seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}

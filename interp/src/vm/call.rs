@@ -1,0 +1,465 @@
+//! Calls, returns, protected calls, error unwinding and coroutine switches.
+
+use smallvec::SmallVec;
+
+use crate::closure::UpvalueState;
+use crate::runtime::Context;
+use crate::thread::{Frame, PendingCall, PendingKind, ReturnTo, Thread, ThreadState, ThreadStatus};
+use crate::value::Value;
+
+use super::meta::{tm_of, Metamethod};
+use super::native::{Action, NativeCall};
+use super::{Error, ErrorKind};
+
+/// Largest stack size in slots (C Lua's `LUAI_MAXSTACK`).
+pub const MAX_STACK: usize = 1_000_000;
+/// Largest number of frames (Lua's stack overflow comes from the slot limit first).
+pub const MAX_FRAMES: usize = MAX_STACK / 8;
+/// Largest number of nested native->Lua calls (C Lua's `LUAI_MAXCCALLS`).
+pub const MAX_NESTED: u32 = 200;
+
+/// Why a step of the VM ended (host-facing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The called function returned.
+    Finished,
+    /// Out of fuel: step again.
+    Pending,
+    /// The thread yielded to the host.
+    Yielded,
+    /// An error escaped.
+    Error,
+    /// A host function was called.
+    Host,
+}
+
+/// Why `execute` returned to the driver.
+pub(crate) enum Inner<'gc> {
+    /// The thread's outermost frame returned; results are `stack[0..top]`.
+    Returned,
+    /// A nested call's boundary frame returned; results are `stack[func..top]`.
+    BoundaryReturn,
+    /// `coroutine.yield`: values are above the pending call's slot.
+    Yield,
+    /// `coroutine.resume`/wrap of this coroutine.
+    Resume(Thread<'gc>),
+    /// An error escaped this thread.
+    Error(Error<'gc>),
+    /// Out of fuel.
+    OutOfFuel,
+    /// A host function was called.
+    Host,
+}
+
+/// What a call did.
+pub(crate) enum Flow<'gc> {
+    /// The call completed (a native function) or a Lua frame was pushed: reload the top frame.
+    Reload,
+    /// The driver must take over.
+    Exit(Inner<'gc>),
+}
+
+/// A raised error, as a Lua string value with the message.
+#[cold]
+pub(crate) fn error_msg<'gc>(ctx: Context<'gc>, msg: &[u8]) -> Error<'gc> {
+    Error::new(Value::String(ctx.intern(msg)))
+}
+
+/// Starts a call of `stack[func]` with `nargs` arguments above it.
+pub(crate) fn precall<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    mut func: usize,
+    mut nargs: usize,
+    mut nresults: i32,
+    mut ret: ReturnTo,
+) -> Result<Flow<'gc>, Error<'gc>> {
+    loop {
+        match st.stack[func] {
+            Value::Closure(c) => {
+                let p = c.proto();
+                let base = func + 1;
+                let needed = base + p.max_stack + if p.is_vararg { nargs + 1 } else { 0 };
+                if needed > MAX_STACK || st.frames.len() >= MAX_FRAMES {
+                    return Err(stack_overflow(ctx, st));
+                }
+                st.ensure_stack(needed);
+                for i in nargs..p.num_params {
+                    st.stack[base + i] = Value::Nil;
+                }
+                st.top = base + nargs;
+                st.frames.push(Frame {
+                    closure: Some(c),
+                    func,
+                    base,
+                    pc: 0,
+                    nresults,
+                    nextra: 0,
+                    ret,
+                    handler: None,
+                    protected: false,
+                    tail: false,
+                });
+                return Ok(Flow::Reload);
+            }
+            Value::Native(f) => {
+                st.stack.truncate(func + 1 + nargs);
+                let action = {
+                    let mut call = NativeCall { ctx, thread, st, base: func + 1, func: f };
+                    (f.0.func)(&mut call)?
+                };
+                match action {
+                    Action::Return(n) => {
+                        let src = st.stack.len() - n;
+                        complete_call(st, func, src, n, nresults, ret);
+                        return Ok(Flow::Reload);
+                    }
+                    Action::TailCall(n) => {
+                        let src = st.stack.len() - n - 1;
+                        st.stack.copy_within(src.., func);
+                        st.stack.truncate(func + n + 1);
+                        nargs = n;
+                    }
+                    Action::ProtectedCall(handler) => {
+                        if st.stack.len() <= func + 1 {
+                            return Err(error_msg(ctx, b"bad argument #1 to 'pcall' (value expected)"));
+                        }
+                        st.frames.push(Frame {
+                            closure: None,
+                            func,
+                            base: func + 1,
+                            pc: 0,
+                            nresults,
+                            nextra: 0,
+                            ret,
+                            handler,
+                            protected: true,
+                            tail: false,
+                        });
+                        func += 1;
+                        nargs = st.stack.len() - func - 1;
+                        nresults = -1;
+                        ret = ReturnTo::Caller;
+                    }
+                    Action::Resume { thread: co, wrap } => {
+                        let kind = if wrap { PendingKind::Wrap } else { PendingKind::Resume };
+                        st.pending = Some(PendingCall { func, nresults, kind, ret });
+                        return Ok(Flow::Exit(Inner::Resume(co)));
+                    }
+                    Action::Yield => {
+                        st.pending =
+                            Some(PendingCall { func, nresults, kind: PendingKind::Yield, ret });
+                        return Ok(Flow::Exit(Inner::Yield));
+                    }
+                    Action::Host => {
+                        st.pending =
+                            Some(PendingCall { func, nresults, kind: PendingKind::Host, ret });
+                        return Ok(Flow::Exit(Inner::Host));
+                    }
+                }
+            }
+            other => {
+                let mm = tm_of(ctx, other, Metamethod::Call);
+                if mm.is_nil() {
+                    return Err(call_error(ctx, st, other, func));
+                }
+                st.ensure_stack(func + nargs + 2);
+                st.stack.copy_within(func..func + nargs + 1, func + 1);
+                st.stack[func] = mm;
+                nargs += 1;
+                if st.stack.len() > func + nargs + 1 && st.frames.last().is_none_or(|f| f.closure.is_none()) {
+                    st.stack.truncate(func + nargs + 1);
+                }
+            }
+        }
+    }
+}
+
+#[cold]
+fn stack_overflow<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>) -> Error<'gc> {
+    let mut m = super::debug::where_(ctx, st, 1);
+    m.extend_from_slice(b"stack overflow");
+    Error::new(Value::String(ctx.intern(&m)))
+}
+
+#[cold]
+fn call_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, v: Value<'gc>, func: usize) -> Error<'gc> {
+    super::debug::typed_error(ctx, st, "call", v, Some(func))
+}
+
+/// A call that started at `func` produced `n` results at `src`: place them as the caller
+/// wants, and finish the protected-call frames that were waiting for it.
+pub(crate) fn complete_call<'gc>(
+    st: &mut ThreadState<'gc>,
+    mut func: usize,
+    mut src: usize,
+    mut n: usize,
+    mut nresults: i32,
+    mut ret: ReturnTo,
+) {
+    loop {
+        match ret {
+            ReturnTo::Caller | ReturnTo::Boundary => {
+                if src != func {
+                    st.stack.copy_within(src..src + n, func);
+                }
+                if nresults < 0 {
+                    st.top = func + n;
+                    st.ensure_stack(func + n);
+                } else {
+                    let want = nresults as usize;
+                    st.ensure_stack(func + want);
+                    for i in n..want {
+                        st.stack[func + i] = Value::Nil;
+                    }
+                    st.top = func + want;
+                }
+            }
+            ReturnTo::Store(idx) => {
+                let v = if n > 0 { st.stack[src] } else { Value::Nil };
+                st.stack[idx] = v;
+            }
+            ReturnTo::Compare => {
+                let res = n > 0 && st.stack[src].is_truthy();
+                if let Some(f) = st.frames.last_mut() {
+                    if let Some(c) = f.closure {
+                        let k = c.proto().code[f.pc - 1].k();
+                        if res != k {
+                            f.pc += 1;
+                        }
+                    }
+                }
+            }
+            ReturnTo::Discard => {}
+        }
+        if ret == ReturnTo::Caller {
+            if let Some(m) = st.frames.last() {
+                if m.protected && m.func + 1 == func {
+                    let m = st.frames.pop().unwrap();
+                    let count = st.top - func;
+                    st.stack[m.func] = Value::Boolean(true);
+                    func = m.func;
+                    src = m.func;
+                    n = count + 1;
+                    nresults = m.nresults;
+                    ret = m.ret;
+                    continue;
+                }
+            }
+        }
+        break;
+    }
+    if let Some(f) = st.frames.last() {
+        if let Some(c) = f.closure {
+            let need = f.base + c.proto().max_stack;
+            st.ensure_stack(need);
+        }
+    }
+}
+
+/// Unwinds to the innermost protected frame at or above `floor` and delivers `false, err`
+/// to it. Returns the error if nothing catches it (frames are left for a traceback).
+pub(crate) fn throw<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    mut err: Error<'gc>,
+    floor: usize,
+) -> Result<(), Error<'gc>> {
+    if !err.is_catchable() {
+        return Err(err);
+    }
+    let Some(mi) = st.frames[floor.min(st.frames.len())..].iter().rposition(|f| f.protected) else {
+        return Err(err);
+    };
+    let mi = mi + floor;
+    let marker = st.frames[mi];
+    if let Some(h) = marker.handler {
+        err = run_handler(ctx, thread, st, h, err);
+    }
+    st.frames.truncate(mi + 1);
+    let level = marker.func + 1;
+    if let Err(e) = close_tbc(ctx, thread, st, level, Some(err.clone())) {
+        err = e;
+    }
+    st.close_upvalues(ctx.mutation(), level);
+    st.frames.pop();
+    st.ensure_stack(marker.func + 2);
+    st.stack[marker.func] = Value::Boolean(false);
+    st.stack[marker.func + 1] = err.value;
+    complete_call(st, marker.func, marker.func, 2, marker.nresults, marker.ret);
+    Ok(())
+}
+
+/// Calls an `xpcall` message handler on an error (at the point of the error).
+fn run_handler<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    h: Value<'gc>,
+    err: Error<'gc>,
+) -> Error<'gc> {
+    match nested_call(ctx, thread, st, h, &[err.value]) {
+        Ok(r) => Error { value: r.first().copied().unwrap_or_default(), ..err },
+        Err(e) => {
+            if ctx.state().nested.get() >= MAX_NESTED - 10 {
+                e
+            } else {
+                // An error in the handler is handled by the handler again (C Lua's behaviour,
+                // bounded by the C stack).
+                run_handler(ctx, thread, st, h, e)
+            }
+        }
+    }
+}
+
+/// Calls the `__close` metamethods of pending to-be-closed variables at `level` and above,
+/// innermost first. `err` is passed as the second argument; an error in a handler replaces it.
+pub(crate) fn close_tbc<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    level: usize,
+    mut err: Option<Error<'gc>>,
+) -> Result<(), Error<'gc>> {
+    let mut failed = false;
+    while let Some(&idx) = st.tbc.last() {
+        if idx < level {
+            break;
+        }
+        st.tbc.pop();
+        let v = st.stack[idx];
+        let mm = tm_of(ctx, v, Metamethod::Close);
+        if mm.is_nil() {
+            continue;
+        }
+        let e = err.as_ref().map(|e| e.value).unwrap_or_default();
+        st.close_upvalues(ctx.mutation(), idx);
+        if let Err(e2) = nested_call(ctx, thread, st, mm, &[v, e]) {
+            err = Some(e2);
+            failed = true;
+        }
+    }
+    match err {
+        Some(e) if failed => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// A nested call from a native function: runs `f(args)` to completion on this thread.
+pub(crate) fn nested_call<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    f: Value<'gc>,
+    args: &[Value<'gc>],
+) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+    let nested = ctx.state().nested.get();
+    if nested >= MAX_NESTED {
+        return Err(error_msg(ctx, b"C stack overflow"));
+    }
+    ctx.state().nested.set(nested + 1);
+    thread.0.nny.set(thread.0.nny.get() + 1);
+    let floor = st.frames.len();
+    let func = st.stack.len();
+    let saved_top = st.top;
+    st.stack.push(f);
+    st.stack.extend_from_slice(args);
+    let r = match precall(ctx, thread, st, func, args.len(), -1, ReturnTo::Boundary) {
+        Ok(Flow::Reload) if st.frames.len() == floor => Ok(()),
+        Ok(Flow::Reload) => super::execute::drive_nested(ctx, thread, st, floor),
+        Ok(Flow::Exit(inner)) => super::execute::finish_exit_nested(ctx, thread, st, floor, inner),
+        Err(e) => Err(e),
+    };
+    ctx.state().nested.set(nested);
+    thread.0.nny.set(thread.0.nny.get() - 1);
+    let out = match r {
+        Ok(()) => Ok(st.stack[func..st.top].to_vec()),
+        Err(e) => {
+            if st.frames.len() > floor {
+                let _ = close_tbc(ctx, thread, st, func, Some(e.clone()));
+                st.close_upvalues(ctx.mutation(), func);
+                st.frames.truncate(floor);
+            }
+            Err(e)
+        }
+    };
+    st.stack.truncate(func);
+    st.top = saved_top;
+    out
+}
+
+/// Moves the arguments of a resume into coroutine `co` and prepares it to run.
+pub(crate) fn transfer_to_coroutine<'gc>(
+    ctx: Context<'gc>,
+    co: Thread<'gc>,
+    co_st: &mut ThreadState<'gc>,
+    args: &[Value<'gc>],
+) -> Result<Flow<'gc>, Error<'gc>> {
+    if co_st.frames.is_empty() && co_st.pending.is_none() {
+        // First resume: the function is at stack[0].
+        co_st.stack.truncate(1);
+        co_st.stack.extend_from_slice(args);
+        precall(ctx, co, co_st, 0, args.len(), -1, ReturnTo::Caller)
+    } else {
+        finish_pending(co_st, args);
+        Ok(Flow::Reload)
+    }
+}
+
+/// Completes this thread's pending native call (yield, resume, host) with `values`.
+pub(crate) fn finish_pending<'gc>(st: &mut ThreadState<'gc>, values: &[Value<'gc>]) {
+    if let Some(p) = st.pending.take() {
+        st.stack.truncate(p.func + 1);
+        st.stack.extend_from_slice(values);
+        let n = values.len();
+        complete_call(st, p.func, p.func + 1, n, p.nresults, p.ret);
+    }
+}
+
+/// Reads the values a coroutine passes back (its results or yielded values).
+pub(crate) fn outgoing_values<'gc>(st: &ThreadState<'gc>, returned: bool) -> SmallVec<[Value<'gc>; 8]> {
+    if returned {
+        SmallVec::from_slice(&st.stack[..st.top])
+    } else {
+        let p = st.pending.expect("yield pending");
+        SmallVec::from_slice(&st.stack[p.func + 1..])
+    }
+}
+
+/// Marks a thread's open upvalues closed and drops its frames (after an error killed it).
+pub(crate) fn kill_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>, st: &mut ThreadState<'gc>) {
+    st.close_upvalues(ctx.mutation(), 0);
+    st.frames.clear();
+    st.tbc.clear();
+    st.pending = None;
+    co.set_status(ThreadStatus::Dead);
+}
+
+/// Reads an upvalue's current value; `cur` is the running thread and its state.
+#[inline]
+pub(crate) fn upvalue_get<'gc>(
+    uv: UpvalueState<'gc>,
+    cur: Thread<'gc>,
+    stack: &[Value<'gc>],
+) -> Value<'gc> {
+    match uv {
+        UpvalueState::Closed(v) => v,
+        UpvalueState::Open { thread, index } => {
+            if thread.ptr_eq(cur) {
+                stack[index]
+            } else {
+                match thread.0.state.try_borrow() {
+                    Ok(s) => s.stack[index],
+                    Err(_) => Value::Nil,
+                }
+            }
+        }
+    }
+}
+
+/// The error kind used for memory errors.
+pub(crate) fn memory_error<'gc>(ctx: Context<'gc>) -> Error<'gc> {
+    Error { value: ctx.str("not enough memory"), kind: ErrorKind::Memory, traceback: None }
+}

@@ -1,0 +1,473 @@
+//! Debug information for error messages and tracebacks: current lines, variable names found
+//! by symbolic execution of the bytecode (as `ldebug.c` does), and `luaL_traceback`.
+
+use crate::compiler::chunk_id;
+use crate::opcode::OpCode;
+use crate::proto::Proto;
+use crate::runtime::Context;
+use crate::thread::{Frame, ThreadState};
+use crate::value::Value;
+
+use super::execute::IndexedBy;
+use super::meta::{tm_of, Metamethod};
+use super::{Error, NativeCall};
+
+/// Information about a function activation, for `debug.getinfo` and tracebacks.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionInfo {
+    /// `source` as given to load.
+    pub source: Vec<u8>,
+    /// `short_src`.
+    pub short_src: Vec<u8>,
+    /// "Lua", "C" or "main".
+    pub what: &'static str,
+    /// Current line, or -1.
+    pub current_line: i64,
+    /// Line where the function was defined.
+    pub line_defined: i64,
+    /// Last line of the definition.
+    pub last_line_defined: i64,
+}
+
+fn current_line(p: &Proto, pc: usize) -> i64 {
+    if pc == 0 {
+        return p.line_info.first().map_or(-1, |&l| l as i64);
+    }
+    p.line_info.get(pc - 1).map_or(-1, |&l| l as i64)
+}
+
+/// `chunk:line: ` for the frame `level` frames from the top (1 = the innermost), or empty for
+/// a non-Lua frame.
+pub fn where_<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> Vec<u8> {
+    if level == 0 || level > st.frames.len() {
+        return Vec::new();
+    }
+    let f = &st.frames[st.frames.len() - level];
+    match f.closure {
+        Some(c) => {
+            let p = &c.proto().raw;
+            let mut m = chunk_id(&p.source);
+            m.extend_from_slice(format!(":{}: ", current_line(p, f.pc)).as_bytes());
+            m
+        }
+        None => Vec::new(),
+    }
+}
+
+/// A runtime error with the current position prepended (`luaG_runerror`).
+#[cold]
+pub(crate) fn runtime_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, msg: &str) -> Error<'gc> {
+    let mut m = where_(ctx, st, 1);
+    m.extend_from_slice(msg.as_bytes());
+    Error::new(Value::String(ctx.intern(&m)))
+}
+
+fn is_env(p: &Proto, pc: usize, i: crate::opcode::Instruction, is_upvalue: bool) -> bool {
+    let t = i.b() as usize;
+    let name = if is_upvalue {
+        p.upvalues.get(t).and_then(|u| u.name.as_deref()).map(|n| n.to_vec())
+    } else {
+        get_obj_name(p, pc, t).map(|(_, n)| n)
+    };
+    name.as_deref() == Some(b"_ENV")
+}
+
+fn local_name(p: &Proto, reg: usize, pc: usize) -> Option<Vec<u8>> {
+    let mut n = reg + 1;
+    for v in &p.local_vars {
+        if v.start_pc as usize > pc {
+            break;
+        }
+        if pc < v.end_pc as usize {
+            n -= 1;
+            if n == 0 {
+                return Some(v.name.to_vec());
+            }
+        }
+    }
+    None
+}
+
+fn sets_a(op: OpCode) -> bool {
+    use OpCode::*;
+    !matches!(
+        op,
+        SetUpval | SetTabUp | SetTable | SetI | SetField | MmBin | MmBinI | MmBinK | Close | Tbc
+            | Jmp | Eq | Lt | Le | EqK | EqI | LtI | LeI | GtI | GeI | Test | Return | Return0
+            | Return1 | TForPrep | TForCall | SetList | ExtraArg
+    )
+}
+
+fn find_set_reg(p: &Proto, lastpc: usize, reg: usize) -> Option<usize> {
+    let mut setreg = None;
+    let mut jmptarget = 0usize;
+    let lastpc = if p.code.get(lastpc).is_some_and(|i| i.opcode() == OpCode::MmBin || i.opcode() == OpCode::MmBinI || i.opcode() == OpCode::MmBinK) {
+        lastpc.saturating_sub(1)
+    } else {
+        lastpc
+    };
+    for pc in 0..lastpc.min(p.code.len()) {
+        let i = p.code[pc];
+        let a = i.a() as usize;
+        let change = match i.opcode() {
+            OpCode::LoadNil => a <= reg && reg <= a + i.b() as usize,
+            OpCode::TForCall => reg >= a + 2,
+            OpCode::Call | OpCode::TailCall => reg >= a,
+            OpCode::Jmp => {
+                let dest = (pc as isize + 1 + i.sj() as isize) as usize;
+                if dest <= lastpc && dest > jmptarget {
+                    jmptarget = dest;
+                }
+                false
+            }
+            op => sets_a(op) && reg == a,
+        };
+        if change {
+            setreg = if pc < jmptarget { None } else { Some(pc) };
+        }
+    }
+    setreg
+}
+
+fn kname(p: &Proto, idx: usize) -> Vec<u8> {
+    match p.constants.get(idx) {
+        Some(crate::proto::Constant::String(s)) => s.to_vec(),
+        _ => b"?".to_vec(),
+    }
+}
+
+fn rname(p: &Proto, pc: usize, c: usize) -> Vec<u8> {
+    match get_obj_name(p, pc, c) {
+        Some((k, n)) if k == "constant" => n,
+        _ => b"?".to_vec(),
+    }
+}
+
+/// The kind and name of the value in register `reg` at instruction `lastpc`.
+fn get_obj_name(p: &Proto, lastpc: usize, reg: usize) -> Option<(&'static str, Vec<u8>)> {
+    if let Some(n) = local_name(p, reg, lastpc) {
+        return Some(("local", n));
+    }
+    let pc = find_set_reg(p, lastpc, reg)?;
+    let i = p.code[pc];
+    match i.opcode() {
+        OpCode::Move => {
+            let b = i.b() as usize;
+            if b < i.a() as usize {
+                return get_obj_name(p, pc, b);
+            }
+            None
+        }
+        OpCode::GetTabUp => {
+            let k = kname(p, i.c() as usize);
+            Some((if is_env(p, pc, i, true) { "global" } else { "field" }, k))
+        }
+        OpCode::GetTable => {
+            let k = rname(p, pc, i.c() as usize);
+            Some((if is_env(p, pc, i, false) { "global" } else { "field" }, k))
+        }
+        OpCode::GetI => Some(("field", b"integer index".to_vec())),
+        OpCode::GetField => {
+            let k = kname(p, i.c() as usize);
+            Some((if is_env(p, pc, i, false) { "global" } else { "field" }, k))
+        }
+        OpCode::GetUpval => {
+            let n = p.upvalues.get(i.b() as usize).and_then(|u| u.name.as_deref()).unwrap_or(b"?");
+            Some(("upvalue", n.to_vec()))
+        }
+        OpCode::LoadK | OpCode::LoadKX => {
+            let idx = if i.opcode() == OpCode::LoadK { i.bx() as usize } else { p.code[pc + 1].ax() as usize };
+            match p.constants.get(idx) {
+                Some(crate::proto::Constant::String(s)) => Some(("constant", s.to_vec())),
+                _ => None,
+            }
+        }
+        OpCode::Self_ => {
+            let k = if i.k() { kname(p, i.c() as usize) } else { rname(p, pc, i.c() as usize) };
+            Some(("method", k))
+        }
+        _ => None,
+    }
+}
+
+fn top_lua<'a, 'gc>(st: &'a ThreadState<'gc>) -> Option<(&'a Frame<'gc>, &'gc Proto)> {
+    let f = st.frames.last()?;
+    let c = f.closure?;
+    Some((f, Gc_raw(c)))
+}
+
+#[allow(non_snake_case)]
+fn Gc_raw<'gc>(c: crate::closure::Closure<'gc>) -> &'gc Proto {
+    &gc_arena::Gc::as_ref(c.0).proto.as_ref().raw
+}
+
+/// " (local 'x')" etc. for the value at absolute stack index `idx` in the top Lua frame.
+fn varinfo_reg(st: &ThreadState<'_>, idx: usize) -> String {
+    let Some((f, p)) = top_lua(st) else { return String::new() };
+    if idx < f.base {
+        return String::new();
+    }
+    let reg = idx - f.base;
+    match get_obj_name(p, f.pc.saturating_sub(1), reg) {
+        Some((kind, name)) => format!(" ({} '{}')", kind, String::from_utf8_lossy(&name)),
+        None => String::new(),
+    }
+}
+
+/// Finds which register of the top frame holds a value equal to `v` among the operands of
+/// the current instruction (for arithmetic errors, which only know the values).
+fn varinfo_value<'gc>(st: &ThreadState<'gc>, v: Value<'gc>) -> String {
+    let Some((f, p)) = top_lua(st) else { return String::new() };
+    let pc = f.pc.saturating_sub(1);
+    let Some(i) = p.code.get(pc) else { return String::new() };
+    let mut i = *i;
+    let mut pc = pc;
+    if matches!(i.opcode(), OpCode::MmBin | OpCode::MmBinI | OpCode::MmBinK) && pc > 0 {
+        pc -= 1;
+        i = p.code[pc];
+    }
+    let candidates: &[u32] = match i.opcode() {
+        OpCode::Unm | OpCode::BNot | OpCode::Len => &[i.b()][..],
+        OpCode::Concat => &[][..],
+        op if (op as u8) >= OpCode::AddI as u8 && (op as u8) <= OpCode::ShlI as u8 => &[i.b()][..],
+        op if (op as u8) >= OpCode::Add as u8 && (op as u8) <= OpCode::Shr as u8 => &[i.b(), i.c()][..],
+        _ => &[][..],
+    };
+    for &r in candidates {
+        let idx = f.base + r as usize;
+        if idx < st.stack.len() && st.stack[idx].raw_equals(v) && st.stack[idx].type_of() == v.type_of() {
+            if let Some((kind, name)) = get_obj_name(p, pc, r as usize) {
+                return format!(" ({} '{}')", kind, String::from_utf8_lossy(&name));
+            }
+            return String::new();
+        }
+    }
+    // A string constant operand.
+    if let Value::String(s) = v {
+        if matches!(i.opcode(), OpCode::AddK | OpCode::SubK | OpCode::MulK | OpCode::ModK | OpCode::PowK | OpCode::DivK | OpCode::IDivK | OpCode::BAndK | OpCode::BOrK | OpCode::BXorK) {
+            return format!(" (constant '{}')", s.to_str_lossy());
+        }
+    }
+    String::new()
+}
+
+fn type_name_for_msg<'gc>(ctx: Context<'gc>, v: Value<'gc>) -> String {
+    if let Some(mt) = ctx.metatable(v) {
+        if let Value::String(s) = mt.get_str(ctx.tm_name(Metamethod::Name)) {
+            return s.to_str_lossy().into_owned();
+        }
+    }
+    v.type_name().to_string()
+}
+
+/// "attempt to OP a TYPE value (kind 'name')" for the value at stack index `idx`.
+#[cold]
+pub(crate) fn typed_error<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    op: &str,
+    v: Value<'gc>,
+    idx: Option<usize>,
+) -> Error<'gc> {
+    let info = match idx {
+        Some(i) => varinfo_reg(st, i),
+        None => String::new(),
+    };
+    let info = if op == "call" && info.is_empty() { call_info(st, idx) } else { info };
+    runtime_error(ctx, st, &format!("attempt to {} a {} value{}", op, type_name_for_msg(ctx, v), info))
+}
+
+/// For call errors outside a Lua CALL (metamethod calls, iterators): describes the call site.
+fn call_info(st: &ThreadState<'_>, _idx: Option<usize>) -> String {
+    let Some((f, p)) = top_lua(st) else { return String::new() };
+    match p.code.get(f.pc.saturating_sub(1)).map(|i| i.opcode()) {
+        Some(OpCode::TForCall) => " (for iterator 'for iterator')".to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Error for indexing a non-indexable value.
+#[cold]
+pub(crate) fn index_error<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    t: Value<'gc>,
+    key: Value<'gc>,
+    by: Option<IndexedBy>,
+) -> Error<'gc> {
+    let info = match by {
+        Some(IndexedBy::Register(r)) => st.frames.last().map_or(String::new(), |f| varinfo_reg(st, f.base + r as usize)),
+        Some(IndexedBy::Upvalue(u)) => top_lua(st)
+            .and_then(|(_, p)| p.upvalues.get(u as usize).and_then(|d| d.name.as_deref()).map(|n| format!(" (upvalue '{}')", String::from_utf8_lossy(n))))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let info = if info.is_empty() {
+        if let Value::String(s) = key {
+            format!(" (field '{}')", s.to_str_lossy())
+        } else {
+            info
+        }
+    } else {
+        info
+    };
+    runtime_error(ctx, st, &format!("attempt to index a {} value{}", type_name_for_msg(ctx, t), info))
+}
+
+/// Errors about an operand of arithmetic or bitwise operations.
+#[cold]
+pub(crate) fn operand_error<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    what: &str,
+    v: Value<'gc>,
+    is_int_rep: bool,
+) -> Error<'gc> {
+    let info = varinfo_value(st, v);
+    if is_int_rep {
+        runtime_error(ctx, st, &format!("{}{}", what, info))
+    } else {
+        runtime_error(ctx, st, &format!("{} a {} value{}", what, type_name_for_msg(ctx, v), info))
+    }
+}
+
+/// "attempt to compare two T values" / "attempt to compare T1 with T2".
+pub(crate) fn compare_error_message<'gc>(ctx: Context<'gc>, a: Value<'gc>, b: Value<'gc>) -> String {
+    let (t1, t2) = (type_name_for_msg(ctx, a), type_name_for_msg(ctx, b));
+    if t1 == t2 {
+        format!("attempt to compare two {} values", t1)
+    } else {
+        format!("attempt to compare {} with {}", t1, t2)
+    }
+}
+
+/// Comparison error raised by the VM.
+#[cold]
+pub(crate) fn compare_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, a: Value<'gc>, b: Value<'gc>) -> Error<'gc> {
+    runtime_error(ctx, st, &compare_error_message(ctx, a, b))
+}
+
+/// Comparison error text for native callers (they add the position themselves).
+pub(crate) fn compare_error_text<'gc>(call: &NativeCall<'gc, '_>, a: Value<'gc>, b: Value<'gc>) -> String {
+    compare_error_message(call.ctx, a, b)
+}
+
+/// "variable 'x' got a non-closable value".
+#[cold]
+pub(crate) fn tbc_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, reg: u32) -> Error<'gc> {
+    let name = top_lua(st)
+        .and_then(|(f, p)| local_name(p, reg as usize, f.pc))
+        .map(|n: Vec<u8>| String::from_utf8_lossy(&n).into_owned())
+        .unwrap_or_else(|| "?".into());
+    let _ = tm_of;
+    runtime_error(ctx, st, &format!("variable '{}' got a non-closable value", name))
+}
+
+/// Describes the function running in frame `fi` by how its caller called it.
+fn function_name(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u8>)> {
+    if fi == 0 || st.frames[fi].tail {
+        return None;
+    }
+    let caller = &st.frames[fi - 1];
+    let c = caller.closure?;
+    let p = Gc_raw(c);
+    let pc = caller.pc.checked_sub(1)?;
+    let i = *p.code.get(pc)?;
+    match i.opcode() {
+        OpCode::Call | OpCode::TailCall => get_obj_name(p, pc, i.a() as usize),
+        OpCode::TForCall => Some(("for iterator", b"for iterator".to_vec())),
+        OpCode::GetTabUp | OpCode::GetTable | OpCode::GetI | OpCode::GetField | OpCode::Self_ => {
+            Some(("metamethod", b"index".to_vec()))
+        }
+        OpCode::SetTabUp | OpCode::SetTable | OpCode::SetI | OpCode::SetField => Some(("metamethod", b"newindex".to_vec())),
+        OpCode::MmBin | OpCode::MmBinI | OpCode::MmBinK => {
+            let tm = Metamethod::from_u32(i.c())?;
+            Some(("metamethod", tm.name().as_bytes().to_vec()))
+        }
+        OpCode::Unm => Some(("metamethod", b"unm".to_vec())),
+        OpCode::BNot => Some(("metamethod", b"bnot".to_vec())),
+        OpCode::Len => Some(("metamethod", b"len".to_vec())),
+        OpCode::Concat => Some(("metamethod", b"concat".to_vec())),
+        OpCode::Eq => Some(("metamethod", b"eq".to_vec())),
+        OpCode::Lt | OpCode::LtI | OpCode::GtI => Some(("metamethod", b"lt".to_vec())),
+        OpCode::Le | OpCode::LeI | OpCode::GeI => Some(("metamethod", b"le".to_vec())),
+        OpCode::Close | OpCode::Return => Some(("metamethod", b"close".to_vec())),
+        _ => None,
+    }
+}
+
+/// `luaL_traceback`-style text for the frames of `st`, innermost first, starting at `level`.
+pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> String {
+    let mut out = String::from("stack traceback:");
+    let n = st.frames.len();
+    let mut lines = Vec::new();
+    for fi in (0..n.saturating_sub(level.saturating_sub(1))).rev() {
+        let f = &st.frames[fi];
+        let line = match f.closure {
+            None => "\n\t[C]: in function 'pcall'".to_string(),
+            Some(c) => {
+                let p = Gc_raw(c);
+                let src = String::from_utf8_lossy(&chunk_id(&p.source)).into_owned();
+                let what = if p.line_defined == 0 {
+                    "main chunk".to_string()
+                } else {
+                    match function_name(st, fi) {
+                        Some(("global", name)) => format!("function '{}'", String::from_utf8_lossy(&name)),
+                        Some(("method", name)) => format!("method '{}'", String::from_utf8_lossy(&name)),
+                        Some((kind, name)) if kind != "for iterator" && kind != "metamethod" => {
+                            format!("{} '{}'", kind, String::from_utf8_lossy(&name))
+                        }
+                        Some(("metamethod", name)) => format!("metamethod '{}'", String::from_utf8_lossy(&name)),
+                        Some((_, _)) => "for iterator 'for iterator'".to_string(),
+                        None => format!("function <{}:{}>", src, p.line_defined),
+                    }
+                };
+                format!("\n\t{}:{}: in {}", src, current_line(p, f.pc), what)
+            }
+        };
+        lines.push(line);
+        if f.tail {
+            lines.push("\n\t(...tail calls...)".to_string());
+        }
+    }
+    if lines.len() > 22 {
+        let skip = lines.len() - 21;
+        let mut kept: Vec<String> = lines[..10].to_vec();
+        kept.push(format!("\n\t...\t(skipping {} levels)", skip));
+        kept.extend_from_slice(&lines[lines.len() - 11..]);
+        lines = kept;
+    }
+    for l in lines {
+        out.push_str(&l);
+    }
+    out.push_str("\n\t[C]: in ?");
+    out
+}
+
+/// A traceback of the running thread for native functions (`debug.traceback`).
+pub fn traceback<'gc>(call: &mut NativeCall<'gc, '_>, level: usize) -> String {
+    let ctx = call.ctx;
+    traceback_string(ctx, call.thread_state(), level)
+}
+
+/// Information about the frame `level` levels up (1 = the innermost Lua frame).
+pub fn frame_info<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<FunctionInfo> {
+    if level == 0 || level > st.frames.len() {
+        return None;
+    }
+    let f = &st.frames[st.frames.len() - level];
+    Some(match f.closure {
+        Some(c) => {
+            let p = Gc_raw(c);
+            FunctionInfo {
+                source: p.source.to_vec(),
+                short_src: chunk_id(&p.source),
+                what: if p.line_defined == 0 { "main" } else { "Lua" },
+                current_line: current_line(p, f.pc),
+                line_defined: p.line_defined as i64,
+                last_line_defined: p.last_line_defined as i64,
+            }
+        }
+        None => FunctionInfo { source: b"=[C]".to_vec(), short_src: b"[C]".to_vec(), what: "C", current_line: -1, line_defined: -1, last_line_defined: -1 },
+    })
+}

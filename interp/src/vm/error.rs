@@ -1,0 +1,49 @@
+//! Lua errors as Rust values.
+
+use gc_arena::Collect;
+
+use crate::value::Value;
+
+/// What kind of error is propagating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Collect)]
+#[collect(require_static)]
+pub enum ErrorKind {
+    /// A Lua error (`error()`, a failed operation): catchable by `pcall`.
+    Runtime,
+    /// `not enough memory`: catchable, like C Lua's LUA_ERRMEM.
+    Memory,
+    /// Execution stopped by the host (fuel, timeout, interrupt): not catchable by Lua code.
+    Interrupt,
+}
+
+/// A Lua error: any Lua value, with a traceback captured where it was raised when nothing in
+/// Lua could catch it.
+#[derive(Clone, Collect)]
+#[collect(no_drop)]
+pub struct Error<'gc> {
+    /// The error object.
+    pub value: Value<'gc>,
+    /// What kind of error.
+    pub kind: ErrorKind,
+    /// The Lua traceback at the point of the error, when it escapes to the host.
+    #[collect(require_static)]
+    pub traceback: Option<String>,
+}
+
+impl<'gc> Error<'gc> {
+    /// A runtime error carrying `value`.
+    pub fn new(value: Value<'gc>) -> Error<'gc> {
+        Error { value, kind: ErrorKind::Runtime, traceback: None }
+    }
+
+    /// True if Lua code (pcall, coroutine.resume) may catch it.
+    pub fn is_catchable(&self) -> bool {
+        self.kind != ErrorKind::Interrupt
+    }
+}
+
+impl<'gc> std::fmt::Debug for Error<'gc> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Error({:?})", self.value)
+    }
+}

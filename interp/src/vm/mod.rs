@@ -1,0 +1,32 @@
+//! The virtual machine: the instruction loop, calls and returns, metamethods, errors.
+//!
+//! Lua->Lua calls and native functions run inside one loop (`execute`); calls that need the
+//! host (a host function, a yield to the host, running out of fuel) leave it, with all state
+//! in the thread's frames so execution can resume in a later step.
+
+mod arith;
+mod call;
+mod debug;
+mod error;
+mod execute;
+mod meta;
+mod native;
+
+pub use debug::{frame_info, traceback, traceback_string, where_, FunctionInfo};
+pub use error::{Error, ErrorKind};
+pub use meta::{
+    equals as meta_equals, index as meta_index_value, len as meta_len, less_than as meta_less_than,
+    new_index as meta_new_index, number_to_string, tm_of as metamethod, tostring as meta_tostring,
+    Metamethod, METAMETHOD_NAMES,
+};
+pub use native::{Action, NativeCall, NativeFn};
+
+pub use call::Exit;
+pub use execute::{
+    call_nested, close_thread, reset_thread, start_call, step, take_error, take_results,
+};
+
+/// `a < b` for two numbers (exact across integer and float); false otherwise.
+pub fn primitive_lt(a: crate::value::Value<'_>, b: crate::value::Value<'_>) -> bool {
+    arith::num_lt(a, b).unwrap_or(false)
+}

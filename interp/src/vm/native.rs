@@ -1,0 +1,256 @@
+//! The interface between the VM and functions written in Rust.
+
+use crate::closure::NativeFunction;
+use crate::number::Number;
+use crate::runtime::Context;
+use crate::thread::{Thread, ThreadState};
+use crate::value::{LuaString, Table, Value};
+
+use super::Error;
+
+/// A function written in Rust. Arguments are in `call`; results are pushed onto the stack and
+/// returned as [`Action::Return`] with their count.
+pub type NativeFn = for<'gc, 'a> fn(&mut NativeCall<'gc, 'a>) -> Result<Action<'gc>, Error<'gc>>;
+
+/// What a native function asks the VM to do when it returns.
+#[derive(Clone, Copy)]
+pub enum Action<'gc> {
+    /// Return the top `n` values of the stack.
+    Return(usize),
+    /// Call the value below the top `n` values with those `n` arguments, and return its
+    /// results (a tail call: `pcall`-free calls like `select` helpers, `dofile`).
+    TailCall(usize),
+    /// Call the first argument with the rest in protected mode (`pcall`, and `xpcall` with a
+    /// handler): results are `true, ...` or `false, err`.
+    ProtectedCall(Option<Value<'gc>>),
+    /// Resume a coroutine with the arguments after the first (`coroutine.resume`; with
+    /// `wrap = true`, the results are returned as they are and errors propagate).
+    Resume {
+        /// The coroutine.
+        thread: Thread<'gc>,
+        /// True for a `coroutine.wrap` function.
+        wrap: bool,
+    },
+    /// Yield all arguments (`coroutine.yield`).
+    Yield,
+    /// Leave the step: the host computes the results (a host function).
+    Host,
+}
+
+/// A call in progress to a native function: its arguments and access to the VM.
+pub struct NativeCall<'gc, 'a> {
+    /// The context.
+    pub ctx: Context<'gc>,
+    /// The running thread.
+    pub thread: Thread<'gc>,
+    /// The running thread's state.
+    pub(crate) st: &'a mut ThreadState<'gc>,
+    /// Stack index of the first argument.
+    pub(crate) base: usize,
+    /// The function being called.
+    pub(crate) func: NativeFunction<'gc>,
+}
+
+impl<'gc, 'a> NativeCall<'gc, 'a> {
+    /// Number of arguments.
+    #[inline]
+    pub fn nargs(&self) -> usize {
+        self.st.stack.len() - self.base
+    }
+
+    /// Argument `i` (0-based), or nil if absent.
+    #[inline]
+    pub fn arg(&self, i: usize) -> Value<'gc> {
+        self.st.stack.get(self.base + i).copied().unwrap_or(Value::Nil)
+    }
+
+    /// All arguments.
+    #[inline]
+    pub fn args(&self) -> &[Value<'gc>] {
+        &self.st.stack[self.base..]
+    }
+
+    /// The function's own upvalue `i`.
+    pub fn upvalue(&self, i: usize) -> Value<'gc> {
+        self.func.upvalue(i)
+    }
+
+    /// The function being called.
+    pub fn function(&self) -> NativeFunction<'gc> {
+        self.func
+    }
+
+    /// Pushes a value (a result, or an argument for a tail call).
+    #[inline]
+    pub fn push(&mut self, v: Value<'gc>) {
+        self.st.stack.push(v);
+    }
+
+    /// Replaces the arguments with `values` and returns them all.
+    pub fn ret(&mut self, values: &[Value<'gc>]) -> Result<Action<'gc>, Error<'gc>> {
+        self.st.stack.truncate(self.base);
+        self.st.stack.extend_from_slice(values);
+        Ok(Action::Return(values.len()))
+    }
+
+    /// Returns one value.
+    #[inline]
+    pub fn ret1(&mut self, v: Value<'gc>) -> Result<Action<'gc>, Error<'gc>> {
+        self.st.stack.push(v);
+        Ok(Action::Return(1))
+    }
+
+    /// Returns nothing.
+    #[inline]
+    pub fn ret0(&mut self) -> Result<Action<'gc>, Error<'gc>> {
+        Ok(Action::Return(0))
+    }
+
+    /// Truncates the arguments to `n` (keeping the first `n`, padding with nil).
+    pub fn set_nargs(&mut self, n: usize) {
+        self.st.stack.resize(self.base + n, Value::Nil);
+    }
+
+    /// Removes argument `i`, shifting the rest down.
+    pub fn remove_arg(&mut self, i: usize) -> Value<'gc> {
+        if self.base + i < self.st.stack.len() {
+            self.st.stack.remove(self.base + i)
+        } else {
+            Value::Nil
+        }
+    }
+
+    /// Calls `f` with `args` and returns all its results (a nested call: the callee cannot
+    /// yield across it).
+    pub fn call(&mut self, f: Value<'gc>, args: &[Value<'gc>]) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+        super::call::nested_call(self.ctx, self.thread, self.st, f, args)
+    }
+
+    /// The current stack depth in frames (for diagnostics).
+    pub fn depth(&self) -> usize {
+        self.st.frames.len()
+    }
+
+    /// Access to the running thread's state (for the debug library and tracebacks).
+    pub fn thread_state(&mut self) -> &mut ThreadState<'gc> {
+        self.st
+    }
+
+    // ----- errors -----
+
+    /// An error with a message; position information of the calling Lua code is prepended
+    /// (`luaL_error`).
+    pub fn error(&self, msg: impl AsRef<[u8]>) -> Error<'gc> {
+        let mut m = super::debug::where_(self.ctx, self.st, 1);
+        m.extend_from_slice(msg.as_ref());
+        Error::new(Value::String(self.ctx.intern(&m)))
+    }
+
+    /// `bad argument #i to 'name' (msg)` (`luaL_argerror`; `i` is 0-based).
+    pub fn arg_error(&self, i: usize, msg: impl AsRef<str>) -> Error<'gc> {
+        let name = self.func.name();
+        let mut narg = i + 1;
+        let mut fname = name.to_string();
+        if let Some(m) = name.strip_prefix("method:") {
+            fname = m.to_string();
+            narg -= 1;
+            if narg == 0 {
+                return self.error(format!("calling '{}' on bad self ({})", fname, msg.as_ref()));
+            }
+        } else if let Some((_, short)) = name.rsplit_once('.') {
+            fname = short.to_string();
+        }
+        self.error(format!("bad argument #{} to '{}' ({})", narg, fname, msg.as_ref()))
+    }
+
+    /// `bad argument #i to 'name' (T expected, got U)` (`luaL_typeerror`).
+    pub fn type_error(&self, i: usize, expected: &str) -> Error<'gc> {
+        let v = self.arg(i);
+        let got = if i >= self.nargs() { "no value".to_string() } else { self.type_name_of(v) };
+        self.arg_error(i, format!("{} expected, got {}", expected, got))
+    }
+
+    /// The type name used in messages: `__name` from the metatable if it is a string.
+    pub fn type_name_of(&self, v: Value<'gc>) -> String {
+        if let Some(mt) = self.ctx.metatable(v) {
+            if let Value::String(s) = mt.get_str(self.ctx.intern(b"__name")) {
+                return s.to_str_lossy().into_owned();
+            }
+        }
+        v.type_name().to_string()
+    }
+
+    /// Argument `i` must be present (any value, even nil).
+    pub fn check_any(&self, i: usize) -> Result<Value<'gc>, Error<'gc>> {
+        if i >= self.nargs() {
+            Err(self.arg_error(i, "value expected"))
+        } else {
+            Ok(self.arg(i))
+        }
+    }
+
+    /// Argument `i` as a table.
+    pub fn check_table(&self, i: usize) -> Result<Table<'gc>, Error<'gc>> {
+        match self.arg(i) {
+            Value::Table(t) => Ok(t),
+            _ => Err(self.type_error(i, "table")),
+        }
+    }
+
+    /// Argument `i` as an integer (`luaL_checkinteger`).
+    pub fn check_integer(&self, i: usize) -> Result<i64, Error<'gc>> {
+        let v = self.arg(i);
+        match v.to_integer() {
+            Some(n) => Ok(n),
+            None => {
+                if v.to_number().is_some() {
+                    Err(self.arg_error(i, "number has no integer representation"))
+                } else {
+                    Err(self.type_error(i, "number"))
+                }
+            }
+        }
+    }
+
+    /// Optional integer argument.
+    pub fn opt_integer(&self, i: usize, default: i64) -> Result<i64, Error<'gc>> {
+        if self.arg(i).is_nil() {
+            Ok(default)
+        } else {
+            self.check_integer(i)
+        }
+    }
+
+    /// Argument `i` as a number (`luaL_checknumber`).
+    pub fn check_number(&self, i: usize) -> Result<Number, Error<'gc>> {
+        self.arg(i).to_number().ok_or_else(|| self.type_error(i, "number"))
+    }
+
+    /// Argument `i` as a float.
+    pub fn check_float(&self, i: usize) -> Result<f64, Error<'gc>> {
+        Ok(self.check_number(i)?.to_float())
+    }
+
+    /// Argument `i` as a string; numbers are converted (`luaL_checklstring`).
+    pub fn check_string(&self, i: usize) -> Result<LuaString<'gc>, Error<'gc>> {
+        match self.arg(i) {
+            Value::String(s) => Ok(s),
+            v @ (Value::Integer(_) | Value::Number(_)) => Ok(super::meta::number_to_string(self.ctx, v)),
+            _ => Err(self.type_error(i, "string")),
+        }
+    }
+
+    /// Optional string argument.
+    pub fn opt_string(&self, i: usize) -> Result<Option<LuaString<'gc>>, Error<'gc>> {
+        if self.arg(i).is_nil() {
+            Ok(None)
+        } else {
+            self.check_string(i).map(Some)
+        }
+    }
+
+    /// Converts any value to a string as `tostring` does (honouring `__tostring`/`__name`).
+    pub fn to_string(&mut self, v: Value<'gc>) -> Result<LuaString<'gc>, Error<'gc>> {
+        super::meta::tostring(self, v)
+    }
+}

@@ -1,0 +1,464 @@
+//! The basic library (manual §6.1): print, type, pcall, error, load, pairs, ...
+
+use std::io::Write;
+
+use interp::vm::meta_index_value;
+use interp::{Action, Context, Error, NativeCall, Table, Value};
+
+use crate::util::{register, Ret};
+
+/// Opens the basic library into the global table.
+pub fn open_base(ctx: Context<'_>) {
+    let g = ctx.globals();
+    register(
+        ctx,
+        g,
+        &[
+            ("assert", assert),
+            ("collectgarbage", collectgarbage),
+            ("dofile", dofile),
+            ("error", error),
+            ("getmetatable", getmetatable),
+            ("ipairs", ipairs),
+            ("load", load),
+            ("loadfile", loadfile),
+            ("next", next),
+            ("pairs", pairs),
+            ("pcall", pcall),
+            ("print", print),
+            ("rawequal", rawequal),
+            ("rawget", rawget),
+            ("rawlen", rawlen),
+            ("rawset", rawset),
+            ("select", select),
+            ("setmetatable", setmetatable),
+            ("tonumber", tonumber),
+            ("tostring", tostring),
+            ("type", type_),
+            ("warn", warn),
+            ("xpcall", xpcall),
+        ],
+    );
+    g.set_str(ctx.mutation(), ctx.intern(b"_G"), Value::Table(g));
+    g.set_str(ctx.mutation(), ctx.intern(b"_VERSION"), ctx.str("Lua 5.4"));
+}
+
+fn print<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let mut out = Vec::with_capacity(64);
+    for i in 0..call.nargs() {
+        if i > 0 {
+            out.push(b'\t');
+        }
+        let s = call.to_string(call.arg(i))?;
+        out.extend_from_slice(s.as_bytes());
+    }
+    out.push(b'\n');
+    let mut so = std::io::stdout().lock();
+    let _ = so.write_all(&out);
+    let _ = so.flush();
+    call.ret0()
+}
+
+fn warn<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let mut msg = Vec::new();
+    for i in 0..call.nargs() {
+        msg.extend_from_slice(call.check_string(i)?.as_bytes());
+    }
+    if call.nargs() == 0 {
+        call.check_string(0)?;
+    }
+    let ctx = call.ctx;
+    let key = ctx.intern(b"_WARN_ON");
+    let reg = ctx.registry();
+    if msg.first() == Some(&b'@') {
+        match &msg[..] {
+            b"@on" => reg.set_str(ctx.mutation(), key, Value::Boolean(true)),
+            b"@off" => reg.set_str(ctx.mutation(), key, Value::Boolean(false)),
+            _ => {}
+        }
+        return call.ret0();
+    }
+    if reg.get_str(key).is_truthy() {
+        let mut e = std::io::stderr().lock();
+        let _ = e.write_all(b"Lua warning: ");
+        let _ = e.write_all(&msg);
+        let _ = e.write_all(b"\n");
+    }
+    call.ret0()
+}
+
+fn type_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let v = call.check_any(0)?;
+    let s = call.ctx.str(v.type_name());
+    call.ret1(s)
+}
+
+fn tostring<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let v = call.check_any(0)?;
+    let s = call.to_string(v)?;
+    call.ret1(Value::String(s))
+}
+
+fn tonumber<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    if call.arg(1).is_nil() {
+        let v = call.check_any(0)?;
+        let r = match v {
+            Value::Integer(_) | Value::Number(_) => v,
+            Value::String(s) => match interp::number::str_to_number(s.as_bytes()) {
+                Some(n) => Value::from_number(n),
+                None => Value::Nil,
+            },
+            _ => Value::Nil,
+        };
+        return call.ret1(r);
+    }
+    let base = call.check_integer(1)?;
+    let s = match call.arg(0) {
+        Value::String(s) => s,
+        _ => return Err(call.type_error(0, "string")),
+    };
+    if !(2..=36).contains(&base) {
+        return Err(call.arg_error(1, "base out of range"));
+    }
+    let r = match interp::number::str_to_int_base(s.as_bytes(), base as u32) {
+        Some(i) => Value::Integer(i),
+        None => Value::Nil,
+    };
+    call.ret1(r)
+}
+
+fn assert<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    if call.arg(0).is_truthy() {
+        let n = call.nargs();
+        return Ok(Action::Return(n));
+    }
+    if call.nargs() == 0 {
+        return Err(call.arg_error(0, "value expected"));
+    }
+    if call.nargs() >= 2 {
+        return Err(Error::new(call.arg(1)));
+    }
+    Err(Error::new(call.ctx.str("assertion failed!")))
+}
+
+fn error<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let v = call.arg(0);
+    let level = call.opt_integer(1, 1)?;
+    if let Value::String(s) = v {
+        if level > 0 {
+            let mut m = interp::vm::where_(call.ctx, call.thread_state(), level as usize);
+            m.extend_from_slice(s.as_bytes());
+            return Err(Error::new(Value::String(call.ctx.intern(&m))));
+        }
+    }
+    Err(Error::new(v))
+}
+
+fn pcall<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    call.check_any(0)?;
+    Ok(Action::ProtectedCall(None))
+}
+
+fn xpcall<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let h = call.arg(1);
+    if !h.is_function() {
+        // C Lua accepts any value here and fails only when the handler is needed.
+    }
+    call.remove_arg(1);
+    Ok(Action::ProtectedCall(Some(h)))
+}
+
+fn select<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let n = call.nargs() as i64;
+    if let Value::String(s) = call.arg(0) {
+        if s.as_bytes() == b"#" {
+            return call.ret1(Value::Integer(n - 1));
+        }
+    }
+    let i = call.check_integer(0)?;
+    let i = if i < 0 {
+        n + i
+    } else if i == 0 {
+        return Err(call.arg_error(0, "index out of range"));
+    } else {
+        i
+    };
+    if i < 0 {
+        return Err(call.arg_error(0, "index out of range"));
+    }
+    Ok(Action::Return((n - i.min(n)) as usize))
+}
+
+fn rawequal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    call.check_any(0)?;
+    call.check_any(1)?;
+    let r = call.arg(0).raw_equals(call.arg(1));
+    call.ret1(Value::Boolean(r))
+}
+
+fn rawlen<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let n = match call.arg(0) {
+        Value::Table(t) => t.length(),
+        Value::String(s) => s.len() as i64,
+        _ => return Err(call.arg_error(0, "table or string expected")),
+    };
+    call.ret1(Value::Integer(n))
+}
+
+fn rawget<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let t = call.check_table(0)?;
+    call.check_any(1)?;
+    let v = t.get(call.arg(1));
+    call.ret1(v)
+}
+
+fn rawset<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let t = call.check_table(0)?;
+    call.check_any(1)?;
+    call.check_any(2)?;
+    t.set(call.ctx.mutation(), call.arg(1), call.arg(2)).map_err(|e| call.error(e.message()))?;
+    call.ret1(Value::Table(t))
+}
+
+fn next<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let t = call.check_table(0)?;
+    match t.next(call.arg(1)) {
+        Ok(Some((k, v))) => call.ret(&[k, v]),
+        Ok(None) => call.ret1(Value::Nil),
+        Err(()) => Err(call.error("invalid key to 'next'")),
+    }
+}
+
+fn pairs<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let v = call.check_any(0)?;
+    let mm = interp::vm::metamethod(call.ctx, v, interp::vm::Metamethod::Pairs);
+    if !mm.is_nil() {
+        let r = call.call(mm, &[v])?;
+        let mut out = [Value::Nil; 3];
+        for (i, x) in r.iter().take(3).enumerate() {
+            out[i] = *x;
+        }
+        return call.ret(&out);
+    }
+    if !matches!(v, Value::Table(_)) {
+        return Err(call.type_error(0, "table"));
+    }
+    let next = call.ctx.get_global("next");
+    let next = if next.is_function() { next } else { call.ctx.native("next", self::next) };
+    call.ret(&[next, v, Value::Nil])
+}
+
+fn ipairs_aux<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let i = call.check_integer(1)?.wrapping_add(1);
+    let t = call.arg(0);
+    let v = match t {
+        Value::Table(tab) if tab.metatable().is_none() => tab.get_int(i),
+        _ => meta_index_value(call, t, Value::Integer(i))?,
+    };
+    if v.is_nil() {
+        call.ret1(Value::Nil)
+    } else {
+        call.ret(&[Value::Integer(i), v])
+    }
+}
+
+fn ipairs<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let t = call.check_any(0)?;
+    let f = call.ctx.native("ipairs_aux", ipairs_aux);
+    call.ret(&[f, t, Value::Integer(0)])
+}
+
+fn getmetatable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let v = call.check_any(0)?;
+    match call.ctx.metatable(v) {
+        None => call.ret1(Value::Nil),
+        Some(mt) => {
+            let protected = mt.get_str(call.ctx.intern(b"__metatable"));
+            if !protected.is_nil() {
+                call.ret1(protected)
+            } else {
+                call.ret1(Value::Table(mt))
+            }
+        }
+    }
+}
+
+fn setmetatable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let t = call.check_table(0)?;
+    let mt = match call.arg(1) {
+        Value::Nil => None,
+        Value::Table(m) => Some(m),
+        _ => return Err(call.type_error(1, "nil or table")),
+    };
+    if call.nargs() < 2 {
+        return Err(call.type_error(1, "nil or table"));
+    }
+    if let Some(cur) = t.metatable() {
+        if !cur.get_str(call.ctx.intern(b"__metatable")).is_nil() {
+            return Err(call.error("cannot change a protected metatable"));
+        }
+    }
+    call.ctx.set_table_metatable(t, mt);
+    call.ret1(Value::Table(t))
+}
+
+fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let opt = match call.opt_string(0)? {
+        Some(s) => s.as_bytes().to_vec(),
+        None => b"collect".to_vec(),
+    };
+    let ctx = call.ctx;
+    match &opt[..] {
+        b"collect" => {
+            ctx.request_gc();
+            call.ret1(Value::Integer(0))
+        }
+        b"count" => {
+            let kb = ctx.memory_estimate() as f64 / 1024.0;
+            call.ret1(Value::Number(kb))
+        }
+        b"step" => {
+            ctx.request_gc();
+            call.ret1(Value::Boolean(true))
+        }
+        b"isrunning" => call.ret1(Value::Boolean(ctx.gc_running())),
+        b"stop" => {
+            ctx.set_gc_running(false);
+            call.ret1(Value::Integer(0))
+        }
+        b"restart" => {
+            ctx.set_gc_running(true);
+            call.ret1(Value::Integer(0))
+        }
+        b"incremental" | b"generational" => {
+            let prev = ctx.gc_mode(&opt);
+            call.ret1(ctx.str(prev))
+        }
+        b"setpause" | b"setstepmul" => call.ret1(Value::Integer(100)),
+        _ => Err(call.arg_error(
+            0,
+            format!("invalid option '{}'", String::from_utf8_lossy(&opt)),
+        )),
+    }
+}
+
+/// Reads a chunk given to `load` as a string or as a function returning pieces.
+fn chunk_source<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Vec<u8>, Error<'gc>> {
+    match call.arg(0) {
+        Value::String(s) => Ok(s.as_bytes().to_vec()),
+        f if f.is_function() => {
+            let mut src = Vec::new();
+            loop {
+                let r = call.call(f, &[])?;
+                match r.first().copied().unwrap_or_default() {
+                    Value::Nil => break,
+                    Value::String(s) if s.is_empty() => break,
+                    Value::String(s) => src.extend_from_slice(s.as_bytes()),
+                    _ => return Err(call.error("reader function must return a string")),
+                }
+            }
+            Ok(src)
+        }
+        _ => Err(call.type_error(0, "string")),
+    }
+}
+
+/// Compiles `src` and returns the function, or `nil, message` (the shared part of `load`,
+/// `loadfile` and `dofile`).
+fn load_chunk<'gc>(
+    ctx: Context<'gc>,
+    src: &[u8],
+    name: &[u8],
+    mode: &[u8],
+    env: Option<Value<'gc>>,
+) -> Result<Value<'gc>, Value<'gc>> {
+    let is_binary = src.first() == Some(&0x1b);
+    if is_binary && !mode.contains(&b'b') {
+        let m = format!("attempt to load a binary chunk (mode is '{}')", String::from_utf8_lossy(mode));
+        return Err(ctx.str(&m));
+    }
+    if !is_binary && !mode.contains(&b't') {
+        let m = format!("attempt to load a text chunk (mode is '{}')", String::from_utf8_lossy(mode));
+        return Err(ctx.str(&m));
+    }
+    if is_binary {
+        return Err(ctx.str("binary chunks are not supported yet"));
+    }
+    match interp::compiler::compile(src, name) {
+        Ok(p) => {
+            let c = ctx.load_proto(&std::rc::Rc::new(p), env);
+            Ok(Value::Closure(c))
+        }
+        Err(e) => Err(Value::String(ctx.intern(&e.message))),
+    }
+}
+
+fn load<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let src = chunk_source(call)?;
+    let name = match call.opt_string(1)? {
+        Some(s) => s.as_bytes().to_vec(),
+        None => match call.arg(0) {
+            Value::String(_) => src.clone(),
+            _ => b"=(load)".to_vec(),
+        },
+    };
+    let mode = match call.opt_string(2)? {
+        Some(s) => s.as_bytes().to_vec(),
+        None => b"bt".to_vec(),
+    };
+    let env = if call.nargs() >= 4 { Some(call.arg(3)) } else { None };
+    match load_chunk(call.ctx, &src, &name, &mode, env) {
+        Ok(f) => call.ret1(f),
+        Err(msg) => call.ret(&[Value::Nil, msg]),
+    }
+}
+
+/// Reads a file for `loadfile`/`dofile`: skips a first line starting with '#'.
+fn read_source(path: Option<&[u8]>) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let (data, name) = match path {
+        Some(p) => {
+            let ps = String::from_utf8_lossy(p).into_owned();
+            let d = std::fs::read(&ps).map_err(|e| format!("cannot open {} ({})", ps, crate::util::io_error_text(&e)))?;
+            let mut n = b"@".to_vec();
+            n.extend_from_slice(p);
+            (d, n)
+        }
+        None => {
+            let mut d = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut d).map_err(|e| e.to_string())?;
+            (d, b"=stdin".to_vec())
+        }
+    };
+    Ok((interp::compiler::skip_shebang(&data).to_vec(), name))
+}
+
+fn loadfile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let path = call.opt_string(0)?.map(|s| s.as_bytes().to_vec());
+    let mode = match call.opt_string(1)? {
+        Some(s) => s.as_bytes().to_vec(),
+        None => b"bt".to_vec(),
+    };
+    let env = if call.nargs() >= 3 { Some(call.arg(2)) } else { None };
+    let (src, name) = match read_source(path.as_deref()) {
+        Ok(x) => x,
+        Err(m) => return call.ret(&[Value::Nil, call.ctx.str(&m)]),
+    };
+    match load_chunk(call.ctx, &src, &name, &mode, env) {
+        Ok(f) => call.ret1(f),
+        Err(msg) => call.ret(&[Value::Nil, msg]),
+    }
+}
+
+fn dofile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let path = call.opt_string(0)?.map(|s| s.as_bytes().to_vec());
+    let (src, name) = read_source(path.as_deref()).map_err(|m| Error::new(call.ctx.str(&m)))?;
+    let f = load_chunk(call.ctx, &src, &name, b"bt", None).map_err(Error::new)?;
+    call.set_nargs(0);
+    call.push(f);
+    Ok(Action::TailCall(0))
+}
+
+#[allow(dead_code)]
+fn table_arg<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<Table<'gc>, Error<'gc>> {
+    call.check_table(i)
+}

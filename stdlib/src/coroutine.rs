@@ -1,0 +1,118 @@
+//! The coroutine library (manual §6.2).
+
+use interp::{Action, NativeCall, Thread, ThreadStatus, Value};
+
+use crate::util::{new_lib, Ret};
+
+/// Opens the `coroutine` library.
+pub fn open_coroutine(ctx: interp::Context<'_>) {
+    new_lib(
+        ctx,
+        "coroutine",
+        &[
+            ("create", create),
+            ("resume", resume),
+            ("yield", yield_),
+            ("status", status),
+            ("wrap", wrap),
+            ("isyieldable", isyieldable),
+            ("running", running),
+            ("close", close),
+        ],
+    );
+}
+
+fn check_co<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<Thread<'gc>, interp::Error<'gc>> {
+    match call.arg(i) {
+        Value::Thread(t) => Ok(t),
+        _ => Err(call.type_error(i, "coroutine")),
+    }
+}
+
+fn new_thread<'gc>(call: &NativeCall<'gc, '_>, f: Value<'gc>) -> Thread<'gc> {
+    let co = Thread::new(call.ctx.mutation(), false);
+    co.state_mut(call.ctx.mutation()).stack.push(f);
+    co
+}
+
+fn create<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let f = call.arg(0);
+    if !f.is_function() {
+        return Err(call.type_error(0, "function"));
+    }
+    let co = new_thread(call, f);
+    call.ret1(Value::Thread(co))
+}
+
+fn resume<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let co = check_co(call, 0)?;
+    Ok(Action::Resume { thread: co, wrap: false })
+}
+
+fn wrap_aux<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let Value::Thread(co) = call.upvalue(0) else {
+        return Err(call.error("invalid wrap"));
+    };
+    Ok(Action::Resume { thread: co, wrap: true })
+}
+
+fn wrap<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let f = call.arg(0);
+    if !f.is_function() {
+        return Err(call.type_error(0, "function"));
+    }
+    let co = new_thread(call, f);
+    let w = interp::NativeFunction::with_upvalues(
+        call.ctx.mutation(),
+        "wrap",
+        wrap_aux,
+        Box::new([Value::Thread(co)]),
+    );
+    call.ret1(Value::Native(w))
+}
+
+fn yield_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    if call.thread.0.is_main {
+        return Err(call.error("attempt to yield from outside a coroutine"));
+    }
+    if call.thread.0.nny.get() > 0 {
+        return Err(call.error("attempt to yield across a C-call boundary"));
+    }
+    Ok(Action::Yield)
+}
+
+fn status<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let co = check_co(call, 0)?;
+    let s = if co.ptr_eq(call.thread) { ThreadStatus::Running } else { co.status() };
+    let v = call.ctx.str(s.name());
+    call.ret1(v)
+}
+
+fn isyieldable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let co = match call.arg(0) {
+        Value::Thread(t) => t,
+        _ => call.thread,
+    };
+    let r = !co.0.is_main && co.0.nny.get() == 0;
+    call.ret1(Value::Boolean(r))
+}
+
+fn running<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let t = call.thread;
+    call.ret(&[Value::Thread(t), Value::Boolean(t.0.is_main)])
+}
+
+fn close<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let co = check_co(call, 0)?;
+    let st = if co.ptr_eq(call.thread) { ThreadStatus::Running } else { co.status() };
+    match st {
+        ThreadStatus::Suspended | ThreadStatus::Dead => {
+            let err = interp::vm::close_thread(call.ctx, co);
+            match err {
+                None => call.ret1(Value::Boolean(true)),
+                Some(e) => call.ret(&[Value::Boolean(false), e]),
+            }
+        }
+        s => Err(call.error(format!("cannot close a {} coroutine", s.name()))),
+    }
+}

@@ -1,0 +1,315 @@
+//! The math library (manual §6.7); `random` is xoshiro256** as in Lua 5.4.
+
+use interp::number::Number;
+use interp::{NativeCall, Value};
+
+use crate::util::{new_lib, Ret};
+
+/// Opens the `math` library.
+pub fn open_math(ctx: interp::Context<'_>) {
+    let t = new_lib(
+        ctx,
+        "math",
+        &[
+            ("abs", abs),
+            ("ceil", ceil),
+            ("floor", floor),
+            ("fmod", fmod),
+            ("modf", modf),
+            ("sqrt", sqrt),
+            ("exp", exp),
+            ("log", log),
+            ("sin", sin),
+            ("cos", cos),
+            ("tan", tan),
+            ("asin", asin),
+            ("acos", acos),
+            ("atan", atan),
+            ("max", max),
+            ("min", min),
+            ("tointeger", tointeger),
+            ("type", type_),
+            ("ult", ult),
+            ("random", random),
+            ("randomseed", randomseed),
+        ],
+    );
+    let mc = ctx.mutation();
+    t.set_str(mc, ctx.intern(b"pi"), Value::Number(std::f64::consts::PI));
+    t.set_str(mc, ctx.intern(b"huge"), Value::Number(f64::INFINITY));
+    t.set_str(mc, ctx.intern(b"maxinteger"), Value::Integer(i64::MAX));
+    t.set_str(mc, ctx.intern(b"mininteger"), Value::Integer(i64::MIN));
+    let state = interp::UserData::new(mc, Box::new(std::cell::Cell::new(seed_state(0x2545_F491, 0))));
+    ctx.registry().set_str(mc, ctx.intern(b"_RANDOM_STATE"), Value::UserData(state));
+}
+
+fn float_result<'gc>(call: &mut NativeCall<'gc, '_>, f: f64) -> Ret<'gc> {
+    call.ret1(Value::Number(f))
+}
+
+/// Converts an integral float to an integer when it fits (`lua_Number2Integer` for floor/ceil).
+fn int_or_float<'gc>(f: f64) -> Value<'gc> {
+    match interp::number::float_to_int_exact(f) {
+        Some(i) => Value::Integer(i),
+        None => Value::Number(f),
+    }
+}
+
+fn abs<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    match call.check_number(0)? {
+        Number::Int(i) => call.ret1(Value::Integer(i.wrapping_abs())),
+        Number::Float(f) => float_result(call, f.abs()),
+    }
+}
+
+fn floor<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    match call.check_number(0)? {
+        Number::Int(i) => call.ret1(Value::Integer(i)),
+        Number::Float(f) => call.ret1(int_or_float(f.floor())),
+    }
+}
+
+fn ceil<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    match call.check_number(0)? {
+        Number::Int(i) => call.ret1(Value::Integer(i)),
+        Number::Float(f) => call.ret1(int_or_float(f.ceil())),
+    }
+}
+
+fn fmod<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    match (call.check_number(0)?, call.check_number(1)?) {
+        (Number::Int(a), Number::Int(b)) => {
+            if b == 0 {
+                return Err(call.arg_error(1, "zero"));
+            }
+            if b == -1 {
+                return call.ret1(Value::Integer(0));
+            }
+            call.ret1(Value::Integer(a % b))
+        }
+        (a, b) => float_result(call, a.to_float() % b.to_float()),
+    }
+}
+
+fn modf<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let f = call.check_float(0)?;
+    let ip = if f.is_infinite() { f } else { f.trunc() };
+    let frac = if f.is_infinite() { 0.0 } else { f - ip };
+    let ipv = if ip.fract() == 0.0 && ip.abs() < 9.2e18 { Value::Number(ip) } else { Value::Number(ip) };
+    let ipv = match interp::number::float_to_int_exact(ip) {
+        Some(_) => Value::Number(ip),
+        None => ipv,
+    };
+    call.ret(&[ipv, Value::Number(frac)])
+}
+
+macro_rules! float_fn {
+    ($name:ident, $f:expr) => {
+        fn $name<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+            let x = call.check_float(0)?;
+            float_result(call, $f(x))
+        }
+    };
+}
+float_fn!(sqrt, f64::sqrt);
+float_fn!(exp, f64::exp);
+float_fn!(sin, f64::sin);
+float_fn!(cos, f64::cos);
+float_fn!(tan, f64::tan);
+float_fn!(asin, f64::asin);
+float_fn!(acos, f64::acos);
+
+fn atan<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let y = call.check_float(0)?;
+    let x = if call.arg(1).is_nil() { 1.0 } else { call.check_float(1)? };
+    float_result(call, y.atan2(x))
+}
+
+fn log<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let x = call.check_float(0)?;
+    let r = if call.arg(1).is_nil() {
+        x.ln()
+    } else {
+        let b = call.check_float(1)?;
+        if b == 2.0 {
+            x.log2()
+        } else if b == 10.0 {
+            x.log10()
+        } else {
+            x.ln() / b.ln()
+        }
+    };
+    float_result(call, r)
+}
+
+fn minmax<'gc>(call: &mut NativeCall<'gc, '_>, want_max: bool) -> Ret<'gc> {
+    let n = call.nargs();
+    let mut best = call.check_number(0)?;
+    let mut bv = call.arg(0);
+    for i in 1..n {
+        let x = call.check_number(i)?;
+        let xv = call.arg(i);
+        let less = interp::vm::primitive_lt(Value::from_number(best), Value::from_number(x));
+        let swap = if want_max { less } else { interp::vm::primitive_lt(Value::from_number(x), Value::from_number(best)) };
+        if swap {
+            best = x;
+            bv = xv;
+        }
+    }
+    let _ = bv;
+    call.ret1(Value::from_number(best))
+}
+
+fn max<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    minmax(call, true)
+}
+
+fn min<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    minmax(call, false)
+}
+
+fn tointeger<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let r = match call.arg(0) {
+        Value::Integer(i) => Value::Integer(i),
+        Value::Number(f) => match interp::number::float_to_int_exact(f) {
+            Some(i) => Value::Integer(i),
+            None => Value::Nil,
+        },
+        Value::String(s) => match interp::number::str_to_number(s.as_bytes()) {
+            Some(Number::Int(i)) => Value::Integer(i),
+            Some(Number::Float(f)) => interp::number::float_to_int_exact(f).map_or(Value::Nil, Value::Integer),
+            None => Value::Nil,
+        },
+        _ => {
+            call.check_any(0)?;
+            Value::Nil
+        }
+    };
+    call.ret1(r)
+}
+
+fn type_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let v = call.check_any(0)?;
+    let r = match v {
+        Value::Integer(_) => call.ctx.str("integer"),
+        Value::Number(_) => call.ctx.str("float"),
+        _ => Value::Nil,
+    };
+    call.ret1(r)
+}
+
+fn ult<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let a = call.check_integer(0)?;
+    let b = call.check_integer(1)?;
+    call.ret1(Value::Boolean((a as u64) < (b as u64)))
+}
+
+// ----- xoshiro256** (lmathlib.c) -----
+
+type RandState = [u64; 4];
+
+fn rotl(x: u64, n: u32) -> u64 {
+    x.rotate_left(n)
+}
+
+fn next_rand(s: &mut RandState) -> u64 {
+    let s0 = s[0];
+    let s1 = s[1];
+    let s2 = s[2] ^ s0;
+    let s3 = s[3] ^ s1;
+    let res = rotl(s1.wrapping_mul(5), 7).wrapping_mul(9);
+    s[0] = s0 ^ s3;
+    s[1] = s1 ^ s2;
+    s[2] = s2 ^ (s1 << 17);
+    s[3] = rotl(s3, 45);
+    res
+}
+
+fn seed_state(n1: u64, n2: u64) -> RandState {
+    let mut s = [n1, 0xff, n2, 0];
+    for _ in 0..16 {
+        next_rand(&mut s);
+    }
+    s
+}
+
+fn with_state<'gc, R>(call: &NativeCall<'gc, '_>, f: impl FnOnce(&mut RandState) -> R) -> R {
+    let ud = call.ctx.registry().get_str(call.ctx.intern(b"_RANDOM_STATE"));
+    let Value::UserData(u) = ud else {
+        let mut s = seed_state(0, 0);
+        return f(&mut s);
+    };
+    let data = u.0.data.borrow();
+    let cell = data.downcast_ref::<std::cell::Cell<RandState>>().expect("random state");
+    let mut s = cell.get();
+    let r = f(&mut s);
+    cell.set(s);
+    r
+}
+
+/// Projects a random 64-bit value into `[0, n]` as `project` in lmathlib.c.
+fn project(ran: u64, n: u64, s: &mut RandState) -> u64 {
+    if n & (n.wrapping_add(1)) == 0 {
+        return ran & n;
+    }
+    let mut lim = n;
+    lim |= lim >> 1;
+    lim |= lim >> 2;
+    lim |= lim >> 4;
+    lim |= lim >> 8;
+    lim |= lim >> 16;
+    lim |= lim >> 32;
+    let mut r = ran & lim;
+    while r > n {
+        r = next_rand(s) & lim;
+    }
+    r
+}
+
+fn random<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let nargs = call.nargs();
+    let (low, up) = match nargs {
+        0 => {
+            let r = with_state(call, next_rand);
+            return call.ret1(Value::Number((r >> 11) as f64 * (0.5 / (1u64 << 52) as f64)));
+        }
+        1 => (1, call.check_integer(0)?),
+        2 => (call.check_integer(0)?, call.check_integer(1)?),
+        _ => return Err(call.error("wrong number of arguments")),
+    };
+    if low > up {
+        return Err(call.arg_error(nargs - 1, "interval is empty"));
+    }
+    let r = with_state(call, |s| {
+        let ran = next_rand(s);
+        project(ran, (up as u64).wrapping_sub(low as u64), s)
+    });
+    call.ret1(Value::Integer(r.wrapping_add(low as u64) as i64))
+}
+
+fn randomseed<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let (n1, n2) = if call.nargs() == 0 {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        (t, call.ctx.registry().gc_address_hint())
+    } else {
+        let n1 = match call.check_number(0)? {
+            Number::Int(i) => i as u64,
+            Number::Float(f) => f.to_bits(),
+        };
+        (n1, call.opt_integer(1, 0)? as u64)
+    };
+    with_state(call, |s| *s = seed_state(n1, n2));
+    call.ret(&[Value::Integer(n1 as i64), Value::Integer(n2 as i64)])
+}
+
+trait AddrHint {
+    fn gc_address_hint(self) -> u64;
+}
+impl<'gc> AddrHint for interp::Table<'gc> {
+    fn gc_address_hint(self) -> u64 {
+        Value::Table(self).gc_address().unwrap_or(0) as u64
+    }
+}
