@@ -15,6 +15,8 @@ use std::rc::Rc;
 pub struct MemoryAccount {
     used: Cell<usize>,
     limit: Cell<Option<usize>>,
+    /// Bytes allocated since the collector was last told (it counts objects, not bytes).
+    unreported: Cell<usize>,
 }
 
 impl MemoryAccount {
@@ -40,6 +42,11 @@ impl MemoryAccount {
             None => true,
             Some(l) => self.used.get().saturating_add(extra) <= l,
         }
+    }
+
+    /// Takes the bytes allocated since the last call.
+    pub fn take_unreported(&self) -> usize {
+        self.unreported.replace(0)
     }
 
     /// True when usage is past the limit.
@@ -83,6 +90,7 @@ pub fn charge(n: usize) {
             // that installed it, which lives until CURRENT is restored.
             let a = unsafe { &*p };
             a.used.set(a.used.get().saturating_add(n));
+            a.unreported.set(a.unreported.get().saturating_add(n));
         }
     });
 }

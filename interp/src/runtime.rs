@@ -444,6 +444,12 @@ impl Lua {
     /// Does a bounded amount of garbage collection work (called between steps).
     pub fn collect_step(&mut self) {
         let _g = AccountGuard::enter(&self.memory);
+        // The collector paces itself by object count; big strings and tables also count by
+        // size (one object's worth of debt per 4 KiB).
+        let bytes = self.memory.take_unreported();
+        if bytes >= 1024 {
+            self.arena.metrics().adjust_debt(bytes as f64 / 4096.0);
+        }
         if self.arena.collection_phase() == CollectionPhase::Sweeping {
             self.arena.cycle_debt();
             return;

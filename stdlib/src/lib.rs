@@ -6,8 +6,10 @@ mod coroutine;
 mod io;
 mod math;
 mod os;
+mod strformat;
 mod strlib;
 mod table;
+mod utf8;
 mod util;
 
 pub mod string;
@@ -19,6 +21,7 @@ pub use math::open_math;
 pub use os::{open_os, open_os_safe};
 pub use strlib::open_string;
 pub use table::open_table;
+pub use utf8::open_utf8;
 
 /// Opens every standard library.
 pub fn open_all(ctx: interp::Context<'_>) {
@@ -26,6 +29,7 @@ pub fn open_all(ctx: interp::Context<'_>) {
     open_coroutine(ctx);
     open_string(ctx);
     open_table(ctx);
+    open_utf8(ctx);
     open_math(ctx);
     open_io(ctx);
     open_os(ctx);

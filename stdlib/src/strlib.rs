@@ -1,7 +1,7 @@
 //! The string library functions (manual §6.4) and the string metatable. Pattern matching and
 //! `pack` live in `string/`; number formatting in `interp::number`.
 
-use interp::{LuaString, NativeCall, Value, ValueType};
+use interp::{NativeCall, Value, ValueType};
 
 use crate::util::{new_lib, Ret};
 
@@ -150,7 +150,3 @@ fn char<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     str_ret(call, &out)
 }
 
-/// The bytes of argument `i` (string or number).
-pub fn arg_bytes<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<LuaString<'gc>, interp::Error<'gc>> {
-    call.check_string(i)
-}

@@ -172,3 +172,33 @@ impl<'gc> StringInterner<'gc> {
         self.seed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gc_arena::arena::rootless_mutate;
+
+    #[test]
+    fn short_strings_are_interned_long_ones_compare_by_content() {
+        rootless_mutate(|mc| {
+            let mut i = StringInterner::new(1);
+            let a = i.intern(mc, b"hello");
+            let b = i.intern(mc, b"hello");
+            assert!(Gc::ptr_eq(a.0, b.0));
+            let long = vec![b'x'; 100];
+            let c = i.intern(mc, &long);
+            let d = i.intern(mc, &long);
+            assert!(!Gc::ptr_eq(c.0, d.0));
+            assert!(c == d);
+            assert!(a != c);
+            assert_eq!(i.len(), 1);
+        });
+    }
+
+    #[test]
+    fn hash_depends_on_content_and_seed() {
+        assert_eq!(hash_bytes(1, b"abc"), hash_bytes(1, b"abc"));
+        assert_ne!(hash_bytes(1, b"abc"), hash_bytes(1, b"abd"));
+        assert_ne!(hash_bytes(1, b"abc"), hash_bytes(2, b"abc"));
+    }
+}

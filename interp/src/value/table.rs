@@ -661,3 +661,71 @@ impl<'gc> Table<'gc> {
         Gc::ptr_eq(self.0, other.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gc_arena::arena::rootless_mutate;
+
+    #[test]
+    fn array_and_hash_parts() {
+        rootless_mutate(|mc| {
+            let t = Table::new(mc);
+            for i in 1..=100 {
+                t.set_int(mc, i, Value::Integer(i * 10));
+            }
+            assert_eq!(t.length(), 100);
+            assert_eq!(t.0.borrow().array_len(), 100);
+            t.set(mc, Value::Number(2.0), Value::Boolean(true)).unwrap();
+            assert!(matches!(t.get_int(2), Value::Boolean(true)));
+            assert_eq!(t.set(mc, Value::Nil, Value::Integer(1)), Err(KeyError::Nil));
+            assert_eq!(t.set(mc, Value::Number(f64::NAN), Value::Integer(1)), Err(KeyError::NaN));
+            assert!(t.get(Value::Number(f64::NAN)).is_nil());
+        });
+    }
+
+    #[test]
+    fn out_of_order_keys_migrate_to_the_array() {
+        rootless_mutate(|mc| {
+            let t = Table::new(mc);
+            t.set_int(mc, 3, Value::Integer(3));
+            t.set_int(mc, 2, Value::Integer(2));
+            t.set_int(mc, 1, Value::Integer(1));
+            assert_eq!(t.0.borrow().array_len(), 3);
+            assert_eq!(t.length(), 3);
+        });
+    }
+
+    #[test]
+    fn border_with_holes() {
+        rootless_mutate(|mc| {
+            let t = Table::new(mc);
+            for i in 1..=8 {
+                t.set_int(mc, i, Value::Integer(i));
+            }
+            t.set_int(mc, 8, Value::Nil);
+            let n = t.length();
+            assert!(t.get_int(n + 1).is_nil() && (n == 0 || !t.get_int(n).is_nil()));
+        });
+    }
+
+    #[test]
+    fn next_is_stable_while_assigning_existing_fields() {
+        rootless_mutate(|mc| {
+            let t = Table::new(mc);
+            for i in 0..50 {
+                t.set(mc, Value::Number(i as f64 + 0.5), Value::Integer(i)).unwrap();
+            }
+            let mut seen = 0;
+            let mut k = Value::Nil;
+            while let Some((key, _)) = t.next(k).unwrap() {
+                // Assigning to existing fields (including nil) must not disturb traversal.
+                t.set(mc, key, Value::Nil).unwrap();
+                seen += 1;
+                k = key;
+            }
+            assert_eq!(seen, 50);
+            assert!(t.next(Value::Number(1000.5)).is_err());
+        });
+    }
+}

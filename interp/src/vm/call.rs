@@ -368,8 +368,8 @@ pub(crate) fn nested_call<'gc>(
     st.stack.extend_from_slice(args);
     let r = match precall(ctx, thread, st, func, args.len(), -1, ReturnTo::Boundary) {
         Ok(Flow::Reload) if st.frames.len() == floor => Ok(()),
-        Ok(Flow::Reload) => super::execute::drive_nested(ctx, thread, st, floor),
-        Ok(Flow::Exit(inner)) => super::execute::finish_exit_nested(ctx, thread, st, floor, inner),
+        Ok(Flow::Reload) => super::driver::drive_nested(ctx, thread, st, floor),
+        Ok(Flow::Exit(inner)) => super::driver::finish_exit_nested(ctx, thread, st, floor, inner),
         Err(e) => Err(e),
     };
     ctx.state().nested.set(nested);

@@ -8,7 +8,7 @@ use crate::runtime::Context;
 use crate::thread::{Frame, ThreadState};
 use crate::value::Value;
 
-use super::execute::IndexedBy;
+use super::ops::IndexedBy;
 use super::meta::{tm_of, Metamethod};
 use super::{Error, NativeCall};
 

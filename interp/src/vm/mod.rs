@@ -7,10 +7,12 @@
 mod arith;
 mod call;
 mod debug;
+mod driver;
 mod error;
 mod execute;
 mod meta;
 mod native;
+mod ops;
 
 pub use debug::{frame_info, traceback, traceback_string, where_, FunctionInfo};
 pub use error::{Error, ErrorKind};
@@ -22,7 +24,7 @@ pub use meta::{
 pub use native::{Action, NativeCall, NativeFn};
 
 pub use call::Exit;
-pub use execute::{
+pub use driver::{
     call_nested, close_thread, reset_thread, start_call, step, take_error, take_results,
 };
 

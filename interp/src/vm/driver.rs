@@ -1,0 +1,424 @@
+//! Drivers: run the coroutine chain, nested calls from native functions, and the host
+//! entry points (start a call, step it, take its results).
+
+use crate::runtime::Context;
+use crate::thread::{PendingKind, ReturnTo, Thread, ThreadState, ThreadStatus};
+use crate::value::Value;
+
+use super::call::{
+    close_tbc, error_msg, finish_pending, kill_thread, outgoing_values, precall, throw,
+    transfer_to_coroutine, Flow, Inner,
+};
+use super::debug;
+use super::execute::execute;
+use super::{Error, Exit};
+
+
+/// Runs the coroutine chain until the base thread returns, yields to the host, fails, runs out
+/// of fuel or calls the host. `base_st` is the base thread's (borrowed) state.
+fn drive<'gc>(
+    ctx: Context<'gc>,
+    base: Thread<'gc>,
+    base_st: &mut ThreadState<'gc>,
+    floor: usize,
+    nested: bool,
+    fuel: &mut i64,
+    first: Option<Inner<'gc>>,
+) -> Inner<'gc> {
+    let mc = ctx.mutation();
+    let chain_floor = ctx.state().running.borrow().len();
+    let mut pending = first;
+    loop {
+        let cur = *ctx.state().running.borrow().last().expect("running thread");
+        let is_base = cur.ptr_eq(base) && ctx.state().running.borrow().len() == chain_floor;
+        let r = match pending.take() {
+            Some(r) => r,
+            None => {
+                if is_base {
+                    execute(ctx, cur, base_st, floor, fuel)
+                } else {
+                    let mut st = cur.state_mut(mc);
+                    execute(ctx, cur, &mut st, 0, fuel)
+                }
+            }
+        };
+        if is_base {
+            match r {
+                Inner::OutOfFuel if nested => {
+                    *fuel = i64::MAX / 2;
+                    continue;
+                }
+                Inner::Resume(co) => {
+                    if let Err(e) = start_resume(ctx, cur, base_st, co) {
+                        match throw(ctx, cur, base_st, e, floor) {
+                            Ok(()) => continue,
+                            Err(e) => return Inner::Error(e),
+                        }
+                    }
+                    continue;
+                }
+                other => return other,
+            }
+        }
+        // A coroutine above the base thread.
+        match r {
+            Inner::OutOfFuel => {
+                if nested {
+                    *fuel = i64::MAX / 2;
+                    continue;
+                }
+                return Inner::OutOfFuel;
+            }
+            Inner::Host => {
+                if nested {
+                    let mut st = cur.state_mut(mc);
+                    let e = error_msg(ctx, b"attempt to call a host function across a C-call boundary");
+                    st.pending = None;
+                    match throw(ctx, cur, &mut st, e, 0) {
+                        Ok(()) => continue,
+                        Err(e) => {
+                            drop(st);
+                            pending = Some(Inner::Error(e));
+                            continue;
+                        }
+                    }
+                }
+                return Inner::Host;
+            }
+            Inner::Resume(co) => {
+                let mut st = cur.state_mut(mc);
+                if let Err(e) = start_resume(ctx, cur, &mut st, co) {
+                    if let Err(e) = throw(ctx, cur, &mut st, e, 0) {
+                        drop(st);
+                        pending = Some(Inner::Error(e));
+                    }
+                }
+                continue;
+            }
+            Inner::BoundaryReturn => continue,
+            Inner::Returned | Inner::Yield | Inner::Error(_) => {
+                let (vals, ok, err) = {
+                    let mut st = cur.state_mut(mc);
+                    match &r {
+                        Inner::Returned => {
+                            let v = outgoing_values(&st, true);
+                            kill_thread(ctx, cur, &mut st);
+                            (v, true, None)
+                        }
+                        Inner::Yield => {
+                            let v = outgoing_values(&st, false);
+                            cur.set_status(ThreadStatus::Suspended);
+                            (v, true, None)
+                        }
+                        Inner::Error(e) => {
+                            let e = e.clone();
+                            kill_thread(ctx, cur, &mut st);
+                            st.error = Some(e.clone());
+                            (Default::default(), false, Some(e))
+                        }
+                        _ => unreachable!(),
+                    }
+                };
+                ctx.state().running.borrow_mut(mc).pop();
+                let resumer = *ctx.state().running.borrow().last().unwrap();
+                resumer.set_status(ThreadStatus::Running);
+                let resumer_is_base = resumer.ptr_eq(base) && ctx.state().running.borrow().len() == chain_floor;
+                let deliver = |st: &mut ThreadState<'gc>| -> Option<Error<'gc>> {
+                    let kind = st.pending.map(|p| p.kind).unwrap_or(PendingKind::Resume);
+                    match (kind, ok) {
+                        (PendingKind::Resume, true) => {
+                            let mut out = vec![Value::Boolean(true)];
+                            out.extend_from_slice(&vals);
+                            finish_pending(st, &out);
+                            None
+                        }
+                        (PendingKind::Resume, false) => {
+                            let e = err.clone().unwrap();
+                            if !e.is_catchable() {
+                                st.pending = None;
+                                return Some(e);
+                            }
+                            finish_pending(st, &[Value::Boolean(false), e.value]);
+                            None
+                        }
+                        (_, true) => {
+                            finish_pending(st, &vals);
+                            None
+                        }
+                        (_, false) => {
+                            let mut e = err.clone().unwrap();
+                            if let Value::String(s) = e.value {
+                                let mut m = debug::where_(ctx, st, 1);
+                                if !m.is_empty() && e.is_catchable() {
+                                    m.extend_from_slice(s.as_bytes());
+                                    e.value = Value::String(ctx.intern(&m));
+                                }
+                            }
+                            st.pending = None;
+                            Some(e)
+                        }
+                    }
+                };
+                if resumer_is_base {
+                    if let Some(e) = deliver(base_st) {
+                        match throw(ctx, resumer, base_st, e, floor) {
+                            Ok(()) => {}
+                            Err(e) => return Inner::Error(e),
+                        }
+                    }
+                } else {
+                    let mut st = resumer.state_mut(mc);
+                    if let Some(e) = deliver(&mut st) {
+                        if let Err(e) = throw(ctx, resumer, &mut st, e, 0) {
+                            drop(st);
+                            pending = Some(Inner::Error(e));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Checks that `co` can be resumed from `cur` and starts it.
+fn start_resume<'gc>(
+    ctx: Context<'gc>,
+    cur: Thread<'gc>,
+    cur_st: &mut ThreadState<'gc>,
+    co: Thread<'gc>,
+) -> Result<(), Error<'gc>> {
+    let p = cur_st.pending.expect("resume pending");
+    let first_arg = if p.kind == PendingKind::Wrap { p.func + 1 } else { p.func + 2 };
+    let args: smallvec::SmallVec<[Value<'gc>; 8]> =
+        smallvec::SmallVec::from_slice(&cur_st.stack[first_arg.min(cur_st.stack.len())..]);
+    let status = co.status();
+    if status != ThreadStatus::Suspended || co.ptr_eq(cur) {
+        let msg: &[u8] = if status == ThreadStatus::Dead {
+            b"cannot resume dead coroutine"
+        } else {
+            b"cannot resume non-suspended coroutine"
+        };
+        if p.kind == PendingKind::Wrap {
+            cur_st.pending = None;
+            let mut m = debug::where_(ctx, cur_st, 1);
+            m.extend_from_slice(msg);
+            return Err(Error::new(Value::String(ctx.intern(&m))));
+        }
+        finish_pending(cur_st, &[Value::Boolean(false), Value::String(ctx.intern(msg))]);
+        return Ok(());
+    }
+    let mut co_st = co.state_mut(ctx.mutation());
+    cur.set_status(ThreadStatus::Normal);
+    co.set_status(ThreadStatus::Running);
+    ctx.state().running.borrow_mut(ctx.mutation()).push(co);
+    match transfer_to_coroutine(ctx, co, &mut co_st, &args) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // The coroutine's function failed at once (e.g. calling a non-function).
+            drop(co_st);
+            ctx.state().running.borrow_mut(ctx.mutation()).pop();
+            co.set_status(ThreadStatus::Dead);
+            cur.set_status(ThreadStatus::Running);
+            if p.kind == PendingKind::Wrap {
+                cur_st.pending = None;
+                return Err(e);
+            }
+            finish_pending(cur_st, &[Value::Boolean(false), e.value]);
+            Ok(())
+        }
+    }
+}
+
+/// Runs a nested call (made by a native function) until its boundary frame returns.
+pub(crate) fn drive_nested<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    floor: usize,
+) -> Result<(), Error<'gc>> {
+    let mut fuel = i64::MAX / 2;
+    finish(drive(ctx, thread, st, floor, true, &mut fuel, None), ctx, thread, st, floor)
+}
+
+/// Handles a nested call whose callee (a native) asked the driver for something at once.
+pub(crate) fn finish_exit_nested<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    floor: usize,
+    inner: Inner<'gc>,
+) -> Result<(), Error<'gc>> {
+    let mut fuel = i64::MAX / 2;
+    let inner = match inner {
+        Inner::Yield | Inner::Host => {
+            st.pending = None;
+            return Err(error_msg(ctx, b"attempt to yield across a C-call boundary"));
+        }
+        other => other,
+    };
+    finish(drive(ctx, thread, st, floor, true, &mut fuel, Some(inner)), ctx, thread, st, floor)
+}
+
+fn finish<'gc>(
+    r: Inner<'gc>,
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    floor: usize,
+) -> Result<(), Error<'gc>> {
+    match r {
+        Inner::BoundaryReturn => Ok(()),
+        Inner::Returned => Ok(()),
+        Inner::Error(e) => Err(e),
+        Inner::Yield | Inner::Host => {
+            st.pending = None;
+            let e = error_msg(ctx, b"attempt to yield across a C-call boundary");
+            match throw(ctx, thread, st, e, floor) {
+                Ok(()) => drive_nested(ctx, thread, st, floor),
+                Err(e) => Err(e),
+            }
+        }
+        Inner::OutOfFuel | Inner::Resume(_) => Err(error_msg(ctx, b"internal error in nested call")),
+    }
+}
+
+// ----- host entry points -----
+
+/// Prepares `thread` to call `f(args)` (its stack is reset).
+pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, args: &[Value<'gc>]) {
+    let mut st = thread.state_mut(ctx.mutation());
+    st.stack.clear();
+    st.frames.clear();
+    st.tbc.clear();
+    st.pending = None;
+    st.stack.push(f);
+    st.stack.extend_from_slice(args);
+    st.top = st.stack.len();
+    let mut running = ctx.state().running.borrow_mut(ctx.mutation());
+    running.clear();
+    running.push(thread);
+    thread.set_status(ThreadStatus::Running);
+    drop(running);
+    // Mark the call as not yet started: a pending "start" is represented by no frames and
+    // `top > 0`; `step` performs the precall.
+    st.pending = Some(crate::thread::PendingCall {
+        func: usize::MAX,
+        nresults: -1,
+        kind: PendingKind::Host,
+        ret: ReturnTo::Caller,
+    });
+}
+
+/// Runs one step of the call prepared by [`start_call`].
+pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
+    let mc = ctx.mutation();
+    let mut st = thread.state_mut(mc);
+    let mut fuel = fuel;
+    let mut first = None;
+    if let Some(p) = st.pending {
+        if p.func == usize::MAX {
+            st.pending = None;
+            let nargs = st.stack.len() - 1;
+            match precall(ctx, thread, &mut st, 0, nargs, -1, ReturnTo::Caller) {
+                Ok(Flow::Reload) => {
+                    if st.frames.is_empty() {
+                        return Exit::Finished;
+                    }
+                }
+                Ok(Flow::Exit(x)) => first = Some(x),
+                Err(e) => {
+                    st.frames.clear();
+                    store_error(ctx, &mut st, e);
+                    return Exit::Error;
+                }
+            }
+        }
+    }
+    let r = drive(ctx, thread, &mut st, 0, false, &mut fuel, first);
+    match r {
+        Inner::Returned | Inner::BoundaryReturn => Exit::Finished,
+        Inner::OutOfFuel => Exit::Pending,
+        Inner::Yield => Exit::Yielded,
+        Inner::Host => Exit::Host,
+        Inner::Error(mut e) => {
+            if e.traceback.is_none() {
+                e.traceback = Some(debug::traceback_string(ctx, &st, 1));
+            }
+            let mc = ctx.mutation();
+            let _ = mc;
+            st.close_upvalues(ctx.mutation(), 0);
+            st.frames.clear();
+            st.tbc.clear();
+            store_error(ctx, &mut st, e);
+            Exit::Error
+        }
+        Inner::Resume(_) => Exit::Error,
+    }
+}
+
+fn store_error<'gc>(ctx: Context<'gc>, st: &mut ThreadState<'gc>, e: Error<'gc>) {
+    let _ = ctx;
+    st.stack.clear();
+    st.stack.push(e.value);
+    st.top = 1;
+    st.error = Some(e);
+}
+
+/// Takes the results of a finished call.
+pub fn take_results<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> Vec<Value<'gc>> {
+    let mut st = thread.state_mut(ctx.mutation());
+    let v = st.stack[..st.top.min(st.stack.len())].to_vec();
+    st.stack.clear();
+    st.top = 0;
+    v
+}
+
+/// Takes the error of a failed call.
+pub fn take_error<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> Error<'gc> {
+    let mut st = thread.state_mut(ctx.mutation());
+    st.stack.clear();
+    st.top = 0;
+    st.error.take().unwrap_or_else(|| Error::new(Value::Nil))
+}
+
+/// Resets a thread after an abandoned call.
+pub fn reset_thread<'gc>(ctx: Context<'gc>, thread: Thread<'gc>) {
+    let mut st = thread.state_mut(ctx.mutation());
+    st.close_upvalues(ctx.mutation(), 0);
+    st.stack.clear();
+    st.frames.clear();
+    st.tbc.clear();
+    st.pending = None;
+    st.top = 0;
+}
+
+/// Calls `f(args)` to completion from the host inside one `enter` (no stepping).
+pub fn call_nested<'gc>(ctx: Context<'gc>, f: Value<'gc>, args: &[Value<'gc>]) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+    let thread = ctx.state().main_thread;
+    let running_was_empty = ctx.state().running.borrow().is_empty();
+    if running_was_empty {
+        ctx.state().running.borrow_mut(ctx.mutation()).push(thread);
+    }
+    let r = {
+        let mut st = thread.state_mut(ctx.mutation());
+        super::call::nested_call(ctx, thread, &mut st, f, args)
+    };
+    if running_was_empty {
+        ctx.state().running.borrow_mut(ctx.mutation()).clear();
+    }
+    r
+}
+
+/// Closes a suspended or dead coroutine (`coroutine.close`): runs its pending `__close`
+/// handlers and marks it dead. Returns the error object if closing failed.
+pub fn close_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>) -> Option<Value<'gc>> {
+    let mut st = co.state_mut(ctx.mutation());
+    let prev_err = st.error.take();
+    let r = close_tbc(ctx, co, &mut st, 0, None);
+    kill_thread(ctx, co, &mut st);
+    st.stack.clear();
+    match r {
+        Err(e) => Some(e.value),
+        Ok(()) => prev_err.map(|e| e.value),
+    }
+}
