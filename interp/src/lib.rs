@@ -9,6 +9,7 @@
 
 pub mod closure;
 pub mod compiler;
+pub mod host;
 pub mod memory;
 pub mod number;
 pub mod opcode;
@@ -20,6 +21,7 @@ pub mod value;
 pub mod vm;
 
 pub use closure::{Closure, FunctionProto, NativeFunction};
+pub use host::HostFunction;
 pub use runtime::{Context, Lua, StashedError, StashedValue, State, StepResult};
 pub use thread::{Thread, ThreadStatus};
 pub use userdata::UserData;

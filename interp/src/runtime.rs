@@ -15,7 +15,7 @@ use crate::thread::{Thread, ThreadStatus};
 use crate::value::{
     LuaString, StringInterner, Table, TableState, Value, ValueType, WEAK_KEYS, WEAK_VALUES,
 };
-use crate::vm::{self, Error, ErrorKind, Exit, Metamethod, NativeFn, METAMETHOD_NAMES};
+use crate::vm::{self, Error, ErrorKind, Metamethod, NativeFn, METAMETHOD_NAMES};
 
 /// Number of metamethod names cached in [`State`].
 const NUM_TM: usize = METAMETHOD_NAMES.len();
@@ -61,6 +61,11 @@ pub struct State<'gc> {
     /// The runtime's memory account.
     #[collect(require_static)]
     pub memory: Rc<MemoryAccount>,
+    /// Running chains of calls the host made while another call was in progress
+    /// (host -> Lua -> host -> Lua nesting), outermost first.
+    pub outer_chains: Gc<'gc, RefLock<Vec<Vec<Thread<'gc>>>>>,
+    /// An error a host function returned, to be raised in the waiting thread.
+    pub host_error: Gc<'gc, RefLock<Option<Error<'gc>>>>,
 }
 
 /// A weak reference to an object that can have a finalizer.
@@ -358,6 +363,8 @@ type Root = Rootable![State<'_>];
 pub struct Lua {
     arena: std::mem::ManuallyDrop<Arena<Root>>,
     memory: Rc<MemoryAccount>,
+    /// Host functions callable from Lua, by id.
+    pub(crate) host_fns: Vec<crate::host::HostFunction>,
     /// Instructions (roughly) per step before garbage collection gets a turn.
     pub fuel_per_step: i64,
 }
@@ -405,6 +412,8 @@ impl Lua {
                 finalizable: Gc::new(mc, RefLock::new(Vec::new())),
                 to_finalize: Gc::new(mc, RefLock::new(Vec::new())),
                 memory: mem2,
+                outer_chains: Gc::new(mc, RefLock::new(Vec::new())),
+                host_error: Gc::new(mc, RefLock::new(None)),
             }
         });
         arena.mutate(|mc, st| {
@@ -413,7 +422,12 @@ impl Lua {
             let k = st.interner.borrow_mut(mc).intern(mc, b"_G");
             st.globals.set_str(mc, k, g);
         });
-        Lua { arena: std::mem::ManuallyDrop::new(arena), memory, fuel_per_step: 10_000 }
+        Lua {
+            arena: std::mem::ManuallyDrop::new(arena),
+            memory,
+            host_fns: Vec::new(),
+            fuel_per_step: 10_000,
+        }
     }
 
     /// Runs `f` inside the arena.
@@ -470,7 +484,7 @@ impl Lua {
 
     /// Garbage collection between steps: a full cycle if Lua asked for one, else a bounded
     /// amount of work (none while the collector is stopped); then due finalizers run.
-    fn after_step(&mut self) {
+    pub(crate) fn after_step(&mut self) {
         let (requested, running) = self.enter(|ctx| {
             let st = ctx.state();
             (st.gc_requested.replace(false), st.gc_running.get())
@@ -509,19 +523,24 @@ impl Lua {
         });
     }
 
-    /// Runs a full collection cycle.
+    /// Runs a full collection: finishes the cycle in progress, then runs a complete one, so
+    /// everything unreachable now is freed (and due finalizers are queued).
     pub fn collect_all(&mut self) {
         let _g = AccountGuard::enter(&self.memory);
-        if self.arena.collection_phase() == CollectionPhase::Sweeping {
+        for _ in 0..2 {
+            if self.arena.collection_phase() == CollectionPhase::Sweeping {
+                self.arena.finish_cycle();
+                continue;
+            }
+            if let Some(marked) = self.arena.finish_marking() {
+                marked.finalize(|fc, st| st.finalize(fc));
+            }
+            // Finalization may resurrect objects, which resumes marking.
+            if let Some(marked) = self.arena.finish_marking() {
+                marked.start_sweeping();
+            }
             self.arena.finish_cycle();
         }
-        if let Some(marked) = self.arena.finish_marking() {
-            marked.finalize(|fc, st| st.finalize(fc));
-        }
-        if let Some(marked) = self.arena.finish_marking() {
-            marked.start_sweeping();
-        }
-        self.arena.finish_cycle();
     }
 
     /// Number of live GC objects.
@@ -529,78 +548,6 @@ impl Lua {
         self.arena.metrics().total_gc_count()
     }
 
-    /// Calls `f` with `args` on the main thread and runs it to completion in steps, collecting
-    /// garbage between steps. Returns the results, or the error.
-    pub fn call(
-        &mut self,
-        f: &StashedValue,
-        args: &[StashedValue],
-    ) -> Result<Vec<StashedValue>, StashedError> {
-        let thread = self.enter(|ctx| {
-            let th = ctx.state().main_thread;
-            let fv = ctx.fetch(f);
-            let argv: Vec<Value> = args.iter().map(|a| ctx.fetch(a)).collect();
-            vm::start_call(ctx, th, fv, &argv);
-            ctx.stash(Value::Thread(th))
-        });
-        self.run_to_end(&thread)
-    }
-
-    /// Steps the thread (prepared by `start_call`) until it finishes or fails.
-    fn run_to_end(&mut self, thread: &StashedValue) -> Result<Vec<StashedValue>, StashedError> {
-        loop {
-            let fuel = self.fuel_per_step;
-            let r = self.enter(|ctx| {
-                let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
-                vm::step(ctx, th, fuel)
-            });
-            match r {
-                Exit::Pending => self.after_step(),
-                Exit::Finished => {
-                    let out = self.enter(|ctx| {
-                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
-                        vm::take_results(th, ctx).into_iter().map(|v| ctx.stash(v)).collect()
-                    });
-                    self.collect_step();
-                    return Ok(out);
-                }
-                Exit::Error => {
-                    let e = self.enter(|ctx| {
-                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
-                        let e = vm::take_error(th, ctx);
-                        StashedError { value: ctx.stash(e.value), kind: e.kind, traceback: e.traceback }
-                    });
-                    self.collect_step();
-                    return Err(e);
-                }
-                _ => {
-                    let e = self.enter(|ctx| StashedError {
-                        value: ctx.stash(ctx.str("attempt to yield from outside a coroutine")),
-                        kind: ErrorKind::Runtime,
-                        traceback: None,
-                    });
-                    self.enter(|ctx| {
-                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
-                        vm::reset_thread(ctx, th);
-                    });
-                    return Err(e);
-                }
-            }
-        }
-    }
-
-    /// Compiles and runs a chunk on the main thread; returns its results.
-    pub fn exec(&mut self, source: &[u8], chunk_name: &[u8]) -> Result<Vec<StashedValue>, StashedError> {
-        let f = self.enter(|ctx| match ctx.load(source, chunk_name, None) {
-            Ok(c) => Ok(ctx.stash(Value::Closure(c))),
-            Err(e) => Err(StashedError {
-                value: ctx.stash(Value::String(ctx.intern(&e.message))),
-                kind: ErrorKind::Runtime,
-                traceback: None,
-            }),
-        })?;
-        self.call(&f, &[])
-    }
 }
 
 impl Drop for Lua {

@@ -96,3 +96,75 @@ fn errors_have_positions_and_names() {
     check!("return 1 < 'x'", Err("\"test:1: attempt to compare number with string\"".into()));
     check!("undefined_fn()", Err("\"test:1: attempt to call a nil value (global 'undefined_fn')\"".into()));
 }
+
+/// Host functions run outside the step and may call back into Lua, nested, while the
+/// collector keeps running between steps.
+#[test]
+fn host_functions_nest_with_gc_running() {
+    let src = "
+        local depth = ...
+        local garbage = {}
+        for i = 1, 2000 do garbage[i] = {i} end   -- allocate so collection has work
+        if depth == 0 then return 1 end
+        return 1 + call_host(depth - 1)
+    ";
+    let Some(proto) = support::luac::compile_with_luac(src, "nest") else {
+        eprintln!("luac5.4 not installed; skipped");
+        return;
+    };
+    let proto = Rc::new(proto.unwrap());
+    let mut lua = Lua::new();
+    lua.fuel_per_step = 100;
+    let chunk = lua.enter(|ctx| ctx.stash(Value::Closure(ctx.load_proto(&proto, None))));
+    let chunk2 = lua.enter(|ctx| ctx.stash(ctx.fetch(&chunk)));
+    let f = lua.create_function(
+        "call_host",
+        Rc::new(move |lua: &mut Lua, args| {
+            // Call the chunk again (Lua -> host -> Lua).
+            lua.call(&chunk2, &args)
+        }),
+    );
+    lua.enter(|ctx| ctx.set_global("call_host", ctx.fetch(&f)));
+    let arg = lua.enter(|ctx| ctx.stash(Value::Integer(5)));
+    let before = lua.gc_object_count();
+    let Ok(r) = lua.call(&chunk, &[arg]) else { panic!("nested calls fail") };
+    let n = lua.enter(|ctx| ctx.fetch(&r[0]).to_integer());
+    assert_eq!(n, Some(6));
+    lua.collect_all();
+    assert!(lua.gc_object_count() < before + 5000, "garbage was collected");
+}
+
+/// An error from a host function is a Lua error that pcall-free code propagates with the
+/// host's error value, and the runtime stays usable.
+#[test]
+fn host_function_errors_propagate() {
+    let Some(proto) = support::luac::compile_with_luac("return fail()", "err") else { return };
+    let proto = Rc::new(proto.unwrap());
+    let mut lua = Lua::new();
+    let f = lua.create_function(
+        "fail",
+        Rc::new(|lua: &mut Lua, _| {
+            Err(lua.enter(|ctx| interp::StashedError {
+                value: ctx.stash(ctx.str("host says no")),
+                kind: interp::ErrorKind::Runtime,
+                traceback: None,
+            }))
+        }),
+    );
+    lua.enter(|ctx| ctx.set_global("fail", ctx.fetch(&f)));
+    let chunk = lua.enter(|ctx| ctx.stash(Value::Closure(ctx.load_proto(&proto, None))));
+    let Err(e) = lua.call(&chunk, &[]) else { panic!("expected an error") };
+    assert_eq!(lua.enter(|ctx| format!("{:?}", ctx.fetch(&e.value))), "\"host says no\"");
+    // Still usable.
+    let Some(p2) = support::luac::compile_with_luac("return 40 + 2", "ok") else { return };
+    let p2 = Rc::new(p2.unwrap());
+    let c2 = lua.enter(|ctx| ctx.stash(Value::Closure(ctx.load_proto(&p2, None))));
+    let Ok(r) = lua.call(&c2, &[]) else { panic!("runtime unusable") };
+    assert_eq!(lua.enter(|ctx| ctx.fetch(&r[0]).to_integer()), Some(42));
+}
+
+#[test]
+fn runtime_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Lua>();
+}

@@ -13,10 +13,14 @@ pub fn register<'gc>(ctx: Context<'gc>, t: Table<'gc>, funcs: &[(&'static str, N
     }
 }
 
-/// A new table holding `funcs`, stored as global `name` and in `package.loaded`.
+/// A new table holding `funcs`, stored as global `name` and in `package.loaded`. The
+/// functions are named `name.f` (as C Lua's tracebacks name them).
 pub fn new_lib<'gc>(ctx: Context<'gc>, name: &str, funcs: &[(&'static str, NativeFn)]) -> Table<'gc> {
     let t = Table::new(ctx.mutation());
-    register(ctx, t, funcs);
+    for &(fname, f) in funcs {
+        let full: &'static str = Box::leak(format!("{name}.{fname}").into_boxed_str());
+        t.set_str(ctx.mutation(), ctx.intern(fname.as_bytes()), ctx.native(full, f));
+    }
     ctx.set_global(name, Value::Table(t));
     t
 }

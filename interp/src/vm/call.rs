@@ -107,7 +107,15 @@ pub(crate) fn precall<'gc>(
                 st.stack.truncate(func + 1 + nargs);
                 let action = {
                     let mut call = NativeCall { ctx, thread, st, base: func + 1, func: f };
-                    (f.0.func)(&mut call)?
+                    match (f.0.func)(&mut call) {
+                        Ok(a) => a,
+                        Err(mut e) => {
+                            if e.raised_by.is_none() && e.traceback.is_none() {
+                                e.raised_by = Some(f.name());
+                            }
+                            return Err(e);
+                        }
+                    }
                 };
                 match action {
                     Action::Return(n) => {
@@ -461,5 +469,5 @@ pub(crate) fn upvalue_get<'gc>(
 
 /// The error kind used for memory errors.
 pub(crate) fn memory_error<'gc>(ctx: Context<'gc>) -> Error<'gc> {
-    Error { value: ctx.str("not enough memory"), kind: ErrorKind::Memory, traceback: None }
+    Error { value: ctx.str("not enough memory"), kind: ErrorKind::Memory, traceback: None, raised_by: None }
 }

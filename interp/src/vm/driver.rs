@@ -295,7 +295,11 @@ pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, ar
     st.stack.extend_from_slice(args);
     st.top = st.stack.len();
     let mut running = ctx.state().running.borrow_mut(ctx.mutation());
-    running.clear();
+    if !running.is_empty() {
+        // A call made by a host function while another call waits for it.
+        let outer = std::mem::take(&mut *running);
+        ctx.state().outer_chains.borrow_mut(ctx.mutation()).push(outer);
+    }
     running.push(thread);
     thread.set_status(ThreadStatus::Running);
     drop(running);
@@ -309,12 +313,76 @@ pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, ar
     });
 }
 
+/// Ends a call started by [`start_call`]: restores the running chain of the call (if any)
+/// that was waiting for a host function.
+pub fn end_call<'gc>(ctx: Context<'gc>) {
+    let mc = ctx.mutation();
+    let outer = ctx.state().outer_chains.borrow_mut(mc).pop();
+    let mut running = ctx.state().running.borrow_mut(mc);
+    running.clear();
+    if let Some(chain) = outer {
+        *running = chain;
+    }
+}
+
+/// The thread a new host call runs on: the main thread when it is idle, else a fresh one.
+pub fn thread_for_host_call<'gc>(ctx: Context<'gc>) -> Thread<'gc> {
+    let main = ctx.state().main_thread;
+    let idle = ctx.state().running.borrow().is_empty();
+    if idle {
+        main
+    } else {
+        Thread::new(ctx.mutation(), false)
+    }
+}
+
+/// The host function the running thread waits for, and its arguments.
+pub fn host_call_request<'gc>(ctx: Context<'gc>) -> (Value<'gc>, Vec<Value<'gc>>) {
+    let cur = *ctx.state().running.borrow().last().expect("running thread");
+    let st = cur.state_mut(ctx.mutation());
+    match st.pending {
+        Some(p) if p.kind == PendingKind::Host => (st.stack[p.func], st.stack[p.func + 1..].to_vec()),
+        _ => (Value::Nil, Vec::new()),
+    }
+}
+
+/// Hands a host function's results (or error) to the thread waiting for it.
+pub fn host_call_return<'gc>(ctx: Context<'gc>, result: Result<&[Value<'gc>], Error<'gc>>) {
+    let cur = *ctx.state().running.borrow().last().expect("running thread");
+    match result {
+        Ok(vals) => {
+            let mut st = cur.state_mut(ctx.mutation());
+            finish_pending(&mut st, vals);
+        }
+        Err(e) => {
+            cur.state_mut(ctx.mutation()).pending = None;
+            *ctx.state().host_error.borrow_mut(ctx.mutation()) = Some(e);
+        }
+    }
+}
+
 /// Runs one step of the call prepared by [`start_call`].
 pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
     let mc = ctx.mutation();
-    let mut st = thread.state_mut(mc);
     let mut fuel = fuel;
     let mut first = None;
+    // An error returned by a host function is raised where the thread waits for it.
+    let host_err = ctx.state().host_error.borrow_mut(mc).take();
+    if let Some(e) = host_err {
+        let cur = *ctx.state().running.borrow().last().expect("running thread");
+        if !cur.ptr_eq(thread) {
+            let mut cst = cur.state_mut(mc);
+            if let Err(e) = throw(ctx, cur, &mut cst, e, 0) {
+                first = Some(Inner::Error(e));
+            }
+        } else {
+            let mut st = thread.state_mut(mc);
+            if let Err(e) = throw(ctx, thread, &mut st, e, 0) {
+                first = Some(Inner::Error(e));
+            }
+        }
+    }
+    let mut st = thread.state_mut(mc);
     if let Some(p) = st.pending {
         if p.func == usize::MAX {
             st.pending = None;
@@ -326,7 +394,10 @@ pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
                     }
                 }
                 Ok(Flow::Exit(x)) => first = Some(x),
-                Err(e) => {
+                Err(mut e) => {
+                    if e.traceback.is_none() {
+                        e.traceback = Some(debug::traceback_string(ctx, &st, 1));
+                    }
                     st.frames.clear();
                     store_error(ctx, &mut st, e);
                     return Exit::Error;
@@ -342,7 +413,15 @@ pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
         Inner::Host => Exit::Host,
         Inner::Error(mut e) => {
             if e.traceback.is_none() {
-                e.traceback = Some(debug::traceback_string(ctx, &st, 1));
+                let mut tb = debug::traceback_string(ctx, &st, 1);
+                if let Some(name) = e.raised_by {
+                    tb = tb.replacen(
+                        "stack traceback:",
+                        &format!("stack traceback:\n\t[C]: in function '{name}'"),
+                        1,
+                    );
+                }
+                e.traceback = Some(tb);
             }
             let mc = ctx.mutation();
             let _ = mc;

@@ -28,12 +28,15 @@ pub struct Error<'gc> {
     /// The Lua traceback at the point of the error, when it escapes to the host.
     #[collect(require_static)]
     pub traceback: Option<String>,
+    /// The native function that raised it, if any (first line of the traceback).
+    #[collect(require_static)]
+    pub raised_by: Option<&'static str>,
 }
 
 impl<'gc> Error<'gc> {
     /// A runtime error carrying `value`.
     pub fn new(value: Value<'gc>) -> Error<'gc> {
-        Error { value, kind: ErrorKind::Runtime, traceback: None }
+        Error { value, kind: ErrorKind::Runtime, traceback: None, raised_by: None }
     }
 
     /// True if Lua code (pcall, coroutine.resume) may catch it.

@@ -25,7 +25,8 @@ pub use native::{Action, NativeCall, NativeFn};
 
 pub use call::Exit;
 pub use driver::{
-    call_nested, close_thread, reset_thread, start_call, step, take_error, take_results,
+    call_nested, close_thread, end_call, host_call_request, host_call_return, reset_thread,
+    start_call, step, take_error, take_results, thread_for_host_call,
 };
 
 /// `a < b` for two numbers (exact across integer and float); false otherwise.

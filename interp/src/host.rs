@@ -1,0 +1,142 @@
+//! The host side of a runtime: calling Lua from Rust in fuel-limited steps with garbage
+//! collection between them, and Rust functions callable from Lua that run *outside* the step
+//! (so they may call back into Lua: host -> Lua -> host -> Lua nests freely).
+
+use std::rc::Rc;
+
+use crate::runtime::{Lua, StashedError, StashedValue};
+use crate::value::Value;
+use crate::vm::{self, Action, ErrorKind, Exit, NativeCall};
+
+/// A function of the host, callable from Lua. It receives the runtime (to call back into Lua)
+/// and the arguments, and returns results or an error to raise in Lua.
+pub type HostFunction =
+    Rc<dyn Fn(&mut Lua, Vec<StashedValue>) -> Result<Vec<StashedValue>, StashedError>>;
+
+/// The native behind every host function: it leaves the step so the host can run.
+fn host_trampoline<'gc>(_call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, vm::Error<'gc>> {
+    Ok(Action::Host)
+}
+
+impl Lua {
+    /// Makes a Lua function that calls `f` on the host.
+    pub fn create_function(&mut self, name: &'static str, f: HostFunction) -> StashedValue {
+        let id = self.host_fns.len();
+        self.host_fns.push(f);
+        self.enter(|ctx| {
+            let nf = crate::closure::NativeFunction::with_upvalues(
+                ctx.mutation(),
+                name,
+                host_trampoline,
+                Box::new([Value::Integer(id as i64)]),
+            );
+            ctx.stash(Value::Native(nf))
+        })
+    }
+
+    /// Calls `f` with `args` and runs it to completion in steps, collecting garbage between
+    /// steps. Host functions called by Lua run between steps and may call back in.
+    pub fn call(
+        &mut self,
+        f: &StashedValue,
+        args: &[StashedValue],
+    ) -> Result<Vec<StashedValue>, StashedError> {
+        let thread = self.enter(|ctx| {
+            let th = vm::thread_for_host_call(ctx);
+            let fv = ctx.fetch(f);
+            let argv: Vec<Value> = args.iter().map(|a| ctx.fetch(a)).collect();
+            vm::start_call(ctx, th, fv, &argv);
+            ctx.stash(Value::Thread(th))
+        });
+        let r = self.run_to_end(&thread);
+        self.enter(|ctx| vm::end_call(ctx));
+        r
+    }
+
+    /// Steps the thread (prepared by `start_call`) until it finishes or fails.
+    fn run_to_end(&mut self, thread: &StashedValue) -> Result<Vec<StashedValue>, StashedError> {
+        loop {
+            let fuel = self.fuel_per_step;
+            let r = self.enter(|ctx| {
+                let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                vm::step(ctx, th, fuel)
+            });
+            match r {
+                Exit::Pending => self.after_step(),
+                Exit::Finished => {
+                    let out = self.enter(|ctx| {
+                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                        vm::take_results(th, ctx).into_iter().map(|v| ctx.stash(v)).collect()
+                    });
+                    self.after_step();
+                    return Ok(out);
+                }
+                Exit::Error => {
+                    let e = self.enter(|ctx| {
+                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                        let e = vm::take_error(th, ctx);
+                        StashedError { value: ctx.stash(e.value), kind: e.kind, traceback: e.traceback }
+                    });
+                    self.after_step();
+                    return Err(e);
+                }
+                Exit::Host => self.run_host_function(),
+                Exit::Yielded => {
+                    let e = self.enter(|ctx| {
+                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                        vm::reset_thread(ctx, th);
+                        StashedError {
+                            value: ctx.stash(ctx.str("attempt to yield from outside a coroutine")),
+                            kind: ErrorKind::Runtime,
+                            traceback: None,
+                        }
+                    });
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Runs the host function the running thread is waiting for and hands it the results.
+    fn run_host_function(&mut self) {
+        let (id, args) = self.enter(|ctx| {
+            let (f, args) = vm::host_call_request(ctx);
+            let id = match f {
+                Value::Native(nf) => nf.upvalue(0).to_integer().unwrap_or(-1),
+                _ => -1,
+            };
+            (id, args.into_iter().map(|v| ctx.stash(v)).collect::<Vec<_>>())
+        });
+        let result = match self.host_fns.get(id as usize).cloned() {
+            Some(f) => f(self, args),
+            None => Err(self.enter(|ctx| StashedError {
+                value: ctx.stash(ctx.str("invalid host function")),
+                kind: ErrorKind::Runtime,
+                traceback: None,
+            })),
+        };
+        self.enter(|ctx| match result {
+            Ok(vals) => {
+                let v: Vec<Value> = vals.iter().map(|s| ctx.fetch(s)).collect();
+                vm::host_call_return(ctx, Ok(&v));
+            }
+            Err(e) => {
+                let err = vm::Error { value: ctx.fetch(&e.value), kind: e.kind, traceback: None, raised_by: None };
+                vm::host_call_return(ctx, Err(err));
+            }
+        });
+    }
+
+    /// Compiles and runs a chunk; returns its results.
+    pub fn exec(&mut self, source: &[u8], chunk_name: &[u8]) -> Result<Vec<StashedValue>, StashedError> {
+        let f = self.enter(|ctx| match ctx.load(source, chunk_name, None) {
+            Ok(c) => Ok(ctx.stash(Value::Closure(c))),
+            Err(e) => Err(StashedError {
+                value: ctx.stash(Value::String(ctx.intern(&e.message))),
+                kind: ErrorKind::Runtime,
+                traceback: None,
+            }),
+        })?;
+        self.call(&f, &[])
+    }
+}
