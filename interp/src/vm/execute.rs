@@ -57,6 +57,12 @@ pub(crate) fn execute<'gc>(
         // stack.
         let mut regs: *mut Value<'gc> = unsafe { st.stack.as_mut_ptr().add(base) };
 
+        macro_rules! refresh_regs {
+            () => {
+                // SAFETY: as for `regs` above; re-derived after the stack may have moved.
+                regs = unsafe { st.stack.as_mut_ptr().add(base) }
+            };
+        }
         macro_rules! reg {
             ($n:expr) => {
                 // SAFETY: see `regs` above.
@@ -212,7 +218,7 @@ pub(crate) fn execute<'gc>(
                     let uv = closure.upvalue(i.b() as usize);
                     let v = reg!(i.a());
                     upvalue_set(ctx, uv, thread, st, v);
-                    regs = unsafe { st.stack.as_mut_ptr().add(base) };
+                    refresh_regs!();
                 }
                 OpCode::GetTabUp => {
                     let uv = closure.upvalue(i.b() as usize);
@@ -389,12 +395,12 @@ pub(crate) fn execute<'gc>(
                     let prev = code[pc - 2];
                     let dst = base + prev.a() as usize;
                     let a = reg!(i.a());
-                    let b = match i.opcode() {
+                    let b = match op {
                         OpCode::MmBin => reg!(i.b()),
                         OpCode::MmBinI => Value::Integer(i.sb() as i64),
                         _ => k[i.b() as usize],
                     };
-                    let (x, y) = if i.opcode() != OpCode::MmBin && i.k() { (b, a) } else { (a, b) };
+                    let (x, y) = if op != OpCode::MmBin && i.k() { (b, a) } else { (a, b) };
                     let tm = Metamethod::from_u32(i.c()).unwrap_or(Metamethod::Add);
                     slow!(arith_meta(ctx, thread, st, tm, x, y, dst));
                 }
@@ -492,7 +498,7 @@ pub(crate) fn execute<'gc>(
                 }
                 OpCode::Lt | OpCode::Le => {
                     let (x, y) = (reg!(i.a()), reg!(i.b()));
-                    let le = i.opcode() == OpCode::Le;
+                    let le = op == OpCode::Le;
                     match primitive_less(x, y, le) {
                         Some(r) => cond_jump!(i, r),
                         None => slow!(compare_meta(ctx, thread, st, x, y, le)),
@@ -514,7 +520,7 @@ pub(crate) fn execute<'gc>(
                     let x = reg!(i.a());
                     let im = i.sb() as i64;
                     let r = match x {
-                        Value::Integer(p) => Some(match i.opcode() {
+                        Value::Integer(p) => Some(match op {
                             OpCode::LtI => p < im,
                             OpCode::LeI => p <= im,
                             OpCode::GtI => p > im,
@@ -522,7 +528,7 @@ pub(crate) fn execute<'gc>(
                         }),
                         Value::Number(p) => {
                             let q = im as f64;
-                            Some(match i.opcode() {
+                            Some(match op {
                                 OpCode::LtI => p < q,
                                 OpCode::LeI => p <= q,
                                 OpCode::GtI => p > q,
@@ -535,7 +541,7 @@ pub(crate) fn execute<'gc>(
                         Some(r) => cond_jump!(i, r),
                         None => {
                             let imv = if i.c() != 0 { Value::Number(im as f64) } else { Value::Integer(im) };
-                            let (a, b, le) = match i.opcode() {
+                            let (a, b, le) = match op {
                                 OpCode::LtI => (x, imv, false),
                                 OpCode::LeI => (x, imv, true),
                                 OpCode::GtI => (imv, x, false),
@@ -756,7 +762,7 @@ pub(crate) fn execute<'gc>(
                 OpCode::Closure => {
                     let p = proto.protos[i.bx() as usize];
                     let c = make_closure(ctx, thread, st, closure, p, base);
-                    regs = unsafe { st.stack.as_mut_ptr().add(base) };
+                    refresh_regs!();
                     set_reg!(i.a(), Value::Closure(c));
                 }
                 OpCode::VarArg => {
@@ -772,12 +778,13 @@ pub(crate) fn execute<'gc>(
                     if wanted < 0 {
                         st.top = a + n;
                     }
-                    regs = unsafe { st.stack.as_mut_ptr().add(base) };
+                    refresh_regs!();
                 }
                 OpCode::VarArgPrep => {
                     let nparams = proto.num_params;
-                    let nargs = st.top - base;
-                    let nextra = nargs.saturating_sub(nparams);
+                    // Missing fixed parameters were filled with nil by the call.
+                    let nargs = (st.top - base).max(nparams);
+                    let nextra = nargs - nparams;
                     let new_func = base + nargs;
                     let new_base = new_func + 1;
                     st.ensure_stack(new_base + proto.max_stack);

@@ -107,19 +107,19 @@ pub(super) fn make_closure<'gc>(
     base: usize,
 ) -> Closure<'gc> {
     let parent_uvs = &parent.0.upvalues;
-    let uvs: Box<[Upvalue<'gc>]> = p
+    let uvs: Box<[Lock<Upvalue<'gc>>]> = p
         .raw
         .upvalues
         .iter()
         .map(|d| {
-            if d.in_stack {
+            Lock::new(if d.in_stack {
                 find_upvalue(ctx, thread, st, base + d.index as usize)
             } else {
                 parent_uvs[d.index as usize].get()
-            }
+            })
         })
         .collect();
-    Closure::new(ctx.mutation(), p, uvs)
+    Closure::from_cells(ctx.mutation(), p, uvs)
 }
 
 /// Numeric `for` preparation: returns (init, limit-or-count, step) or None to skip the loop.
