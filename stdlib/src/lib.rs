@@ -3,9 +3,11 @@
 
 mod base;
 mod coroutine;
+mod debug;
 mod io;
 mod math;
 mod os;
+mod package;
 mod strformat;
 mod strlib;
 mod table;
@@ -16,9 +18,11 @@ pub mod string;
 
 pub use base::open_base;
 pub use coroutine::open_coroutine;
+pub use debug::open_debug;
 pub use io::open_io;
 pub use math::open_math;
 pub use os::{open_os, open_os_safe};
+pub use package::open_package;
 pub use strlib::open_string;
 pub use table::open_table;
 pub use utf8::open_utf8;
@@ -33,4 +37,6 @@ pub fn open_all(ctx: interp::Context<'_>) {
     open_math(ctx);
     open_io(ctx);
     open_os(ctx);
+    open_debug(ctx);
+    open_package(ctx);
 }

@@ -21,7 +21,7 @@ pub use meta::{
     new_index as meta_new_index, number_to_string, tm_of as metamethod, tostring as meta_tostring,
     Metamethod, METAMETHOD_NAMES,
 };
-pub use native::{Action, NativeCall, NativeFn};
+pub use native::{read_open_upvalue, write_open_upvalue, Action, NativeCall, NativeFn};
 
 pub use call::Exit;
 pub use driver::{

@@ -254,3 +254,15 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         super::meta::tostring(self, v)
     }
 }
+
+/// Reads a stack slot of the running thread (an open upvalue of it), for the debug library.
+pub fn read_open_upvalue<'gc>(call: &NativeCall<'gc, '_>, index: usize) -> Value<'gc> {
+    call.st.stack.get(index).copied().unwrap_or_default()
+}
+
+/// Writes a stack slot of the running thread (an open upvalue of it), for the debug library.
+pub fn write_open_upvalue<'gc>(call: &mut NativeCall<'gc, '_>, index: usize, v: Value<'gc>) {
+    if let Some(slot) = call.st.stack.get_mut(index) {
+        *slot = v;
+    }
+}

@@ -1,0 +1,361 @@
+//! The debug library (manual §6.10): tracebacks, `getinfo`, locals, upvalues, metatables and
+//! the registry. Hooks are recorded but not yet called.
+
+use interp::closure::UpvalueState;
+use interp::{NativeCall, Value};
+
+use crate::util::{new_lib, Ret};
+
+/// Opens the `debug` library.
+pub fn open_debug(ctx: interp::Context<'_>) {
+    new_lib(
+        ctx,
+        "debug",
+        &[
+            ("traceback", traceback),
+            ("getinfo", getinfo),
+            ("getlocal", getlocal),
+            ("getmetatable", getmetatable),
+            ("setmetatable", setmetatable),
+            ("getregistry", getregistry),
+            ("getupvalue", getupvalue),
+            ("setupvalue", setupvalue),
+            ("upvalueid", upvalueid),
+            ("upvaluejoin", upvaluejoin),
+            ("getuservalue", getuservalue),
+            ("setuservalue", setuservalue),
+            ("sethook", sethook),
+            ("gethook", gethook),
+        ],
+    );
+}
+
+fn traceback<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let (msg_i, level_i) = if matches!(call.arg(0), Value::Thread(_)) { (1, 2) } else { (0, 1) };
+    let msg = call.arg(msg_i);
+    if !msg.is_nil() && !matches!(msg, Value::String(_) | Value::Integer(_) | Value::Number(_)) {
+        return call.ret1(msg);
+    }
+    let level = call.opt_integer(level_i, 1)?.max(0) as usize;
+    let mut out = Vec::new();
+    if let Ok(Some(s)) = call.opt_string(msg_i) {
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'\n');
+    }
+    let tb = match call.arg(0) {
+        Value::Thread(t) if !t.ptr_eq(call.thread) => match t.try_state_mut(call.ctx.mutation()) {
+            Some(st) => interp::vm::traceback_string(call.ctx, &st, level),
+            None => "stack traceback:".to_string(),
+        },
+        _ => interp::vm::traceback(call, level.max(1)),
+    };
+    out.extend_from_slice(tb.as_bytes());
+    let s = call.ctx.intern(&out);
+    call.ret1(Value::String(s))
+}
+
+fn set<'gc>(call: &NativeCall<'gc, '_>, t: interp::Table<'gc>, k: &str, v: Value<'gc>) {
+    t.set_str(call.ctx.mutation(), call.ctx.intern(k.as_bytes()), v);
+}
+
+fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let (base, target) = match call.arg(0) {
+        Value::Thread(t) => (1, Some(t)),
+        _ => (0, None),
+    };
+    let what = call.opt_string(base + 1)?.map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| b"flnSrtu".to_vec());
+    if what.first() == Some(&b'>') {
+        return Err(call.arg_error(base + 1, "invalid option"));
+    }
+    for &c in &what {
+        if !b"SlnrutLf".contains(&c) {
+            return Err(call.arg_error(base + 1, "invalid option"));
+        }
+    }
+    let t = call.ctx.new_table();
+    let f = call.arg(base);
+    let (info, func) = if f.is_function() {
+        (function_info(f), f)
+    } else {
+        let level = call.check_integer(base)?;
+        if level < 0 {
+            return call.ret1(Value::Nil);
+        }
+        let st = match target {
+            Some(th) if !th.ptr_eq(call.thread) => match th.try_state_mut(call.ctx.mutation()) {
+                Some(s) => interp::vm::frame_info(&s, level as usize + 1),
+                None => None,
+            },
+            _ => {
+                if level == 0 {
+                    Some(interp::vm::FunctionInfo {
+                        source: b"=[C]".to_vec(),
+                        short_src: b"[C]".to_vec(),
+                        what: "C",
+                        current_line: -1,
+                        line_defined: -1,
+                        last_line_defined: -1,
+                    })
+                } else {
+                    interp::vm::frame_info(call.thread_state(), level as usize)
+                }
+            }
+        };
+        match st {
+            Some(i) => (i, Value::Nil),
+            None => return call.ret1(Value::Nil),
+        }
+    };
+    let ctx = call.ctx;
+    if what.contains(&b'S') {
+        set(call, t, "source", Value::String(ctx.intern(&info.source)));
+        set(call, t, "short_src", Value::String(ctx.intern(&info.short_src)));
+        set(call, t, "what", ctx.str(info.what));
+        set(call, t, "linedefined", Value::Integer(info.line_defined));
+        set(call, t, "lastlinedefined", Value::Integer(info.last_line_defined));
+    }
+    if what.contains(&b'l') {
+        set(call, t, "currentline", Value::Integer(info.current_line));
+    }
+    if what.contains(&b'u') {
+        let (nups, nparams, vararg) = match f {
+            Value::Closure(c) => (c.num_upvalues() as i64, c.proto().num_params as i64, c.proto().is_vararg),
+            Value::Native(n) => (n.0.upvalues.borrow().len() as i64, 0, true),
+            _ => (0, 0, true),
+        };
+        set(call, t, "nups", Value::Integer(nups));
+        set(call, t, "nparams", Value::Integer(nparams));
+        set(call, t, "isvararg", Value::Boolean(vararg));
+    }
+    if what.contains(&b't') {
+        set(call, t, "istailcall", Value::Boolean(false));
+    }
+    if what.contains(&b'r') {
+        set(call, t, "ftransfer", Value::Integer(0));
+        set(call, t, "ntransfer", Value::Integer(0));
+    }
+    if what.contains(&b'f') && !func.is_nil() {
+        set(call, t, "func", func);
+    }
+    if what.contains(&b'L') {
+        if let Value::Closure(c) = f {
+            let lines = ctx.new_table();
+            for &l in c.proto().raw.line_info.iter() {
+                lines.set_int(ctx.mutation(), l as i64, Value::Boolean(true));
+            }
+            set(call, t, "activelines", Value::Table(lines));
+        }
+    }
+    call.ret1(Value::Table(t))
+}
+
+fn function_info<'gc>(f: Value<'gc>) -> interp::vm::FunctionInfo {
+    match f {
+        Value::Closure(c) => {
+            let p = &c.proto().raw;
+            interp::vm::FunctionInfo {
+                source: p.source.to_vec(),
+                short_src: interp::compiler::chunk_id(&p.source),
+                what: if p.line_defined == 0 { "main" } else { "Lua" },
+                current_line: -1,
+                line_defined: p.line_defined as i64,
+                last_line_defined: p.last_line_defined as i64,
+            }
+        }
+        _ => interp::vm::FunctionInfo {
+            source: b"=[C]".to_vec(),
+            short_src: b"[C]".to_vec(),
+            what: "C",
+            current_line: -1,
+            line_defined: -1,
+            last_line_defined: -1,
+        },
+    }
+}
+
+fn getlocal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    // Only parameter names of a function value are supported for now.
+    if let Value::Closure(c) = call.arg(0) {
+        let n = call.check_integer(1)?;
+        let p = &c.proto().raw;
+        let name = p
+            .local_vars
+            .iter()
+            .filter(|v| v.start_pc == 0)
+            .nth((n - 1).max(0) as usize)
+            .filter(|_| n >= 1 && (n as usize) <= p.num_params as usize)
+            .map(|v| v.name.to_vec());
+        return match name {
+            Some(nm) => {
+                let s = call.ctx.intern(&nm);
+                call.ret1(Value::String(s))
+            }
+            None => call.ret1(Value::Nil),
+        };
+    }
+    call.ret1(Value::Nil)
+}
+
+fn getmetatable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let v = call.check_any(0)?;
+    let mt = call.ctx.metatable(v).map(Value::Table).unwrap_or_default();
+    call.ret1(mt)
+}
+
+fn setmetatable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let v = call.arg(0);
+    let mt = match call.arg(1) {
+        Value::Nil => None,
+        Value::Table(t) => Some(t),
+        _ => return Err(call.type_error(1, "nil or table")),
+    };
+    match v {
+        Value::Table(t) => call.ctx.set_table_metatable(t, mt),
+        Value::UserData(u) => call.ctx.set_userdata_metatable(u, mt),
+        other => call.ctx.set_type_metatable(other.type_of(), mt),
+    }
+    call.ret1(v)
+}
+
+fn getregistry<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let r = call.ctx.registry();
+    call.ret1(Value::Table(r))
+}
+
+fn upvalue_name<'gc>(c: interp::Closure<'gc>, i: usize) -> Vec<u8> {
+    let p = &c.proto().raw;
+    p.upvalues.get(i).and_then(|u| u.name.as_deref()).map(|n| n.to_vec()).unwrap_or_else(|| b"?".to_vec())
+}
+
+fn upvalue_value<'gc>(call: &NativeCall<'gc, '_>, c: interp::Closure<'gc>, i: usize) -> Value<'gc> {
+    match c.upvalue(i).get() {
+        UpvalueState::Closed(v) => v,
+        UpvalueState::Open { thread, index } => {
+            if thread.ptr_eq(call.thread) {
+                // The running thread's stack is borrowed by this call: read through the API.
+                interp::vm::read_open_upvalue(call, index)
+            } else {
+                thread.try_state_mut(call.ctx.mutation()).map(|s| s.stack[index]).unwrap_or_default()
+            }
+        }
+    }
+}
+
+fn getupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let n = call.check_integer(1)?;
+    match call.arg(0) {
+        Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
+            let name = call.ctx.intern(&upvalue_name(c, n as usize - 1));
+            let v = upvalue_value(call, c, n as usize - 1);
+            call.ret(&[Value::String(name), v])
+        }
+        Value::Native(f) if n >= 1 && (n as usize) <= f.0.upvalues.borrow().len() => {
+            let v = f.upvalue(n as usize - 1);
+            call.ret(&[call.ctx.str(""), v])
+        }
+        _ => call.ret0(),
+    }
+}
+
+fn setupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let n = call.check_integer(1)?;
+    let v = call.check_any(2)?;
+    match call.arg(0) {
+        Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
+            let i = n as usize - 1;
+            let uv = c.upvalue(i);
+            match uv.get() {
+                UpvalueState::Closed(_) => uv.set(call.ctx.mutation(), UpvalueState::Closed(v)),
+                UpvalueState::Open { thread, index } => {
+                    if thread.ptr_eq(call.thread) {
+                        interp::vm::write_open_upvalue(call, index, v);
+                    } else if let Some(mut s) = thread.try_state_mut(call.ctx.mutation()) {
+                        s.stack[index] = v;
+                    }
+                }
+            }
+            let name = call.ctx.intern(&upvalue_name(c, i));
+            call.ret1(Value::String(name))
+        }
+        _ => call.ret0(),
+    }
+}
+
+fn upvalueid<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let n = call.check_integer(1)?;
+    match call.arg(0) {
+        Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
+            let uv = c.upvalue(n as usize - 1);
+            // A light userdata stands for the cell: its address, as an integer-keyed userdata.
+            let id = gc_arena::Gc::as_ptr(uv) as usize as i64;
+            call.ret1(Value::Integer(id))
+        }
+        Value::Native(f) if n >= 1 && (n as usize) <= f.0.upvalues.borrow().len() => {
+            call.ret1(Value::Integer(gc_arena::Gc::as_ptr(f.0) as usize as i64 + n))
+        }
+        _ => Err(call.arg_error(1, "invalid upvalue index")),
+    }
+}
+
+fn upvaluejoin<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let n1 = call.check_integer(1)?;
+    let n2 = call.check_integer(3)?;
+    let (Value::Closure(f1), Value::Closure(f2)) = (call.arg(0), call.arg(2)) else {
+        return Err(call.type_error(0, "Lua function"));
+    };
+    if n1 < 1 || n1 as usize > f1.num_upvalues() {
+        return Err(call.arg_error(1, "invalid upvalue index"));
+    }
+    if n2 < 1 || n2 as usize > f2.num_upvalues() {
+        return Err(call.arg_error(3, "invalid upvalue index"));
+    }
+    f1.set_upvalue_cell(call.ctx.mutation(), n1 as usize - 1, f2.upvalue(n2 as usize - 1));
+    call.ret0()
+}
+
+fn getuservalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    match call.arg(0) {
+        Value::UserData(u) if call.opt_integer(1, 1)? == 1 => {
+            let v = u.0.user_value.get();
+            call.ret(&[v, Value::Boolean(true)])
+        }
+        _ => call.ret(&[Value::Nil, Value::Boolean(false)]),
+    }
+}
+
+fn setuservalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let Value::UserData(u) = call.arg(0) else {
+        return Err(call.type_error(0, "userdata"));
+    };
+    let v = call.check_any(1)?;
+    gc_arena::barrier::unlock!(gc_arena::Gc::write(call.ctx.mutation(), u.0), interp::userdata::UserDataState, user_value).set(v);
+    call.ret1(Value::UserData(u))
+}
+
+fn sethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let reg = call.ctx.registry();
+    let key = call.ctx.intern(b"_HOOK");
+    let (f, mask, count) = (call.arg(0), call.arg(1), call.arg(2));
+    let hook = if f.is_nil() {
+        Value::Nil
+    } else {
+        let t = call.ctx.new_table();
+        t.set_int(call.ctx.mutation(), 1, f);
+        t.set_int(call.ctx.mutation(), 2, mask);
+        t.set_int(call.ctx.mutation(), 3, count);
+        Value::Table(t)
+    };
+    reg.set_str(call.ctx.mutation(), key, hook);
+    call.ret0()
+}
+
+fn gethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let reg = call.ctx.registry();
+    match reg.get_str(call.ctx.intern(b"_HOOK")) {
+        Value::Table(t) => {
+            let v = [t.get_int(1), t.get_int(2), t.get_int(3)];
+            call.ret(&v)
+        }
+        _ => call.ret0(),
+    }
+}

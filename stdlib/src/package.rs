@@ -1,0 +1,188 @@
+//! The package library (manual §6.3): `require`, `package.loaded`, `preload`, `path`,
+//! `searchers`, `searchpath`. There is no C: `loadlib` and the C searchers report that C
+//! libraries are unavailable.
+
+use interp::{NativeCall, Table, Value};
+
+use crate::util::{new_lib, Ret};
+
+const LUA_PATH_DEFAULT: &str = "/usr/local/share/lua/5.4/?.lua;/usr/local/share/lua/5.4/?/init.lua;\
+/usr/local/lib/lua/5.4/?.lua;/usr/local/lib/lua/5.4/?/init.lua;./?.lua;./?/init.lua";
+const LUA_CPATH_DEFAULT: &str = "/usr/local/lib/lua/5.4/?.so;/usr/local/lib/lua/5.4/loadall.so;./?.so";
+
+/// Opens the `package` library and `require`.
+pub fn open_package(ctx: interp::Context<'_>) {
+    let pkg = new_lib(ctx, "package", &[("loadlib", loadlib), ("searchpath", searchpath)]);
+    let mc = ctx.mutation();
+    let loaded = loaded_table(ctx);
+    pkg.set_str(mc, ctx.intern(b"loaded"), Value::Table(loaded));
+    pkg.set_str(mc, ctx.intern(b"preload"), Value::Table(ctx.new_table()));
+    let path = std::env::var("LUA_PATH_5_4").or_else(|_| std::env::var("LUA_PATH")).map(|p| p.replace(";;", &format!(";{LUA_PATH_DEFAULT};"))).unwrap_or_else(|_| LUA_PATH_DEFAULT.to_string());
+    pkg.set_str(mc, ctx.intern(b"path"), ctx.str(&path));
+    pkg.set_str(mc, ctx.intern(b"cpath"), ctx.str(LUA_CPATH_DEFAULT));
+    pkg.set_str(mc, ctx.intern(b"config"), ctx.str("/\n;\n?\n!\n-\n"));
+    let searchers = ctx.new_table();
+    for (i, (name, f)) in [
+        ("searcher_preload", searcher_preload as interp::NativeFn),
+        ("searcher_Lua", searcher_lua),
+        ("searcher_C", searcher_c),
+        ("searcher_Croot", searcher_c),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let nf = interp::NativeFunction::with_upvalues(mc, name, f, Box::new([Value::Table(pkg)]));
+        searchers.set_int(mc, i as i64 + 1, Value::Native(nf));
+    }
+    pkg.set_str(mc, ctx.intern(b"searchers"), Value::Table(searchers));
+    let req = interp::NativeFunction::with_upvalues(mc, "require", require, Box::new([Value::Table(pkg)]));
+    ctx.set_global("require", Value::Native(req));
+    // Register the libraries already opened as loaded modules.
+    for name in ["_G", "string", "table", "math", "io", "os", "coroutine", "utf8", "debug", "package"] {
+        let key = if name == "_G" { "_G" } else { name };
+        let v = ctx.get_global(key);
+        if !v.is_nil() {
+            loaded.set_str(mc, ctx.intern(name.as_bytes()), v);
+        }
+    }
+}
+
+/// The registry's `_LOADED` table (created on first use).
+pub fn loaded_table<'gc>(ctx: interp::Context<'gc>) -> Table<'gc> {
+    let key = ctx.intern(b"_LOADED");
+    match ctx.registry().get_str(key) {
+        Value::Table(t) => t,
+        _ => {
+            let t = ctx.new_table();
+            ctx.registry().set_str(ctx.mutation(), key, Value::Table(t));
+            t
+        }
+    }
+}
+
+fn pkg_field<'gc>(call: &NativeCall<'gc, '_>, name: &str) -> Value<'gc> {
+    match call.upvalue(0) {
+        Value::Table(p) => p.get_str(call.ctx.intern(name.as_bytes())),
+        _ => Value::Nil,
+    }
+}
+
+fn require<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let name = call.check_string(0)?;
+    let loaded = loaded_table(call.ctx);
+    let v = loaded.get_str(name);
+    if v.is_truthy() {
+        return call.ret1(v);
+    }
+    let Value::Table(searchers) = pkg_field(call, "searchers") else {
+        return Err(call.error("'package.searchers' must be a table"));
+    };
+    let mut msg = Vec::new();
+    let mut i = 1;
+    let (loader, extra) = loop {
+        let s = searchers.get_int(i);
+        if s.is_nil() {
+            let mut m = format!("module '{}' not found:", name.to_str_lossy()).into_bytes();
+            m.extend_from_slice(&msg);
+            return Err(call.error(m));
+        }
+        let r = call.call(s, &[Value::String(name)])?;
+        let f = r.first().copied().unwrap_or_default();
+        if f.is_function() {
+            break (f, r.get(1).copied().unwrap_or_default());
+        }
+        if let Some(Value::String(m)) = r.first() {
+            msg.extend_from_slice(b"\n\t");
+            msg.extend_from_slice(m.as_bytes());
+        }
+        i += 1;
+    };
+    let r = call.call(loader, &[Value::String(name), extra])?;
+    let mc = call.ctx.mutation();
+    if let Some(v) = r.first().copied().filter(|v| !v.is_nil()) {
+        loaded.set_str(mc, name, v);
+    }
+    if loaded.get_str(name).is_nil() {
+        loaded.set_str(mc, name, Value::Boolean(true));
+    }
+    let v = loaded.get_str(name);
+    call.ret(&[v, extra])
+}
+
+fn searcher_preload<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let name = call.check_string(0)?;
+    let Value::Table(pre) = pkg_field(call, "preload") else {
+        return Err(call.error("'package.preload' must be a table"));
+    };
+    let f = pre.get_str(name);
+    if f.is_nil() {
+        let m = format!("no field package.preload['{}']", name.to_str_lossy());
+        return call.ret1(call.ctx.str(&m));
+    }
+    call.ret(&[f, call.ctx.str(":preload:")])
+}
+
+/// `package.searchpath`: the first readable file for `name` in `path`.
+fn search_path(name: &str, path: &str, sep: &str, rep: &str) -> Result<String, String> {
+    let name = if sep.is_empty() { name.to_string() } else { name.replace(sep, rep) };
+    let mut tried = String::new();
+    for templ in path.split(';').filter(|t| !t.is_empty()) {
+        let file = templ.replace('?', &name);
+        if std::fs::File::open(&file).is_ok() {
+            return Ok(file);
+        }
+        tried.push_str(&format!("\n\tno file '{file}'"));
+    }
+    Err(tried)
+}
+
+fn searchpath<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let name = call.check_string(0)?.to_str_lossy().into_owned();
+    let path = call.check_string(1)?.to_str_lossy().into_owned();
+    let sep = call.opt_string(2)?.map(|s| s.to_str_lossy().into_owned()).unwrap_or_else(|| ".".into());
+    let rep = call.opt_string(3)?.map(|s| s.to_str_lossy().into_owned()).unwrap_or_else(|| "/".into());
+    match search_path(&name, &path, &sep, &rep) {
+        Ok(f) => call.ret1(call.ctx.str(&f)),
+        Err(m) => call.ret(&[Value::Nil, call.ctx.str(&m)]),
+    }
+}
+
+fn searcher_lua<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let name = call.check_string(0)?.to_str_lossy().into_owned();
+    let Value::String(path) = pkg_field(call, "path") else {
+        return Err(call.error("'package.path' must be a string"));
+    };
+    let file = match search_path(&name, &path.to_str_lossy(), ".", "/") {
+        Ok(f) => f,
+        Err(m) => return call.ret1(call.ctx.str(&m)),
+    };
+    let data = std::fs::read(&file).map_err(|e| call.error(e.to_string()))?;
+    let src = interp::compiler::skip_shebang(&data);
+    let mut chunk = b"@".to_vec();
+    chunk.extend_from_slice(file.as_bytes());
+    match call.ctx.load(src, &chunk, None) {
+        Ok(f) => call.ret(&[Value::Closure(f), call.ctx.str(&file)]),
+        Err(e) => Err(call.error(format!(
+            "error loading module '{}' from file '{}':\n\t{}",
+            name,
+            file,
+            String::from_utf8_lossy(&e.message)
+        ))),
+    }
+}
+
+fn searcher_c<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let name = call.check_string(0)?.to_str_lossy().into_owned();
+    let m = format!("\n\tno C library '{name}' (lupa_rs has no C libraries)");
+    call.ret1(call.ctx.str(&m))
+}
+
+fn loadlib<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    call.check_string(0)?;
+    call.check_string(1)?;
+    call.ret(&[
+        Value::Nil,
+        call.ctx.str("dynamic libraries not enabled; check your Lua installation"),
+        call.ctx.str("absent"),
+    ])
+}
