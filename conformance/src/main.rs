@@ -36,9 +36,9 @@ fn error_text(lua: &mut Lua, err: &StashedError) -> String {
         let v = ctx.fetch(&err.value);
         match v {
             Value::String(s) => s.to_str_lossy().into_owned(),
-            Value::Integer(_) | Value::Number(_) => {
-                interp::vm::number_to_string(ctx, v).to_str_lossy().into_owned()
-            }
+            Value::Integer(_) | Value::Number(_) => interp::vm::number_to_string(ctx, v)
+                .to_str_lossy()
+                .into_owned(),
             _ => {
                 let mm = interp::vm::metamethod(ctx, v, interp::vm::Metamethod::ToString);
                 if !mm.is_nil() {
@@ -80,8 +80,11 @@ fn run_chunk(
             traceback: None,
         }),
     })?;
-    let argv: Vec<StashedValue> =
-        lua.enter(|ctx| args.iter().map(|a| ctx.stash(Value::String(ctx.intern(a)))).collect());
+    let argv: Vec<StashedValue> = lua.enter(|ctx| {
+        args.iter()
+            .map(|a| ctx.stash(Value::String(ctx.intern(a))))
+            .collect()
+    });
     lua.call(&f, &argv)
 }
 
@@ -100,7 +103,9 @@ fn interactive(lua: &mut Lua, prog: &str) {
     loop {
         print!("> ");
         let _ = std::io::stdout().flush();
-        let Some(Ok(mut line)) = lines.next() else { break };
+        let Some(Ok(mut line)) = lines.next() else {
+            break;
+        };
         if let Some(rest) = line.strip_prefix('=') {
             line = format!("return {rest}");
         }
@@ -127,7 +132,10 @@ fn interactive(lua: &mut Lua, prog: &str) {
         match run_chunk(lua, src.as_bytes(), b"=stdin", &[]) {
             Ok(results) if !results.is_empty() => {
                 let print_src = b"print(...)";
-                let f = lua.enter(|ctx| ctx.load(print_src, b"=stdin", None).map(|c| ctx.stash(Value::Closure(c))));
+                let f = lua.enter(|ctx| {
+                    ctx.load(print_src, b"=stdin", None)
+                        .map(|c| ctx.stash(Value::Closure(c)))
+                });
                 if let Ok(f) = f {
                     if let Err(e) = lua.call(&f, &results) {
                         report(lua, prog, &e);
@@ -148,7 +156,11 @@ fn main() -> ExitCode {
             a.into_vec()
         })
         .collect();
-    let prog = String::from_utf8_lossy(&args[0]).rsplit('/').next().unwrap_or("lua-rs").to_string();
+    let prog = String::from_utf8_lossy(&args[0])
+        .rsplit('/')
+        .next()
+        .unwrap_or("lua-rs")
+        .to_string();
 
     // Parse options as lua.c does.
     let mut i = 1;
@@ -198,14 +210,22 @@ fn main() -> ExitCode {
         stdlib::open_all(ctx);
         // The `arg` table: script at 0, options before it negative, arguments after.
         let t = ctx.new_table();
-        let base = if script < args.len() { script as i64 } else { args.len() as i64 - 1 };
+        let base = if script < args.len() {
+            script as i64
+        } else {
+            args.len() as i64 - 1
+        };
         for (j, a) in args.iter().enumerate() {
             let s = Value::String(ctx.intern(a));
             t.set_int(ctx.mutation(), j as i64 - base, s);
         }
         ctx.set_global("arg", Value::Table(t));
         if warnings {
-            ctx.registry().set_str(ctx.mutation(), ctx.intern(b"_WARN_ON"), Value::Boolean(true));
+            ctx.registry().set_str(
+                ctx.mutation(),
+                ctx.intern(b"_WARN_ON"),
+                Value::Boolean(true),
+            );
         }
     });
     if has_v {
@@ -239,28 +259,26 @@ fn main() -> ExitCode {
     if script < args.len() {
         let name = &args[script];
         let script_args = &args[script + 1..];
-        let (source, chunk) = if &name[..] == b"-" && (script == 0 || &args[script - 1][..] != b"--") {
-            let mut d = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut d);
-            (d, b"=stdin".to_vec())
-        } else {
-            let path = String::from_utf8_lossy(name).into_owned();
-            match std::fs::read(&path) {
-                Ok(d) => {
-                    let mut c = b"@".to_vec();
-                    c.extend_from_slice(name);
-                    (d, c)
+        let (source, chunk) =
+            if &name[..] == b"-" && (script == 0 || &args[script - 1][..] != b"--") {
+                let mut d = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut d);
+                (d, b"=stdin".to_vec())
+            } else {
+                let path = String::from_utf8_lossy(name).into_owned();
+                match std::fs::read(&path) {
+                    Ok(d) => {
+                        let mut c = b"@".to_vec();
+                        c.extend_from_slice(name);
+                        (d, c)
+                    }
+                    Err(e) => {
+                        let _ = writeln!(std::io::stderr(), "{prog}: cannot open {path}");
+                        let _ = e;
+                        return ExitCode::FAILURE;
+                    }
                 }
-                Err(e) => {
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "{prog}: cannot open {path}"
-                    );
-                    let _ = e;
-                    return ExitCode::FAILURE;
-                }
-            }
-        };
+            };
         let source = interp::compiler::skip_shebang(&source).to_vec();
         if let Err(e) = run_chunk(&mut lua, &source, &chunk, script_args) {
             report(&mut lua, &prog, &e);

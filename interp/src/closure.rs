@@ -115,7 +115,7 @@ impl<'gc> Closure<'gc> {
     pub fn new(
         mc: &Mutation<'gc>,
         proto: Gc<'gc, FunctionProto<'gc>>,
-        upvalues: Box<[Upvalue<'gc>]>,
+        upvalues: &[Upvalue<'gc>],
     ) -> Closure<'gc> {
         let upvalues = upvalues.iter().map(|&u| Lock::new(u)).collect();
         Closure(Gc::new(mc, ClosureState { proto, upvalues }))

@@ -49,7 +49,7 @@ impl Lua {
             ctx.stash(Value::Thread(th))
         });
         let r = self.run_to_end(&thread);
-        self.enter(|ctx| vm::end_call(ctx));
+        self.enter(vm::end_call);
         r
     }
 

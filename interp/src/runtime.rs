@@ -319,7 +319,7 @@ impl<'gc> Context<'gc> {
                 Gc::new(self.mc, gc_arena::lock::Lock::new(UpvalueState::Closed(v)))
             })
             .collect();
-        Closure::new(self.mc, fp, upvalues)
+        Closure::new(self.mc, fp, &upvalues)
     }
 
     /// Calls a function to completion inside this context (a nested call: no yields to the

@@ -225,7 +225,7 @@ fn next<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match t.next(call.arg(1)) {
         Ok(Some((k, v))) => call.ret(&[k, v]),
         Ok(None) => call.ret1(Value::Nil),
-        Err(()) => Err(call.error("invalid key to 'next'")),
+        Err(_) => Err(call.error("invalid key to 'next'")),
     }
 }
 

@@ -95,12 +95,7 @@ fn modf<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let f = call.check_float(0)?;
     let ip = if f.is_infinite() { f } else { f.trunc() };
     let frac = if f.is_infinite() { 0.0 } else { f - ip };
-    let ipv = if ip.fract() == 0.0 && ip.abs() < 9.2e18 { Value::Number(ip) } else { Value::Number(ip) };
-    let ipv = match interp::number::float_to_int_exact(ip) {
-        Some(_) => Value::Number(ip),
-        None => ipv,
-    };
-    call.ret(&[ipv, Value::Number(frac)])
+    call.ret(&[Value::Number(ip), Value::Number(frac)])
 }
 
 macro_rules! float_fn {

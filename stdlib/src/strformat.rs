@@ -108,11 +108,6 @@ pub fn format<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         let whole = &fmt[i..i + used + 1];
         i += used + 1;
         arg += 1;
-        if arg >= call.nargs() + 1 && conv != b'%' {
-            if arg >= call.nargs() {
-                return Err(call.arg_error(arg, "no value"));
-            }
-        }
         if arg >= call.nargs() {
             return Err(call.arg_error(arg, "no value"));
         }
@@ -141,8 +136,7 @@ pub fn format<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
                 number::fmt_int(&mut out, n, &spec);
             }
             b'a' | b'A' | b'e' | b'E' | b'f' | b'F' | b'g' | b'G' => {
-                let allowed: &[u8] = if conv == b'a' || conv == b'A' { b"-+#0 " } else { b"-+#0 " };
-                if !flags_ok(&spec, allowed, true) {
+                if !flags_ok(&spec, b"-+#0 ", true) {
                     return Err(invalid_conversion(call, whole));
                 }
                 let f = call.check_float(arg)?;

@@ -4,7 +4,7 @@ mod string;
 mod table;
 
 pub use string::{LuaString, StringInterner, StringObject, SHORT_STRING_MAX};
-pub use table::{KeyError, Table, TableState, WEAK_KEYS, WEAK_VALUES};
+pub use table::{InvalidKey, KeyError, Table, TableState, WEAK_KEYS, WEAK_VALUES};
 
 use gc_arena::{Collect, Gc};
 

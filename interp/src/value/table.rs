@@ -97,6 +97,10 @@ unsafe impl<'gc> Collect<'gc> for TableState<'gc> {
     }
 }
 
+/// `next` was given a key that is not in the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidKey;
+
 /// Why a key cannot be stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyError {
@@ -430,7 +434,7 @@ impl<'gc> TableState<'gc> {
     }
 
     /// The entry after `key` in traversal order (`next`); `Err` if `key` is not in the table.
-    pub fn next(&self, key: Value<'gc>) -> Result<Option<(Value<'gc>, Value<'gc>)>, ()> {
+    pub fn next(&self, key: Value<'gc>) -> Result<Option<(Value<'gc>, Value<'gc>)>, InvalidKey> {
         let mut start_array = 0usize;
         let mut start_node = 0usize;
         match normalize(key) {
@@ -440,7 +444,7 @@ impl<'gc> TableState<'gc> {
             }
             k => {
                 start_array = self.array.len();
-                start_node = self.slot_of(k, hash_key(k)).ok_or(())? + 1;
+                start_node = self.slot_of(k, hash_key(k)).ok_or(InvalidKey)? + 1;
             }
         }
         for i in start_array..self.array.len() {
@@ -640,7 +644,7 @@ impl<'gc> Table<'gc> {
     }
 
     /// The entry after `key` (`next`).
-    pub fn next(self, key: Value<'gc>) -> Result<Option<(Value<'gc>, Value<'gc>)>, ()> {
+    pub fn next(self, key: Value<'gc>) -> Result<Option<(Value<'gc>, Value<'gc>)>, InvalidKey> {
         self.0.borrow().next(key)
     }
 

@@ -138,7 +138,7 @@ fn kname(p: &Proto, idx: usize) -> Vec<u8> {
 
 fn rname(p: &Proto, pc: usize, c: usize) -> Vec<u8> {
     match get_obj_name(p, pc, c) {
-        Some((k, n)) if k == "constant" => n,
+        Some(("constant", n)) => n,
         _ => b"?".to_vec(),
     }
 }

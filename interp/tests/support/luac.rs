@@ -77,11 +77,18 @@ impl<'a> Reader<'a> {
                     3 => VarKind::CompileTimeConst,
                     _ => VarKind::Regular,
                 };
-                UpvalueDesc { name: None, in_stack, index, kind }
+                UpvalueDesc {
+                    name: None,
+                    in_stack,
+                    index,
+                    kind,
+                }
             })
             .collect();
         let n = self.size();
-        let protos = (0..n).map(|_| Rc::new(self.function(Some(source.clone())))).collect();
+        let protos = (0..n)
+            .map(|_| Rc::new(self.function(Some(source.clone()))))
+            .collect();
         // Debug information.
         let n = self.size();
         let rel: Vec<i8> = self.bytes(n).iter().map(|&b| b as i8).collect();
