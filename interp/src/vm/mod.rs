@@ -4,7 +4,7 @@
 //! host (a host function, a yield to the host, running out of fuel) leave it, with all state
 //! in the thread's frames so execution can resume in a later step.
 
-mod arith;
+pub mod arith;
 mod call;
 mod debug;
 mod driver;
@@ -23,6 +23,7 @@ pub use meta::{
 };
 pub use native::{read_open_upvalue, write_open_upvalue, Action, NativeCall, NativeFn};
 
+pub use arith::arith_numbers;
 pub use call::Exit;
 pub use driver::{
     call_nested, close_thread, end_call, host_call_request, host_call_return, reset_thread,

@@ -1,0 +1,43 @@
+//! The compiler: Lua 5.4 source to Lua 5.4 bytecode in a single pass, after PUC Lua's
+//! `llex.c` (lexer), `lparser.c` (parser) and `lcode.c` (code generator).
+
+mod chunkid;
+mod code;
+mod disasm;
+mod expr;
+mod lexer;
+mod parser;
+
+pub use chunkid::chunk_id;
+pub use disasm::disassemble;
+
+use crate::proto::Proto;
+
+/// A syntax error.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    /// The complete message C Lua gives, e.g. `[string "x = "]:1: unexpected symbol near <eof>`.
+    pub message: Vec<u8>,
+    /// True when the error is at the end of the input (an incomplete chunk, for the REPL).
+    pub incomplete: bool,
+}
+
+/// Compiles a chunk. `chunk_name` is what `load` receives (`@file.lua`, `=stdin`, or the
+/// source itself). A leading `#` line is not skipped here (see [`skip_shebang`]).
+pub fn compile(source: &[u8], chunk_name: &[u8]) -> Result<Proto, SyntaxError> {
+    let p = parser::Parser::new(source, chunk_name);
+    p.main_func().map_err(|e| SyntaxError { message: e.message, incomplete: e.at_eof })
+}
+
+/// Skips a first line starting with `#` (as `luaL_loadfile` does for files), keeping the
+/// newline so line numbers stay right.
+pub fn skip_shebang(source: &[u8]) -> &[u8] {
+    if source.first() == Some(&b'#') {
+        match source.iter().position(|&c| c == b'\n') {
+            Some(p) => &source[p..],
+            None => &[],
+        }
+    } else {
+        source
+    }
+}
