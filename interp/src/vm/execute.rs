@@ -651,9 +651,16 @@ pub(crate) fn execute<'gc>(
                         // Fast path: a Lua caller wants a fixed number of results.
                         let want = f.nresults as usize;
                         let dst = f.func;
+                        // A native called by the returning function may have shortened the
+                        // stack below what the caller's registers need.
+                        let caller = st.frames.last().unwrap();
+                        if let Some(c) = caller.closure {
+                            let need = caller.base + c.proto().max_stack;
+                            st.ensure_stack(need);
+                        }
                         debug_assert!(dst + want <= st.stack.len() && first + n <= st.stack.len());
-                        // SAFETY: `dst + want` is within the caller's registers (the call
-                        // instruction's results fit its frame) and `first + n` within ours.
+                        // SAFETY: `dst + want` is within the caller's registers, which the stack
+                        // now covers, and `first + n` within the returning frame's registers.
                         unsafe {
                             let sp = st.stack.as_mut_ptr();
                             for j in 0..want {
