@@ -300,7 +300,9 @@ pub(crate) fn throw<'gc>(
     Ok(())
 }
 
-/// Calls an `xpcall` message handler on an error (at the point of the error).
+/// Calls an `xpcall` message handler on an error (at the point of the error). An error in
+/// the handler is handled by the handler again; when that keeps failing (C Lua runs out of C
+/// stack), the result is "error in error handling".
 fn run_handler<'gc>(
     ctx: Context<'gc>,
     thread: Thread<'gc>,
@@ -308,18 +310,19 @@ fn run_handler<'gc>(
     h: Value<'gc>,
     err: Error<'gc>,
 ) -> Error<'gc> {
-    match nested_call(ctx, thread, st, h, &[err.value]) {
-        Ok(r) => Error { value: r.first().copied().unwrap_or_default(), ..err },
-        Err(e) => {
-            if ctx.state().nested.get() >= MAX_NESTED - 10 {
-                e
-            } else {
-                // An error in the handler is handled by the handler again (C Lua's behaviour,
-                // bounded by the C stack).
-                run_handler(ctx, thread, st, h, e)
+    let mut err = err;
+    for _ in 0..MAX_NESTED / 4 {
+        match nested_call(ctx, thread, st, h, &[err.value]) {
+            Ok(r) => return Error { value: r.first().copied().unwrap_or_default(), ..err },
+            Err(e) => {
+                if !e.is_catchable() {
+                    return e;
+                }
+                err = e;
             }
         }
     }
+    Error { value: ctx.str("error in error handling"), ..err }
 }
 
 /// Calls the `__close` metamethods of pending to-be-closed variables at `level` and above,

@@ -26,7 +26,9 @@ fn drive<'gc>(
     first: Option<Inner<'gc>>,
 ) -> Inner<'gc> {
     let mc = ctx.mutation();
-    let chain_floor = ctx.state().running.borrow().len();
+    // The base thread's position in the running chain: the bottom for a host call (also
+    // when a step resumes a chain of coroutines), the top for a nested call.
+    let chain_floor = if nested { ctx.state().running.borrow().len() } else { 1 };
     let mut pending = first;
     loop {
         let cur = *ctx.state().running.borrow().last().expect("running thread");
@@ -192,6 +194,18 @@ fn start_resume<'gc>(
     let args: smallvec::SmallVec<[Value<'gc>; 8]> =
         smallvec::SmallVec::from_slice(&cur_st.stack[first_arg.min(cur_st.stack.len())..]);
     let status = co.status();
+    if ctx.state().running.borrow().len() >= super::call::MAX_NESTED as usize {
+        // C Lua counts resumes against its C stack limit.
+        let msg = b"C stack overflow";
+        if p.kind == PendingKind::Wrap {
+            cur_st.pending = None;
+            let mut m = debug::where_(ctx, cur_st, 1);
+            m.extend_from_slice(msg);
+            return Err(Error::new(Value::String(ctx.intern(&m))));
+        }
+        finish_pending(cur_st, &[Value::Boolean(false), Value::String(ctx.intern(msg))]);
+        return Ok(());
+    }
     if status != ThreadStatus::Suspended || co.ptr_eq(cur) {
         let msg: &[u8] = if status == ThreadStatus::Dead {
             b"cannot resume dead coroutine"
@@ -491,11 +505,16 @@ pub fn call_nested<'gc>(ctx: Context<'gc>, f: Value<'gc>, args: &[Value<'gc>]) -
 /// Closes a suspended or dead coroutine (`coroutine.close`): runs its pending `__close`
 /// handlers and marks it dead. Returns the error object if closing failed.
 pub fn close_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>) -> Option<Value<'gc>> {
-    let mut st = co.state_mut(ctx.mutation());
+    let mc = ctx.mutation();
+    // The `__close` handlers run in the coroutine, as C Lua's `lua_closethread` does.
+    ctx.state().running.borrow_mut(mc).push(co);
+    let mut st = co.state_mut(mc);
     let prev_err = st.error.take();
     let r = close_tbc(ctx, co, &mut st, 0, None);
     kill_thread(ctx, co, &mut st);
     st.stack.clear();
+    drop(st);
+    ctx.state().running.borrow_mut(mc).pop();
     match r {
         Err(e) => Some(e.value),
         Ok(()) => prev_err.map(|e| e.value),

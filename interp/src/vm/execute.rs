@@ -625,7 +625,11 @@ pub(crate) fn execute<'gc>(
                             continue 'reload;
                         }
                         Ok(Flow::Exit(x)) => return x,
-                        Err(e) => raise!(e),
+                        // The calling frame is gone (replaced by the tail call).
+                        Err(e) => match throw(ctx, thread, st, e, floor) {
+                            Ok(()) => continue 'reload,
+                            Err(e) => return Inner::Error(e),
+                        },
                     }
                 }
                 OpCode::Return | OpCode::Return0 | OpCode::Return1 => {
