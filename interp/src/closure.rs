@@ -57,14 +57,24 @@ impl<'gc> FunctionProto<'gc> {
                 Constant::String(s) => Value::String(ctx.intern(s)),
             })
             .collect();
-        let protos = proto.protos.iter().map(|p| FunctionProto::load(ctx, p)).collect();
+        let protos = proto
+            .protos
+            .iter()
+            .map(|p| FunctionProto::load(ctx, p))
+            .collect();
         Gc::new(
             ctx.mutation(),
             FunctionProto {
                 code: proto
                     .code
                     .iter()
-                    .map(|&i| if i.is_valid() { i } else { Instruction::ax_(crate::opcode::OpCode::ExtraArg, 0) })
+                    .map(|&i| {
+                        if i.is_valid() {
+                            i
+                        } else {
+                            Instruction::ax_(crate::opcode::OpCode::ExtraArg, 0)
+                        }
+                    })
                     .collect(),
                 constants,
                 protos,
@@ -150,7 +160,9 @@ impl<'gc> Closure<'gc> {
     /// Replaces upvalue cell `i` (`debug.upvaluejoin`).
     pub fn set_upvalue_cell(self, mc: &Mutation<'gc>, i: usize, uv: Upvalue<'gc>) {
         let w = Gc::write(mc, self.0);
-        gc_arena::barrier::field!(w, ClosureState, upvalues).as_deref()[i].unlock().set(uv);
+        gc_arena::barrier::field!(w, ClosureState, upvalues).as_deref()[i]
+            .unlock()
+            .set(uv);
     }
 }
 
@@ -186,7 +198,14 @@ impl<'gc> NativeFunction<'gc> {
         func: NativeFn,
         upvalues: Box<[Value<'gc>]>,
     ) -> NativeFunction<'gc> {
-        NativeFunction(Gc::new(mc, NativeState { func, name, upvalues: RefLock::new(upvalues) }))
+        NativeFunction(Gc::new(
+            mc,
+            NativeState {
+                func,
+                name,
+                upvalues: RefLock::new(upvalues),
+            },
+        ))
     }
 
     /// Identity: the same object (two light functions with equal pointers and no upvalues are
@@ -244,10 +263,16 @@ pub fn verify(p: &Proto) -> Result<(), String> {
             ForPrep => target(i.bx() as i64 + 1)?,
             TForPrep => target(i.bx() as i64)?,
             LoadK if i.bx() >= nk => return Err(format!("constant out of range at {pc}")),
-            Closure if i.bx() as usize >= p.protos.len() => return Err(format!("bad prototype index at {pc}")),
+            Closure if i.bx() as usize >= p.protos.len() => {
+                return Err(format!("bad prototype index at {pc}"))
+            }
             _ => {}
         }
-        if matches!(op, Eq | Lt | Le | EqK | EqI | LtI | LeI | GtI | GeI | Test | TestSet) && pc + 1 >= n {
+        if matches!(
+            op,
+            Eq | Lt | Le | EqK | EqI | LtI | LeI | GtI | GeI | Test | TestSet
+        ) && pc + 1 >= n
+        {
             return Err(format!("conditional at the end of code at {pc}"));
         }
     }

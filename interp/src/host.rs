@@ -58,24 +58,37 @@ impl Lua {
         loop {
             let fuel = self.fuel_per_step;
             let r = self.enter(|ctx| {
-                let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                let Value::Thread(th) = ctx.fetch(thread) else {
+                    unreachable!()
+                };
                 vm::step(ctx, th, fuel)
             });
             match r {
                 Exit::Pending => self.after_step(),
                 Exit::Finished => {
                     let out = self.enter(|ctx| {
-                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
-                        vm::take_results(th, ctx).into_iter().map(|v| ctx.stash(v)).collect()
+                        let Value::Thread(th) = ctx.fetch(thread) else {
+                            unreachable!()
+                        };
+                        vm::take_results(th, ctx)
+                            .into_iter()
+                            .map(|v| ctx.stash(v))
+                            .collect()
                     });
                     self.after_step();
                     return Ok(out);
                 }
                 Exit::Error => {
                     let e = self.enter(|ctx| {
-                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                        let Value::Thread(th) = ctx.fetch(thread) else {
+                            unreachable!()
+                        };
                         let e = vm::take_error(th, ctx);
-                        StashedError { value: ctx.stash(e.value), kind: e.kind, traceback: e.traceback }
+                        StashedError {
+                            value: ctx.stash(e.value),
+                            kind: e.kind,
+                            traceback: e.traceback,
+                        }
                     });
                     self.after_step();
                     return Err(e);
@@ -83,7 +96,9 @@ impl Lua {
                 Exit::Host => self.run_host_function(),
                 Exit::Yielded => {
                     let e = self.enter(|ctx| {
-                        let Value::Thread(th) = ctx.fetch(thread) else { unreachable!() };
+                        let Value::Thread(th) = ctx.fetch(thread) else {
+                            unreachable!()
+                        };
                         vm::reset_thread(ctx, th);
                         StashedError {
                             value: ctx.stash(ctx.str("attempt to yield from outside a coroutine")),
@@ -105,7 +120,10 @@ impl Lua {
                 Value::Native(nf) => nf.upvalue(0).to_integer().unwrap_or(-1),
                 _ => -1,
             };
-            (id, args.into_iter().map(|v| ctx.stash(v)).collect::<Vec<_>>())
+            (
+                id,
+                args.into_iter().map(|v| ctx.stash(v)).collect::<Vec<_>>(),
+            )
         });
         let result = match self.host_fns.get(id as usize).cloned() {
             Some(f) => f(self, args),
@@ -121,14 +139,23 @@ impl Lua {
                 vm::host_call_return(ctx, Ok(&v));
             }
             Err(e) => {
-                let err = vm::Error { value: ctx.fetch(&e.value), kind: e.kind, traceback: None, raised_by: None };
+                let err = vm::Error {
+                    value: ctx.fetch(&e.value),
+                    kind: e.kind,
+                    traceback: None,
+                    raised_by: None,
+                };
                 vm::host_call_return(ctx, Err(err));
             }
         });
     }
 
     /// Compiles and runs a chunk; returns its results.
-    pub fn exec(&mut self, source: &[u8], chunk_name: &[u8]) -> Result<Vec<StashedValue>, StashedError> {
+    pub fn exec(
+        &mut self,
+        source: &[u8],
+        chunk_name: &[u8],
+    ) -> Result<Vec<StashedValue>, StashedError> {
         let f = self.enter(|ctx| match ctx.load(source, chunk_name, None) {
             Ok(c) => Ok(ctx.stash(Value::Closure(c))),
             Err(e) => Err(StashedError {

@@ -70,7 +70,10 @@ impl AccountGuard {
     /// Makes `account` current.
     pub(crate) fn enter(account: &Rc<MemoryAccount>) -> AccountGuard {
         let prev = CURRENT.with(|c| c.replace(Rc::as_ptr(account)));
-        AccountGuard { prev, _keep: account.clone() }
+        AccountGuard {
+            prev,
+            _keep: account.clone(),
+        }
     }
 }
 

@@ -413,7 +413,10 @@ mod tests {
     #[test]
     fn fields_round_trip() {
         let i = Instruction::abc(OpCode::Call, 3, 200, 7, true);
-        assert_eq!((i.opcode(), i.a(), i.b(), i.c(), i.k()), (OpCode::Call, 3, 200, 7, true));
+        assert_eq!(
+            (i.opcode(), i.a(), i.b(), i.c(), i.k()),
+            (OpCode::Call, 3, 200, 7, true)
+        );
         let j = Instruction::asbx(OpCode::ForLoop, 5, -1234);
         assert_eq!(j.sbx(), -1234);
         let s = Instruction::sj_(OpCode::Jmp, -70000);

@@ -177,7 +177,10 @@ impl<'gc> Context<'gc> {
     /// Interns (or creates) a Lua string.
     #[inline]
     pub fn intern(self, bytes: &[u8]) -> LuaString<'gc> {
-        self.state.interner.borrow_mut(self.mc).intern(self.mc, bytes)
+        self.state
+            .interner
+            .borrow_mut(self.mc)
+            .intern(self.mc, bytes)
     }
 
     /// A Lua string value.
@@ -234,7 +237,11 @@ impl<'gc> Context<'gc> {
 
     /// Switches the reported GC mode; returns the previous mode's name.
     pub fn gc_mode(self, mode: &[u8]) -> &'static str {
-        let prev = if self.state.gc_generational.get() { "generational" } else { "incremental" };
+        let prev = if self.state.gc_generational.get() {
+            "generational"
+        } else {
+            "incremental"
+        };
         self.state.gc_generational.set(mode == b"generational");
         prev
     }
@@ -259,7 +266,10 @@ impl<'gc> Context<'gc> {
                 }
             }
             if !m.get_str(self.tm_name(Metamethod::Gc)).is_nil() {
-                self.state.finalizable.borrow_mut(self.mc).push(WeakObject::Table(Gc::downgrade(t.0)));
+                self.state
+                    .finalizable
+                    .borrow_mut(self.mc)
+                    .push(WeakObject::Table(Gc::downgrade(t.0)));
             }
         }
         let st = t.0.borrow();
@@ -267,7 +277,10 @@ impl<'gc> Context<'gc> {
         st.weak.set(weak);
         drop(st);
         if weak != 0 && was == 0 {
-            self.state.weak_tables.borrow_mut(self.mc).push(Gc::downgrade(t.0));
+            self.state
+                .weak_tables
+                .borrow_mut(self.mc)
+                .push(Gc::downgrade(t.0));
         }
     }
 
@@ -276,7 +289,10 @@ impl<'gc> Context<'gc> {
         u.set_metatable(self.mc, mt);
         if let Some(m) = mt {
             if !m.get_str(self.tm_name(Metamethod::Gc)).is_nil() {
-                self.state.finalizable.borrow_mut(self.mc).push(WeakObject::UserData(Gc::downgrade(u.0)));
+                self.state
+                    .finalizable
+                    .borrow_mut(self.mc)
+                    .push(WeakObject::UserData(Gc::downgrade(u.0)));
             }
         }
     }
@@ -394,7 +410,8 @@ impl Lua {
         let mem2 = memory.clone();
         let arena = Arena::<Root>::new(move |mc| {
             let mut interner = StringInterner::new(seed);
-            let tm_names = std::array::from_fn(|i| interner.intern(mc, METAMETHOD_NAMES[i].as_bytes()));
+            let tm_names =
+                std::array::from_fn(|i| interner.intern(mc, METAMETHOD_NAMES[i].as_bytes()));
             State {
                 globals: Table::new(mc),
                 registry: Table::new(mc),
@@ -547,7 +564,6 @@ impl Lua {
     pub fn gc_object_count(&self) -> usize {
         self.arena.metrics().total_gc_count()
     }
-
 }
 
 impl Drop for Lua {

@@ -184,7 +184,9 @@ impl<'gc> Thread<'gc> {
         self,
         mc: &Mutation<'gc>,
     ) -> Option<std::cell::RefMut<'gc, ThreadState<'gc>>> {
-        gc_arena::barrier::unlock!(Gc::write(mc, self.0), ThreadObject, state).try_borrow_mut().ok()
+        gc_arena::barrier::unlock!(Gc::write(mc, self.0), ThreadObject, state)
+            .try_borrow_mut()
+            .ok()
     }
 
     /// Pointer identity.

@@ -138,7 +138,7 @@ fn assert<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if call.nargs() >= 2 {
         return Err(Error::new(call.arg(1)));
     }
-    Err(Error::new(call.ctx.str("assertion failed!")))
+    Err(call.error("assertion failed!"))
 }
 
 fn error<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -216,7 +216,8 @@ fn rawset<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let t = call.check_table(0)?;
     call.check_any(1)?;
     call.check_any(2)?;
-    t.set(call.ctx.mutation(), call.arg(1), call.arg(2)).map_err(|e| call.error(e.message()))?;
+    t.set(call.ctx.mutation(), call.arg(1), call.arg(2))
+        .map_err(|e| call.error(e.message()))?;
     call.ret1(Value::Table(t))
 }
 
@@ -244,7 +245,11 @@ fn pairs<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return Err(call.type_error(0, "table"));
     }
     let next = call.ctx.get_global("next");
-    let next = if next.is_function() { next } else { call.ctx.native("next", self::next) };
+    let next = if next.is_function() {
+        next
+    } else {
+        call.ctx.native("next", self::next)
+    };
     call.ret(&[next, v, Value::Nil])
 }
 
@@ -374,11 +379,17 @@ fn load_chunk<'gc>(
 ) -> Result<Value<'gc>, Value<'gc>> {
     let is_binary = src.first() == Some(&0x1b);
     if is_binary && !mode.contains(&b'b') {
-        let m = format!("attempt to load a binary chunk (mode is '{}')", String::from_utf8_lossy(mode));
+        let m = format!(
+            "attempt to load a binary chunk (mode is '{}')",
+            String::from_utf8_lossy(mode)
+        );
         return Err(ctx.str(&m));
     }
     if !is_binary && !mode.contains(&b't') {
-        let m = format!("attempt to load a text chunk (mode is '{}')", String::from_utf8_lossy(mode));
+        let m = format!(
+            "attempt to load a text chunk (mode is '{}')",
+            String::from_utf8_lossy(mode)
+        );
         return Err(ctx.str(&m));
     }
     if is_binary {
@@ -406,7 +417,11 @@ fn load<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         Some(s) => s.as_bytes().to_vec(),
         None => b"bt".to_vec(),
     };
-    let env = if call.nargs() >= 4 { Some(call.arg(3)) } else { None };
+    let env = if call.nargs() >= 4 {
+        Some(call.arg(3))
+    } else {
+        None
+    };
     match load_chunk(call.ctx, &src, &name, &mode, env) {
         Ok(f) => call.ret1(f),
         Err(msg) => call.ret(&[Value::Nil, msg]),
@@ -418,7 +433,8 @@ fn read_source(path: Option<&[u8]>) -> Result<(Vec<u8>, Vec<u8>), String> {
     let (data, name) = match path {
         Some(p) => {
             let ps = String::from_utf8_lossy(p).into_owned();
-            let d = std::fs::read(&ps).map_err(|e| format!("cannot open {} ({})", ps, crate::util::io_error_text(&e)))?;
+            let d = std::fs::read(&ps)
+                .map_err(|e| format!("cannot open {} ({})", ps, crate::util::io_error_text(&e)))?;
             let mut n = b"@".to_vec();
             n.extend_from_slice(p);
             (d, n)
@@ -438,7 +454,11 @@ fn loadfile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         Some(s) => s.as_bytes().to_vec(),
         None => b"bt".to_vec(),
     };
-    let env = if call.nargs() >= 3 { Some(call.arg(2)) } else { None };
+    let env = if call.nargs() >= 3 {
+        Some(call.arg(2))
+    } else {
+        None
+    };
     let (src, name) = match read_source(path.as_deref()) {
         Ok(x) => x,
         Err(m) => return call.ret(&[Value::Nil, call.ctx.str(&m)]),

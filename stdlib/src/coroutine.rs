@@ -46,14 +46,20 @@ fn create<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn resume<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let co = check_co(call, 0)?;
-    Ok(Action::Resume { thread: co, wrap: false })
+    Ok(Action::Resume {
+        thread: co,
+        wrap: false,
+    })
 }
 
 fn wrap_aux<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let Value::Thread(co) = call.upvalue(0) else {
         return Err(call.error("invalid wrap"));
     };
-    Ok(Action::Resume { thread: co, wrap: true })
+    Ok(Action::Resume {
+        thread: co,
+        wrap: true,
+    })
 }
 
 fn wrap<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -83,7 +89,11 @@ fn yield_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn status<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let co = check_co(call, 0)?;
-    let s = if co.ptr_eq(call.thread) { ThreadStatus::Running } else { co.status() };
+    let s = if co.ptr_eq(call.thread) {
+        ThreadStatus::Running
+    } else {
+        co.status()
+    };
     let v = call.ctx.str(s.name());
     call.ret1(v)
 }
@@ -104,7 +114,11 @@ fn running<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn close<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let co = check_co(call, 0)?;
-    let st = if co.ptr_eq(call.thread) { ThreadStatus::Running } else { co.status() };
+    let st = if co.ptr_eq(call.thread) {
+        ThreadStatus::Running
+    } else {
+        co.status()
+    };
     match st {
         ThreadStatus::Suspended | ThreadStatus::Dead => {
             let err = interp::vm::close_thread(call.ctx, co);

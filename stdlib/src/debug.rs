@@ -31,7 +31,11 @@ pub fn open_debug(ctx: interp::Context<'_>) {
 }
 
 fn traceback<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let (msg_i, level_i) = if matches!(call.arg(0), Value::Thread(_)) { (1, 2) } else { (0, 1) };
+    let (msg_i, level_i) = if matches!(call.arg(0), Value::Thread(_)) {
+        (1, 2)
+    } else {
+        (0, 1)
+    };
     let msg = call.arg(msg_i);
     if !msg.is_nil() && !matches!(msg, Value::String(_) | Value::Integer(_) | Value::Number(_)) {
         return call.ret1(msg);
@@ -63,7 +67,10 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         Value::Thread(t) => (1, Some(t)),
         _ => (0, None),
     };
-    let what = call.opt_string(base + 1)?.map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| b"flnSrtu".to_vec());
+    let what = call
+        .opt_string(base + 1)?
+        .map(|s| s.as_bytes().to_vec())
+        .unwrap_or_else(|| b"flnSrtu".to_vec());
     if what.first() == Some(&b'>') {
         return Err(call.arg_error(base + 1, "invalid option"));
     }
@@ -109,17 +116,31 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let ctx = call.ctx;
     if what.contains(&b'S') {
         set(call, t, "source", Value::String(ctx.intern(&info.source)));
-        set(call, t, "short_src", Value::String(ctx.intern(&info.short_src)));
+        set(
+            call,
+            t,
+            "short_src",
+            Value::String(ctx.intern(&info.short_src)),
+        );
         set(call, t, "what", ctx.str(info.what));
         set(call, t, "linedefined", Value::Integer(info.line_defined));
-        set(call, t, "lastlinedefined", Value::Integer(info.last_line_defined));
+        set(
+            call,
+            t,
+            "lastlinedefined",
+            Value::Integer(info.last_line_defined),
+        );
     }
     if what.contains(&b'l') {
         set(call, t, "currentline", Value::Integer(info.current_line));
     }
     if what.contains(&b'u') {
         let (nups, nparams, vararg) = match f {
-            Value::Closure(c) => (c.num_upvalues() as i64, c.proto().num_params as i64, c.proto().is_vararg),
+            Value::Closure(c) => (
+                c.num_upvalues() as i64,
+                c.proto().num_params as i64,
+                c.proto().is_vararg,
+            ),
             Value::Native(n) => (n.0.upvalues.borrow().len() as i64, 0, true),
             _ => (0, 0, true),
         };
@@ -224,7 +245,11 @@ fn getregistry<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn upvalue_name<'gc>(c: interp::Closure<'gc>, i: usize) -> Vec<u8> {
     let p = &c.proto().raw;
-    p.upvalues.get(i).and_then(|u| u.name.as_deref()).map(|n| n.to_vec()).unwrap_or_else(|| b"?".to_vec())
+    p.upvalues
+        .get(i)
+        .and_then(|u| u.name.as_deref())
+        .map(|n| n.to_vec())
+        .unwrap_or_else(|| b"?".to_vec())
 }
 
 fn upvalue_value<'gc>(call: &NativeCall<'gc, '_>, c: interp::Closure<'gc>, i: usize) -> Value<'gc> {
@@ -235,7 +260,10 @@ fn upvalue_value<'gc>(call: &NativeCall<'gc, '_>, c: interp::Closure<'gc>, i: us
                 // The running thread's stack is borrowed by this call: read through the API.
                 interp::vm::read_open_upvalue(call, index)
             } else {
-                thread.try_state_mut(call.ctx.mutation()).map(|s| s.stack[index]).unwrap_or_default()
+                thread
+                    .try_state_mut(call.ctx.mutation())
+                    .map(|s| s.stack[index])
+                    .unwrap_or_default()
             }
         }
     }
@@ -290,9 +318,9 @@ fn upvalueid<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             let id = gc_arena::Gc::as_ptr(uv) as usize as i64;
             call.ret1(Value::Integer(id))
         }
-        Value::Native(f) if n >= 1 && (n as usize) <= f.0.upvalues.borrow().len() => {
-            call.ret1(Value::Integer(gc_arena::Gc::as_ptr(f.0) as usize as i64 + n))
-        }
+        Value::Native(f) if n >= 1 && (n as usize) <= f.0.upvalues.borrow().len() => call.ret1(
+            Value::Integer(gc_arena::Gc::as_ptr(f.0) as usize as i64 + n),
+        ),
         _ => Err(call.arg_error(1, "invalid upvalue index")),
     }
 }
@@ -309,7 +337,11 @@ fn upvaluejoin<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if n2 < 1 || n2 as usize > f2.num_upvalues() {
         return Err(call.arg_error(3, "invalid upvalue index"));
     }
-    f1.set_upvalue_cell(call.ctx.mutation(), n1 as usize - 1, f2.upvalue(n2 as usize - 1));
+    f1.set_upvalue_cell(
+        call.ctx.mutation(),
+        n1 as usize - 1,
+        f2.upvalue(n2 as usize - 1),
+    );
     call.ret0()
 }
 
@@ -328,7 +360,12 @@ fn setuservalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return Err(call.type_error(0, "userdata"));
     };
     let v = call.check_any(1)?;
-    gc_arena::barrier::unlock!(gc_arena::Gc::write(call.ctx.mutation(), u.0), interp::userdata::UserDataState, user_value).set(v);
+    gc_arena::barrier::unlock!(
+        gc_arena::Gc::write(call.ctx.mutation(), u.0),
+        interp::userdata::UserDataState,
+        user_value
+    )
+    .set(v);
     call.ret1(Value::UserData(u))
 }
 

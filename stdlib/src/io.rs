@@ -15,7 +15,10 @@ enum Stream {
     Stdin(BufReader<std::io::Stdin>),
     Stdout,
     Stderr,
-    File { r: BufReader<File>, w: Option<BufWriter<File>> },
+    File {
+        r: BufReader<File>,
+        w: Option<BufWriter<File>>,
+    },
     Pipe(Child),
     Closed,
 }
@@ -29,7 +32,10 @@ pub struct LuaFile {
 
 impl LuaFile {
     fn new(s: Stream, standard: bool) -> LuaFile {
-        LuaFile { stream: RefCell::new(s), standard }
+        LuaFile {
+            stream: RefCell::new(s),
+            standard,
+        }
     }
 }
 
@@ -69,10 +75,15 @@ pub fn open_io(ctx: interp::Context<'_>) {
     );
     mt.set_str(mc, ctx.intern(b"__index"), Value::Table(methods));
     mt.set_str(mc, ctx.intern(b"__name"), ctx.str("FILE*"));
-    mt.set_str(mc, ctx.intern(b"__tostring"), ctx.native("tostring", f_tostring));
+    mt.set_str(
+        mc,
+        ctx.intern(b"__tostring"),
+        ctx.native("tostring", f_tostring),
+    );
     mt.set_str(mc, ctx.intern(b"__gc"), ctx.native("gc", f_gc));
     mt.set_str(mc, ctx.intern(b"__close"), ctx.native("close", f_gc));
-    ctx.registry().set_str(mc, ctx.intern(b"FILE*"), Value::Table(mt));
+    ctx.registry()
+        .set_str(mc, ctx.intern(b"FILE*"), Value::Table(mt));
     let stdin = new_file(ctx, Stream::Stdin(BufReader::new(std::io::stdin())), true);
     let stdout = new_file(ctx, Stream::Stdout, true);
     let stderr = new_file(ctx, Stream::Stderr, true);
@@ -80,7 +91,8 @@ pub fn open_io(ctx: interp::Context<'_>) {
     io.set_str(mc, ctx.intern(b"stdout"), stdout);
     io.set_str(mc, ctx.intern(b"stderr"), stderr);
     ctx.registry().set_str(mc, ctx.intern(b"_IO_input"), stdin);
-    ctx.registry().set_str(mc, ctx.intern(b"_IO_output"), stdout);
+    ctx.registry()
+        .set_str(mc, ctx.intern(b"_IO_output"), stdout);
 }
 
 fn new_file<'gc>(ctx: interp::Context<'gc>, s: Stream, standard: bool) -> Value<'gc> {
@@ -115,7 +127,11 @@ fn check_file<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<Value<'gc>, i
     }
 }
 
-fn io_error<'gc>(call: &mut NativeCall<'gc, '_>, e: std::io::Error, name: Option<&str>) -> Ret<'gc> {
+fn io_error<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    e: std::io::Error,
+    name: Option<&str>,
+) -> Ret<'gc> {
     let text = crate::util::io_error_text(&e);
     let msg = match name {
         Some(n) => format!("{n}: {text}"),
@@ -127,7 +143,9 @@ fn io_error<'gc>(call: &mut NativeCall<'gc, '_>, e: std::io::Error, name: Option
 
 fn io_type<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.check_any(0)?;
-    let r = match with_file(call, call.arg(0), |f| matches!(*f.stream.borrow(), Stream::Closed)) {
+    let r = match with_file(call, call.arg(0), |f| {
+        matches!(*f.stream.borrow(), Stream::Closed)
+    }) {
         Some(true) => call.ctx.str("closed file"),
         Some(false) => call.ctx.str("file"),
         None => Value::Nil,
@@ -152,13 +170,23 @@ fn open_path(path: &str, mode: &[u8]) -> std::io::Result<Stream> {
         _ => o.read(true).append(true).create(true),
     };
     let f = o.open(path)?;
-    let w = if m != b"r" { Some(BufWriter::new(f.try_clone()?)) } else { None };
-    Ok(Stream::File { r: BufReader::new(f), w })
+    let w = if m != b"r" {
+        Some(BufWriter::new(f.try_clone()?))
+    } else {
+        None
+    };
+    Ok(Stream::File {
+        r: BufReader::new(f),
+        w,
+    })
 }
 
 fn io_open<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let name = call.check_string(0)?.to_str_lossy().into_owned();
-    let mode = call.opt_string(1)?.map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| b"r".to_vec());
+    let mode = call
+        .opt_string(1)?
+        .map(|s| s.as_bytes().to_vec())
+        .unwrap_or_else(|| b"r".to_vec());
     if !check_mode(&mode) {
         return Err(call.arg_error(1, "invalid mode"));
     }
@@ -188,7 +216,10 @@ fn io_tmpfile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn io_popen<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let cmd = call.check_string(0)?.to_str_lossy().into_owned();
-    let mode = call.opt_string(1)?.map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| b"r".to_vec());
+    let mode = call
+        .opt_string(1)?
+        .map(|s| s.as_bytes().to_vec())
+        .unwrap_or_else(|| b"r".to_vec());
     let mut c = Command::new("/bin/sh");
     c.arg("-c").arg(&cmd);
     match &mode[..] {
@@ -225,7 +256,9 @@ fn set_default<'gc>(call: &mut NativeCall<'gc, '_>, key: &[u8], mode: &[u8]) -> 
             }
             _ => check_file(call, 0)?,
         };
-        call.ctx.registry().set_str(call.ctx.mutation(), call.ctx.intern(key), f);
+        call.ctx
+            .registry()
+            .set_str(call.ctx.mutation(), call.ctx.intern(key), f);
     }
     let cur = default_file(call, key);
     call.ret1(cur)
@@ -308,7 +341,11 @@ fn read_format(r: &mut dyn BufRead, fmt: &Fmt) -> std::io::Result<Option<Vec<u8>
                 return Ok(None);
             }
             if *n == 0 {
-                return Ok(if r.fill_buf()?.is_empty() { None } else { Some(Vec::new()) });
+                return Ok(if r.fill_buf()?.is_empty() {
+                    None
+                } else {
+                    Some(Vec::new())
+                });
             }
             Ok(Some(buf))
         }
@@ -348,7 +385,9 @@ fn read_format(r: &mut dyn BufRead, fmt: &Fmt) -> std::io::Result<Option<Vec<u8>
                     break;
                 }
                 let c = b[0];
-                if c.is_ascii_hexdigit() || matches!(c, b'.' | b'x' | b'X' | b'+' | b'-' | b'p' | b'P') {
+                if c.is_ascii_hexdigit()
+                    || matches!(c, b'.' | b'x' | b'X' | b'+' | b'-' | b'p' | b'P')
+                {
                     buf.push(c);
                     r.consume(1);
                 } else {
@@ -367,7 +406,10 @@ enum Fmt {
     Number,
 }
 
-fn parse_formats<'gc>(call: &NativeCall<'gc, '_>, first: usize) -> Result<Vec<Fmt>, interp::Error<'gc>> {
+fn parse_formats<'gc>(
+    call: &NativeCall<'gc, '_>,
+    first: usize,
+) -> Result<Vec<Fmt>, interp::Error<'gc>> {
     let mut out = Vec::new();
     if call.nargs() <= first {
         out.push(Fmt::Line(false));
@@ -422,12 +464,10 @@ fn read_values<'gc>(call: &mut NativeCall<'gc, '_>, fv: Value<'gc>, first: usize
             for (v, fmt) in vals.into_iter().zip(fmts.iter()) {
                 res.push(match (v, fmt) {
                     (None, _) => Value::Nil,
-                    (Some(b), Fmt::Number) => {
-                        match interp::number::str_to_number(&b) {
-                            Some(n) => Value::from_number(n),
-                            None => Value::Nil,
-                        }
-                    }
+                    (Some(b), Fmt::Number) => match interp::number::str_to_number(&b) {
+                        Some(n) => Value::from_number(n),
+                        None => Value::Nil,
+                    },
                     (Some(b), _) => Value::String(call.ctx.intern(&b)),
                 });
                 if res.last().is_some_and(|v| v.is_nil()) {
@@ -472,13 +512,32 @@ fn lines_iter<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     Ok(r)
 }
 
-fn make_lines<'gc>(call: &mut NativeCall<'gc, '_>, f: Value<'gc>, close: bool, first: usize) -> Ret<'gc> {
-    let mut ups = vec![f, Value::Boolean(close), Value::Integer((call.nargs().saturating_sub(first)) as i64)];
+fn make_lines<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    f: Value<'gc>,
+    close: bool,
+    first: usize,
+) -> Ret<'gc> {
+    let mut ups = vec![
+        f,
+        Value::Boolean(close),
+        Value::Integer((call.nargs().saturating_sub(first)) as i64),
+    ];
     for i in first..call.nargs() {
         ups.push(call.arg(i));
     }
-    let it = interp::NativeFunction::with_upvalues(call.ctx.mutation(), "lines", lines_iter, ups.into_boxed_slice());
-    call.ret(&[Value::Native(it), Value::Nil, Value::Nil, if close { f } else { Value::Nil }])
+    let it = interp::NativeFunction::with_upvalues(
+        call.ctx.mutation(),
+        "lines",
+        lines_iter,
+        ups.into_boxed_slice(),
+    );
+    call.ret(&[
+        Value::Native(it),
+        Value::Nil,
+        Value::Nil,
+        if close { f } else { Value::Nil },
+    ])
 }
 
 fn io_lines<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -497,7 +556,10 @@ fn io_lines<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
 }
 
-fn check_file_value<'gc>(call: &NativeCall<'gc, '_>, f: Value<'gc>) -> Result<(), interp::Error<'gc>> {
+fn check_file_value<'gc>(
+    call: &NativeCall<'gc, '_>,
+    f: Value<'gc>,
+) -> Result<(), interp::Error<'gc>> {
     match with_file(call, f, |f| matches!(*f.stream.borrow(), Stream::Closed)) {
         Some(false) => Ok(()),
         _ => Err(call.error("default input file is closed")),
@@ -531,7 +593,11 @@ fn close_value<'gc>(call: &mut NativeCall<'gc, '_>, f: Value<'gc>) -> Ret<'gc> {
     match r {
         Some(Ok(None)) => call.ret1(Value::Boolean(true)),
         Some(Ok(Some(code))) => {
-            let ok = if code == 0 { Value::Boolean(true) } else { Value::Nil };
+            let ok = if code == 0 {
+                Value::Boolean(true)
+            } else {
+                Value::Nil
+            };
             call.ret(&[ok, call.ctx.str("exit"), Value::Integer(code as i64)])
         }
         Some(Err(m)) => call.ret(&[Value::Nil, call.ctx.str(m)]),
@@ -579,7 +645,10 @@ fn f_flush<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn f_seek<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let f = check_file(call, 0)?;
-    let whence = call.opt_string(1)?.map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| b"cur".to_vec());
+    let whence = call
+        .opt_string(1)?
+        .map(|s| s.as_bytes().to_vec())
+        .unwrap_or_else(|| b"cur".to_vec());
     let off = call.opt_integer(2, 0)?;
     let pos = match &whence[..] {
         b"set" => SeekFrom::Start(off.max(0) as u64),
@@ -614,7 +683,8 @@ fn f_setvbuf<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn f_tostring<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let f = call.arg(0);
-    let closed = with_file(call, f, |lf| matches!(*lf.stream.borrow(), Stream::Closed)).unwrap_or(true);
+    let closed =
+        with_file(call, f, |lf| matches!(*lf.stream.borrow(), Stream::Closed)).unwrap_or(true);
     let s = if closed {
         "file (closed)".to_string()
     } else {

@@ -39,8 +39,12 @@ pub fn open_math(ctx: interp::Context<'_>) {
     t.set_str(mc, ctx.intern(b"huge"), Value::Number(f64::INFINITY));
     t.set_str(mc, ctx.intern(b"maxinteger"), Value::Integer(i64::MAX));
     t.set_str(mc, ctx.intern(b"mininteger"), Value::Integer(i64::MIN));
-    let state = interp::UserData::new(mc, Box::new(std::cell::Cell::new(seed_state(0x2545_F491, 0))));
-    ctx.registry().set_str(mc, ctx.intern(b"_RANDOM_STATE"), Value::UserData(state));
+    let state = interp::UserData::new(
+        mc,
+        Box::new(std::cell::Cell::new(seed_state(0x2545_F491, 0))),
+    );
+    ctx.registry()
+        .set_str(mc, ctx.intern(b"_RANDOM_STATE"), Value::UserData(state));
 }
 
 fn float_result<'gc>(call: &mut NativeCall<'gc, '_>, f: f64) -> Ret<'gc> {
@@ -116,7 +120,11 @@ float_fn!(acos, f64::acos);
 
 fn atan<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let y = call.check_float(0)?;
-    let x = if call.arg(1).is_nil() { 1.0 } else { call.check_float(1)? };
+    let x = if call.arg(1).is_nil() {
+        1.0
+    } else {
+        call.check_float(1)?
+    };
     float_result(call, y.atan2(x))
 }
 
@@ -145,7 +153,11 @@ fn minmax<'gc>(call: &mut NativeCall<'gc, '_>, want_max: bool) -> Ret<'gc> {
         let x = call.check_number(i)?;
         let xv = call.arg(i);
         let less = interp::vm::primitive_lt(Value::from_number(best), Value::from_number(x));
-        let swap = if want_max { less } else { interp::vm::primitive_lt(Value::from_number(x), Value::from_number(best)) };
+        let swap = if want_max {
+            less
+        } else {
+            interp::vm::primitive_lt(Value::from_number(x), Value::from_number(best))
+        };
         if swap {
             best = x;
             bv = xv;
@@ -172,7 +184,9 @@ fn tointeger<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         },
         Value::String(s) => match interp::number::str_to_number(s.as_bytes()) {
             Some(Number::Int(i)) => Value::Integer(i),
-            Some(Number::Float(f)) => interp::number::float_to_int_exact(f).map_or(Value::Nil, Value::Integer),
+            Some(Number::Float(f)) => {
+                interp::number::float_to_int_exact(f).map_or(Value::Nil, Value::Integer)
+            }
             None => Value::Nil,
         },
         _ => {
@@ -229,13 +243,18 @@ fn seed_state(n1: u64, n2: u64) -> RandState {
 }
 
 fn with_state<'gc, R>(call: &NativeCall<'gc, '_>, f: impl FnOnce(&mut RandState) -> R) -> R {
-    let ud = call.ctx.registry().get_str(call.ctx.intern(b"_RANDOM_STATE"));
+    let ud = call
+        .ctx
+        .registry()
+        .get_str(call.ctx.intern(b"_RANDOM_STATE"));
     let Value::UserData(u) = ud else {
         let mut s = seed_state(0, 0);
         return f(&mut s);
     };
     let data = u.0.data.borrow();
-    let cell = data.downcast_ref::<std::cell::Cell<RandState>>().expect("random state");
+    let cell = data
+        .downcast_ref::<std::cell::Cell<RandState>>()
+        .expect("random state");
     let mut s = cell.get();
     let r = f(&mut s);
     cell.set(s);
@@ -266,7 +285,9 @@ fn random<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let (low, up) = match nargs {
         0 => {
             let r = with_state(call, next_rand);
-            return call.ret1(Value::Number((r >> 11) as f64 * (0.5 / (1u64 << 52) as f64)));
+            return call.ret1(Value::Number(
+                (r >> 11) as f64 * (0.5 / (1u64 << 52) as f64),
+            ));
         }
         1 => (1, call.check_integer(0)?),
         2 => (call.check_integer(0)?, call.check_integer(1)?),

@@ -27,7 +27,16 @@ pub fn open_os(ctx: interp::Context<'_>) {
 
 /// Opens only the parts of `os` that reveal nothing of the host but the time.
 pub fn open_os_safe(ctx: interp::Context<'_>) {
-    new_lib(ctx, "os", &[("clock", clock), ("date", date), ("difftime", difftime), ("time", time)]);
+    new_lib(
+        ctx,
+        "os",
+        &[
+            ("clock", clock),
+            ("date", date),
+            ("difftime", difftime),
+            ("time", time),
+        ],
+    );
 }
 
 fn clock<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -51,7 +60,9 @@ fn time<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let field = |name: &str, default: Option<i64>| -> Result<i64, String> {
         match t.get_str(ctx.intern(name.as_bytes())) {
             Value::Nil => default.ok_or_else(|| format!("field '{}' missing in date table", name)),
-            v => v.to_integer().ok_or_else(|| format!("field '{}' is not an integer", name)),
+            v => v
+                .to_integer()
+                .ok_or_else(|| format!("field '{}' is not an integer", name)),
         }
     };
     let get = |n: &str, d: Option<i64>| field(n, d);
@@ -77,8 +88,15 @@ fn difftime<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn date<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let fmt = call.opt_string(0)?.map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| b"%c".to_vec());
-    let t = if call.arg(1).is_nil() { now_secs() } else { call.check_integer(1)? };
+    let fmt = call
+        .opt_string(0)?
+        .map(|s| s.as_bytes().to_vec())
+        .unwrap_or_else(|| b"%c".to_vec());
+    let t = if call.arg(1).is_nil() {
+        now_secs()
+    } else {
+        call.check_integer(1)?
+    };
     let (utc, fmt) = match fmt.strip_prefix(b"!") {
         Some(f) => (true, f.to_vec()),
         None => (false, fmt),
@@ -117,16 +135,27 @@ fn execute<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let Some(cmd) = call.opt_string(0)? else {
         return call.ret1(Value::Boolean(true));
     };
-    let status = std::process::Command::new("/bin/sh").arg("-c").arg(&*cmd.to_str_lossy()).status();
+    let status = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&*cmd.to_str_lossy())
+        .status();
     match status {
         Ok(s) => {
             use std::os::unix::process::ExitStatusExt;
             if let Some(code) = s.code() {
-                let ok = if code == 0 { Value::Boolean(true) } else { Value::Nil };
+                let ok = if code == 0 {
+                    Value::Boolean(true)
+                } else {
+                    Value::Nil
+                };
                 call.ret(&[ok, call.ctx.str("exit"), Value::Integer(code as i64)])
             } else {
                 let sig = s.signal().unwrap_or(0);
-                call.ret(&[Value::Nil, call.ctx.str("signal"), Value::Integer(sig as i64)])
+                call.ret(&[
+                    Value::Nil,
+                    call.ctx.str("signal"),
+                    Value::Integer(sig as i64),
+                ])
             }
         }
         Err(e) => call.ret(&[Value::Nil, call.ctx.str(&e.to_string())]),
@@ -156,7 +185,11 @@ fn getenv<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.ret1(v)
 }
 
-fn file_result<'gc>(call: &mut NativeCall<'gc, '_>, r: std::io::Result<()>, name: &str) -> Ret<'gc> {
+fn file_result<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    r: std::io::Result<()>,
+    name: &str,
+) -> Ret<'gc> {
     match r {
         Ok(()) => call.ret1(Value::Boolean(true)),
         Err(e) => {
@@ -187,7 +220,9 @@ fn setlocale<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let loc = call.opt_string(0)?;
     let r = match loc {
         None => call.ctx.str("C"),
-        Some(s) if s.as_bytes() == b"C" || s.as_bytes() == b"" || s.as_bytes() == b"POSIX" => call.ctx.str("C"),
+        Some(s) if s.as_bytes() == b"C" || s.as_bytes() == b"" || s.as_bytes() == b"POSIX" => {
+            call.ctx.str("C")
+        }
         Some(_) => Value::Nil,
     };
     call.ret1(r)

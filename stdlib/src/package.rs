@@ -6,18 +6,27 @@ use interp::{NativeCall, Table, Value};
 
 use crate::util::{new_lib, Ret};
 
-const LUA_PATH_DEFAULT: &str = "/usr/local/share/lua/5.4/?.lua;/usr/local/share/lua/5.4/?/init.lua;\
+const LUA_PATH_DEFAULT: &str =
+    "/usr/local/share/lua/5.4/?.lua;/usr/local/share/lua/5.4/?/init.lua;\
 /usr/local/lib/lua/5.4/?.lua;/usr/local/lib/lua/5.4/?/init.lua;./?.lua;./?/init.lua";
-const LUA_CPATH_DEFAULT: &str = "/usr/local/lib/lua/5.4/?.so;/usr/local/lib/lua/5.4/loadall.so;./?.so";
+const LUA_CPATH_DEFAULT: &str =
+    "/usr/local/lib/lua/5.4/?.so;/usr/local/lib/lua/5.4/loadall.so;./?.so";
 
 /// Opens the `package` library and `require`.
 pub fn open_package(ctx: interp::Context<'_>) {
-    let pkg = new_lib(ctx, "package", &[("loadlib", loadlib), ("searchpath", searchpath)]);
+    let pkg = new_lib(
+        ctx,
+        "package",
+        &[("loadlib", loadlib), ("searchpath", searchpath)],
+    );
     let mc = ctx.mutation();
     let loaded = loaded_table(ctx);
     pkg.set_str(mc, ctx.intern(b"loaded"), Value::Table(loaded));
     pkg.set_str(mc, ctx.intern(b"preload"), Value::Table(ctx.new_table()));
-    let path = std::env::var("LUA_PATH_5_4").or_else(|_| std::env::var("LUA_PATH")).map(|p| p.replace(";;", &format!(";{LUA_PATH_DEFAULT};"))).unwrap_or_else(|_| LUA_PATH_DEFAULT.to_string());
+    let path = std::env::var("LUA_PATH_5_4")
+        .or_else(|_| std::env::var("LUA_PATH"))
+        .map(|p| p.replace(";;", &format!(";{LUA_PATH_DEFAULT};")))
+        .unwrap_or_else(|_| LUA_PATH_DEFAULT.to_string());
     pkg.set_str(mc, ctx.intern(b"path"), ctx.str(&path));
     pkg.set_str(mc, ctx.intern(b"cpath"), ctx.str(LUA_CPATH_DEFAULT));
     pkg.set_str(mc, ctx.intern(b"config"), ctx.str("/\n;\n?\n!\n-\n"));
@@ -35,10 +44,26 @@ pub fn open_package(ctx: interp::Context<'_>) {
         searchers.set_int(mc, i as i64 + 1, Value::Native(nf));
     }
     pkg.set_str(mc, ctx.intern(b"searchers"), Value::Table(searchers));
-    let req = interp::NativeFunction::with_upvalues(mc, "require", require, Box::new([Value::Table(pkg)]));
+    let req = interp::NativeFunction::with_upvalues(
+        mc,
+        "require",
+        require,
+        Box::new([Value::Table(pkg)]),
+    );
     ctx.set_global("require", Value::Native(req));
     // Register the libraries already opened as loaded modules.
-    for name in ["_G", "string", "table", "math", "io", "os", "coroutine", "utf8", "debug", "package"] {
+    for name in [
+        "_G",
+        "string",
+        "table",
+        "math",
+        "io",
+        "os",
+        "coroutine",
+        "utf8",
+        "debug",
+        "package",
+    ] {
         let key = if name == "_G" { "_G" } else { name };
         let v = ctx.get_global(key);
         if !v.is_nil() {
@@ -124,7 +149,11 @@ fn searcher_preload<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 /// `package.searchpath`: the first readable file for `name` in `path`.
 fn search_path(name: &str, path: &str, sep: &str, rep: &str) -> Result<String, String> {
-    let name = if sep.is_empty() { name.to_string() } else { name.replace(sep, rep) };
+    let name = if sep.is_empty() {
+        name.to_string()
+    } else {
+        name.replace(sep, rep)
+    };
     let mut tried = String::new();
     for templ in path.split(';').filter(|t| !t.is_empty()) {
         let file = templ.replace('?', &name);
@@ -139,8 +168,14 @@ fn search_path(name: &str, path: &str, sep: &str, rep: &str) -> Result<String, S
 fn searchpath<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let name = call.check_string(0)?.to_str_lossy().into_owned();
     let path = call.check_string(1)?.to_str_lossy().into_owned();
-    let sep = call.opt_string(2)?.map(|s| s.to_str_lossy().into_owned()).unwrap_or_else(|| ".".into());
-    let rep = call.opt_string(3)?.map(|s| s.to_str_lossy().into_owned()).unwrap_or_else(|| "/".into());
+    let sep = call
+        .opt_string(2)?
+        .map(|s| s.to_str_lossy().into_owned())
+        .unwrap_or_else(|| ".".into());
+    let rep = call
+        .opt_string(3)?
+        .map(|s| s.to_str_lossy().into_owned())
+        .unwrap_or_else(|| "/".into());
     match search_path(&name, &path, &sep, &rep) {
         Ok(f) => call.ret1(call.ctx.str(&f)),
         Err(m) => call.ret(&[Value::Nil, call.ctx.str(&m)]),
@@ -182,7 +217,8 @@ fn loadlib<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.check_string(1)?;
     call.ret(&[
         Value::Nil,
-        call.ctx.str("dynamic libraries not enabled; check your Lua installation"),
+        call.ctx
+            .str("dynamic libraries not enabled; check your Lua installation"),
         call.ctx.str("absent"),
     ])
 }

@@ -10,7 +10,10 @@ use crate::util::Ret;
 const MAX_FORMAT_DIGITS: usize = 2;
 
 fn invalid_conversion<'gc>(call: &NativeCall<'gc, '_>, spec: &[u8]) -> interp::Error<'gc> {
-    call.error(format!("invalid conversion '%{}' to 'format'", String::from_utf8_lossy(spec)))
+    call.error(format!(
+        "invalid conversion '%{}' to 'format'",
+        String::from_utf8_lossy(spec)
+    ))
 }
 
 /// Parses flags, width and precision after a '%'; returns the spec and the bytes consumed
@@ -148,7 +151,12 @@ pub fn format<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
                 }
                 let v = call.arg(arg);
                 let s = match v {
-                    Value::Table(_) | Value::Closure(_) | Value::Native(_) | Value::Thread(_) | Value::UserData(_) | Value::String(_) => {
+                    Value::Table(_)
+                    | Value::Closure(_)
+                    | Value::Native(_)
+                    | Value::Thread(_)
+                    | Value::UserData(_)
+                    | Value::String(_) => {
                         format!("0x{:014x}", v.gc_address().unwrap_or(0))
                     }
                     _ => "(null)".to_string(),
@@ -192,7 +200,11 @@ pub fn format<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.ret1(Value::String(s))
 }
 
-fn quote<'gc>(call: &mut NativeCall<'gc, '_>, out: &mut Vec<u8>, arg: usize) -> Result<(), interp::Error<'gc>> {
+fn quote<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    out: &mut Vec<u8>,
+    arg: usize,
+) -> Result<(), interp::Error<'gc>> {
     match call.arg(arg) {
         Value::String(s) => {
             let b = s.as_bytes();
@@ -238,12 +250,18 @@ fn quote<'gc>(call: &mut NativeCall<'gc, '_>, out: &mut Vec<u8>, arg: usize) -> 
             } else if f.is_nan() {
                 out.extend_from_slice(b"(0/0)");
             } else if f == f.floor() && f.abs() < 1e18 {
-                let spec = Spec { conv: b'a', ..Spec::default() };
+                let spec = Spec {
+                    conv: b'a',
+                    ..Spec::default()
+                };
                 let mut tmp = Vec::new();
                 number::fmt_float(&mut tmp, f, &spec);
                 out.extend_from_slice(&tmp);
             } else {
-                let spec = Spec { conv: b'a', ..Spec::default() };
+                let spec = Spec {
+                    conv: b'a',
+                    ..Spec::default()
+                };
                 number::fmt_float(out, f, &spec);
             }
         }

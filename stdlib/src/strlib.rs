@@ -132,7 +132,10 @@ fn byte<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if j - i >= i32::MAX as usize {
         return Err(call.error("string slice too long"));
     }
-    let vals: Vec<Value> = s.as_bytes()[i - 1..j].iter().map(|&b| Value::Integer(b as i64)).collect();
+    let vals: Vec<Value> = s.as_bytes()[i - 1..j]
+        .iter()
+        .map(|&b| Value::Integer(b as i64))
+        .collect();
     call.ret(&vals)
 }
 
@@ -147,4 +150,3 @@ fn char<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
     str_ret(call, &out)
 }
-

@@ -1,6 +1,8 @@
 //! The table library (manual §6.6): metamethod-aware like Lua 5.4.
 
-use interp::vm::{meta_index_value as index, meta_len, meta_less_than, meta_new_index as new_index};
+use interp::vm::{
+    meta_index_value as index, meta_len, meta_less_than, meta_new_index as new_index,
+};
 use interp::{Action, Error, NativeCall, Value};
 
 use crate::util::{new_lib, Ret};
@@ -37,7 +39,11 @@ fn check_tab<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<Value<'gc>, Er
     Err(call.type_error(i, "table"))
 }
 
-fn geti<'gc>(call: &mut NativeCall<'gc, '_>, t: Value<'gc>, i: i64) -> Result<Value<'gc>, Error<'gc>> {
+fn geti<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    t: Value<'gc>,
+    i: i64,
+) -> Result<Value<'gc>, Error<'gc>> {
     if let Value::Table(tab) = t {
         if tab.metatable().is_none() {
             return Ok(tab.get_int(i));
@@ -46,7 +52,12 @@ fn geti<'gc>(call: &mut NativeCall<'gc, '_>, t: Value<'gc>, i: i64) -> Result<Va
     index(call, t, Value::Integer(i))
 }
 
-fn seti<'gc>(call: &mut NativeCall<'gc, '_>, t: Value<'gc>, i: i64, v: Value<'gc>) -> Result<(), Error<'gc>> {
+fn seti<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    t: Value<'gc>,
+    i: i64,
+    v: Value<'gc>,
+) -> Result<(), Error<'gc>> {
     if let Value::Table(tab) = t {
         if tab.metatable().is_none() {
             tab.set_int(call.ctx.mutation(), i, v);
@@ -96,7 +107,10 @@ fn remove<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let t = check_tab(call, 0)?;
     let size = length(call, t)?;
     let mut pos = call.opt_integer(1, size)?;
-    if call.nargs() >= 2 && size.wrapping_add(1) as u64 != pos as u64 && (pos as u64).wrapping_sub(1) >= size as u64 {
+    if call.nargs() >= 2
+        && size.wrapping_add(1) as u64 != pos as u64
+        && (pos as u64).wrapping_sub(1) >= size as u64
+    {
         return Err(call.arg_error(1, "position out of bounds"));
     }
     let v = geti(call, t, pos)?;
@@ -116,7 +130,11 @@ fn move_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let f = call.check_integer(1)?;
     let e = call.check_integer(2)?;
     let t = call.check_integer(3)?;
-    let tt = if call.nargs() >= 5 && !call.arg(4).is_nil() { check_tab(call, 4)? } else { a1 };
+    let tt = if call.nargs() >= 5 && !call.arg(4).is_nil() {
+        check_tab(call, 4)?
+    } else {
+        a1
+    };
     if e >= f {
         if !(f > 0 || e < i64::MAX + f) {
             return Err(call.arg_error(2, "too many elements to move"));
@@ -144,9 +162,16 @@ fn move_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn concat<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let t = check_tab(call, 0)?;
-    let sep = call.opt_string(1)?.map(|s| s.as_bytes().to_vec()).unwrap_or_default();
+    let sep = call
+        .opt_string(1)?
+        .map(|s| s.as_bytes().to_vec())
+        .unwrap_or_default();
     let i = call.opt_integer(2, 1)?;
-    let j = if call.arg(3).is_nil() { length(call, t)? } else { call.check_integer(3)? };
+    let j = if call.arg(3).is_nil() {
+        length(call, t)?
+    } else {
+        call.check_integer(3)?
+    };
     let mut out = Vec::new();
     let mut k = i;
     while k <= j {
@@ -181,14 +206,22 @@ fn pack<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     for i in 0..n {
         t.set_int(call.ctx.mutation(), i as i64 + 1, call.arg(i));
     }
-    t.set_str(call.ctx.mutation(), call.ctx.intern(b"n"), Value::Integer(n as i64));
+    t.set_str(
+        call.ctx.mutation(),
+        call.ctx.intern(b"n"),
+        Value::Integer(n as i64),
+    );
     call.ret1(Value::Table(t))
 }
 
 fn unpack<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let t = call.arg(0);
     let i = call.opt_integer(1, 1)?;
-    let e = if call.arg(2).is_nil() { length(call, t)? } else { call.check_integer(2)? };
+    let e = if call.arg(2).is_nil() {
+        length(call, t)?
+    } else {
+        call.check_integer(2)?
+    };
     if i > e {
         return call.ret0();
     }
@@ -228,7 +261,8 @@ fn sort<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             let r = if cmp.is_nil() {
                 meta_less_than(call, a, b, false)
             } else {
-                call.call(cmp, &[a, b]).map(|r| r.first().copied().unwrap_or_default().is_truthy())
+                call.call(cmp, &[a, b])
+                    .map(|r| r.first().copied().unwrap_or_default().is_truthy())
             };
             match r {
                 Ok(x) => x,

@@ -244,6 +244,10 @@ fn codes<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if iscont(s.as_bytes().first()) {
         return Err(call.arg_error(0, "invalid UTF-8 code"));
     }
-    let f = if lax { call.ctx.native("codes", codes_lax) } else { call.ctx.native("codes", codes_strict) };
+    let f = if lax {
+        call.ctx.native("codes", codes_lax)
+    } else {
+        call.ctx.native("codes", codes_strict)
+    };
     call.ret(&[f, Value::String(s), Value::Integer(0)])
 }

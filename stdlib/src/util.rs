@@ -15,11 +15,19 @@ pub fn register<'gc>(ctx: Context<'gc>, t: Table<'gc>, funcs: &[(&'static str, N
 
 /// A new table holding `funcs`, stored as global `name` and in `package.loaded`. The
 /// functions are named `name.f` (as C Lua's tracebacks name them).
-pub fn new_lib<'gc>(ctx: Context<'gc>, name: &str, funcs: &[(&'static str, NativeFn)]) -> Table<'gc> {
+pub fn new_lib<'gc>(
+    ctx: Context<'gc>,
+    name: &str,
+    funcs: &[(&'static str, NativeFn)],
+) -> Table<'gc> {
     let t = Table::new(ctx.mutation());
     for &(fname, f) in funcs {
         let full: &'static str = Box::leak(format!("{name}.{fname}").into_boxed_str());
-        t.set_str(ctx.mutation(), ctx.intern(fname.as_bytes()), ctx.native(full, f));
+        t.set_str(
+            ctx.mutation(),
+            ctx.intern(fname.as_bytes()),
+            ctx.native(full, f),
+        );
     }
     ctx.set_global(name, Value::Table(t));
     t
@@ -124,10 +132,28 @@ pub fn gmtime(t: i64) -> Tm {
     }
 }
 
-const WDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const WDAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 /// `strftime` in the C locale for the conversions C99 defines.
@@ -141,7 +167,9 @@ pub fn strftime(fmt: &[u8], tm: &Tm) -> Result<Vec<u8>, u8> {
             out.push(c);
             continue;
         }
-        let Some(&first) = fmt.get(i) else { return Err(b'%') };
+        let Some(&first) = fmt.get(i) else {
+            return Err(b'%');
+        };
         let mut conv = first;
         i += 1;
         if conv == b'E' || conv == b'O' {

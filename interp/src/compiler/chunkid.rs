@@ -14,7 +14,7 @@ pub fn chunk_id(source: &[u8]) -> Vec<u8> {
         }
         Some(b'@') => {
             let s = &source[1..];
-            if s.len() <= bufflen - 1 {
+            if s.len() < bufflen {
                 s.to_vec()
             } else {
                 let mut out = b"...".to_vec();

@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::number::{self, Number};
-use crate::opcode::{Instruction, OpCode, MAXARG_BX, MAXARG_C, NO_REG, OFFSET_SBX, OFFSET_SC, OFFSET_SJ};
+use crate::opcode::{Instruction, OpCode, MAXARG_BX, NO_REG, OFFSET_SBX, OFFSET_SJ};
 use crate::proto::{Constant, Proto};
-
 
 /// End of a jump list.
 pub const NO_JUMP: i32 = -1;
@@ -73,7 +72,11 @@ pub struct ExpDesc {
 impl ExpDesc {
     /// A descriptor of kind `k` with empty jump lists.
     pub fn new(k: ExpKind) -> ExpDesc {
-        ExpDesc { k, t: NO_JUMP, f: NO_JUMP }
+        ExpDesc {
+            k,
+            t: NO_JUMP,
+            f: NO_JUMP,
+        }
     }
     fn has_jumps(&self) -> bool {
         self.t != self.f
@@ -109,15 +112,37 @@ pub enum KKey {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[allow(missing_docs)]
 pub enum BinOpr {
-    Add, Sub, Mul, Mod, Pow, Div, IDiv, BAnd, BOr, BXor, Shl, Shr, Concat, Eq, Lt, Le, Ne, Gt,
-    Ge, And, Or,
+    Add,
+    Sub,
+    Mul,
+    Mod,
+    Pow,
+    Div,
+    IDiv,
+    BAnd,
+    BOr,
+    BXor,
+    Shl,
+    Shr,
+    Concat,
+    Eq,
+    Lt,
+    Le,
+    Ne,
+    Gt,
+    Ge,
+    And,
+    Or,
 }
 
 /// Unary operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum UnOpr {
-    Minus, BNot, Not, Len,
+    Minus,
+    BNot,
+    Not,
+    Len,
 }
 
 /// Per-block state (`BlockCnt`).
@@ -162,11 +187,9 @@ pub struct FuncState {
     pub last_line: u32,
 }
 
-
 fn fits_bx(i: i64) -> bool {
     -(OFFSET_SBX as i64) <= i && i <= MAXARG_BX as i64 - OFFSET_SBX as i64
 }
-
 
 /// Operands the compiler can fold: exact integer floats for bitwise operators, nonzero
 /// divisors.
@@ -203,10 +226,14 @@ pub(super) fn tm_of_binop(op: BinOpr) -> crate::vm::Metamethod {
     }
 }
 
-
 impl FuncState {
     /// A fresh function state.
-    pub fn new(source: Rc<[u8]>, line_defined: u32, firstlocal: usize, firstlabel: usize) -> FuncState {
+    pub fn new(
+        source: Rc<[u8]>,
+        line_defined: u32,
+        firstlocal: usize,
+        firstlabel: usize,
+    ) -> FuncState {
         FuncState {
             f: Proto {
                 source,
@@ -419,7 +446,13 @@ impl FuncState {
         }
     }
 
-    pub(super) fn patch_list_aux(&mut self, mut list: i32, vtarget: u32, reg: u32, dtarget: u32) -> Result<(), &'static str> {
+    pub(super) fn patch_list_aux(
+        &mut self,
+        mut list: i32,
+        vtarget: u32,
+        reg: u32,
+        dtarget: u32,
+    ) -> Result<(), &'static str> {
         while list != NO_JUMP {
             let next = self.get_jump(list as u32);
             if self.patch_test_reg(list as u32, reg) {
@@ -470,7 +503,6 @@ impl FuncState {
         }
     }
 
-
     /// Frees the register of a non-relocatable expression.
     pub fn free_exp(&mut self, e: &ExpDesc) {
         if let ExpKind::NonReloc(r) = e.k {
@@ -479,8 +511,16 @@ impl FuncState {
     }
 
     pub(super) fn free_exps(&mut self, e1: &ExpDesc, e2: &ExpDesc) {
-        let r1 = if let ExpKind::NonReloc(r) = e1.k { r as i64 } else { -1 };
-        let r2 = if let ExpKind::NonReloc(r) = e2.k { r as i64 } else { -1 };
+        let r1 = if let ExpKind::NonReloc(r) = e1.k {
+            r as i64
+        } else {
+            -1
+        };
+        let r2 = if let ExpKind::NonReloc(r) = e2.k {
+            r as i64
+        } else {
+            -1
+        };
         if r1 > r2 {
             if r1 >= 0 {
                 self.free_reg(r1 as u32);
@@ -569,7 +609,10 @@ impl FuncState {
 
     /// The constant index of a string from the pool.
     pub fn string_k(&mut self, id: u32, pool: &[Rc<[u8]>]) -> u32 {
-        self.add_k(KKey::Str(id), Constant::String(pool[id as usize].to_vec().into_boxed_slice()))
+        self.add_k(
+            KKey::Str(id),
+            Constant::String(pool[id as usize].to_vec().into_boxed_slice()),
+        )
     }
 
     pub(super) fn int_k(&mut self, n: i64) -> u32 {
@@ -621,7 +664,10 @@ fn same_constant(a: &Constant, b: &Constant) -> bool {
 /// True for the opcodes followed by a jump (`testTMode`).
 fn is_test_mode(op: OpCode) -> bool {
     use OpCode::*;
-    matches!(op, Eq | Lt | Le | EqK | EqI | LtI | LeI | GtI | GeI | Test | TestSet)
+    matches!(
+        op,
+        Eq | Lt | Le | EqK | EqI | LtI | LeI | GtI | GeI | Test | TestSet
+    )
 }
 
 pub(super) fn tonumeral(e: &ExpDesc) -> Option<Number> {

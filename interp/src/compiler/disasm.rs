@@ -40,7 +40,14 @@ fn list(p: &Proto, out: &mut String) {
                 }
             }
         };
-        let _ = writeln!(out, "\t{}\t[{}]\t{:<9}\t{}", pc + 1, line, op.name().to_uppercase(), args);
+        let _ = writeln!(
+            out,
+            "\t{}\t[{}]\t{:<9}\t{}",
+            pc + 1,
+            line,
+            op.name().to_uppercase(),
+            args
+        );
     }
     for c in &p.protos {
         list(c, out);

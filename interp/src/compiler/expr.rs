@@ -228,7 +228,11 @@ impl<'a> Parser<'a> {
             let mut p_f = NO_JUMP;
             let mut p_t = NO_JUMP;
             if self.need_value(e.t) || self.need_value(e.f) {
-                let fj = if matches!(e.k, ExpKind::Jmp(_)) { NO_JUMP } else { self.fs.jump() as i32 };
+                let fj = if matches!(e.k, ExpKind::Jmp(_)) {
+                    NO_JUMP
+                } else {
+                    self.fs.jump() as i32
+                };
                 p_f = self.code_loadbool(reg, OpCode::LFalseSkip) as i32;
                 p_t = self.code_loadbool(reg, OpCode::LoadTrue) as i32;
                 self.patch_to_here(fj)?;
@@ -392,7 +396,11 @@ impl<'a> Parser<'a> {
                 self.negate_condition(e);
                 pc as i32
             }
-            ExpKind::K(_) | ExpKind::KFlt(_) | ExpKind::KInt(_) | ExpKind::KStr(_) | ExpKind::True => NO_JUMP,
+            ExpKind::K(_)
+            | ExpKind::KFlt(_)
+            | ExpKind::KInt(_)
+            | ExpKind::KStr(_)
+            | ExpKind::True => NO_JUMP,
             _ => self.jump_on_cond(e, false)? as i32,
         };
         let mut f = e.f;
@@ -422,9 +430,11 @@ impl<'a> Parser<'a> {
     fn code_not(&mut self, e: &mut ExpDesc) -> PResult<()> {
         match e.k {
             ExpKind::Nil | ExpKind::False => e.k = ExpKind::True,
-            ExpKind::K(_) | ExpKind::KFlt(_) | ExpKind::KInt(_) | ExpKind::KStr(_) | ExpKind::True => {
-                e.k = ExpKind::False
-            }
+            ExpKind::K(_)
+            | ExpKind::KFlt(_)
+            | ExpKind::KInt(_)
+            | ExpKind::KStr(_)
+            | ExpKind::True => e.k = ExpKind::False,
             ExpKind::Jmp(_) => self.negate_condition(e),
             ExpKind::Reloc(_) | ExpKind::NonReloc(_) => {
                 self.discharge2anyreg(e)?;
@@ -459,7 +469,10 @@ impl<'a> Parser<'a> {
             self.exp2anyreg(t)?;
         }
         if let ExpKind::Upval(u) = t.k {
-            t.k = ExpKind::IndexUp { t: u, idx: exp_info(k) };
+            t.k = ExpKind::IndexUp {
+                t: u,
+                idx: exp_info(k),
+            };
         } else {
             let treg = match t.k {
                 ExpKind::Local { ridx, .. } => ridx,
@@ -467,10 +480,18 @@ impl<'a> Parser<'a> {
                 _ => 0,
             };
             if self.is_kstr(k) {
-                t.k = ExpKind::IndexStr { t: treg, idx: exp_info(k) };
+                t.k = ExpKind::IndexStr {
+                    t: treg,
+                    idx: exp_info(k),
+                };
             } else if is_cint(k) {
-                let ExpKind::KInt(i) = k.k else { unreachable!() };
-                t.k = ExpKind::IndexI { t: treg, idx: i as u32 };
+                let ExpKind::KInt(i) = k.k else {
+                    unreachable!()
+                };
+                t.k = ExpKind::IndexI {
+                    t: treg,
+                    idx: i as u32,
+                };
             } else {
                 let r = self.exp2anyreg(k)?;
                 t.k = ExpKind::Indexed { t: treg, idx: r };
@@ -480,7 +501,9 @@ impl<'a> Parser<'a> {
     }
 
     fn const_folding(&mut self, op: BinOpr, e1: &mut ExpDesc, e2: &ExpDesc) -> bool {
-        let (Some(v1), Some(v2)) = (tonumeral(e1), tonumeral(e2)) else { return false };
+        let (Some(v1), Some(v2)) = (tonumeral(e1), tonumeral(e2)) else {
+            return false;
+        };
         if !super::code::valid_fold(op, v1, v2) {
             return false;
         }
@@ -550,7 +573,13 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn code_binexpval(&mut self, opr: BinOpr, e1: &mut ExpDesc, e2: &mut ExpDesc, line: u32) -> PResult<()> {
+    fn code_binexpval(
+        &mut self,
+        opr: BinOpr,
+        e1: &mut ExpDesc,
+        e2: &mut ExpDesc,
+        line: u32,
+    ) -> PResult<()> {
         let op = arith_op(opr, OpCode::Add);
         let v2 = self.exp2anyreg(e2)?;
         self.finish_binexpval(e1, e2, op, v2, false, line, OpCode::MmBin, tm_of_binop(opr))
@@ -566,11 +595,20 @@ impl<'a> Parser<'a> {
         line: u32,
         event: crate::vm::Metamethod,
     ) -> PResult<()> {
-        let ExpKind::KInt(i) = e2.k else { return Ok(()) };
+        let ExpKind::KInt(i) = e2.k else {
+            return Ok(());
+        };
         self.finish_binexpval(e1, e2, op, int2sc(i), flip, line, OpCode::MmBinI, event)
     }
 
-    fn code_bink(&mut self, opr: BinOpr, e1: &mut ExpDesc, e2: &ExpDesc, flip: bool, line: u32) -> PResult<()> {
+    fn code_bink(
+        &mut self,
+        opr: BinOpr,
+        e1: &mut ExpDesc,
+        e2: &ExpDesc,
+        flip: bool,
+        line: u32,
+    ) -> PResult<()> {
         let event = tm_of_binop(opr);
         let v2 = exp_info(e2);
         let op = arith_op(opr, OpCode::AddK);
@@ -588,7 +626,9 @@ impl<'a> Parser<'a> {
         if !is_kint(e2) {
             return Ok(false);
         }
-        let ExpKind::KInt(i2) = e2.k else { return Ok(false) };
+        let ExpKind::KInt(i2) = e2.k else {
+            return Ok(false);
+        };
         if !(fits_c(i2) && fits_c(i2.wrapping_neg())) {
             return Ok(false);
         }
@@ -599,14 +639,28 @@ impl<'a> Parser<'a> {
         Ok(true)
     }
 
-    fn code_bin_nok(&mut self, opr: BinOpr, e1: &mut ExpDesc, e2: &mut ExpDesc, flip: bool, line: u32) -> PResult<()> {
+    fn code_bin_nok(
+        &mut self,
+        opr: BinOpr,
+        e1: &mut ExpDesc,
+        e2: &mut ExpDesc,
+        flip: bool,
+        line: u32,
+    ) -> PResult<()> {
         if flip {
             std::mem::swap(e1, e2);
         }
         self.code_binexpval(opr, e1, e2, line)
     }
 
-    fn code_arith(&mut self, opr: BinOpr, e1: &mut ExpDesc, e2: &mut ExpDesc, flip: bool, line: u32) -> PResult<()> {
+    fn code_arith(
+        &mut self,
+        opr: BinOpr,
+        e1: &mut ExpDesc,
+        e2: &mut ExpDesc,
+        flip: bool,
+        line: u32,
+    ) -> PResult<()> {
         if tonumeral(e2).is_some() && self.exp2k(e2) {
             self.code_bink(opr, e1, e2, flip, line)
         } else {
@@ -614,7 +668,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn code_commutative(&mut self, op: BinOpr, e1: &mut ExpDesc, e2: &mut ExpDesc, line: u32) -> PResult<()> {
+    fn code_commutative(
+        &mut self,
+        op: BinOpr,
+        e1: &mut ExpDesc,
+        e2: &mut ExpDesc,
+        line: u32,
+    ) -> PResult<()> {
         let mut flip = false;
         if tonumeral(e1).is_some() {
             std::mem::swap(e1, e2);
@@ -627,7 +687,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn code_bitwise(&mut self, opr: BinOpr, e1: &mut ExpDesc, e2: &mut ExpDesc, line: u32) -> PResult<()> {
+    fn code_bitwise(
+        &mut self,
+        opr: BinOpr,
+        e1: &mut ExpDesc,
+        e2: &mut ExpDesc,
+        line: u32,
+    ) -> PResult<()> {
         let mut flip = false;
         if matches!(e1.k, ExpKind::KInt(_)) {
             std::mem::swap(e1, e2);
@@ -641,7 +707,8 @@ impl<'a> Parser<'a> {
     }
 
     fn code_order(&mut self, opr: BinOpr, e1: &mut ExpDesc, e2: &mut ExpDesc) -> PResult<()> {
-        let base = |o: BinOpr, b: OpCode| OpCode::ALL[o as usize - BinOpr::Lt as usize + b as usize];
+        let base =
+            |o: BinOpr, b: OpCode| OpCode::ALL[o as usize - BinOpr::Lt as usize + b as usize];
         let (s2, f2) = is_scnumber(e2);
         let (r1, r2, op, isf) = if let Some(im) = s2 {
             (self.exp2anyreg(e1)?, im, base(opr, OpCode::LtI), f2)
@@ -699,7 +766,9 @@ impl<'a> Parser<'a> {
                         },
                         _ => match v {
                             Number::Int(i) => Some(ExpKind::KInt(!i)),
-                            Number::Float(f) => number::float_to_int_exact(f).map(|i| ExpKind::KInt(!i)),
+                            Number::Float(f) => {
+                                number::float_to_int_exact(f).map(|i| ExpKind::KInt(!i))
+                            }
                         },
                     };
                     if let Some(k) = folded {
@@ -707,7 +776,11 @@ impl<'a> Parser<'a> {
                         return Ok(());
                     }
                 }
-                let opc = if op == UnOpr::Minus { OpCode::Unm } else { OpCode::BNot };
+                let opc = if op == UnOpr::Minus {
+                    OpCode::Unm
+                } else {
+                    OpCode::BNot
+                };
                 self.code_unexpval(opc, e, line)
             }
             UnOpr::Len => self.code_unexpval(OpCode::Len, e, line),
@@ -758,7 +831,13 @@ impl<'a> Parser<'a> {
     }
 
     /// `luaK_posfix`
-    pub fn posfix(&mut self, opr: BinOpr, e1: &mut ExpDesc, e2: &mut ExpDesc, line: u32) -> PResult<()> {
+    pub fn posfix(
+        &mut self,
+        opr: BinOpr,
+        e1: &mut ExpDesc,
+        e2: &mut ExpDesc,
+        line: u32,
+    ) -> PResult<()> {
         self.discharge_vars(e2);
         if opr <= BinOpr::Shr && self.const_folding(opr, e1, e2) {
             return Ok(());
@@ -793,13 +872,26 @@ impl<'a> Parser<'a> {
                 if is_scint(e1) {
                     std::mem::swap(e1, e2);
                     self.code_bini(OpCode::ShlI, e1, e2, true, line, crate::vm::Metamethod::Shl)?;
-                } else if !self.finish_binexpneg(e1, e2, OpCode::ShrI, line, crate::vm::Metamethod::Shl)? {
+                } else if !self.finish_binexpneg(
+                    e1,
+                    e2,
+                    OpCode::ShrI,
+                    line,
+                    crate::vm::Metamethod::Shl,
+                )? {
                     self.code_binexpval(opr, e1, e2, line)?;
                 }
             }
             Shr => {
                 if is_scint(e2) {
-                    self.code_bini(OpCode::ShrI, e1, e2, false, line, crate::vm::Metamethod::Shr)?;
+                    self.code_bini(
+                        OpCode::ShrI,
+                        e1,
+                        e2,
+                        false,
+                        line,
+                        crate::vm::Metamethod::Shr,
+                    )?;
                 } else {
                     self.code_binexpval(opr, e1, e2, line)?;
                 }
@@ -831,7 +923,13 @@ impl<'a> Parser<'a> {
             self.fs.code_abc(OpCode::SetList, base, tostore, nelems);
         } else {
             let extra = nelems / (MAXARG_C + 1);
-            self.fs.code_abck(OpCode::SetList, base, tostore, nelems % (MAXARG_C + 1), true);
+            self.fs.code_abck(
+                OpCode::SetList,
+                base,
+                tostore,
+                nelems % (MAXARG_C + 1),
+                true,
+            );
             self.fs.code(Instruction::ax_(OpCode::ExtraArg, extra));
         }
         self.fs.freereg = base + 1;
@@ -851,7 +949,13 @@ fn ceil_log2(x: u32) -> u32 {
 /// The register or constant index an expression holds (`e->u.info`).
 pub fn exp_info(e: &ExpDesc) -> u32 {
     match e.k {
-        ExpKind::K(i) | ExpKind::NonReloc(i) | ExpKind::Upval(i) | ExpKind::Jmp(i) | ExpKind::Reloc(i) | ExpKind::Call(i) | ExpKind::VarArg(i) => i,
+        ExpKind::K(i)
+        | ExpKind::NonReloc(i)
+        | ExpKind::Upval(i)
+        | ExpKind::Jmp(i)
+        | ExpKind::Reloc(i)
+        | ExpKind::Call(i)
+        | ExpKind::VarArg(i) => i,
         ExpKind::Local { ridx, .. } => ridx,
         _ => 0,
     }

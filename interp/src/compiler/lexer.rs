@@ -8,8 +8,28 @@ use super::chunk_id;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Token {
     /// `and` ... `while`: reserved words.
-    And, Break, Do, Else, Elseif, End, False, For, Function, Goto, If, In, Local, Nil, Not, Or,
-    Repeat, Return, Then, True, Until, While,
+    And,
+    Break,
+    Do,
+    Else,
+    Elseif,
+    End,
+    False,
+    For,
+    Function,
+    Goto,
+    If,
+    In,
+    Local,
+    Nil,
+    Not,
+    Or,
+    Repeat,
+    Return,
+    Then,
+    True,
+    Until,
+    While,
     /// `//`
     IDiv,
     /// `..`
@@ -45,13 +65,28 @@ pub enum Token {
 }
 
 const RESERVED: [(&[u8], Token); 22] = [
-    (b"and", Token::And), (b"break", Token::Break), (b"do", Token::Do), (b"else", Token::Else),
-    (b"elseif", Token::Elseif), (b"end", Token::End), (b"false", Token::False),
-    (b"for", Token::For), (b"function", Token::Function), (b"goto", Token::Goto),
-    (b"if", Token::If), (b"in", Token::In), (b"local", Token::Local), (b"nil", Token::Nil),
-    (b"not", Token::Not), (b"or", Token::Or), (b"repeat", Token::Repeat),
-    (b"return", Token::Return), (b"then", Token::Then), (b"true", Token::True),
-    (b"until", Token::Until), (b"while", Token::While),
+    (b"and", Token::And),
+    (b"break", Token::Break),
+    (b"do", Token::Do),
+    (b"else", Token::Else),
+    (b"elseif", Token::Elseif),
+    (b"end", Token::End),
+    (b"false", Token::False),
+    (b"for", Token::For),
+    (b"function", Token::Function),
+    (b"goto", Token::Goto),
+    (b"if", Token::If),
+    (b"in", Token::In),
+    (b"local", Token::Local),
+    (b"nil", Token::Nil),
+    (b"not", Token::Not),
+    (b"or", Token::Or),
+    (b"repeat", Token::Repeat),
+    (b"return", Token::Return),
+    (b"then", Token::Then),
+    (b"true", Token::True),
+    (b"until", Token::Until),
+    (b"while", Token::While),
 ];
 
 /// A lexical or syntax error: the full message and whether it happened at end of input.
@@ -232,7 +267,9 @@ impl<'a> Lexer<'a> {
     fn scan(&mut self) -> Result<(Token, Vec<u8>), LexError> {
         self.buf.clear();
         loop {
-            let Some(c) = self.cur() else { return Ok((Token::Eos, Vec::new())) };
+            let Some(c) = self.cur() else {
+                return Ok((Token::Eos, Vec::new()));
+            };
             match c {
                 b'\n' | b'\r' => self.newline()?,
                 b' ' | b'\t' | 0x0b | 0x0c => self.pos += 1,
@@ -268,7 +305,8 @@ impl<'a> Lexer<'a> {
                         while self.peek(k) == Some(b'=') {
                             k += 1;
                         }
-                        self.buf.extend_from_slice(&self.src[self.pos..self.pos + k]);
+                        self.buf
+                            .extend_from_slice(&self.src[self.pos..self.pos + k]);
                         self.pos += k;
                         return Err(self.lex_error("invalid long string delimiter", false));
                     }
@@ -361,7 +399,8 @@ impl<'a> Lexer<'a> {
     fn read_long_string(&mut self, level: usize, is_string: bool) -> Result<Vec<u8>, LexError> {
         let start_line = self.line;
         let open = level + 2;
-        self.buf.extend_from_slice(&self.src[self.pos..self.pos + open]);
+        self.buf
+            .extend_from_slice(&self.src[self.pos..self.pos + open]);
         self.pos += open;
         let mut content = Vec::new();
         if let Some(b'\n' | b'\r') = self.cur() {
@@ -381,7 +420,8 @@ impl<'a> Lexer<'a> {
                         k += 1;
                     }
                     if k - 1 == level && self.peek(k) == Some(b']') {
-                        self.buf.extend_from_slice(&self.src[self.pos..self.pos + k + 1]);
+                        self.buf
+                            .extend_from_slice(&self.src[self.pos..self.pos + k + 1]);
                         self.pos += k + 1;
                         return Ok(content);
                     }
@@ -455,7 +495,10 @@ impl<'a> Lexer<'a> {
                                         if let Some(o) = other {
                                             self.buf.push(o);
                                         }
-                                        return Err(self.lex_error("hexadecimal digit expected", other.is_none()));
+                                        return Err(self.lex_error(
+                                            "hexadecimal digit expected",
+                                            other.is_none(),
+                                        ));
                                     }
                                 }
                             }
@@ -548,7 +591,11 @@ impl<'a> Lexer<'a> {
                     if let Some(o) = other {
                         self.buf.push(o);
                     }
-                    let msg = if digits == 0 { "hexadecimal digit expected" } else { "missing '}' in \\u{xxxx}" };
+                    let msg = if digits == 0 {
+                        "hexadecimal digit expected"
+                    } else {
+                        "missing '}' in \\u{xxxx}"
+                    };
                     return Err(self.lex_error(msg, other.is_none()));
                 }
             }
@@ -564,8 +611,7 @@ impl<'a> Lexer<'a> {
             expo = (b'P', b'p');
             self.pos += 2;
         }
-        loop {
-            let Some(c) = self.cur() else { break };
+        while let Some(c) = self.cur() {
             if c == expo.0 || c == expo.1 {
                 self.pos += 1;
                 if matches!(self.cur(), Some(b'+' | b'-')) {

@@ -26,7 +26,10 @@ pub struct SyntaxError {
 /// source itself). A leading `#` line is not skipped here (see [`skip_shebang`]).
 pub fn compile(source: &[u8], chunk_name: &[u8]) -> Result<Proto, SyntaxError> {
     let p = parser::Parser::new(source, chunk_name);
-    p.main_func().map_err(|e| SyntaxError { message: e.message, incomplete: e.at_eof })
+    p.main_func().map_err(|e| SyntaxError {
+        message: e.message,
+        incomplete: e.at_eof,
+    })
 }
 
 /// Skips a first line starting with `#` (as `luaL_loadfile` does for files), keeping the

@@ -241,8 +241,15 @@ impl<'a> Parser<'a> {
 
     fn error_limit(&self, limit: usize, what: &str) -> LexError {
         let line = self.fs.f.line_defined;
-        let whr = if line == 0 { "main function".to_string() } else { format!("function at line {}", line) };
-        self.err(&format!("too many {} (limit is {}) in {}", what, limit, whr))
+        let whr = if line == 0 {
+            "main function".to_string()
+        } else {
+            format!("function at line {}", line)
+        };
+        self.err(&format!(
+            "too many {} (limit is {}) in {}",
+            what, limit, whr
+        ))
     }
 
     // ----- registers (delegating to the function state) -----
@@ -331,7 +338,13 @@ impl<'a> Parser<'a> {
         if self.nact + 1 - self.fs.firstlocal > MAXVARS {
             return Err(self.error_limit(MAXVARS, "local variables"));
         }
-        let vd = VarDesc { kind: VarKind::Regular, ridx: 0, pidx: -1, name, k: None };
+        let vd = VarDesc {
+            kind: VarKind::Regular,
+            ridx: 0,
+            pidx: -1,
+            name,
+            k: None,
+        };
         if self.nact < self.actvar.len() {
             self.actvar[self.nact] = vd;
         } else {
@@ -347,8 +360,8 @@ impl<'a> Parser<'a> {
     }
 
     fn adjust_localvars(&mut self, nvars: u32) {
-        let mut reglevel = self.fs.nvarstack;
-        for _ in 0..nvars {
+        let first_reg = self.fs.nvarstack;
+        for reglevel in first_reg..first_reg + nvars {
             let vidx = self.fs.nactvar;
             self.fs.nactvar += 1;
             let name = self.var_desc(self.fs.firstlocal, vidx).name;
@@ -361,7 +374,6 @@ impl<'a> Parser<'a> {
             let fl = self.fs.firstlocal;
             let vd = &mut self.actvar[fl + vidx as usize];
             vd.ridx = reglevel;
-            reglevel += 1;
             vd.pidx = pidx;
         }
         self.update_nvarstack();
@@ -401,26 +413,47 @@ impl<'a> Parser<'a> {
 
     fn search_upvalue(&self, level: usize, name: u32) -> Option<u32> {
         let nm = &self.pool[name as usize];
-        self.fs_at(level).f.upvalues.iter().position(|u| u.name.as_deref() == Some(&nm[..])).map(|i| i as u32)
+        self.fs_at(level)
+            .f
+            .upvalues
+            .iter()
+            .position(|u| u.name.as_deref() == Some(&nm[..]))
+            .map(|i| i as u32)
     }
 
     fn new_upvalue(&mut self, level: usize, name: u32, v: &ExpDesc) -> PResult<u32> {
         if self.fs_at(level).f.upvalues.len() + 1 > MAXUPVAL {
             let line = self.fs_at(level).f.line_defined;
-            let whr = if line == 0 { "main function".to_string() } else { format!("function at line {}", line) };
-            return Err(self.err(&format!("too many upvalues (limit is {}) in {}", MAXUPVAL, whr)));
+            let whr = if line == 0 {
+                "main function".to_string()
+            } else {
+                format!("function at line {}", line)
+            };
+            return Err(self.err(&format!(
+                "too many upvalues (limit is {}) in {}",
+                MAXUPVAL, whr
+            )));
         }
         let (in_stack, index, kind) = match v.k {
             ExpKind::Local { ridx, vidx } => {
                 let fl = self.fs_at(level + 1).firstlocal;
                 (true, ridx as u8, self.var_desc(fl, vidx).kind)
             }
-            ExpKind::Upval(i) => (false, i as u8, self.fs_at(level + 1).f.upvalues[i as usize].kind),
+            ExpKind::Upval(i) => (
+                false,
+                i as u8,
+                self.fs_at(level + 1).f.upvalues[i as usize].kind,
+            ),
             _ => (false, 0, VarKind::Regular),
         };
         let nm = self.pool[name as usize].to_vec().into_boxed_slice();
         let f = self.fs_at_mut(level);
-        f.f.upvalues.push(UpvalueDesc { name: Some(nm), in_stack, index, kind });
+        f.f.upvalues.push(UpvalueDesc {
+            name: Some(nm),
+            in_stack,
+            index,
+            kind,
+        });
         Ok((f.f.upvalues.len() - 1) as u32)
     }
 
@@ -432,7 +465,10 @@ impl<'a> Parser<'a> {
                 return Some(if vd.kind == VarKind::CompileTimeConst {
                     ExpKind::Const(fs.firstlocal as u32 + i)
                 } else {
-                    ExpKind::Local { ridx: vd.ridx, vidx: i }
+                    ExpKind::Local {
+                        ridx: vd.ridx,
+                        vidx: i,
+                    }
                 });
             }
         }
@@ -564,7 +600,13 @@ impl<'a> Parser<'a> {
     }
 
     fn new_label_entry(&mut self, is_goto: bool, name: u32, line: u32, pc: u32) -> usize {
-        let l = LabelDesc { name, pc, line, nactvar: self.fs.nactvar, close: false };
+        let l = LabelDesc {
+            name,
+            pc,
+            line,
+            nactvar: self.fs.nactvar,
+            close: false,
+        };
         if is_goto {
             self.gotos.push(l);
             self.gotos.len() - 1
@@ -796,7 +838,9 @@ impl<'a> Parser<'a> {
             }
             self.fs.freereg as i32 - (base as i32 + 1)
         };
-        let pc = self.fs.code_abc(OpCode::Call, base, (nparams + 1) as u32, 2);
+        let pc = self
+            .fs
+            .code_abc(OpCode::Call, base, (nparams + 1) as u32, 2);
         f.k = ExpKind::Call(pc);
         f.t = NO_JUMP;
         f.f = NO_JUMP;
@@ -1042,13 +1086,13 @@ impl<'a> Parser<'a> {
         let mut conflict = false;
         for lh in lhs.iter_mut() {
             match lh.k {
-                ExpKind::IndexUp { t, idx } => {
-                    if v.k == ExpKind::Upval(t) {
-                        conflict = true;
-                        lh.k = ExpKind::IndexStr { t: extra, idx };
-                    }
+                ExpKind::IndexUp { t, idx } if v.k == ExpKind::Upval(t) => {
+                    conflict = true;
+                    lh.k = ExpKind::IndexStr { t: extra, idx };
                 }
-                ExpKind::Indexed { t, idx } | ExpKind::IndexI { t, idx } | ExpKind::IndexStr { t, idx } => {
+                ExpKind::Indexed { t, idx }
+                | ExpKind::IndexI { t, idx }
+                | ExpKind::IndexStr { t, idx } => {
                     let mut nt = t;
                     let mut nidx = idx;
                     if let ExpKind::Local { ridx, .. } = v.k {
@@ -1089,7 +1133,13 @@ impl<'a> Parser<'a> {
         let last = *lhs.last().unwrap();
         let is_var = matches!(
             last.k,
-            ExpKind::Local { .. } | ExpKind::Upval(_) | ExpKind::Const(_) | ExpKind::Indexed { .. } | ExpKind::IndexUp { .. } | ExpKind::IndexI { .. } | ExpKind::IndexStr { .. }
+            ExpKind::Local { .. }
+                | ExpKind::Upval(_)
+                | ExpKind::Const(_)
+                | ExpKind::Indexed { .. }
+                | ExpKind::IndexUp { .. }
+                | ExpKind::IndexI { .. }
+                | ExpKind::IndexStr { .. }
         );
         if !is_var {
             return Err(self.err("syntax error"));
@@ -1097,7 +1147,13 @@ impl<'a> Parser<'a> {
         self.check_readonly(&last)?;
         if self.test_next(&Token::Char(b','))? {
             let nv = self.suffixed_exp()?;
-            if !matches!(nv.k, ExpKind::Indexed { .. } | ExpKind::IndexUp { .. } | ExpKind::IndexI { .. } | ExpKind::IndexStr { .. }) {
+            if !matches!(
+                nv.k,
+                ExpKind::Indexed { .. }
+                    | ExpKind::IndexUp { .. }
+                    | ExpKind::IndexI { .. }
+                    | ExpKind::IndexStr { .. }
+            ) {
                 self.check_conflict(lhs, &nv)?;
             }
             lhs.push(nv);
@@ -1132,7 +1188,10 @@ impl<'a> Parser<'a> {
     }
 
     fn find_label(&self, name: u32) -> Option<LabelDesc> {
-        self.labels[self.fs.firstlabel..].iter().find(|l| l.name == name).cloned()
+        self.labels[self.fs.firstlabel..]
+            .iter()
+            .find(|l| l.name == name)
+            .cloned()
     }
 
     fn goto_stat(&mut self, line: u32) -> PResult<()> {
@@ -1228,7 +1287,15 @@ impl<'a> Parser<'a> {
 
     fn for_body(&mut self, base: u32, line: u32, nvars: u32, is_gen: bool) -> PResult<()> {
         self.check_next(&Token::Do)?;
-        let prep = self.fs.code_abx(if is_gen { OpCode::TForPrep } else { OpCode::ForPrep }, base, 0);
+        let prep = self.fs.code_abx(
+            if is_gen {
+                OpCode::TForPrep
+            } else {
+                OpCode::ForPrep
+            },
+            base,
+            0,
+        );
         self.enter_block(false);
         self.adjust_localvars(nvars);
         self.reserve(nvars)?;
@@ -1240,7 +1307,15 @@ impl<'a> Parser<'a> {
             self.fs.code_abc(OpCode::TForCall, base, 0, nvars);
             self.fs.fix_line(line);
         }
-        let endfor = self.fs.code_abx(if is_gen { OpCode::TForLoop } else { OpCode::ForLoop }, base, 0);
+        let endfor = self.fs.code_abx(
+            if is_gen {
+                OpCode::TForLoop
+            } else {
+                OpCode::ForLoop
+            },
+            base,
+            0,
+        );
         self.fix_for_jump(endfor, prep + 1, true)?;
         self.fs.fix_line(line);
         Ok(())
@@ -1309,8 +1384,7 @@ impl<'a> Parser<'a> {
         let mut v = ExpDesc::new(ExpKind::Void);
         self.expr(&mut v)?;
         self.check_next(&Token::Then)?;
-        let jf;
-        if self.lex.token == Token::Break {
+        let jf = if self.lex.token == Token::Break {
             let line = self.lex.line;
             self.go_if_false(&mut v)?;
             self.next()?;
@@ -1321,12 +1395,12 @@ impl<'a> Parser<'a> {
             if self.block_follow(false) {
                 return self.leave_block();
             }
-            jf = self.fs.jump() as i32;
+            self.fs.jump() as i32
         } else {
             self.go_if_true(&mut v)?;
             self.enter_block(false);
-            jf = v.f;
-        }
+            v.f
+        };
         self.stat_list()?;
         self.leave_block()?;
         if self.lex.token == Token::Else || self.lex.token == Token::Elseif {
@@ -1369,7 +1443,10 @@ impl<'a> Parser<'a> {
             return match &self.pool[a as usize][..] {
                 b"const" => Ok(VarKind::Const),
                 b"close" => Ok(VarKind::ToClose),
-                other => Err(self.sem_err(&format!("unknown attribute '{}'", String::from_utf8_lossy(other)))),
+                other => Err(self.sem_err(&format!(
+                    "unknown attribute '{}'",
+                    String::from_utf8_lossy(other)
+                ))),
             };
         }
         Ok(VarKind::Regular)
@@ -1397,10 +1474,18 @@ impl<'a> Parser<'a> {
             }
         }
         let mut e = ExpDesc::new(ExpKind::Void);
-        let nexps = if self.test_next(&Token::Char(b'='))? { self.explist(&mut e)? } else { 0 };
+        let nexps = if self.test_next(&Token::Char(b'='))? {
+            self.explist(&mut e)?
+        } else {
+            0
+        };
         let fl = self.fs.firstlocal;
         let last_kind = self.actvar[fl + vidx as usize].kind;
-        let kval = if nvars as i32 == nexps && last_kind == VarKind::Const { self.exp2const(&e) } else { None };
+        let kval = if nvars as i32 == nexps && last_kind == VarKind::Const {
+            self.exp2const(&e)
+        } else {
+            None
+        };
         if let Some(k) = kval {
             let vd = &mut self.actvar[fl + vidx as usize];
             vd.kind = VarKind::CompileTimeConst;
@@ -1466,7 +1551,13 @@ impl<'a> Parser<'a> {
                 if let ExpKind::Call(pc) = e.k {
                     if nret == 1 && !self.fs.blocks.last().unwrap().inside_tbc {
                         let i = self.fs.f.code[pc as usize];
-                        self.fs.f.code[pc as usize] = crate::opcode::Instruction::abc(OpCode::TailCall, i.a(), i.b(), i.c(), i.k());
+                        self.fs.f.code[pc as usize] = crate::opcode::Instruction::abc(
+                            OpCode::TailCall,
+                            i.a(),
+                            i.b(),
+                            i.c(),
+                            i.k(),
+                        );
                     }
                 }
                 nret = -1;

@@ -34,7 +34,11 @@ fn itoa_buf(i: i64) -> Vec<u8> {
 /// Appends a float as `tostring` does: `%.14g`, plus `.0` if it looks like an integer.
 pub fn fmt_lua_float(f: f64, out: &mut Vec<u8>) {
     let start = out.len();
-    let spec = Spec { precision: Some(14), conv: b'g', ..Spec::default() };
+    let spec = Spec {
+        precision: Some(14),
+        conv: b'g',
+        ..Spec::default()
+    };
     fmt_float(out, f, &spec);
     let s = &out[start..];
     if s.iter().all(|&c| c.is_ascii_digit() || c == b'-') {
@@ -107,7 +111,7 @@ pub fn fmt_int(out: &mut Vec<u8>, i: i64, spec: &Spec) {
 /// Formats a float for `e E f F g G a A`.
 pub fn fmt_float(out: &mut Vec<u8>, f: f64, spec: &Spec) {
     let upper = spec.conv.is_ascii_uppercase();
-    let sign: &[u8] = if f.is_sign_negative() && !(f.is_nan() && !f.is_sign_negative()) {
+    let sign: &[u8] = if f.is_sign_negative() {
         b"-"
     } else if spec.plus {
         b"+"
@@ -145,7 +149,11 @@ pub fn fmt_float(out: &mut Vec<u8>, f: f64, spec: &Spec) {
         b'g' => general(a, spec.precision.unwrap_or(6).min(400), spec.hash),
         _ => hex(a, spec.precision, spec.hash),
     };
-    let body = if upper { body.to_ascii_uppercase() } else { body };
+    let body = if upper {
+        body.to_ascii_uppercase()
+    } else {
+        body
+    };
     pad(out, sign, &body, spec, true);
 }
 
@@ -176,7 +184,9 @@ fn general(a: f64, prec: usize, hash: bool) -> Vec<u8> {
         0
     } else {
         let s = format!("{:.*e}", p - 1, a);
-        s.split_once('e').map(|(_, e)| e.parse::<i32>().unwrap_or(0)).unwrap_or(0)
+        s.split_once('e')
+            .map(|(_, e)| e.parse::<i32>().unwrap_or(0))
+            .unwrap_or(0)
     };
     let mut s = if e < -4 || e >= p as i32 {
         expo(a, p - 1, hash)
@@ -291,24 +301,40 @@ mod tests {
         assert_eq!(g(-f64::INFINITY), "-inf");
         assert_eq!(g(1.0 / 3.0), "0.33333333333333");
         assert_eq!(g(2f64.powi(53)), "9.007199254741e+15");
-        assert_eq!(g(3.14159), "3.14159");
+        assert_eq!(g(1.23456), "1.23456");
     }
 
     #[test]
     fn printf_conversions() {
         let f = |conv: u8, w: Option<usize>, p: Option<usize>, x: f64| {
             let mut v = Vec::new();
-            fmt_float(&mut v, x, &Spec { width: w, precision: p, conv, ..Spec::default() });
+            fmt_float(
+                &mut v,
+                x,
+                &Spec {
+                    width: w,
+                    precision: p,
+                    conv,
+                    ..Spec::default()
+                },
+            );
             String::from_utf8(v).unwrap()
         };
-        assert_eq!(f(b'f', Some(5), Some(2), 3.14159), " 3.14");
+        assert_eq!(f(b'f', Some(5), Some(2), 1.23456), " 1.23");
         assert_eq!(f(b'e', None, None, 12345.678), "1.234568e+04");
         assert_eq!(f(b'g', None, None, 0.0001), "0.0001");
         assert_eq!(f(b'g', None, None, 0.00001), "1e-05");
         assert_eq!(f(b'a', None, None, 1.0), "0x1p+0");
         assert_eq!(f(b'a', None, None, 3.0), "0x1.8p+1");
         let mut v = Vec::new();
-        fmt_int(&mut v, -1, &Spec { conv: b'x', ..Spec::default() });
+        fmt_int(
+            &mut v,
+            -1,
+            &Spec {
+                conv: b'x',
+                ..Spec::default()
+            },
+        );
         assert_eq!(v, b"ffffffffffffffff");
     }
 }

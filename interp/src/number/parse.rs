@@ -8,7 +8,10 @@ fn is_space(c: u8) -> bool {
 
 fn trim(s: &[u8]) -> &[u8] {
     let start = s.iter().position(|&c| !is_space(c)).unwrap_or(s.len());
-    let end = s.iter().rposition(|&c| !is_space(c)).map_or(start, |e| e + 1);
+    let end = s
+        .iter()
+        .rposition(|&c| !is_space(c))
+        .map_or(start, |e| e + 1);
     &s[start..end]
 }
 
@@ -35,7 +38,10 @@ pub fn str_to_number(s: &[u8]) -> Option<Number> {
         let mut v: i64 = 0;
         let mut overflow = false;
         for &c in body {
-            match v.checked_mul(10).and_then(|x| x.checked_add((c - b'0') as i64)) {
+            match v
+                .checked_mul(10)
+                .and_then(|x| x.checked_add((c - b'0') as i64))
+            {
                 Some(x) => v = x,
                 None => {
                     overflow = true;
@@ -97,7 +103,9 @@ fn hex_number(h: &[u8], neg: bool) -> Option<Number> {
     if !h.is_empty() && h.iter().all(|c| c.is_ascii_hexdigit()) {
         let mut v: u64 = 0;
         for &c in h {
-            v = v.wrapping_mul(16).wrapping_add((c as char).to_digit(16)? as u64);
+            v = v
+                .wrapping_mul(16)
+                .wrapping_add((c as char).to_digit(16)? as u64);
         }
         let v = v as i64;
         return Some(Number::Int(if neg { v.wrapping_neg() } else { v }));
@@ -215,7 +223,10 @@ mod tests {
         assert_eq!(str_to_number(b"1e2"), Some(Number::Float(100.0)));
         assert_eq!(str_to_number(b"0x1p4"), Some(Number::Float(16.0)));
         assert_eq!(str_to_number(b"0x.8"), Some(Number::Float(0.5)));
-        assert_eq!(str_to_number(b"9223372036854775808"), Some(Number::Float(9.223372036854775808e18)));
+        assert_eq!(
+            str_to_number(b"9223372036854775808"),
+            Some(Number::Float(9_223_372_036_854_775_808.0))
+        );
         assert_eq!(str_to_number(b"inf"), None);
         assert_eq!(str_to_number(b"1e"), None);
         assert_eq!(str_to_number(b""), None);

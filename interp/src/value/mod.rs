@@ -233,7 +233,12 @@ impl<'gc> std::fmt::Debug for Value<'gc> {
             Value::Integer(i) => write!(f, "{i}"),
             Value::Number(n) => write!(f, "{n:?}"),
             Value::String(s) => write!(f, "{:?}", String::from_utf8_lossy(s.as_bytes())),
-            other => write!(f, "{}: {:#x}", other.type_name(), other.gc_address().unwrap_or(0)),
+            other => write!(
+                f,
+                "{}: {:#x}",
+                other.type_name(),
+                other.gc_address().unwrap_or(0)
+            ),
         }
     }
 }

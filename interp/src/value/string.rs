@@ -22,7 +22,10 @@ pub struct LuaString<'gc>(pub Gc<'gc, StringObject>);
 impl StringObject {
     fn new(hash: u64, bytes: &[u8]) -> StringObject {
         crate::memory::charge(Self::SIZE + bytes.len());
-        StringObject { hash, bytes: bytes.into() }
+        StringObject {
+            hash,
+            bytes: bytes.into(),
+        }
     }
 
     /// Bytes charged per string besides its contents (object, header, box).
@@ -105,7 +108,9 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     if !rest.is_empty() {
         let mut buf = [0u8; 8];
         buf[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(buf)).wrapping_mul(K).rotate_left(29);
+        h = (h ^ u64::from_le_bytes(buf))
+            .wrapping_mul(K)
+            .rotate_left(29);
     }
     h ^= h >> 32;
     h = h.wrapping_mul(K);
@@ -123,7 +128,10 @@ pub struct StringInterner<'gc> {
 impl<'gc> StringInterner<'gc> {
     /// An empty interner hashing with `seed`.
     pub fn new(seed: u64) -> Self {
-        StringInterner { seed, table: HashTable::new() }
+        StringInterner {
+            seed,
+            table: HashTable::new(),
+        }
     }
 
     /// Returns the Lua string with these bytes, interning it if it is short.
@@ -145,7 +153,8 @@ impl<'gc> StringInterner<'gc> {
         match self.table.find_entry(hash, same) {
             Ok(mut e) => e.get_mut().1 = Gc::downgrade(s),
             Err(_) => {
-                self.table.insert_unique(hash, (hash, Gc::downgrade(s)), |e| e.0);
+                self.table
+                    .insert_unique(hash, (hash, Gc::downgrade(s)), |e| e.0);
             }
         }
         LuaString(s)

@@ -368,7 +368,11 @@ impl<'gc> TableState<'gc> {
 
     /// Rebuilds the hash part with room for the live entries (dead keys are dropped).
     fn rehash(&mut self) {
-        let live = self.nodes.iter().filter(|n| !n.key.is_nil() && !n.value.is_nil()).count();
+        let live = self
+            .nodes
+            .iter()
+            .filter(|n| !n.key.is_nil() && !n.value.is_nil())
+            .count();
         let cap = ((live + 1) * 2).next_power_of_two().max(4);
         crate::memory::charge(cap * 32);
         let old = std::mem::replace(&mut self.nodes, vec![Node::default(); cap]);
@@ -482,7 +486,9 @@ impl<'gc> TableState<'gc> {
         let before = self.heap_size();
         self.array.reserve(narr.min(1 << 24));
         if nhash > 0 && self.nodes.is_empty() {
-            let cap = ((nhash.min(1 << 24) + 1) * 8 / 7 + 1).next_power_of_two().max(4);
+            let cap = ((nhash.min(1 << 24) + 1) * 8 / 7 + 1)
+                .next_power_of_two()
+                .max(4);
             self.nodes = vec![Node::default(); cap];
         }
         crate::memory::charge(self.heap_size() - before);
@@ -507,7 +513,9 @@ impl<'gc> TableState<'gc> {
             if n.value.is_nil() {
                 continue;
             }
-            if (weak & WEAK_KEYS != 0 && is_dead(n.key)) || (weak & WEAK_VALUES != 0 && is_dead(n.value)) {
+            if (weak & WEAK_KEYS != 0 && is_dead(n.key))
+                || (weak & WEAK_VALUES != 0 && is_dead(n.value))
+            {
                 n.value = Value::Nil;
             }
         }
@@ -621,7 +629,12 @@ impl<'gc> Table<'gc> {
 
     /// Raw set.
     #[inline]
-    pub fn set(self, mc: &Mutation<'gc>, key: Value<'gc>, value: Value<'gc>) -> Result<(), KeyError> {
+    pub fn set(
+        self,
+        mc: &Mutation<'gc>,
+        key: Value<'gc>,
+        value: Value<'gc>,
+    ) -> Result<(), KeyError> {
         self.0.borrow_mut(mc).set(key, value)
     }
 
@@ -683,7 +696,10 @@ mod tests {
             t.set(mc, Value::Number(2.0), Value::Boolean(true)).unwrap();
             assert!(matches!(t.get_int(2), Value::Boolean(true)));
             assert_eq!(t.set(mc, Value::Nil, Value::Integer(1)), Err(KeyError::Nil));
-            assert_eq!(t.set(mc, Value::Number(f64::NAN), Value::Integer(1)), Err(KeyError::NaN));
+            assert_eq!(
+                t.set(mc, Value::Number(f64::NAN), Value::Integer(1)),
+                Err(KeyError::NaN)
+            );
             assert!(t.get(Value::Number(f64::NAN)).is_nil());
         });
     }
@@ -718,7 +734,8 @@ mod tests {
         rootless_mutate(|mc| {
             let t = Table::new(mc);
             for i in 0..50 {
-                t.set(mc, Value::Number(i as f64 + 0.5), Value::Integer(i)).unwrap();
+                t.set(mc, Value::Number(i as f64 + 0.5), Value::Integer(i))
+                    .unwrap();
             }
             let mut seen = 0;
             let mut k = Value::Nil;

@@ -106,7 +106,13 @@ pub(crate) fn precall<'gc>(
             Value::Native(f) => {
                 st.stack.truncate(func + 1 + nargs);
                 let action = {
-                    let mut call = NativeCall { ctx, thread, st, base: func + 1, func: f };
+                    let mut call = NativeCall {
+                        ctx,
+                        thread,
+                        st,
+                        base: func + 1,
+                        func: f,
+                    };
                     match (f.0.func)(&mut call) {
                         Ok(a) => a,
                         Err(mut e) => {
@@ -131,7 +137,10 @@ pub(crate) fn precall<'gc>(
                     }
                     Action::ProtectedCall(handler) => {
                         if st.stack.len() <= func + 1 {
-                            return Err(error_msg(ctx, b"bad argument #1 to 'pcall' (value expected)"));
+                            return Err(error_msg(
+                                ctx,
+                                b"bad argument #1 to 'pcall' (value expected)",
+                            ));
                         }
                         st.frames.push(Frame {
                             closure: None,
@@ -151,18 +160,35 @@ pub(crate) fn precall<'gc>(
                         ret = ReturnTo::Caller;
                     }
                     Action::Resume { thread: co, wrap } => {
-                        let kind = if wrap { PendingKind::Wrap } else { PendingKind::Resume };
-                        st.pending = Some(PendingCall { func, nresults, kind, ret });
+                        let kind = if wrap {
+                            PendingKind::Wrap
+                        } else {
+                            PendingKind::Resume
+                        };
+                        st.pending = Some(PendingCall {
+                            func,
+                            nresults,
+                            kind,
+                            ret,
+                        });
                         return Ok(Flow::Exit(Inner::Resume(co)));
                     }
                     Action::Yield => {
-                        st.pending =
-                            Some(PendingCall { func, nresults, kind: PendingKind::Yield, ret });
+                        st.pending = Some(PendingCall {
+                            func,
+                            nresults,
+                            kind: PendingKind::Yield,
+                            ret,
+                        });
                         return Ok(Flow::Exit(Inner::Yield));
                     }
                     Action::Host => {
-                        st.pending =
-                            Some(PendingCall { func, nresults, kind: PendingKind::Host, ret });
+                        st.pending = Some(PendingCall {
+                            func,
+                            nresults,
+                            kind: PendingKind::Host,
+                            ret,
+                        });
                         return Ok(Flow::Exit(Inner::Host));
                     }
                 }
@@ -176,7 +202,9 @@ pub(crate) fn precall<'gc>(
                 st.stack.copy_within(func..func + nargs + 1, func + 1);
                 st.stack[func] = mm;
                 nargs += 1;
-                if st.stack.len() > func + nargs + 1 && st.frames.last().is_none_or(|f| f.closure.is_none()) {
+                if st.stack.len() > func + nargs + 1
+                    && st.frames.last().is_none_or(|f| f.closure.is_none())
+                {
                     st.stack.truncate(func + nargs + 1);
                 }
             }
@@ -192,7 +220,12 @@ fn stack_overflow<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>) -> Error<'gc> {
 }
 
 #[cold]
-fn call_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, v: Value<'gc>, func: usize) -> Error<'gc> {
+fn call_error<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    v: Value<'gc>,
+    func: usize,
+) -> Error<'gc> {
     super::debug::typed_error(ctx, st, "call", v, Some(func))
 }
 
@@ -278,7 +311,10 @@ pub(crate) fn throw<'gc>(
     if !err.is_catchable() {
         return Err(err);
     }
-    let Some(mi) = st.frames[floor.min(st.frames.len())..].iter().rposition(|f| f.protected) else {
+    let Some(mi) = st.frames[floor.min(st.frames.len())..]
+        .iter()
+        .rposition(|f| f.protected)
+    else {
         return Err(err);
     };
     let mi = mi + floor;
@@ -313,7 +349,12 @@ fn run_handler<'gc>(
     let mut err = err;
     for _ in 0..MAX_NESTED / 4 {
         match nested_call(ctx, thread, st, h, &[err.value]) {
-            Ok(r) => return Error { value: r.first().copied().unwrap_or_default(), ..err },
+            Ok(r) => {
+                return Error {
+                    value: r.first().copied().unwrap_or_default(),
+                    ..err
+                }
+            }
             Err(e) => {
                 if !e.is_catchable() {
                     return e;
@@ -322,7 +363,10 @@ fn run_handler<'gc>(
             }
         }
     }
-    Error { value: ctx.str("error in error handling"), ..err }
+    Error {
+        value: ctx.str("error in error handling"),
+        ..err
+    }
 }
 
 /// Calls the `__close` metamethods of pending to-be-closed variables at `level` and above,
@@ -430,7 +474,10 @@ pub(crate) fn finish_pending<'gc>(st: &mut ThreadState<'gc>, values: &[Value<'gc
 }
 
 /// Reads the values a coroutine passes back (its results or yielded values).
-pub(crate) fn outgoing_values<'gc>(st: &ThreadState<'gc>, returned: bool) -> SmallVec<[Value<'gc>; 8]> {
+pub(crate) fn outgoing_values<'gc>(
+    st: &ThreadState<'gc>,
+    returned: bool,
+) -> SmallVec<[Value<'gc>; 8]> {
     if returned {
         SmallVec::from_slice(&st.stack[..st.top])
     } else {
@@ -472,5 +519,10 @@ pub(crate) fn upvalue_get<'gc>(
 
 /// The error kind used for memory errors.
 pub(crate) fn memory_error<'gc>(ctx: Context<'gc>) -> Error<'gc> {
-    Error { value: ctx.str("not enough memory"), kind: ErrorKind::Memory, traceback: None, raised_by: None }
+    Error {
+        value: ctx.str("not enough memory"),
+        kind: ErrorKind::Memory,
+        traceback: None,
+        raised_by: None,
+    }
 }

@@ -8,8 +8,8 @@ use crate::runtime::Context;
 use crate::thread::{Frame, ThreadState};
 use crate::value::Value;
 
-use super::ops::IndexedBy;
 use super::meta::{tm_of, Metamethod};
+use super::ops::IndexedBy;
 use super::{Error, NativeCall};
 
 /// Information about a function activation, for `debug.getinfo` and tracebacks.
@@ -56,7 +56,11 @@ pub fn where_<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> V
 
 /// A runtime error with the current position prepended (`luaG_runerror`).
 #[cold]
-pub(crate) fn runtime_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, msg: &str) -> Error<'gc> {
+pub(crate) fn runtime_error<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    msg: &str,
+) -> Error<'gc> {
     let mut m = where_(ctx, st, 1);
     m.extend_from_slice(msg.as_bytes());
     Error::new(Value::String(ctx.intern(&m)))
@@ -65,7 +69,10 @@ pub(crate) fn runtime_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, msg: 
 fn is_env(p: &Proto, pc: usize, i: crate::opcode::Instruction, is_upvalue: bool) -> bool {
     let t = i.b() as usize;
     let name = if is_upvalue {
-        p.upvalues.get(t).and_then(|u| u.name.as_deref()).map(|n| n.to_vec())
+        p.upvalues
+            .get(t)
+            .and_then(|u| u.name.as_deref())
+            .map(|n| n.to_vec())
     } else {
         get_obj_name(p, pc, t).map(|(_, n)| n)
     };
@@ -92,16 +99,43 @@ fn sets_a(op: OpCode) -> bool {
     use OpCode::*;
     !matches!(
         op,
-        SetUpval | SetTabUp | SetTable | SetI | SetField | MmBin | MmBinI | MmBinK | Close | Tbc
-            | Jmp | Eq | Lt | Le | EqK | EqI | LtI | LeI | GtI | GeI | Test | Return | Return0
-            | Return1 | TForPrep | TForCall | SetList | ExtraArg
+        SetUpval
+            | SetTabUp
+            | SetTable
+            | SetI
+            | SetField
+            | MmBin
+            | MmBinI
+            | MmBinK
+            | Close
+            | Tbc
+            | Jmp
+            | Eq
+            | Lt
+            | Le
+            | EqK
+            | EqI
+            | LtI
+            | LeI
+            | GtI
+            | GeI
+            | Test
+            | Return
+            | Return0
+            | Return1
+            | TForPrep
+            | TForCall
+            | SetList
+            | ExtraArg
     )
 }
 
 fn find_set_reg(p: &Proto, lastpc: usize, reg: usize) -> Option<usize> {
     let mut setreg = None;
     let mut jmptarget = 0usize;
-    let lastpc = if p.code.get(lastpc).is_some_and(|i| i.opcode() == OpCode::MmBin || i.opcode() == OpCode::MmBinI || i.opcode() == OpCode::MmBinK) {
+    let lastpc = if p.code.get(lastpc).is_some_and(|i| {
+        i.opcode() == OpCode::MmBin || i.opcode() == OpCode::MmBinI || i.opcode() == OpCode::MmBinK
+    }) {
         lastpc.saturating_sub(1)
     } else {
         lastpc
@@ -160,30 +194,63 @@ fn get_obj_name(p: &Proto, lastpc: usize, reg: usize) -> Option<(&'static str, V
         }
         OpCode::GetTabUp => {
             let k = kname(p, i.c() as usize);
-            Some((if is_env(p, pc, i, true) { "global" } else { "field" }, k))
+            Some((
+                if is_env(p, pc, i, true) {
+                    "global"
+                } else {
+                    "field"
+                },
+                k,
+            ))
         }
         OpCode::GetTable => {
             let k = rname(p, pc, i.c() as usize);
-            Some((if is_env(p, pc, i, false) { "global" } else { "field" }, k))
+            Some((
+                if is_env(p, pc, i, false) {
+                    "global"
+                } else {
+                    "field"
+                },
+                k,
+            ))
         }
         OpCode::GetI => Some(("field", b"integer index".to_vec())),
         OpCode::GetField => {
             let k = kname(p, i.c() as usize);
-            Some((if is_env(p, pc, i, false) { "global" } else { "field" }, k))
+            Some((
+                if is_env(p, pc, i, false) {
+                    "global"
+                } else {
+                    "field"
+                },
+                k,
+            ))
         }
         OpCode::GetUpval => {
-            let n = p.upvalues.get(i.b() as usize).and_then(|u| u.name.as_deref()).unwrap_or(b"?");
+            let n = p
+                .upvalues
+                .get(i.b() as usize)
+                .and_then(|u| u.name.as_deref())
+                .unwrap_or(b"?");
             Some(("upvalue", n.to_vec()))
         }
         OpCode::LoadK | OpCode::LoadKX => {
-            let idx = if i.opcode() == OpCode::LoadK { i.bx() as usize } else { p.code[pc + 1].ax() as usize };
+            let idx = if i.opcode() == OpCode::LoadK {
+                i.bx() as usize
+            } else {
+                p.code[pc + 1].ax() as usize
+            };
             match p.constants.get(idx) {
                 Some(crate::proto::Constant::String(s)) => Some(("constant", s.to_vec())),
                 _ => None,
             }
         }
         OpCode::Self_ => {
-            let k = if i.k() { kname(p, i.c() as usize) } else { rname(p, pc, i.c() as usize) };
+            let k = if i.k() {
+                kname(p, i.c() as usize)
+            } else {
+                rname(p, pc, i.c() as usize)
+            };
             Some(("method", k))
         }
         _ => None,
@@ -203,7 +270,9 @@ fn Gc_raw<'gc>(c: crate::closure::Closure<'gc>) -> &'gc Proto {
 
 /// " (local 'x')" etc. for the value at absolute stack index `idx` in the top Lua frame.
 fn varinfo_reg(st: &ThreadState<'_>, idx: usize) -> String {
-    let Some((f, p)) = top_lua(st) else { return String::new() };
+    let Some((f, p)) = top_lua(st) else {
+        return String::new();
+    };
     if idx < f.base {
         return String::new();
     }
@@ -217,9 +286,13 @@ fn varinfo_reg(st: &ThreadState<'_>, idx: usize) -> String {
 /// Finds which register of the top frame holds a value equal to `v` among the operands of
 /// the current instruction (for arithmetic errors, which only know the values).
 fn varinfo_value<'gc>(st: &ThreadState<'gc>, v: Value<'gc>) -> String {
-    let Some((f, p)) = top_lua(st) else { return String::new() };
+    let Some((f, p)) = top_lua(st) else {
+        return String::new();
+    };
     let pc = f.pc.saturating_sub(1);
-    let Some(i) = p.code.get(pc) else { return String::new() };
+    let Some(i) = p.code.get(pc) else {
+        return String::new();
+    };
     let mut i = *i;
     let mut pc = pc;
     if matches!(i.opcode(), OpCode::MmBin | OpCode::MmBinI | OpCode::MmBinK) && pc > 0 {
@@ -230,12 +303,17 @@ fn varinfo_value<'gc>(st: &ThreadState<'gc>, v: Value<'gc>) -> String {
         OpCode::Unm | OpCode::BNot | OpCode::Len => &[i.b()][..],
         OpCode::Concat => &[][..],
         op if (op as u8) >= OpCode::AddI as u8 && (op as u8) <= OpCode::ShlI as u8 => &[i.b()][..],
-        op if (op as u8) >= OpCode::Add as u8 && (op as u8) <= OpCode::Shr as u8 => &[i.b(), i.c()][..],
+        op if (op as u8) >= OpCode::Add as u8 && (op as u8) <= OpCode::Shr as u8 => {
+            &[i.b(), i.c()][..]
+        }
         _ => &[][..],
     };
     for &r in candidates {
         let idx = f.base + r as usize;
-        if idx < st.stack.len() && st.stack[idx].raw_equals(v) && st.stack[idx].type_of() == v.type_of() {
+        if idx < st.stack.len()
+            && st.stack[idx].raw_equals(v)
+            && st.stack[idx].type_of() == v.type_of()
+        {
             if let Some((kind, name)) = get_obj_name(p, pc, r as usize) {
                 return format!(" ({} '{}')", kind, String::from_utf8_lossy(&name));
             }
@@ -244,7 +322,19 @@ fn varinfo_value<'gc>(st: &ThreadState<'gc>, v: Value<'gc>) -> String {
     }
     // A string constant operand.
     if let Value::String(s) = v {
-        if matches!(i.opcode(), OpCode::AddK | OpCode::SubK | OpCode::MulK | OpCode::ModK | OpCode::PowK | OpCode::DivK | OpCode::IDivK | OpCode::BAndK | OpCode::BOrK | OpCode::BXorK) {
+        if matches!(
+            i.opcode(),
+            OpCode::AddK
+                | OpCode::SubK
+                | OpCode::MulK
+                | OpCode::ModK
+                | OpCode::PowK
+                | OpCode::DivK
+                | OpCode::IDivK
+                | OpCode::BAndK
+                | OpCode::BOrK
+                | OpCode::BXorK
+        ) {
             return format!(" (constant '{}')", s.to_str_lossy());
         }
     }
@@ -273,13 +363,28 @@ pub(crate) fn typed_error<'gc>(
         Some(i) => varinfo_reg(st, i),
         None => String::new(),
     };
-    let info = if op == "call" && info.is_empty() { call_info(st, idx) } else { info };
-    runtime_error(ctx, st, &format!("attempt to {} a {} value{}", op, type_name_for_msg(ctx, v), info))
+    let info = if op == "call" && info.is_empty() {
+        call_info(st, idx)
+    } else {
+        info
+    };
+    runtime_error(
+        ctx,
+        st,
+        &format!(
+            "attempt to {} a {} value{}",
+            op,
+            type_name_for_msg(ctx, v),
+            info
+        ),
+    )
 }
 
 /// For call errors outside a Lua CALL (metamethod calls, iterators): describes the call site.
 fn call_info(st: &ThreadState<'_>, _idx: Option<usize>) -> String {
-    let Some((f, p)) = top_lua(st) else { return String::new() };
+    let Some((f, p)) = top_lua(st) else {
+        return String::new();
+    };
     match p.code.get(f.pc.saturating_sub(1)).map(|i| i.opcode()) {
         Some(OpCode::TForCall) => " (for iterator 'for iterator')".to_string(),
         _ => String::new(),
@@ -296,9 +401,17 @@ pub(crate) fn index_error<'gc>(
     by: Option<IndexedBy>,
 ) -> Error<'gc> {
     let info = match by {
-        Some(IndexedBy::Register(r)) => st.frames.last().map_or(String::new(), |f| varinfo_reg(st, f.base + r as usize)),
+        Some(IndexedBy::Register(r)) => st
+            .frames
+            .last()
+            .map_or(String::new(), |f| varinfo_reg(st, f.base + r as usize)),
         Some(IndexedBy::Upvalue(u)) => top_lua(st)
-            .and_then(|(_, p)| p.upvalues.get(u as usize).and_then(|d| d.name.as_deref()).map(|n| format!(" (upvalue '{}')", String::from_utf8_lossy(n))))
+            .and_then(|(_, p)| {
+                p.upvalues
+                    .get(u as usize)
+                    .and_then(|d| d.name.as_deref())
+                    .map(|n| format!(" (upvalue '{}')", String::from_utf8_lossy(n)))
+            })
             .unwrap_or_default(),
         None => String::new(),
     };
@@ -311,7 +424,15 @@ pub(crate) fn index_error<'gc>(
     } else {
         info
     };
-    runtime_error(ctx, st, &format!("attempt to index a {} value{}", type_name_for_msg(ctx, t), info))
+    runtime_error(
+        ctx,
+        st,
+        &format!(
+            "attempt to index a {} value{}",
+            type_name_for_msg(ctx, t),
+            info
+        ),
+    )
 }
 
 /// Errors about an operand of arithmetic or bitwise operations.
@@ -327,12 +448,20 @@ pub(crate) fn operand_error<'gc>(
     if is_int_rep {
         runtime_error(ctx, st, &format!("{}{}", what, info))
     } else {
-        runtime_error(ctx, st, &format!("{} a {} value{}", what, type_name_for_msg(ctx, v), info))
+        runtime_error(
+            ctx,
+            st,
+            &format!("{} a {} value{}", what, type_name_for_msg(ctx, v), info),
+        )
     }
 }
 
 /// "attempt to compare two T values" / "attempt to compare T1 with T2".
-pub(crate) fn compare_error_message<'gc>(ctx: Context<'gc>, a: Value<'gc>, b: Value<'gc>) -> String {
+pub(crate) fn compare_error_message<'gc>(
+    ctx: Context<'gc>,
+    a: Value<'gc>,
+    b: Value<'gc>,
+) -> String {
     let (t1, t2) = (type_name_for_msg(ctx, a), type_name_for_msg(ctx, b));
     if t1 == t2 {
         format!("attempt to compare two {} values", t1)
@@ -343,12 +472,21 @@ pub(crate) fn compare_error_message<'gc>(ctx: Context<'gc>, a: Value<'gc>, b: Va
 
 /// Comparison error raised by the VM.
 #[cold]
-pub(crate) fn compare_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, a: Value<'gc>, b: Value<'gc>) -> Error<'gc> {
+pub(crate) fn compare_error<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    a: Value<'gc>,
+    b: Value<'gc>,
+) -> Error<'gc> {
     runtime_error(ctx, st, &compare_error_message(ctx, a, b))
 }
 
 /// Comparison error text for native callers (they add the position themselves).
-pub(crate) fn compare_error_text<'gc>(call: &NativeCall<'gc, '_>, a: Value<'gc>, b: Value<'gc>) -> String {
+pub(crate) fn compare_error_text<'gc>(
+    call: &NativeCall<'gc, '_>,
+    a: Value<'gc>,
+    b: Value<'gc>,
+) -> String {
     compare_error_message(call.ctx, a, b)
 }
 
@@ -360,7 +498,11 @@ pub(crate) fn tbc_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, reg: u32)
         .map(|n: Vec<u8>| String::from_utf8_lossy(&n).into_owned())
         .unwrap_or_else(|| "?".into());
     let _ = tm_of;
-    runtime_error(ctx, st, &format!("variable '{}' got a non-closable value", name))
+    runtime_error(
+        ctx,
+        st,
+        &format!("variable '{}' got a non-closable value", name),
+    )
 }
 
 /// Describes the function running in frame `fi` by how its caller called it.
@@ -379,7 +521,9 @@ fn function_name(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u
         OpCode::GetTabUp | OpCode::GetTable | OpCode::GetI | OpCode::GetField | OpCode::Self_ => {
             Some(("metamethod", b"index".to_vec()))
         }
-        OpCode::SetTabUp | OpCode::SetTable | OpCode::SetI | OpCode::SetField => Some(("metamethod", b"newindex".to_vec())),
+        OpCode::SetTabUp | OpCode::SetTable | OpCode::SetI | OpCode::SetField => {
+            Some(("metamethod", b"newindex".to_vec()))
+        }
         OpCode::MmBin | OpCode::MmBinI | OpCode::MmBinK => {
             let tm = Metamethod::from_u32(i.c())?;
             Some(("metamethod", tm.name().as_bytes().to_vec()))
@@ -412,12 +556,18 @@ pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: u
                     "main chunk".to_string()
                 } else {
                     match function_name(st, fi) {
-                        Some(("global", name)) => format!("function '{}'", String::from_utf8_lossy(&name)),
-                        Some(("method", name)) => format!("method '{}'", String::from_utf8_lossy(&name)),
+                        Some(("global", name)) => {
+                            format!("function '{}'", String::from_utf8_lossy(&name))
+                        }
+                        Some(("method", name)) => {
+                            format!("method '{}'", String::from_utf8_lossy(&name))
+                        }
                         Some((kind, name)) if kind != "for iterator" && kind != "metamethod" => {
                             format!("{} '{}'", kind, String::from_utf8_lossy(&name))
                         }
-                        Some(("metamethod", name)) => format!("metamethod '{}'", String::from_utf8_lossy(&name)),
+                        Some(("metamethod", name)) => {
+                            format!("metamethod '{}'", String::from_utf8_lossy(&name))
+                        }
                         Some((_, _)) => "for iterator 'for iterator'".to_string(),
                         None => format!("function <{}:{}>", src, p.line_defined),
                     }
@@ -468,6 +618,13 @@ pub fn frame_info<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<FunctionIn
                 last_line_defined: p.last_line_defined as i64,
             }
         }
-        None => FunctionInfo { source: b"=[C]".to_vec(), short_src: b"[C]".to_vec(), what: "C", current_line: -1, line_defined: -1, last_line_defined: -1 },
+        None => FunctionInfo {
+            source: b"=[C]".to_vec(),
+            short_src: b"[C]".to_vec(),
+            what: "C",
+            current_line: -1,
+            line_defined: -1,
+            last_line_defined: -1,
+        },
     })
 }

@@ -13,7 +13,6 @@ use super::debug;
 use super::execute::execute;
 use super::{Error, Exit};
 
-
 /// Runs the coroutine chain until the base thread returns, yields to the host, fails, runs out
 /// of fuel or calls the host. `base_st` is the base thread's (borrowed) state.
 fn drive<'gc>(
@@ -28,7 +27,11 @@ fn drive<'gc>(
     let mc = ctx.mutation();
     // The base thread's position in the running chain: the bottom for a host call (also
     // when a step resumes a chain of coroutines), the top for a nested call.
-    let chain_floor = if nested { ctx.state().running.borrow().len() } else { 1 };
+    let chain_floor = if nested {
+        ctx.state().running.borrow().len()
+    } else {
+        1
+    };
     let mut pending = first;
     loop {
         let cur = *ctx.state().running.borrow().last().expect("running thread");
@@ -74,7 +77,10 @@ fn drive<'gc>(
             Inner::Host => {
                 if nested {
                     let mut st = cur.state_mut(mc);
-                    let e = error_msg(ctx, b"attempt to call a host function across a C-call boundary");
+                    let e = error_msg(
+                        ctx,
+                        b"attempt to call a host function across a C-call boundary",
+                    );
                     st.pending = None;
                     match throw(ctx, cur, &mut st, e, 0) {
                         Ok(()) => continue,
@@ -124,7 +130,8 @@ fn drive<'gc>(
                 ctx.state().running.borrow_mut(mc).pop();
                 let resumer = *ctx.state().running.borrow().last().unwrap();
                 resumer.set_status(ThreadStatus::Running);
-                let resumer_is_base = resumer.ptr_eq(base) && ctx.state().running.borrow().len() == chain_floor;
+                let resumer_is_base =
+                    resumer.ptr_eq(base) && ctx.state().running.borrow().len() == chain_floor;
                 let deliver = |st: &mut ThreadState<'gc>| -> Option<Error<'gc>> {
                     let kind = st.pending.map(|p| p.kind).unwrap_or(PendingKind::Resume);
                     match (kind, ok) {
@@ -190,7 +197,11 @@ fn start_resume<'gc>(
     co: Thread<'gc>,
 ) -> Result<(), Error<'gc>> {
     let p = cur_st.pending.expect("resume pending");
-    let first_arg = if p.kind == PendingKind::Wrap { p.func + 1 } else { p.func + 2 };
+    let first_arg = if p.kind == PendingKind::Wrap {
+        p.func + 1
+    } else {
+        p.func + 2
+    };
     let args: smallvec::SmallVec<[Value<'gc>; 8]> =
         smallvec::SmallVec::from_slice(&cur_st.stack[first_arg.min(cur_st.stack.len())..]);
     let status = co.status();
@@ -203,7 +214,10 @@ fn start_resume<'gc>(
             m.extend_from_slice(msg);
             return Err(Error::new(Value::String(ctx.intern(&m))));
         }
-        finish_pending(cur_st, &[Value::Boolean(false), Value::String(ctx.intern(msg))]);
+        finish_pending(
+            cur_st,
+            &[Value::Boolean(false), Value::String(ctx.intern(msg))],
+        );
         return Ok(());
     }
     if status != ThreadStatus::Suspended || co.ptr_eq(cur) {
@@ -218,7 +232,10 @@ fn start_resume<'gc>(
             m.extend_from_slice(msg);
             return Err(Error::new(Value::String(ctx.intern(&m))));
         }
-        finish_pending(cur_st, &[Value::Boolean(false), Value::String(ctx.intern(msg))]);
+        finish_pending(
+            cur_st,
+            &[Value::Boolean(false), Value::String(ctx.intern(msg))],
+        );
         return Ok(());
     }
     let mut co_st = co.state_mut(ctx.mutation());
@@ -251,7 +268,13 @@ pub(crate) fn drive_nested<'gc>(
     floor: usize,
 ) -> Result<(), Error<'gc>> {
     let mut fuel = i64::MAX / 2;
-    finish(drive(ctx, thread, st, floor, true, &mut fuel, None), ctx, thread, st, floor)
+    finish(
+        drive(ctx, thread, st, floor, true, &mut fuel, None),
+        ctx,
+        thread,
+        st,
+        floor,
+    )
 }
 
 /// Handles a nested call whose callee (a native) asked the driver for something at once.
@@ -270,7 +293,13 @@ pub(crate) fn finish_exit_nested<'gc>(
         }
         other => other,
     };
-    finish(drive(ctx, thread, st, floor, true, &mut fuel, Some(inner)), ctx, thread, st, floor)
+    finish(
+        drive(ctx, thread, st, floor, true, &mut fuel, Some(inner)),
+        ctx,
+        thread,
+        st,
+        floor,
+    )
 }
 
 fn finish<'gc>(
@@ -292,7 +321,9 @@ fn finish<'gc>(
                 Err(e) => Err(e),
             }
         }
-        Inner::OutOfFuel | Inner::Resume(_) => Err(error_msg(ctx, b"internal error in nested call")),
+        Inner::OutOfFuel | Inner::Resume(_) => {
+            Err(error_msg(ctx, b"internal error in nested call"))
+        }
     }
 }
 
@@ -312,7 +343,10 @@ pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, ar
     if !running.is_empty() {
         // A call made by a host function while another call waits for it.
         let outer = std::mem::take(&mut *running);
-        ctx.state().outer_chains.borrow_mut(ctx.mutation()).push(outer);
+        ctx.state()
+            .outer_chains
+            .borrow_mut(ctx.mutation())
+            .push(outer);
     }
     running.push(thread);
     thread.set_status(ThreadStatus::Running);
@@ -355,7 +389,9 @@ pub fn host_call_request<'gc>(ctx: Context<'gc>) -> (Value<'gc>, Vec<Value<'gc>>
     let cur = *ctx.state().running.borrow().last().expect("running thread");
     let st = cur.state_mut(ctx.mutation());
     match st.pending {
-        Some(p) if p.kind == PendingKind::Host => (st.stack[p.func], st.stack[p.func + 1..].to_vec()),
+        Some(p) if p.kind == PendingKind::Host => {
+            (st.stack[p.func], st.stack[p.func + 1..].to_vec())
+        }
         _ => (Value::Nil, Vec::new()),
     }
 }
@@ -486,7 +522,11 @@ pub fn reset_thread<'gc>(ctx: Context<'gc>, thread: Thread<'gc>) {
 }
 
 /// Calls `f(args)` to completion from the host inside one `enter` (no stepping).
-pub fn call_nested<'gc>(ctx: Context<'gc>, f: Value<'gc>, args: &[Value<'gc>]) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+pub fn call_nested<'gc>(
+    ctx: Context<'gc>,
+    f: Value<'gc>,
+    args: &[Value<'gc>],
+) -> Result<Vec<Value<'gc>>, Error<'gc>> {
     let thread = ctx.state().main_thread;
     let running_was_empty = ctx.state().running.borrow().is_empty();
     if running_was_empty {

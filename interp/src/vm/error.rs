@@ -36,7 +36,12 @@ pub struct Error<'gc> {
 impl<'gc> Error<'gc> {
     /// A runtime error carrying `value`.
     pub fn new(value: Value<'gc>) -> Error<'gc> {
-        Error { value, kind: ErrorKind::Runtime, traceback: None, raised_by: None }
+        Error {
+            value,
+            kind: ErrorKind::Runtime,
+            traceback: None,
+            raised_by: None,
+        }
     }
 
     /// True if Lua code (pcall, coroutine.resume) may catch it.

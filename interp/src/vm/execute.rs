@@ -232,7 +232,15 @@ pub(crate) fn execute<'gc>(
                         }
                     }
                     let dst = base + i.a() as usize;
-                    maybe_reload!(index_slow(ctx, thread, st, t, key, dst, Some(IndexedBy::Upvalue(i.b()))));
+                    maybe_reload!(index_slow(
+                        ctx,
+                        thread,
+                        st,
+                        t,
+                        key,
+                        dst,
+                        Some(IndexedBy::Upvalue(i.b()))
+                    ));
                 }
                 OpCode::GetTable => {
                     let t = reg!(i.b());
@@ -248,7 +256,15 @@ pub(crate) fn execute<'gc>(
                         }
                     }
                     let dst = base + i.a() as usize;
-                    maybe_reload!(index_slow(ctx, thread, st, t, key, dst, Some(IndexedBy::Register(i.b()))));
+                    maybe_reload!(index_slow(
+                        ctx,
+                        thread,
+                        st,
+                        t,
+                        key,
+                        dst,
+                        Some(IndexedBy::Register(i.b()))
+                    ));
                 }
                 OpCode::GetI => {
                     let t = reg!(i.b());
@@ -261,7 +277,15 @@ pub(crate) fn execute<'gc>(
                     }
                     let dst = base + i.a() as usize;
                     let key = Value::Integer(i.c() as i64);
-                    maybe_reload!(index_slow(ctx, thread, st, t, key, dst, Some(IndexedBy::Register(i.b()))));
+                    maybe_reload!(index_slow(
+                        ctx,
+                        thread,
+                        st,
+                        t,
+                        key,
+                        dst,
+                        Some(IndexedBy::Register(i.b()))
+                    ));
                 }
                 OpCode::GetField => {
                     let t = reg!(i.b());
@@ -278,7 +302,15 @@ pub(crate) fn execute<'gc>(
                         }
                     }
                     let dst = base + i.a() as usize;
-                    maybe_reload!(index_slow(ctx, thread, st, t, key, dst, Some(IndexedBy::Register(i.b()))));
+                    maybe_reload!(index_slow(
+                        ctx,
+                        thread,
+                        st,
+                        t,
+                        key,
+                        dst,
+                        Some(IndexedBy::Register(i.b()))
+                    ));
                 }
                 OpCode::SetTabUp => {
                     let uv = closure.upvalue(i.a() as usize);
@@ -290,7 +322,15 @@ pub(crate) fn execute<'gc>(
                             continue;
                         }
                     }
-                    maybe_reload!(newindex_slow(ctx, thread, st, t, key, v, Some(IndexedBy::Upvalue(i.a()))));
+                    maybe_reload!(newindex_slow(
+                        ctx,
+                        thread,
+                        st,
+                        t,
+                        key,
+                        v,
+                        Some(IndexedBy::Upvalue(i.a()))
+                    ));
                 }
                 OpCode::SetTable => {
                     let t = reg!(i.a());
@@ -301,7 +341,15 @@ pub(crate) fn execute<'gc>(
                             continue;
                         }
                     }
-                    maybe_reload!(newindex_slow(ctx, thread, st, t, key, v, Some(IndexedBy::Register(i.a()))));
+                    maybe_reload!(newindex_slow(
+                        ctx,
+                        thread,
+                        st,
+                        t,
+                        key,
+                        v,
+                        Some(IndexedBy::Register(i.a()))
+                    ));
                 }
                 OpCode::SetI => {
                     let t = reg!(i.a());
@@ -312,7 +360,15 @@ pub(crate) fn execute<'gc>(
                         }
                     }
                     let key = Value::Integer(i.b() as i64);
-                    maybe_reload!(newindex_slow(ctx, thread, st, t, key, v, Some(IndexedBy::Register(i.a()))));
+                    maybe_reload!(newindex_slow(
+                        ctx,
+                        thread,
+                        st,
+                        t,
+                        key,
+                        v,
+                        Some(IndexedBy::Register(i.a()))
+                    ));
                 }
                 OpCode::SetField => {
                     let t = reg!(i.a());
@@ -323,7 +379,15 @@ pub(crate) fn execute<'gc>(
                             continue;
                         }
                     }
-                    maybe_reload!(newindex_slow(ctx, thread, st, t, key, v, Some(IndexedBy::Register(i.a()))));
+                    maybe_reload!(newindex_slow(
+                        ctx,
+                        thread,
+                        st,
+                        t,
+                        key,
+                        v,
+                        Some(IndexedBy::Register(i.a()))
+                    ));
                 }
                 OpCode::NewTable => {
                     let mut narr = i.c() as usize;
@@ -350,7 +414,15 @@ pub(crate) fn execute<'gc>(
                         }
                     }
                     let dst = base + i.a() as usize;
-                    maybe_reload!(index_slow(ctx, thread, st, t, key, dst, Some(IndexedBy::Register(i.b()))));
+                    maybe_reload!(index_slow(
+                        ctx,
+                        thread,
+                        st,
+                        t,
+                        key,
+                        dst,
+                        Some(IndexedBy::Register(i.b()))
+                    ));
                 }
                 OpCode::AddI => {
                     let x = reg!(i.b());
@@ -367,21 +439,73 @@ pub(crate) fn execute<'gc>(
                         _ => {}
                     }
                 }
-                OpCode::AddK => arith_fast!(i, reg!(i.b()), k[i.c() as usize], i64::wrapping_add, |p: f64, q: f64| p + q),
-                OpCode::SubK => arith_fast!(i, reg!(i.b()), k[i.c() as usize], i64::wrapping_sub, |p: f64, q: f64| p - q),
-                OpCode::MulK => arith_fast!(i, reg!(i.b()), k[i.c() as usize], i64::wrapping_mul, |p: f64, q: f64| p * q),
+                OpCode::AddK => arith_fast!(
+                    i,
+                    reg!(i.b()),
+                    k[i.c() as usize],
+                    i64::wrapping_add,
+                    |p: f64, q: f64| p + q
+                ),
+                OpCode::SubK => arith_fast!(
+                    i,
+                    reg!(i.b()),
+                    k[i.c() as usize],
+                    i64::wrapping_sub,
+                    |p: f64, q: f64| p - q
+                ),
+                OpCode::MulK => arith_fast!(
+                    i,
+                    reg!(i.b()),
+                    k[i.c() as usize],
+                    i64::wrapping_mul,
+                    |p: f64, q: f64| p * q
+                ),
                 OpCode::ModK => arith_general!(i, Metamethod::Mod, reg!(i.b()), k[i.c() as usize]),
                 OpCode::PowK => arith_general!(i, Metamethod::Pow, reg!(i.b()), k[i.c() as usize]),
                 OpCode::DivK => arith_general!(i, Metamethod::Div, reg!(i.b()), k[i.c() as usize]),
-                OpCode::IDivK => arith_general!(i, Metamethod::IDiv, reg!(i.b()), k[i.c() as usize]),
-                OpCode::BAndK => bitwise!(i, reg!(i.b()), k[i.c() as usize], |p: i64, q: i64| p & q),
+                OpCode::IDivK => {
+                    arith_general!(i, Metamethod::IDiv, reg!(i.b()), k[i.c() as usize])
+                }
+                OpCode::BAndK => {
+                    bitwise!(i, reg!(i.b()), k[i.c() as usize], |p: i64, q: i64| p & q)
+                }
                 OpCode::BOrK => bitwise!(i, reg!(i.b()), k[i.c() as usize], |p: i64, q: i64| p | q),
-                OpCode::BXorK => bitwise!(i, reg!(i.b()), k[i.c() as usize], |p: i64, q: i64| p ^ q),
-                OpCode::ShrI => bitwise!(i, reg!(i.b()), Value::Integer(i.sc() as i64), |p: i64, q: i64| number::shift_left(p, q.wrapping_neg())),
-                OpCode::ShlI => bitwise!(i, Value::Integer(i.sc() as i64), reg!(i.b()), number::shift_left),
-                OpCode::Add => arith_fast!(i, reg!(i.b()), reg!(i.c()), i64::wrapping_add, |p: f64, q: f64| p + q),
-                OpCode::Sub => arith_fast!(i, reg!(i.b()), reg!(i.c()), i64::wrapping_sub, |p: f64, q: f64| p - q),
-                OpCode::Mul => arith_fast!(i, reg!(i.b()), reg!(i.c()), i64::wrapping_mul, |p: f64, q: f64| p * q),
+                OpCode::BXorK => {
+                    bitwise!(i, reg!(i.b()), k[i.c() as usize], |p: i64, q: i64| p ^ q)
+                }
+                OpCode::ShrI => bitwise!(
+                    i,
+                    reg!(i.b()),
+                    Value::Integer(i.sc() as i64),
+                    |p: i64, q: i64| number::shift_left(p, q.wrapping_neg())
+                ),
+                OpCode::ShlI => bitwise!(
+                    i,
+                    Value::Integer(i.sc() as i64),
+                    reg!(i.b()),
+                    number::shift_left
+                ),
+                OpCode::Add => arith_fast!(
+                    i,
+                    reg!(i.b()),
+                    reg!(i.c()),
+                    i64::wrapping_add,
+                    |p: f64, q: f64| p + q
+                ),
+                OpCode::Sub => arith_fast!(
+                    i,
+                    reg!(i.b()),
+                    reg!(i.c()),
+                    i64::wrapping_sub,
+                    |p: f64, q: f64| p - q
+                ),
+                OpCode::Mul => arith_fast!(
+                    i,
+                    reg!(i.b()),
+                    reg!(i.c()),
+                    i64::wrapping_mul,
+                    |p: f64, q: f64| p * q
+                ),
                 OpCode::Mod => arith_general!(i, Metamethod::Mod, reg!(i.b()), reg!(i.c())),
                 OpCode::Pow => arith_general!(i, Metamethod::Pow, reg!(i.b()), reg!(i.c())),
                 OpCode::Div => arith_general!(i, Metamethod::Div, reg!(i.b()), reg!(i.c())),
@@ -390,7 +514,9 @@ pub(crate) fn execute<'gc>(
                 OpCode::BOr => bitwise!(i, reg!(i.b()), reg!(i.c()), |p: i64, q: i64| p | q),
                 OpCode::BXor => bitwise!(i, reg!(i.b()), reg!(i.c()), |p: i64, q: i64| p ^ q),
                 OpCode::Shl => bitwise!(i, reg!(i.b()), reg!(i.c()), number::shift_left),
-                OpCode::Shr => bitwise!(i, reg!(i.b()), reg!(i.c()), |p: i64, q: i64| number::shift_left(p, q.wrapping_neg())),
+                OpCode::Shr => bitwise!(i, reg!(i.b()), reg!(i.c()), |p: i64, q: i64| {
+                    number::shift_left(p, q.wrapping_neg())
+                }),
                 OpCode::MmBin | OpCode::MmBinI | OpCode::MmBinK => {
                     let prev = code[pc - 2];
                     let dst = base + prev.a() as usize;
@@ -400,7 +526,11 @@ pub(crate) fn execute<'gc>(
                         OpCode::MmBinI => Value::Integer(i.sb() as i64),
                         _ => k[i.b() as usize],
                     };
-                    let (x, y) = if op != OpCode::MmBin && i.k() { (b, a) } else { (a, b) };
+                    let (x, y) = if op != OpCode::MmBin && i.k() {
+                        (b, a)
+                    } else {
+                        (a, b)
+                    };
                     let tm = Metamethod::from_u32(i.c()).unwrap_or(Metamethod::Add);
                     slow!(arith_meta(ctx, thread, st, tm, x, y, dst));
                 }
@@ -430,7 +560,11 @@ pub(crate) fn execute<'gc>(
                     let x = reg!(i.b());
                     match x {
                         Value::String(s) => set_reg!(i.a(), Value::Integer(s.len() as i64)),
-                        Value::Table(t) if t.metatable().is_none_or(|mt| tm_of_table(ctx, mt, Metamethod::Len).is_nil()) => {
+                        Value::Table(t)
+                            if t.metatable().is_none_or(|mt| {
+                                tm_of_table(ctx, mt, Metamethod::Len).is_nil()
+                            }) =>
+                        {
                             set_reg!(i.a(), Value::Integer(t.length()))
                         }
                         _ => {
@@ -483,9 +617,14 @@ pub(crate) fn execute<'gc>(
                         cond_jump!(i, true);
                     } else {
                         let mm = match (x, y) {
-                            (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => {
+                            (Value::Table(_), Value::Table(_))
+                            | (Value::UserData(_), Value::UserData(_)) => {
                                 let m = tm_of(ctx, x, Metamethod::Eq);
-                                if m.is_nil() { tm_of(ctx, y, Metamethod::Eq) } else { m }
+                                if m.is_nil() {
+                                    tm_of(ctx, y, Metamethod::Eq)
+                                } else {
+                                    m
+                                }
                             }
                             _ => Value::Nil,
                         };
@@ -540,7 +679,11 @@ pub(crate) fn execute<'gc>(
                     match r {
                         Some(r) => cond_jump!(i, r),
                         None => {
-                            let imv = if i.c() != 0 { Value::Number(im as f64) } else { Value::Integer(im) };
+                            let imv = if i.c() != 0 {
+                                Value::Number(im as f64)
+                            } else {
+                                Value::Integer(im)
+                            };
                             let (a, b, le) = match op {
                                 OpCode::LtI => (x, imv, false),
                                 OpCode::LeI => (x, imv, true),
@@ -565,14 +708,21 @@ pub(crate) fn execute<'gc>(
                 }
                 OpCode::Call => {
                     let func = base + i.a() as usize;
-                    let nargs = if i.b() != 0 { i.b() as usize - 1 } else { st.top - func - 1 };
+                    let nargs = if i.b() != 0 {
+                        i.b() as usize - 1
+                    } else {
+                        st.top - func - 1
+                    };
                     let nresults = i.c() as i32 - 1;
                     save_pc!();
                     if let Value::Closure(c) = reg!(i.a()) {
                         let p = c.proto();
                         let nbase = func + 1;
                         let need = nbase + p.max_stack;
-                        if !p.is_vararg && need <= super::call::MAX_STACK && st.frames.len() < super::call::MAX_FRAMES {
+                        if !p.is_vararg
+                            && need <= super::call::MAX_STACK
+                            && st.frames.len() < super::call::MAX_FRAMES
+                        {
                             st.ensure_stack(need);
                             for j in nargs..p.num_params {
                                 st.stack[nbase + j] = Value::Nil;
@@ -600,13 +750,19 @@ pub(crate) fn execute<'gc>(
                 }
                 OpCode::TailCall => {
                     let func = base + i.a() as usize;
-                    let nargs = if i.b() != 0 { i.b() as usize - 1 } else { st.top - func - 1 };
+                    let nargs = if i.b() != 0 {
+                        i.b() as usize - 1
+                    } else {
+                        st.top - func - 1
+                    };
                     save_pc!();
                     if i.k() {
                         st.close_upvalues(mc, base);
                     }
                     // Calling a non-function: let precall raise the error with this frame.
-                    if !st.stack[func].is_function() && tm_of(ctx, st.stack[func], Metamethod::Call).is_nil() {
+                    if !st.stack[func].is_function()
+                        && tm_of(ctx, st.stack[func], Metamethod::Call).is_nil()
+                    {
                         match precall(ctx, thread, st, func, nargs, -1, ReturnTo::Caller) {
                             Ok(_) => continue 'reload,
                             Err(e) => raise!(e),
@@ -651,7 +807,10 @@ pub(crate) fn execute<'gc>(
                         st.close_upvalues(mc, base);
                     }
                     let f = st.frames.pop().unwrap();
-                    if f.ret == ReturnTo::Caller && f.nresults >= 0 && st.frames.last().is_some_and(|c| !c.protected) {
+                    if f.ret == ReturnTo::Caller
+                        && f.nresults >= 0
+                        && st.frames.last().is_some_and(|c| !c.protected)
+                    {
                         // Fast path: a Lua caller wants a fixed number of results.
                         let want = f.nresults as usize;
                         let dst = f.func;
@@ -668,7 +827,11 @@ pub(crate) fn execute<'gc>(
                         unsafe {
                             let sp = st.stack.as_mut_ptr();
                             for j in 0..want {
-                                *sp.add(dst + j) = if j < n { *sp.add(first + j) } else { Value::Nil };
+                                *sp.add(dst + j) = if j < n {
+                                    *sp.add(first + j)
+                                } else {
+                                    Value::Nil
+                                };
                             }
                         }
                         continue 'reload;
@@ -682,9 +845,13 @@ pub(crate) fn execute<'gc>(
                 OpCode::ForLoop => {
                     let a = i.a();
                     if let Value::Integer(step) = reg!(a + 2) {
-                        let Value::Integer(count) = reg!(a + 1) else { unreachable!() };
+                        let Value::Integer(count) = reg!(a + 1) else {
+                            unreachable!()
+                        };
                         if count > 0 {
-                            let Value::Integer(idx) = reg!(a) else { unreachable!() };
+                            let Value::Integer(idx) = reg!(a) else {
+                                unreachable!()
+                            };
                             let idx = idx.wrapping_add(step);
                             set_reg!(a + 1, Value::Integer(count - 1));
                             set_reg!(a, Value::Integer(idx));
@@ -695,7 +862,11 @@ pub(crate) fn execute<'gc>(
                         (reg!(a + 2), reg!(a + 1), reg!(a))
                     {
                         let idx = idx + step;
-                        if if step > 0.0 { idx <= limit } else { limit <= idx } {
+                        if if step > 0.0 {
+                            idx <= limit
+                        } else {
+                            limit <= idx
+                        } {
                             set_reg!(a, Value::Number(idx));
                             set_reg!(a + 3, Value::Number(idx));
                             pc -= i.bx() as usize;
@@ -757,7 +928,11 @@ pub(crate) fn execute<'gc>(
                 }
                 OpCode::SetList => {
                     let a = i.a() as usize;
-                    let n = if i.b() != 0 { i.b() as usize } else { st.top - (base + a) - 1 };
+                    let n = if i.b() != 0 {
+                        i.b() as usize
+                    } else {
+                        st.top - (base + a) - 1
+                    };
                     let mut offset = i.c() as usize;
                     if i.k() {
                         offset += code[pc].ax() as usize * (MAXARG_C as usize + 1);
@@ -784,7 +959,11 @@ pub(crate) fn execute<'gc>(
                     let n = if wanted < 0 { nextra } else { wanted as usize };
                     st.ensure_stack(a + n);
                     for j in 0..n {
-                        st.stack[a + j] = if j < nextra { st.stack[src + j] } else { Value::Nil };
+                        st.stack[a + j] = if j < nextra {
+                            st.stack[src + j]
+                        } else {
+                            Value::Nil
+                        };
                     }
                     if wanted < 0 {
                         st.top = a + n;
@@ -815,4 +994,3 @@ pub(crate) fn execute<'gc>(
         }
     }
 }
-

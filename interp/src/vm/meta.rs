@@ -45,9 +45,34 @@ pub enum Metamethod {
 
 /// The metamethod names, indexed by [`Metamethod`].
 pub const METAMETHOD_NAMES: [&str; 29] = [
-    "__index", "__newindex", "__gc", "__mode", "__len", "__eq", "__add", "__sub", "__mul", "__mod",
-    "__pow", "__div", "__idiv", "__band", "__bor", "__bxor", "__shl", "__shr", "__unm", "__bnot",
-    "__lt", "__le", "__concat", "__call", "__close", "__tostring", "__name", "__metatable",
+    "__index",
+    "__newindex",
+    "__gc",
+    "__mode",
+    "__len",
+    "__eq",
+    "__add",
+    "__sub",
+    "__mul",
+    "__mod",
+    "__pow",
+    "__div",
+    "__idiv",
+    "__band",
+    "__bor",
+    "__bxor",
+    "__shl",
+    "__shr",
+    "__unm",
+    "__bnot",
+    "__lt",
+    "__le",
+    "__concat",
+    "__call",
+    "__close",
+    "__tostring",
+    "__name",
+    "__metatable",
     "__pairs",
 ];
 
@@ -110,7 +135,13 @@ pub fn number_to_string<'gc>(ctx: Context<'gc>, v: Value<'gc>) -> LuaString<'gc>
 pub fn default_tostring<'gc>(ctx: Context<'gc>, v: Value<'gc>) -> Vec<u8> {
     match v {
         Value::Nil => b"nil".to_vec(),
-        Value::Boolean(b) => if b { b"true".to_vec() } else { b"false".to_vec() },
+        Value::Boolean(b) => {
+            if b {
+                b"true".to_vec()
+            } else {
+                b"false".to_vec()
+            }
+        }
         Value::Integer(_) | Value::Number(_) => number_to_string(ctx, v).as_bytes().to_vec(),
         Value::String(s) => s.as_bytes().to_vec(),
         _ => {
@@ -129,7 +160,10 @@ pub fn default_tostring<'gc>(ctx: Context<'gc>, v: Value<'gc>) -> Vec<u8> {
 }
 
 /// `tostring(v)`: honours `__tostring` (which must return a string) and `__name`.
-pub fn tostring<'gc>(call: &mut NativeCall<'gc, '_>, v: Value<'gc>) -> Result<LuaString<'gc>, Error<'gc>> {
+pub fn tostring<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    v: Value<'gc>,
+) -> Result<LuaString<'gc>, Error<'gc>> {
     let ctx = call.ctx;
     let mm = tm_of(ctx, v, Metamethod::ToString);
     if !mm.is_nil() {
@@ -147,7 +181,11 @@ pub fn tostring<'gc>(call: &mut NativeCall<'gc, '_>, v: Value<'gc>) -> Result<Lu
 }
 
 /// `t[k]` with metamethods, for native functions (`lua_gettable`).
-pub fn index<'gc>(call: &mut NativeCall<'gc, '_>, t: Value<'gc>, k: Value<'gc>) -> Result<Value<'gc>, Error<'gc>> {
+pub fn index<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    t: Value<'gc>,
+    k: Value<'gc>,
+) -> Result<Value<'gc>, Error<'gc>> {
     let ctx = call.ctx;
     let mut t = t;
     for _ in 0..2000 {
@@ -163,7 +201,9 @@ pub fn index<'gc>(call: &mut NativeCall<'gc, '_>, t: Value<'gc>, k: Value<'gc>) 
         } else {
             let mm = tm_of(ctx, t, Metamethod::Index);
             if mm.is_nil() {
-                return Err(call.error(format!("attempt to index a {} value", call.type_name_of(t))));
+                return Err(
+                    call.error(format!("attempt to index a {} value", call.type_name_of(t)))
+                );
             }
             mm
         };
@@ -199,13 +239,17 @@ pub fn new_index<'gc>(
                 Value::Nil
             };
             if mm.is_nil() {
-                return tab.set(ctx.mutation(), k, v).map_err(|e| call.error(e.message()));
+                return tab
+                    .set(ctx.mutation(), k, v)
+                    .map_err(|e| call.error(e.message()));
             }
             mm
         } else {
             let mm = tm_of(ctx, t, Metamethod::NewIndex);
             if mm.is_nil() {
-                return Err(call.error(format!("attempt to index a {} value", call.type_name_of(t))));
+                return Err(
+                    call.error(format!("attempt to index a {} value", call.type_name_of(t)))
+                );
             }
             mm
         };
@@ -223,12 +267,17 @@ pub fn len<'gc>(call: &mut NativeCall<'gc, '_>, v: Value<'gc>) -> Result<i64, Er
     let mm = tm_of(call.ctx, v, Metamethod::Len);
     if !mm.is_nil() {
         let r = call.call(mm, &[v])?.first().copied().unwrap_or_default();
-        return r.to_integer().ok_or_else(|| call.error("object length is not an integer"));
+        return r
+            .to_integer()
+            .ok_or_else(|| call.error("object length is not an integer"));
     }
     match v {
         Value::Table(t) => Ok(t.length()),
         Value::String(s) => Ok(s.len() as i64),
-        _ => Err(call.error(format!("attempt to get length of a {} value", call.type_name_of(v)))),
+        _ => Err(call.error(format!(
+            "attempt to get length of a {} value",
+            call.type_name_of(v)
+        ))),
     }
 }
 
@@ -242,7 +291,11 @@ pub fn less_than<'gc>(
     if let Some(r) = super::arith::primitive_less(a, b, or_equal) {
         return Ok(r);
     }
-    let tm = if or_equal { Metamethod::Le } else { Metamethod::Lt };
+    let tm = if or_equal {
+        Metamethod::Le
+    } else {
+        Metamethod::Lt
+    };
     let mut mm = tm_of(call.ctx, a, tm);
     if mm.is_nil() {
         mm = tm_of(call.ctx, b, tm);
@@ -250,11 +303,20 @@ pub fn less_than<'gc>(
     if mm.is_nil() {
         return Err(call.error(super::debug::compare_error_text(call, a, b)));
     }
-    Ok(call.call(mm, &[a, b])?.first().copied().unwrap_or_default().is_truthy())
+    Ok(call
+        .call(mm, &[a, b])?
+        .first()
+        .copied()
+        .unwrap_or_default()
+        .is_truthy())
 }
 
 /// `a == b` with `__eq`, for native functions.
-pub fn equals<'gc>(call: &mut NativeCall<'gc, '_>, a: Value<'gc>, b: Value<'gc>) -> Result<bool, Error<'gc>> {
+pub fn equals<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    a: Value<'gc>,
+    b: Value<'gc>,
+) -> Result<bool, Error<'gc>> {
     if a.raw_equals(b) {
         return Ok(true);
     }
@@ -272,5 +334,10 @@ pub fn equals<'gc>(call: &mut NativeCall<'gc, '_>, a: Value<'gc>, b: Value<'gc>)
     if mm.is_nil() {
         return Ok(false);
     }
-    Ok(call.call(mm, &[a, b])?.first().copied().unwrap_or_default().is_truthy())
+    Ok(call
+        .call(mm, &[a, b])?
+        .first()
+        .copied()
+        .unwrap_or_default()
+        .is_truthy())
 }

@@ -61,7 +61,11 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     /// Argument `i` (0-based), or nil if absent.
     #[inline]
     pub fn arg(&self, i: usize) -> Value<'gc> {
-        self.st.stack.get(self.base + i).copied().unwrap_or(Value::Nil)
+        self.st
+            .stack
+            .get(self.base + i)
+            .copied()
+            .unwrap_or(Value::Nil)
     }
 
     /// All arguments.
@@ -122,7 +126,11 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
 
     /// Calls `f` with `args` and returns all its results (a nested call: the callee cannot
     /// yield across it).
-    pub fn call(&mut self, f: Value<'gc>, args: &[Value<'gc>]) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+    pub fn call(
+        &mut self,
+        f: Value<'gc>,
+        args: &[Value<'gc>],
+    ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
         super::call::nested_call(self.ctx, self.thread, self.st, f, args)
     }
 
@@ -155,18 +163,31 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
             fname = m.to_string();
             narg -= 1;
             if narg == 0 {
-                return self.error(format!("calling '{}' on bad self ({})", fname, msg.as_ref()));
+                return self.error(format!(
+                    "calling '{}' on bad self ({})",
+                    fname,
+                    msg.as_ref()
+                ));
             }
         } else if let Some((_, short)) = name.rsplit_once('.') {
             fname = short.to_string();
         }
-        self.error(format!("bad argument #{} to '{}' ({})", narg, fname, msg.as_ref()))
+        self.error(format!(
+            "bad argument #{} to '{}' ({})",
+            narg,
+            fname,
+            msg.as_ref()
+        ))
     }
 
     /// `bad argument #i to 'name' (T expected, got U)` (`luaL_typeerror`).
     pub fn type_error(&self, i: usize, expected: &str) -> Error<'gc> {
         let v = self.arg(i);
-        let got = if i >= self.nargs() { "no value".to_string() } else { self.type_name_of(v) };
+        let got = if i >= self.nargs() {
+            "no value".to_string()
+        } else {
+            self.type_name_of(v)
+        };
         self.arg_error(i, format!("{} expected, got {}", expected, got))
     }
 
@@ -223,7 +244,9 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
 
     /// Argument `i` as a number (`luaL_checknumber`).
     pub fn check_number(&self, i: usize) -> Result<Number, Error<'gc>> {
-        self.arg(i).to_number().ok_or_else(|| self.type_error(i, "number"))
+        self.arg(i)
+            .to_number()
+            .ok_or_else(|| self.type_error(i, "number"))
     }
 
     /// Argument `i` as a float.
@@ -235,7 +258,9 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     pub fn check_string(&self, i: usize) -> Result<LuaString<'gc>, Error<'gc>> {
         match self.arg(i) {
             Value::String(s) => Ok(s),
-            v @ (Value::Integer(_) | Value::Number(_)) => Ok(super::meta::number_to_string(self.ctx, v)),
+            v @ (Value::Integer(_) | Value::Number(_)) => {
+                Ok(super::meta::number_to_string(self.ctx, v))
+            }
             _ => Err(self.type_error(i, "string")),
         }
     }

@@ -27,7 +27,11 @@ pub(crate) enum IndexedBy {
 /// Follows `__index` tables (the class pattern) for a string key without leaving the
 /// instruction; `None` when a function metamethod or a non-table is involved.
 #[inline]
-pub(super) fn index_via_tables<'gc>(ctx: Context<'gc>, mt: Table<'gc>, s: crate::value::LuaString<'gc>) -> Option<Value<'gc>> {
+pub(super) fn index_via_tables<'gc>(
+    ctx: Context<'gc>,
+    mt: Table<'gc>,
+    s: crate::value::LuaString<'gc>,
+) -> Option<Value<'gc>> {
     let mut mt = mt;
     for _ in 0..8 {
         let Value::Table(next) = tm_of_table(ctx, mt, Metamethod::Index) else {
@@ -64,7 +68,12 @@ pub(super) fn int_of(v: Value<'_>) -> Option<i64> {
 }
 
 #[inline]
-pub(super) fn fast_set_str<'gc>(ctx: Context<'gc>, tab: Table<'gc>, s: crate::value::LuaString<'gc>, v: Value<'gc>) -> bool {
+pub(super) fn fast_set_str<'gc>(
+    ctx: Context<'gc>,
+    tab: Table<'gc>,
+    s: crate::value::LuaString<'gc>,
+    v: Value<'gc>,
+) -> bool {
     tab.set_str_if_plain(ctx.mutation(), s, v)
 }
 
@@ -73,7 +82,13 @@ pub(super) fn fast_set_int<'gc>(ctx: Context<'gc>, tab: Table<'gc>, n: i64, v: V
     tab.set_int_if_plain(ctx.mutation(), n, v)
 }
 
-pub(super) fn upvalue_set<'gc>(ctx: Context<'gc>, uv: Upvalue<'gc>, cur: Thread<'gc>, st: &mut ThreadState<'gc>, v: Value<'gc>) {
+pub(super) fn upvalue_set<'gc>(
+    ctx: Context<'gc>,
+    uv: Upvalue<'gc>,
+    cur: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    v: Value<'gc>,
+) {
     let state = uv.get();
     match state {
         UpvalueState::Open { thread, index } => {
@@ -87,11 +102,19 @@ pub(super) fn upvalue_set<'gc>(ctx: Context<'gc>, uv: Upvalue<'gc>, cur: Thread<
     }
 }
 
-pub(super) fn find_upvalue<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, st: &mut ThreadState<'gc>, idx: usize) -> Upvalue<'gc> {
+pub(super) fn find_upvalue<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    idx: usize,
+) -> Upvalue<'gc> {
     match st.open_upvalues.binary_search_by_key(&idx, |e| e.0) {
         Ok(p) => st.open_upvalues[p].1,
         Err(p) => {
-            let uv = Gc::new(ctx.mutation(), Lock::new(UpvalueState::Open { thread, index: idx }));
+            let uv = Gc::new(
+                ctx.mutation(),
+                Lock::new(UpvalueState::Open { thread, index: idx }),
+            );
             st.open_upvalues.insert(p, (idx, uv));
             uv
         }
@@ -172,7 +195,11 @@ pub(super) fn for_prep<'gc>(
     if if s > 0.0 { l < i0 } else { i0 < l } {
         return Ok(None);
     }
-    Ok(Some((Value::Number(i0), Value::Number(l), Value::Number(s))))
+    Ok(Some((
+        Value::Number(i0),
+        Value::Number(l),
+        Value::Number(s),
+    )))
 }
 
 /// Pushes `f(args)` as a metamethod call whose first result is handled by `ret`.
@@ -242,7 +269,11 @@ pub(super) fn index_slow<'gc>(
         t = mm;
         by = None;
     }
-    Err(debug::runtime_error(ctx, st, "'__index' chain too long; possible loop"))
+    Err(debug::runtime_error(
+        ctx,
+        st,
+        "'__index' chain too long; possible loop",
+    ))
 }
 
 pub(super) fn newindex_slow<'gc>(
@@ -286,7 +317,11 @@ pub(super) fn newindex_slow<'gc>(
         t = mm;
         by = None;
     }
-    Err(debug::runtime_error(ctx, st, "'__newindex' chain too long; possible loop"))
+    Err(debug::runtime_error(
+        ctx,
+        st,
+        "'__newindex' chain too long; possible loop",
+    ))
 }
 
 pub(super) fn arith_error<'gc>(
@@ -302,20 +337,47 @@ pub(super) fn arith_error<'gc>(
         ArithError::ModByZero => debug::runtime_error(ctx, st, "attempt to perform 'n%%0'"),
         ArithError::NoIntegerRep => {
             let culprit = if int_of_coerced(x).is_none() { x } else { y };
-            debug::operand_error(ctx, st, "number has no integer representation", culprit, true)
+            debug::operand_error(
+                ctx,
+                st,
+                "number has no integer representation",
+                culprit,
+                true,
+            )
         }
         ArithError::NotNumbers => {
             let bitwise = matches!(
                 tm,
-                Some(Metamethod::BAnd | Metamethod::BOr | Metamethod::BXor | Metamethod::Shl | Metamethod::Shr | Metamethod::BNot)
+                Some(
+                    Metamethod::BAnd
+                        | Metamethod::BOr
+                        | Metamethod::BXor
+                        | Metamethod::Shl
+                        | Metamethod::Shr
+                        | Metamethod::BNot
+                )
             );
             let culprit = if x.to_number().is_none() { x } else { y };
             if bitwise {
-                if culprit.to_number().is_some() || (x.to_number().is_some() && y.to_number().is_some()) {
+                if culprit.to_number().is_some()
+                    || (x.to_number().is_some() && y.to_number().is_some())
+                {
                     let culprit = if int_of_coerced(x).is_none() { x } else { y };
-                    return debug::operand_error(ctx, st, "number has no integer representation", culprit, true);
+                    return debug::operand_error(
+                        ctx,
+                        st,
+                        "number has no integer representation",
+                        culprit,
+                        true,
+                    );
                 }
-                debug::operand_error(ctx, st, "attempt to perform bitwise operation on", culprit, false)
+                debug::operand_error(
+                    ctx,
+                    st,
+                    "attempt to perform bitwise operation on",
+                    culprit,
+                    false,
+                )
             } else {
                 debug::operand_error(ctx, st, "attempt to perform arithmetic on", culprit, false)
             }
@@ -337,12 +399,20 @@ pub(super) fn arith_meta<'gc>(
     dst: usize,
 ) -> Result<(), Error<'gc>> {
     // Strings are coerced to numbers (the string library's arithmetic metamethods in C Lua).
-    if !matches!(x, Value::Table(_) | Value::UserData(_)) && !matches!(y, Value::Table(_) | Value::UserData(_)) {
+    if !matches!(x, Value::Table(_) | Value::UserData(_))
+        && !matches!(y, Value::Table(_) | Value::UserData(_))
+    {
         let r = if tm == Metamethod::Unm {
-            x.to_number().map(|n| arith_numbers(tm, n, n)).ok_or(ArithError::NotNumbers).and_then(|r| r.map(Value::from_number))
+            x.to_number()
+                .map(|n| arith_numbers(tm, n, n))
+                .ok_or(ArithError::NotNumbers)
+                .and_then(|r| r.map(Value::from_number))
         } else if tm == Metamethod::BNot {
             match x.to_number() {
-                Some(_) => x.to_integer().map(|i| Value::Integer(!i)).ok_or(ArithError::NoIntegerRep),
+                Some(_) => x
+                    .to_integer()
+                    .map(|i| Value::Integer(!i))
+                    .ok_or(ArithError::NoIntegerRep),
                 None => Err(ArithError::NotNumbers),
             }
         } else {
@@ -411,12 +481,23 @@ pub(super) fn len_slow<'gc>(
             st.stack[dst] = Value::Integer(t.length());
             return Ok(());
         }
-        return Err(debug::typed_error(ctx, st, "get length of", x, Some(st.frames.last().map_or(0, |f| f.base) + reg as usize)));
+        return Err(debug::typed_error(
+            ctx,
+            st,
+            "get length of",
+            x,
+            Some(st.frames.last().map_or(0, |f| f.base) + reg as usize),
+        ));
     }
     call_meta(ctx, thread, st, mm, &[x, x], ReturnTo::Store(dst))
 }
 
-pub(super) fn close_level<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, st: &mut ThreadState<'gc>, level: usize) -> Result<(), Error<'gc>> {
+pub(super) fn close_level<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    level: usize,
+) -> Result<(), Error<'gc>> {
     close_tbc(ctx, thread, st, level, None)?;
     st.close_upvalues(ctx.mutation(), level);
     Ok(())
@@ -451,7 +532,11 @@ pub(super) fn concat<'gc>(
                 mm = tm_of(ctx, b, Metamethod::Concat);
             }
             if mm.is_nil() {
-                let (bad, idx) = if is_stringy(a) { (b, top - 1) } else { (a, top - 2) };
+                let (bad, idx) = if is_stringy(a) {
+                    (b, top - 1)
+                } else {
+                    (a, top - 2)
+                };
                 return Err(debug::typed_error(ctx, st, "concatenate", bad, Some(idx)));
             }
             let r = super::call::nested_call(ctx, thread, st, mm, &[a, b])?;
@@ -477,4 +562,3 @@ pub(super) fn append_stringy(ctx: Context<'_>, buf: &mut Vec<u8>, v: Value<'_>) 
         }
     }
 }
-

@@ -148,9 +148,7 @@ impl Match {
 pub fn posrelat_init(pos: i64, len: usize) -> usize {
     if pos > 0 {
         usize::try_from(pos).unwrap_or(usize::MAX)
-    } else if pos == 0 {
-        1
-    } else if pos.unsigned_abs() > len as u64 {
+    } else if pos == 0 || pos.unsigned_abs() > len as u64 {
         1
     } else {
         len - pos.unsigned_abs() as usize + 1
