@@ -439,6 +439,11 @@ impl Lua {
             let k = st.interner.borrow_mut(mc).intern(mc, b"_G");
             st.globals.set_str(mc, k, g);
         });
+        // Like C Lua's default pause of 200%: a cycle starts when the heap has doubled.
+        arena.metrics().set_pacing(gc_arena::metrics::Pacing {
+            sleep_factor: 1.0,
+            ..gc_arena::metrics::Pacing::DEFAULT
+        });
         Lua {
             arena: std::mem::ManuallyDrop::new(arena),
             memory,

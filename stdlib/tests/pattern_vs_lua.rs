@@ -220,7 +220,7 @@ local function enc(v)
   return "s:" .. hex(v)
 end
 local function norm(m)
-  m = tostring(m)
+  m = tostring(m):gsub("^[^:]*:%d+: ", "")
   local n, msg = m:match("^bad argument #(%d+) to '[^']*' %((.*)%)$")
   if n then return "arg " .. n .. ": " .. msg end
   return (m:gsub(" in pattern", ""):gsub(" in replacement string", ""))
@@ -450,18 +450,20 @@ fn cases() -> Vec<Case> {
         v.push(Case::Find(long.clone(), s(p), 1, false));
     }
     let mid = rep(b"ab", 1000);
-    for p in [".-b$", "(ab)*", ".*x", "[ab]*x", "a.-a.-x"] {
+    for p in [".-b$", "(ab)*", ".*x", "[ab]*x", "a.-x"] {
         v.push(Case::Find(mid.clone(), s(p), 1, false));
     }
     v.push(Case::Gsub(long.clone(), s("(a)(b)"), s("%2%1"), None));
     v.push(Case::Gsub(long.clone(), s(""), s("-"), Some(1000)));
     v.push(Case::Gmatch(long, s("a"), 1));
-    v.push(Case::Find(
-        rep(b"a", 5000),
-        cat(rep(b"a*", 150), s("b")),
-        1,
-        false,
-    ));
+    for k in [150, 250] {
+        v.push(Case::Find(
+            rep(b"a", 2),
+            cat(rep(b"a*", k), s("b")),
+            1,
+            false,
+        ));
+    }
     // Random patterns.
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let alpha = b"ab()[]%^$*+?.-1f bxsSdaw0";
@@ -627,7 +629,9 @@ fn pattern_and_pack_vs_lua54() {
     }
     let path = std::env::temp_dir().join(format!("pattern_vs_lua_{}.lua", std::process::id()));
     std::fs::write(&path, &script).expect("write script");
-    let out = Command::new("lua5.4")
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg("lua5.4")
         .arg(&path)
         .output()
         .expect("run lua5.4");

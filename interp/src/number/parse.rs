@@ -1,11 +1,15 @@
-//! String to number conversion as `luaO_str2num` / `tonumber` do.
+//! String to number conversion as `luaO_str2num` (`l_str2int`, then `l_str2d` over glibc's
+//! `strtod`) and `tonumber(s, base)` (`lbaselib.c`'s `b_str2int`) do.
 
 use super::Number;
 
+/// C `isspace` in the "C" locale (also Lua's `lisspace`).
+#[inline]
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
+/// `s` without leading and trailing C whitespace.
 fn trim(s: &[u8]) -> &[u8] {
     let start = s.iter().position(|&c| !is_space(c)).unwrap_or(s.len());
     let end = s
@@ -15,53 +19,92 @@ fn trim(s: &[u8]) -> &[u8] {
     &s[start..end]
 }
 
-/// Converts a string to a number with Lua's rules: optional whitespace and sign, decimal or
-/// hexadecimal integers (hex wraps around; decimal overflow becomes a float), decimal and
-/// hexadecimal floats. No `inf`/`nan`, no embedded NUL.
+/// The value of a hexadecimal digit.
+#[inline]
+fn hex_value(c: u8) -> Option<u32> {
+    (c as char).to_digit(16)
+}
+
+/// Converts a string to a number with Lua's rules (`luaO_str2num` on the whole string):
+/// optional whitespace and sign, decimal or hexadecimal integers (hex wraps around modulo
+/// 2^64; decimal overflow becomes a float), decimal and hexadecimal floats as `strtod` reads
+/// them (correctly rounded). No `inf`/`nan`, no embedded NUL, no empty numeral.
 pub fn str_to_number(s: &[u8]) -> Option<Number> {
     if s.contains(&0) {
         return None;
     }
     let t = trim(s);
-    if t.is_empty() {
-        return None;
+    if let Some(i) = str_to_int(t) {
+        return Some(Number::Int(i));
     }
-    let (neg, body) = match t[0] {
-        b'-' => (true, &t[1..]),
-        b'+' => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if body.len() >= 2 && body[0] == b'0' && (body[1] == b'x' || body[1] == b'X') {
-        return hex_number(&body[2..], neg);
-    }
-    if !body.is_empty() && body.iter().all(|c| c.is_ascii_digit()) {
-        let mut v: i64 = 0;
-        let mut overflow = false;
-        for &c in body {
-            match v
-                .checked_mul(10)
-                .and_then(|x| x.checked_add((c - b'0') as i64))
-            {
-                Some(x) => v = x,
-                None => {
-                    overflow = true;
-                    break;
-                }
-            }
-        }
-        if !overflow {
-            return Some(Number::Int(if neg { v.wrapping_neg() } else { v }));
-        }
-        // A decimal integer that overflows: C Lua reads it as a float... except -2^63.
-        if neg && body == b"9223372036854775808" {
-            return Some(Number::Int(i64::MIN));
+    // l_str2d: reject 'inf' and 'nan' (any 'n' before a '.' or 'x')
+    if let Some(&c) = t
+        .iter()
+        .find(|&&c| matches!(c, b'.' | b'x' | b'X' | b'n' | b'N'))
+    {
+        if c == b'n' || c == b'N' {
+            return None;
         }
     }
-    decimal_float(body, neg)
+    strtod(t).map(Number::Float)
 }
 
-fn decimal_float(body: &[u8], neg: bool) -> Option<Number> {
-    // Validate the C `strtod` decimal syntax: digits [. digits] [(e|E) [sign] digits].
+/// `l_str2int` on a trimmed string: a decimal integer that fits, or a hex integer (wrapping).
+fn str_to_int(t: &[u8]) -> Option<i64> {
+    let (neg, body) = split_sign(t);
+    if body.len() >= 2 && body[0] == b'0' && (body[1] == b'x' || body[1] == b'X') {
+        let h = &body[2..];
+        if h.is_empty() {
+            return None;
+        }
+        let mut a: u64 = 0;
+        for &c in h {
+            a = a.wrapping_mul(16).wrapping_add(hex_value(c)? as u64);
+        }
+        return Some(if neg { a.wrapping_neg() } else { a } as i64);
+    }
+    if body.is_empty() {
+        return None;
+    }
+    const MAXBY10: u64 = (i64::MAX / 10) as u64;
+    const MAXLASTD: u64 = (i64::MAX % 10) as u64;
+    let mut a: u64 = 0;
+    for &c in body {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        let d = (c - b'0') as u64;
+        if a >= MAXBY10 && (a > MAXBY10 || d > MAXLASTD + neg as u64) {
+            return None; // overflow: not accepted as an integer
+        }
+        a = a * 10 + d;
+    }
+    Some(if neg { a.wrapping_neg() } else { a } as i64)
+}
+
+/// An optional leading '-' or '+'.
+#[inline]
+fn split_sign(t: &[u8]) -> (bool, &[u8]) {
+    match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    }
+}
+
+/// glibc `strtod` on a trimmed string that must be consumed whole (no inf/nan forms).
+fn strtod(t: &[u8]) -> Option<f64> {
+    let (neg, body) = split_sign(t);
+    let r = if body.len() >= 2 && body[0] == b'0' && (body[1] == b'x' || body[1] == b'X') {
+        hex_float(&body[2..])?
+    } else {
+        decimal_float(body)?
+    };
+    Some(if neg { -r } else { r })
+}
+
+/// A decimal float: digits [. digits] [(e|E) [sign] digits], correctly rounded.
+fn decimal_float(body: &[u8]) -> Option<f64> {
     let mut i = 0;
     let mut digits = 0;
     while i < body.len() && body[i].is_ascii_digit() {
@@ -94,51 +137,37 @@ fn decimal_float(body: &[u8], neg: bool) -> Option<Number> {
     if i != body.len() {
         return None;
     }
+    // Only ASCII digits, '.', 'e', signs remain: Rust's parser is correctly rounded too.
     let text = std::str::from_utf8(body).ok()?;
-    let f: f64 = text.parse().ok()?;
-    Some(Number::Float(if neg { -f } else { f }))
+    text.parse::<f64>().ok()
 }
 
-fn hex_number(h: &[u8], neg: bool) -> Option<Number> {
-    if !h.is_empty() && h.iter().all(|c| c.is_ascii_hexdigit()) {
-        let mut v: u64 = 0;
-        for &c in h {
-            v = v
-                .wrapping_mul(16)
-                .wrapping_add((c as char).to_digit(16)? as u64);
-        }
-        let v = v as i64;
-        return Some(Number::Int(if neg { v.wrapping_neg() } else { v }));
-    }
-    // Hexadecimal float: mantissa digits with an optional point, optional p exponent.
+/// A hexadecimal float after "0x": hex digits with an optional point (at least one digit),
+/// then an optional binary exponent `p [sign] digits`; correctly rounded to nearest-even.
+fn hex_float(h: &[u8]) -> Option<f64> {
     let mut mant: u64 = 0;
-    let mut exp: i64 = 0;
+    let mut exp: i64 = 0; // value = mant * 2^exp (+ sticky)
+    let mut sticky = false;
     let mut any = false;
     let mut seen_dot = false;
     let mut i = 0;
-    let mut significant = 0;
     while i < h.len() {
         let c = h[i];
         if c == b'.' {
             if seen_dot {
-                return None;
+                break;
             }
             seen_dot = true;
-        } else if let Some(d) = (c as char).to_digit(16) {
+        } else if let Some(d) = hex_value(c) {
             any = true;
-            if significant < 15 || (mant == 0 && d == 0) {
-                if mant != 0 || d != 0 {
-                    significant += 1;
-                }
+            if mant >> 60 == 0 {
                 mant = mant * 16 + d as u64;
                 if seen_dot {
                     exp -= 4;
                 }
             } else {
-                // Too many digits: drop them, keep their weight.
-                if d != 0 {
-                    mant |= 1;
-                }
+                // No room: the digit only matters as a sticky bit, its weight as exponent.
+                sticky |= d != 0;
                 if !seen_dot {
                     exp += 4;
                 }
@@ -156,84 +185,191 @@ fn hex_number(h: &[u8], neg: bool) -> Option<Number> {
             return None;
         }
         i += 1;
-        let mut eneg = false;
-        if i < h.len() && (h[i] == b'+' || h[i] == b'-') {
-            eneg = h[i] == b'-';
-            i += 1;
-        }
-        let start = i;
-        let mut e: i64 = 0;
-        while i < h.len() && h[i].is_ascii_digit() {
-            e = (e * 10 + (h[i] - b'0') as i64).min(100_000);
-            i += 1;
-        }
-        if i == start || i != h.len() {
+        let (eneg, rest) = split_sign(&h[i..]);
+        if rest.is_empty() {
             return None;
         }
-        exp += if eneg { -e } else { e };
+        let mut e: i64 = 0;
+        for &c in rest {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            e = (e * 10 + (c - b'0') as i64).min(1 << 40);
+        }
+        exp = exp.saturating_add(if eneg { -e } else { e });
     }
-    let r = ldexp(mant as f64, exp);
-    Some(Number::Float(if neg { -r } else { r }))
+    Some(make_f64(mant, exp, sticky))
 }
 
-fn ldexp(x: f64, e: i64) -> f64 {
-    let mut x = x;
-    let mut e = e.clamp(-3000, 3000);
-    while e > 1000 {
-        x *= 2f64.powi(1000);
-        e -= 1000;
+/// `mant * 2^exp` rounded to nearest-even, where `sticky` stands for nonzero bits below
+/// `mant`'s last bit (which must then be below the rounding position).
+fn make_f64(mant: u64, exp: i64, sticky: bool) -> f64 {
+    if mant == 0 {
+        return 0.0;
     }
-    while e < -1000 {
-        x *= 2f64.powi(-1000);
-        e += 1000;
+    let lz = mant.leading_zeros() as i64;
+    let m = mant << lz;
+    // value = m * 2^(e - 63), with m in [2^63, 2^64): the leading bit weighs 2^e.
+    let e = exp.saturating_sub(lz).saturating_add(63);
+    if e > 1023 {
+        return f64::INFINITY;
     }
-    x * 2f64.powi(e as i32)
+    let keep: i64 = if e >= -1022 { 53 } else { e + 1075 };
+    if keep < 0 {
+        return 0.0;
+    }
+    let shift = (64 - keep) as u32; // 11..=64
+    let m = m as u128;
+    let mut q = m >> shift;
+    let rem = m & ((1u128 << shift) - 1);
+    let half = 1u128 << (shift - 1);
+    if rem > half || (rem == half && (sticky || q & 1 == 1)) {
+        q += 1;
+    }
+    let q = q as u64;
+    if e >= -1022 {
+        let (q, e) = if q == 1 << 53 {
+            (q >> 1, e + 1)
+        } else {
+            (q, e)
+        };
+        if e > 1023 {
+            return f64::INFINITY;
+        }
+        f64::from_bits((((e + 1023) as u64) << 52) | (q & ((1 << 52) - 1)))
+    } else {
+        // Subnormal: q counts units of 2^-1074 (2^52 of them is the smallest normal).
+        f64::from_bits(q)
+    }
 }
 
-/// `tonumber(s, base)`: an integer in `base` (2..36), with optional whitespace and '-'.
+/// `tonumber(s, base)` (`b_str2int`): optional whitespace, optional '-' or '+', at least
+/// one alphanumeric digit below `base` (2..=36), optional whitespace; wraps around modulo
+/// 2^64. `None` for anything else, including embedded NULs.
 pub fn str_to_int_base(s: &[u8], base: u32) -> Option<i64> {
     let t = trim(s);
-    let (neg, body) = match t.first() {
-        Some(b'-') => (true, &t[1..]),
-        _ => (false, t),
-    };
+    let (neg, body) = split_sign(t);
     if body.is_empty() {
         return None;
     }
-    let mut v: i64 = 0;
+    let mut v: u64 = 0;
     for &c in body {
         let d = (c as char).to_digit(36)?;
         if d >= base {
             return None;
         }
-        v = v.wrapping_mul(base as i64).wrapping_add(d as i64);
+        v = v.wrapping_mul(base as u64).wrapping_add(d as u64);
     }
-    Some(if neg { v.wrapping_neg() } else { v })
+    Some(if neg { v.wrapping_neg() } else { v } as i64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn n(s: &str) -> Option<Number> {
+        str_to_number(s.as_bytes())
+    }
+
+    fn fl(s: &str) -> f64 {
+        match n(s) {
+            Some(Number::Float(f)) => f,
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
     #[test]
-    fn conversions() {
-        assert_eq!(str_to_number(b" 10 "), Some(Number::Int(10)));
-        assert_eq!(str_to_number(b"0x10"), Some(Number::Int(16)));
-        assert_eq!(str_to_number(b"0xffffffffffffffff"), Some(Number::Int(-1)));
-        assert_eq!(str_to_number(b"1e2"), Some(Number::Float(100.0)));
-        assert_eq!(str_to_number(b"0x1p4"), Some(Number::Float(16.0)));
-        assert_eq!(str_to_number(b"0x.8"), Some(Number::Float(0.5)));
+    fn integers() {
+        assert_eq!(n(" 10 "), Some(Number::Int(10)));
+        assert_eq!(n("\t\n\x0b\x0c\r-10\r"), Some(Number::Int(-10)));
+        assert_eq!(n("+7"), Some(Number::Int(7)));
+        assert_eq!(n("0x10"), Some(Number::Int(16)));
+        assert_eq!(n("-0X1f"), Some(Number::Int(-31)));
+        assert_eq!(n("0xffffffffffffffff"), Some(Number::Int(-1)));
+        assert_eq!(n("0x1ffffffffffffffff"), Some(Number::Int(-1)));
+        assert_eq!(n("9223372036854775807"), Some(Number::Int(i64::MAX)));
+        assert_eq!(n("-9223372036854775808"), Some(Number::Int(i64::MIN)));
+        assert_eq!(n("9223372036854775808"), Some(Number::Float(2f64.powi(63))));
         assert_eq!(
-            str_to_number(b"9223372036854775808"),
-            Some(Number::Float(9_223_372_036_854_775_808.0))
+            n("-9223372036854775809"),
+            Some(Number::Float(-(2f64.powi(63))))
         );
-        assert_eq!(str_to_number(b"inf"), None);
-        assert_eq!(str_to_number(b"1e"), None);
-        assert_eq!(str_to_number(b""), None);
-        assert_eq!(str_to_number(b".5"), Some(Number::Float(0.5)));
-        assert_eq!(str_to_number(b"5."), Some(Number::Float(5.0)));
+        assert_eq!(n("000000000000000000000000000001"), Some(Number::Int(1)));
+        assert_eq!(n("- 1"), None);
+        assert_eq!(n("--1"), None);
+        assert_eq!(n("1 1"), None);
+        assert_eq!(n("1\0"), None);
+        assert_eq!(n(""), None);
+        assert_eq!(n("  "), None);
+        assert_eq!(n("0x"), None);
+        assert_eq!(n("-"), None);
+    }
+
+    #[test]
+    fn floats() {
+        assert_eq!(fl("1e2"), 100.0);
+        assert_eq!(fl(".5"), 0.5);
+        assert_eq!(fl("5."), 5.0);
+        assert_eq!(fl("-.5e-1"), -0.05);
+        assert_eq!(fl("0.1"), 0.1);
+        assert_eq!(fl("1e400"), f64::INFINITY);
+        assert_eq!(fl("-1e400"), f64::NEG_INFINITY);
+        assert_eq!(fl("1e-400"), 0.0);
+        assert!(fl("-0.0").is_sign_negative());
+        assert_eq!(fl("4.9406564584124654e-324"), 5e-324);
+        assert_eq!(n("inf"), None);
+        assert_eq!(n("nan"), None);
+        assert_eq!(n("-INF"), None);
+        assert_eq!(n("1e"), None);
+        assert_eq!(n("1e+"), None);
+        assert_eq!(n("."), None);
+        assert_eq!(n("1.2.3"), None);
+        assert_eq!(n("1_0"), None);
+    }
+
+    #[test]
+    fn hex_floats() {
+        assert_eq!(fl("0x1p4"), 16.0);
+        assert_eq!(fl("0x.8"), 0.5);
+        assert_eq!(fl("0x1."), 1.0);
+        assert_eq!(fl("0xA.8p-1"), 5.25);
+        assert_eq!(fl("0x1P-1074"), 5e-324);
+        assert_eq!(fl("0x1p-1075"), 0.0);
+        assert_eq!(fl("0x1.8p-1075"), 5e-324);
+        assert_eq!(fl("0x1p1024"), f64::INFINITY);
+        assert_eq!(fl("0x1.fffffffffffff8p1023"), f64::INFINITY);
+        assert_eq!(fl("0x1.fffffffffffff7p1023"), f64::MAX);
+        assert_eq!(fl("0x1.00000000000008p0"), 1.0);
+        assert_eq!(fl("0x1.000000000000080000000001p0"), 1.0 + f64::EPSILON);
+        assert_eq!(fl("0x1.00000000000018p0"), 1.0 + 2.0 * f64::EPSILON);
+        assert_eq!(
+            fl("0x123456789abcdef0123p0"),
+            0x123456789abcdef0123u128 as f64
+        );
+        assert_eq!(fl("0x0.0000000000001p-1022"), 5e-324);
+        assert_eq!(fl("0x.000000000000000000000000000001p120"), 1.0);
+        assert_eq!(fl("0x1p99999999999999999999"), f64::INFINITY);
+        assert_eq!(n("0x.p1"), None);
+        assert_eq!(n("0x1p"), None);
+        assert_eq!(n("0x1p+"), None);
+        assert_eq!(n("0x1.8.1"), None);
+        assert_eq!(n("0xg"), None);
+    }
+
+    #[test]
+    fn bases() {
         assert_eq!(str_to_int_base(b"ff", 16), Some(255));
+        assert_eq!(str_to_int_base(b"  -FF  ", 16), Some(-255));
+        assert_eq!(str_to_int_base(b"+11", 2), Some(3));
         assert_eq!(str_to_int_base(b"z", 36), Some(35));
+        assert_eq!(str_to_int_base(b"Zz", 36), Some(35 * 36 + 35));
         assert_eq!(str_to_int_base(b"2", 2), None);
+        assert_eq!(str_to_int_base(b"", 10), None);
+        assert_eq!(str_to_int_base(b"-", 10), None);
+        assert_eq!(str_to_int_base(b"1 1", 10), None);
+        assert_eq!(str_to_int_base(b"1\0", 10), None);
+        assert_eq!(str_to_int_base(b"1.0", 10), None);
+        assert_eq!(str_to_int_base(b"ffffffffffffffff", 16), Some(-1));
+        assert_eq!(str_to_int_base(b"18446744073709551617", 10), Some(1));
     }
 }

@@ -620,7 +620,10 @@ impl<'gc> Table<'gc> {
             return true;
         }
         if st.metatable.is_none() || !st.get_int(i).is_nil() {
-            Gc::write(mc, self.0);
+            // A new integer key is not a GC pointer: only a GC value needs the barrier.
+            if v.gc_address().is_some() {
+                Gc::write(mc, self.0);
+            }
             st.set_int(i, v);
             return true;
         }
