@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use interp::vm::meta_index_value;
-use interp::{Action, Context, Error, NativeCall, Table, Value};
+use interp::{Action, Context, Error, NativeCall, Value};
 
 use crate::util::{register, Ret};
 
@@ -476,9 +476,4 @@ fn dofile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.set_nargs(0);
     call.push(f);
     Ok(Action::TailCall(0))
-}
-
-#[allow(dead_code)]
-fn table_arg<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<Table<'gc>, Error<'gc>> {
-    call.check_table(i)
 }

@@ -309,7 +309,10 @@ fn randomseed<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        (t, call.ctx.registry().gc_address_hint())
+        (
+            t,
+            Value::Table(call.ctx.registry()).gc_address().unwrap_or(0) as u64,
+        )
     } else {
         let n1 = match call.check_number(0)? {
             Number::Int(i) => i as u64,
@@ -319,13 +322,4 @@ fn randomseed<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     };
     with_state(call, |s| *s = seed_state(n1, n2));
     call.ret(&[Value::Integer(n1 as i64), Value::Integer(n2 as i64)])
-}
-
-trait AddrHint {
-    fn gc_address_hint(self) -> u64;
-}
-impl<'gc> AddrHint for interp::Table<'gc> {
-    fn gc_address_hint(self) -> u64 {
-        Value::Table(self).gc_address().unwrap_or(0) as u64
-    }
 }

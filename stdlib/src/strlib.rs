@@ -3,6 +3,7 @@
 
 use interp::{NativeCall, Value, ValueType};
 
+use crate::string::pattern::posrelat_init;
 use crate::util::{new_lib, Ret};
 
 /// Opens the `string` library and sets the metatable of strings (`("x"):upper()`).
@@ -25,17 +26,6 @@ pub fn open_string(ctx: interp::Context<'_>) {
     let mt = ctx.new_table();
     mt.set_str(ctx.mutation(), ctx.intern(b"__index"), Value::Table(t));
     ctx.set_type_metatable(ValueType::String, Some(mt));
-}
-
-/// Converts a relative string position (negative = from the end) to a 1-based start index.
-pub fn posrelat_start(pos: i64, len: usize) -> usize {
-    if pos > 0 {
-        pos as usize
-    } else if pos == 0 || pos < -(len as i64) {
-        1
-    } else {
-        (len as i64 + pos + 1) as usize
-    }
 }
 
 /// End position: clipped to the length.
@@ -64,7 +54,7 @@ fn len<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 fn sub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let s = call.check_string(0)?;
     let l = s.len();
-    let i = posrelat_start(call.opt_integer(1, 1)?, l);
+    let i = posrelat_init(call.opt_integer(1, 1)?, l);
     let j = get_end_pos(call.opt_integer(2, -1)?, l);
     if i > j {
         return str_ret(call, b"");
@@ -124,7 +114,7 @@ fn byte<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let s = call.check_string(0)?;
     let l = s.len();
     let pi = call.opt_integer(1, 1)?;
-    let i = posrelat_start(pi, l);
+    let i = posrelat_init(pi, l);
     let j = get_end_pos(call.opt_integer(2, pi)?, l);
     if i > j {
         return call.ret0();

@@ -3,7 +3,7 @@
 use interp::vm::{
     meta_index_value as index, meta_len, meta_less_than, meta_new_index as new_index,
 };
-use interp::{Action, Error, NativeCall, Value};
+use interp::{Error, NativeCall, Value};
 
 use crate::util::{new_lib, Ret};
 
@@ -252,7 +252,6 @@ fn sort<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             items.push(geti(call, t, i)?);
         }
         let mut err: Option<Error<'gc>> = None;
-        let invalid = std::cell::Cell::new(false);
         // A merge sort that tolerates inconsistent comparators (never panics).
         let mut less = |a: Value<'gc>, b: Value<'gc>, call: &mut NativeCall<'gc, '_>| -> bool {
             if err.is_some() {
@@ -276,7 +275,6 @@ fn sort<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         if let Some(e) = err {
             return Err(e);
         }
-        let _ = invalid;
         for (i, v) in items.into_iter().enumerate() {
             seti(call, t, i as i64 + 1, v)?;
         }
@@ -317,6 +315,3 @@ fn merge_sort<T: Copy>(v: &mut [T], less: &mut dyn FnMut(T, T) -> bool) {
     out.extend_from_slice(&v[j..n]);
     v.copy_from_slice(&out);
 }
-
-#[allow(dead_code)]
-fn unused<'gc>(_: Action<'gc>) {}

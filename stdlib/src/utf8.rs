@@ -1,5 +1,6 @@
 //! The utf8 library (manual §6.5), with the `lax` flag of Lua 5.4.
 
+use interp::compiler::utf8_encode;
 use interp::{NativeCall, Value};
 
 use crate::util::{new_lib, Ret};
@@ -25,29 +26,6 @@ pub fn open_utf8(ctx: interp::Context<'_>) {
         ctx.intern(b"charpattern"),
         Value::String(ctx.intern(b"[\x00-\x7F\xC2-\xFD][\x80-\xBF]*")),
     );
-}
-
-/// Encodes `x` (up to 2^31) as C Lua's `luaO_utf8esc` does.
-pub fn utf8_encode(x: u32, out: &mut Vec<u8>) {
-    if x < 0x80 {
-        out.push(x as u8);
-        return;
-    }
-    let mut buf = [0u8; 8];
-    let mut n = 1;
-    let mut x = x;
-    let mut mfb: u32 = 0x3f;
-    loop {
-        buf[8 - n] = 0x80 | (x & 0x3f) as u8;
-        n += 1;
-        x >>= 6;
-        mfb >>= 1;
-        if x <= mfb {
-            break;
-        }
-    }
-    buf[8 - n] = ((!mfb << 1) | x) as u8;
-    out.extend_from_slice(&buf[8 - n..]);
 }
 
 /// Decodes one UTF-8 sequence at the start of `s`: (code point, length), or None if invalid.

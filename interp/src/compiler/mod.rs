@@ -10,6 +10,7 @@ mod parser;
 
 pub use chunkid::chunk_id;
 pub use disasm::disassemble;
+pub use lexer::utf8_encode;
 
 use crate::proto::Proto;
 

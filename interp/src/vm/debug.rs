@@ -341,7 +341,7 @@ fn varinfo_value<'gc>(st: &ThreadState<'gc>, v: Value<'gc>) -> String {
     String::new()
 }
 
-fn type_name_for_msg<'gc>(ctx: Context<'gc>, v: Value<'gc>) -> String {
+pub(crate) fn type_name_for_msg<'gc>(ctx: Context<'gc>, v: Value<'gc>) -> String {
     if let Some(mt) = ctx.metatable(v) {
         if let Value::String(s) = mt.get_str(ctx.tm_name(Metamethod::Name)) {
             return s.to_str_lossy().into_owned();

@@ -193,12 +193,7 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
 
     /// The type name used in messages: `__name` from the metatable if it is a string.
     pub fn type_name_of(&self, v: Value<'gc>) -> String {
-        if let Some(mt) = self.ctx.metatable(v) {
-            if let Value::String(s) = mt.get_str(self.ctx.intern(b"__name")) {
-                return s.to_str_lossy().into_owned();
-            }
-        }
-        v.type_name().to_string()
+        super::debug::type_name_for_msg(self.ctx, v)
     }
 
     /// Argument `i` must be present (any value, even nil).

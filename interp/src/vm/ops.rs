@@ -522,7 +522,7 @@ pub(super) fn concat<'gc>(
             }
             buf.clear();
             for idx in j..top {
-                append_stringy(ctx, &mut buf, st.stack[idx]);
+                append_stringy(&mut buf, st.stack[idx]);
             }
             st.stack[j] = Value::String(ctx.intern(&buf));
             top = j + 1;
@@ -552,13 +552,11 @@ pub(super) fn is_stringy(v: Value<'_>) -> bool {
     matches!(v, Value::String(_) | Value::Integer(_) | Value::Number(_))
 }
 
-pub(super) fn append_stringy(ctx: Context<'_>, buf: &mut Vec<u8>, v: Value<'_>) {
+pub(super) fn append_stringy(buf: &mut Vec<u8>, v: Value<'_>) {
     match v {
         Value::String(s) => buf.extend_from_slice(s.as_bytes()),
         Value::Integer(i) => number::fmt_lua_int(i, buf),
         Value::Number(f) => number::fmt_lua_float(f, buf),
-        _ => {
-            let _ = ctx;
-        }
+        _ => {}
     }
 }
