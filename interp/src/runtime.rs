@@ -13,7 +13,7 @@ use crate::compiler::{self, SyntaxError};
 use crate::memory::{AccountGuard, MemoryAccount};
 use crate::thread::{Thread, ThreadStatus};
 use crate::value::{
-    LuaString, StringInterner, Table, TableState, Value, ValueType, WEAK_KEYS, WEAK_VALUES,
+    LuaString, StringInterner, Table, TableCell, Value, ValueType, WEAK_KEYS, WEAK_VALUES,
 };
 use crate::vm::{self, Error, ErrorKind, Metamethod, NativeFn, METAMETHOD_NAMES};
 
@@ -53,7 +53,7 @@ pub struct State<'gc> {
     #[collect(require_static)]
     pub gc_generational: std::cell::Cell<bool>,
     /// Tables with weak keys or values, cleared after each marking phase.
-    pub weak_tables: Gc<'gc, RefLock<Vec<GcWeak<'gc, RefLock<TableState<'gc>>>>>>,
+    pub weak_tables: Gc<'gc, RefLock<Vec<GcWeak<'gc, TableCell<'gc>>>>>,
     /// Objects with a `__gc` metamethod, held weakly until they become unreachable.
     pub finalizable: Gc<'gc, RefLock<Vec<WeakObject<'gc>>>>,
     /// Unreachable objects whose `__gc` metamethods are due, in call order.
@@ -73,7 +73,7 @@ pub struct State<'gc> {
 #[collect(no_drop)]
 pub enum WeakObject<'gc> {
     /// A table.
-    Table(GcWeak<'gc, RefLock<TableState<'gc>>>),
+    Table(GcWeak<'gc, TableCell<'gc>>),
     /// A full userdata.
     UserData(GcWeak<'gc, crate::userdata::UserDataState<'gc>>),
 }
@@ -130,7 +130,7 @@ impl<'gc> State<'gc> {
         weak.retain(|w| !w.is_dead(fc));
         for w in weak.iter() {
             if let Some(t) = w.upgrade(fc) {
-                t.borrow_mut(fc).clear_dead(|v| is_dead_value(fc, v));
+                Table(t).state_mut(fc).clear_dead(|v| is_dead_value(fc, v));
             }
         }
         drop(weak);
@@ -272,10 +272,9 @@ impl<'gc> Context<'gc> {
                     .push(WeakObject::Table(Gc::downgrade(t.0)));
             }
         }
-        let st = t.0.borrow();
+        let st = t.state();
         let was = st.weak.get();
         st.weak.set(weak);
-        drop(st);
         if weak != 0 && was == 0 {
             self.state
                 .weak_tables

@@ -4,14 +4,30 @@
 //! so `next` keeps working while a traversal assigns `nil` to existing fields, and traversal
 //! order is stable while existing fields are assigned.
 
-use gc_arena::{lock::RefLock, Collect, Gc, Mutation};
+use std::cell::UnsafeCell;
+
+use gc_arena::{Collect, Gc, Mutation};
 
 use super::{LuaString, Value};
 
 /// A Lua table: a pointer-sized `Copy` handle.
 #[derive(Clone, Copy, Collect)]
 #[collect(no_drop)]
-pub struct Table<'gc>(pub Gc<'gc, RefLock<TableState<'gc>>>);
+pub struct Table<'gc>(pub Gc<'gc, TableCell<'gc>>);
+
+/// The GC box of a table: its state, without a borrow flag (8 bytes less per table than a
+/// `RefLock`). Access goes through `Table`'s methods, which uphold the aliasing rules (see
+/// `Table::read`) and issue the write barrier (`Gc::write`) before mutation.
+pub struct TableCell<'gc>(UnsafeCell<TableState<'gc>>);
+
+// SAFETY: traces exactly what `TableState` traces; no `&mut TableState` is alive while the
+// collector traces (collection runs between mutations, never inside a table method).
+unsafe impl<'gc> Collect<'gc> for TableCell<'gc> {
+    fn trace<T: gc_arena::collect::Trace<'gc>>(&self, cc: &mut T) {
+        // SAFETY: see above.
+        unsafe { &*self.0.get() }.trace(cc)
+    }
+}
 
 /// One slot of the hash part. An empty slot has a `nil` key.
 #[derive(Clone, Copy, Collect, Default)]
@@ -25,10 +41,11 @@ struct Node<'gc> {
 #[derive(Default)]
 pub struct TableState<'gc> {
     array: Vec<Value<'gc>>,
-    nodes: Vec<Node<'gc>>,
-    /// Slots of `nodes` whose key is not nil (live or dead).
-    used: usize,
+    /// The hash part: a power-of-two number of slots, or none.
+    nodes: Box<[Node<'gc>]>,
     metatable: Option<Table<'gc>>,
+    /// Slots of `nodes` whose key is not nil (live or dead).
+    used: u32,
     /// Metamethod-absent cache: bit `i` set means the metamethod `i` is known to be absent
     /// when this table is used as a metatable (C Lua's `flags`). Cleared on any string-keyed
     /// assignment.
@@ -354,7 +371,7 @@ impl<'gc> TableState<'gc> {
         if value.is_nil() {
             return;
         }
-        if (self.used + 1) * 8 > self.nodes.len() * 7 {
+        if (self.used as usize + 1) * 8 > self.nodes.len() * 7 {
             self.rehash();
         }
         let mask = self.nodes.len() - 1;
@@ -375,11 +392,14 @@ impl<'gc> TableState<'gc> {
             .count();
         let cap = ((live + 1) * 2).next_power_of_two().max(4);
         crate::memory::charge(cap * 32);
-        let old = std::mem::replace(&mut self.nodes, vec![Node::default(); cap]);
-        crate::memory::release(old.capacity() * 32);
+        let old = std::mem::replace(
+            &mut self.nodes,
+            vec![Node::default(); cap].into_boxed_slice(),
+        );
+        crate::memory::release(old.len() * 32);
         self.used = 0;
         let mask = cap - 1;
-        for n in old {
+        for &n in old.iter() {
             if n.key.is_nil() || n.value.is_nil() {
                 continue;
             }
@@ -489,14 +509,14 @@ impl<'gc> TableState<'gc> {
             let cap = ((nhash.min(1 << 24) + 1) * 8 / 7 + 1)
                 .next_power_of_two()
                 .max(4);
-            self.nodes = vec![Node::default(); cap];
+            self.nodes = vec![Node::default(); cap].into_boxed_slice();
         }
         crate::memory::charge(self.heap_size() - before);
     }
 
     /// Approximate heap bytes owned by this table (for memory accounting).
     pub fn heap_size(&self) -> usize {
-        self.array.capacity() * 16 + self.nodes.capacity() * 32
+        self.array.capacity() * 16 + self.nodes.len() * 32
     }
 
     /// Clears entries whose weak key or weak value was found dead by the collector.
@@ -540,7 +560,10 @@ impl<'gc> Table<'gc> {
     /// A new empty table.
     pub fn new(mc: &Mutation<'gc>) -> Table<'gc> {
         crate::memory::charge(TABLE_SIZE);
-        Table(Gc::new(mc, RefLock::new(TableState::default())))
+        Table(Gc::new(
+            mc,
+            TableCell(UnsafeCell::new(TableState::default())),
+        ))
     }
 
     /// A new table with reserved space.
@@ -548,17 +571,36 @@ impl<'gc> Table<'gc> {
         crate::memory::charge(TABLE_SIZE);
         let mut st = TableState::default();
         st.reserve(narr, nhash);
-        Table(Gc::new(mc, RefLock::new(st)))
+        Table(Gc::new(mc, TableCell(UnsafeCell::new(st))))
     }
 
-    /// Reads the table state without touching the borrow flag.
+    /// The table state for mutation, after the write barrier.
+    ///
+    /// Callers keep the reference inside one table operation that never runs Lua code or
+    /// touches another reference to this table's state (see `read`).
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) fn state_mut(self, mc: &Mutation<'gc>) -> &'gc mut TableState<'gc> {
+        Gc::write(mc, self.0);
+        // SAFETY: see `read`: no other reference to the state is alive during the operation.
+        unsafe { &mut *self.0 .0.get() }
+    }
+
+    /// The table state for reading (see `read` for the aliasing rule).
+    #[inline(always)]
+    pub(crate) fn state(self) -> &'gc TableState<'gc> {
+        // SAFETY: see `read`.
+        unsafe { &*self.0 .0.get() }
+    }
+
+    /// Reads the table state (no borrow flag: see the SAFETY note).
     #[inline(always)]
     fn read<R>(self, f: impl FnOnce(&TableState<'gc>) -> R) -> R {
         // SAFETY: mutable borrows of a table only exist inside `Table`'s own methods and
         // `TableState` methods they call, which never run Lua code or call back into anything
         // that reads tables; the VM is single-threaded. So no `&mut TableState` is alive
         // while this shared reference is.
-        f(unsafe { &*self.0.as_ptr() })
+        f(unsafe { &*self.0 .0.get() })
     }
 
     /// Raw get.
@@ -591,7 +633,7 @@ impl<'gc> Table<'gc> {
     pub fn set_str_if_plain(self, mc: &Mutation<'gc>, s: LuaString<'gc>, v: Value<'gc>) -> bool {
         let is_gc = v.gc_address().is_some();
         // SAFETY: see `read`; the write barrier below keeps the collector's invariant.
-        let st = unsafe { &mut *self.0.as_ptr() };
+        let st = unsafe { &mut *self.0 .0.get() };
         if st.replace_str(s, v) {
             if is_gc {
                 Gc::write(mc, self.0);
@@ -610,7 +652,7 @@ impl<'gc> Table<'gc> {
     #[inline]
     pub fn set_int_if_plain(self, mc: &Mutation<'gc>, i: i64, v: Value<'gc>) -> bool {
         // SAFETY: see `read`; the write barrier below keeps the collector's invariant.
-        let st = unsafe { &mut *self.0.as_ptr() };
+        let st = unsafe { &mut *self.0 .0.get() };
         let idx = (i as u64).wrapping_sub(1);
         if idx < st.array.len() as u64 && !st.array[idx as usize].is_nil() {
             if v.gc_address().is_some() {
@@ -638,19 +680,19 @@ impl<'gc> Table<'gc> {
         key: Value<'gc>,
         value: Value<'gc>,
     ) -> Result<(), KeyError> {
-        self.0.borrow_mut(mc).set(key, value)
+        self.state_mut(mc).set(key, value)
     }
 
     /// Raw set by integer.
     #[inline]
     pub fn set_int(self, mc: &Mutation<'gc>, i: i64, value: Value<'gc>) {
-        self.0.borrow_mut(mc).set_int(i, value)
+        self.state_mut(mc).set_int(i, value)
     }
 
     /// Raw set by string.
     #[inline]
     pub fn set_str(self, mc: &Mutation<'gc>, s: LuaString<'gc>, value: Value<'gc>) {
-        self.0.borrow_mut(mc).set_str(s, value)
+        self.state_mut(mc).set_str(s, value)
     }
 
     /// Raw length.
@@ -661,7 +703,7 @@ impl<'gc> Table<'gc> {
 
     /// The entry after `key` (`next`).
     pub fn next(self, key: Value<'gc>) -> Result<Option<(Value<'gc>, Value<'gc>)>, InvalidKey> {
-        self.0.borrow().next(key)
+        self.read(|t| t.next(key))
     }
 
     /// The metatable.
@@ -672,7 +714,7 @@ impl<'gc> Table<'gc> {
 
     /// Sets the metatable.
     pub fn set_metatable(self, mc: &Mutation<'gc>, mt: Option<Table<'gc>>) {
-        self.0.borrow_mut(mc).metatable = mt;
+        self.state_mut(mc).metatable = mt;
     }
 
     /// Pointer identity.
@@ -695,7 +737,7 @@ mod tests {
                 t.set_int(mc, i, Value::Integer(i * 10));
             }
             assert_eq!(t.length(), 100);
-            assert_eq!(t.0.borrow().array_len(), 100);
+            assert_eq!(t.state().array_len(), 100);
             t.set(mc, Value::Number(2.0), Value::Boolean(true)).unwrap();
             assert!(matches!(t.get_int(2), Value::Boolean(true)));
             assert_eq!(t.set(mc, Value::Nil, Value::Integer(1)), Err(KeyError::Nil));
@@ -714,7 +756,7 @@ mod tests {
             t.set_int(mc, 3, Value::Integer(3));
             t.set_int(mc, 2, Value::Integer(2));
             t.set_int(mc, 1, Value::Integer(1));
-            assert_eq!(t.0.borrow().array_len(), 3);
+            assert_eq!(t.state().array_len(), 3);
             assert_eq!(t.length(), 3);
         });
     }

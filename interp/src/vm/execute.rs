@@ -40,22 +40,44 @@ pub(crate) fn execute<'gc>(
                 Err(e) => return Inner::Error(e),
             }
         }
-        let (closure, base, mut pc, frame_func) = {
+        let mut fi = fi;
+        let (mut closure, mut base, mut pc, mut frame_func) = {
             let f = &st.frames[fi];
             let Some(c) = f.closure else {
                 return Inner::Error(error_msg(ctx, b"internal error: protected frame on top"));
             };
             (c, f.base, f.pc, f.func)
         };
-        let proto = Gc::as_ref(closure.proto());
-        let code: &[crate::opcode::Instruction] = &proto.code;
-        let k: &[Value<'gc>] = &proto.constants;
+        let mut proto = Gc::as_ref(closure.proto());
+        let mut code: &[crate::opcode::Instruction] = &proto.code;
+        let mut k: &[Value<'gc>] = &proto.constants;
         debug_assert!(st.stack.len() >= base + proto.max_stack);
         // SAFETY: `precall`/`complete_call` guarantee `stack.len() >= base + max_stack` for the
         // top Lua frame, and the compiler never emits a register operand >= max_stack. The
-        // pointer is refreshed (by `continue 'reload`) after anything that can reallocate the
-        // stack.
+        // pointer is refreshed (by `continue 'reload` or `enter_top_frame!`) after anything
+        // that can reallocate the stack.
         let mut regs: *mut Value<'gc> = unsafe { st.stack.as_mut_ptr().add(base) };
+
+        // Switches the locals above to the Lua frame now on top of `st.frames`, without the
+        // checks of `'reload` (fast Lua->Lua calls and returns). The caller guarantees that
+        // the top frame is a Lua frame whose registers the stack covers.
+        macro_rules! enter_top_frame {
+            () => {{
+                fi = st.frames.len() - 1;
+                let f = &st.frames[fi];
+                let Some(c) = f.closure else { unreachable!() };
+                closure = c;
+                base = f.base;
+                pc = f.pc;
+                frame_func = f.func;
+                proto = Gc::as_ref(closure.proto());
+                code = &proto.code;
+                k = &proto.constants;
+                debug_assert!(st.stack.len() >= base + proto.max_stack);
+                // SAFETY: as for `regs` above.
+                regs = unsafe { st.stack.as_mut_ptr().add(base) };
+            }};
+        }
 
         macro_rules! refresh_regs {
             () => {
@@ -66,7 +88,17 @@ pub(crate) fn execute<'gc>(
         macro_rules! reg {
             ($n:expr) => {
                 // SAFETY: see `regs` above.
-                unsafe { *regs.add($n as usize) }
+                unsafe { Value::read_split(regs.add($n as usize)) }
+            };
+        }
+        // Matching on a register in place (`*reg_ref!(n)`) reads the tag and the payload as two
+        // 8-byte loads. Copying the whole value out first makes LLVM use one 16-byte load,
+        // which stalls when the previous instruction wrote that register with two 8-byte
+        // stores (store forwarding fails), as loops do with their control variable.
+        macro_rules! reg_ref {
+            ($n:expr) => {
+                // SAFETY: see `regs` above.
+                unsafe { &*regs.add($n as usize) }
             };
         }
         macro_rules! set_reg {
@@ -243,18 +275,17 @@ pub(crate) fn execute<'gc>(
                     ));
                 }
                 OpCode::GetTable => {
-                    let t = reg!(i.b());
-                    let key = reg!(i.c());
-                    if let Value::Table(tab) = t {
-                        let v = match key {
+                    if let Value::Table(tab) = *reg_ref!(i.b()) {
+                        let v = match *reg_ref!(i.c()) {
                             Value::Integer(n) => tab.get_int(n),
-                            _ => tab.get(key),
+                            key => tab.get(key),
                         };
                         if !v.is_nil() || tab.metatable().is_none() {
                             set_reg!(i.a(), v);
                             continue;
                         }
                     }
+                    let (t, key) = (reg!(i.b()), reg!(i.c()));
                     let dst = base + i.a() as usize;
                     maybe_reload!(index_slow(
                         ctx,
@@ -267,8 +298,7 @@ pub(crate) fn execute<'gc>(
                     ));
                 }
                 OpCode::GetI => {
-                    let t = reg!(i.b());
-                    if let Value::Table(tab) = t {
+                    if let Value::Table(tab) = *reg_ref!(i.b()) {
                         let v = tab.get_int(i.c() as i64);
                         if !v.is_nil() || tab.metatable().is_none() {
                             set_reg!(i.a(), v);
@@ -276,6 +306,7 @@ pub(crate) fn execute<'gc>(
                         }
                     }
                     let dst = base + i.a() as usize;
+                    let t = reg!(i.b());
                     let key = Value::Integer(i.c() as i64);
                     maybe_reload!(index_slow(
                         ctx,
@@ -288,9 +319,8 @@ pub(crate) fn execute<'gc>(
                     ));
                 }
                 OpCode::GetField => {
-                    let t = reg!(i.b());
                     let key = k[i.c() as usize];
-                    if let (Value::Table(tab), Value::String(s)) = (t, key) {
+                    if let (Value::Table(tab), Value::String(s)) = (*reg_ref!(i.b()), key) {
                         let (v, mt) = tab.get_str_and_metatable(s);
                         if !v.is_nil() || mt.is_none() {
                             set_reg!(i.a(), v);
@@ -301,6 +331,7 @@ pub(crate) fn execute<'gc>(
                             continue;
                         }
                     }
+                    let t = reg!(i.b());
                     let dst = base + i.a() as usize;
                     maybe_reload!(index_slow(
                         ctx,
@@ -333,14 +364,15 @@ pub(crate) fn execute<'gc>(
                     ));
                 }
                 OpCode::SetTable => {
-                    let t = reg!(i.a());
-                    let key = reg!(i.b());
                     let v = rk!(i);
-                    if let (Value::Table(tab), Value::Integer(n)) = (t, key) {
+                    if let (Value::Table(tab), Value::Integer(n)) =
+                        (*reg_ref!(i.a()), *reg_ref!(i.b()))
+                    {
                         if fast_set_int(ctx, tab, n, v) {
                             continue;
                         }
                     }
+                    let (t, key) = (reg!(i.a()), reg!(i.b()));
                     maybe_reload!(newindex_slow(
                         ctx,
                         thread,
@@ -352,13 +384,13 @@ pub(crate) fn execute<'gc>(
                     ));
                 }
                 OpCode::SetI => {
-                    let t = reg!(i.a());
                     let v = rk!(i);
-                    if let Value::Table(tab) = t {
+                    if let Value::Table(tab) = *reg_ref!(i.a()) {
                         if fast_set_int(ctx, tab, i.b() as i64, v) {
                             continue;
                         }
                     }
+                    let t = reg!(i.a());
                     let key = Value::Integer(i.b() as i64);
                     maybe_reload!(newindex_slow(
                         ctx,
@@ -371,14 +403,14 @@ pub(crate) fn execute<'gc>(
                     ));
                 }
                 OpCode::SetField => {
-                    let t = reg!(i.a());
                     let key = k[i.b() as usize];
                     let v = rk!(i);
-                    if let (Value::Table(tab), Value::String(s)) = (t, key) {
+                    if let (Value::Table(tab), Value::String(s)) = (*reg_ref!(i.a()), key) {
                         if fast_set_str(ctx, tab, s, v) {
                             continue;
                         }
                     }
+                    let t = reg!(i.a());
                     maybe_reload!(newindex_slow(
                         ctx,
                         thread,
@@ -739,7 +771,12 @@ pub(crate) fn execute<'gc>(
                                 protected: false,
                                 tail: false,
                             });
-                            continue 'reload;
+                            *fuel -= 1;
+                            if *fuel < 0 {
+                                continue 'reload;
+                            }
+                            enter_top_frame!();
+                            continue;
                         }
                     }
                     match precall(ctx, thread, st, func, nargs, nresults, ReturnTo::Caller) {
@@ -817,6 +854,7 @@ pub(crate) fn execute<'gc>(
                         // A native called by the returning function may have shortened the
                         // stack below what the caller's registers need.
                         let caller = st.frames.last().unwrap();
+                        let caller_is_lua = caller.closure.is_some();
                         if let Some(c) = caller.closure {
                             let need = caller.base + c.proto().max_stack;
                             st.ensure_stack(need);
@@ -833,6 +871,10 @@ pub(crate) fn execute<'gc>(
                                     Value::Nil
                                 };
                             }
+                        }
+                        if caller_is_lua {
+                            enter_top_frame!();
+                            continue;
                         }
                         continue 'reload;
                     }
@@ -939,7 +981,7 @@ pub(crate) fn execute<'gc>(
                         pc += 1;
                     }
                     if let Value::Table(t) = reg!(a) {
-                        let mut ts = t.0.borrow_mut(mc);
+                        let ts = t.state_mut(mc);
                         for j in 1..=n {
                             ts.set_int((offset + j) as i64, st.stack[base + a + j]);
                         }

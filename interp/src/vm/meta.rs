@@ -98,8 +98,7 @@ impl Metamethod {
 /// first six metamethods.
 #[inline]
 pub fn tm_of_table<'gc>(ctx: Context<'gc>, mt: Table<'gc>, tm: Metamethod) -> Value<'gc> {
-    // SAFETY: as in `Table::read`: no mutable borrow of a table is alive here.
-    let st = unsafe { &*mt.0.as_ptr() };
+    let st = mt.state();
     let bit = tm as u8;
     if bit < 8 && st.flags.get() & (1 << bit) != 0 {
         return Value::Nil;
