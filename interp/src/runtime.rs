@@ -46,6 +46,9 @@ pub struct State<'gc> {
     /// Set by `collectgarbage()`: the driver runs a full collection before the next step.
     #[collect(require_static)]
     pub gc_requested: std::cell::Cell<bool>,
+    /// True while `__gc` metamethods run (the collector is not reentrant there).
+    #[collect(require_static)]
+    pub in_finalizer: std::cell::Cell<bool>,
     /// False after `collectgarbage("stop")`.
     #[collect(require_static)]
     pub gc_running: std::cell::Cell<bool>,
@@ -92,10 +95,41 @@ fn is_dead_value<'gc>(fc: &Finalization<'gc>, v: Value<'gc>) -> bool {
 }
 
 impl<'gc> State<'gc> {
-    /// The finalization phase of a collection: runs between marking and sweeping.
-    fn finalize(&self, fc: &Finalization<'gc>) {
-        // Objects with finalizers that became unreachable are resurrected (with everything
-        // they reach) and queued; their `__gc` runs after the collection.
+    /// One ephemeron convergence round (after marking): marks the values of weak-key tables
+    /// whose keys are alive. Returns true if it marked anything (marking must then resume,
+    /// and another round follow).
+    fn converge_ephemerons(&self, fc: &Finalization<'gc>) -> bool {
+        let weak = self.weak_tables.borrow();
+        let mut marked = false;
+        for w in weak.iter() {
+            if w.is_dead(fc) {
+                continue;
+            }
+            let Some(t) = w.upgrade(fc) else { continue };
+            for v in Table(t)
+                .state()
+                .ephemeron_values_to_mark(|v| is_dead_value(fc, v))
+            {
+                resurrect_value(fc, v);
+                marked = true;
+            }
+        }
+        marked
+    }
+
+    /// Clears dead values from weak-value tables, then resurrects the unreachable objects
+    /// that have a `__gc` finalizer (with everything they reach) and queues them; their
+    /// finalizers run after the collection. Returns true if anything was resurrected.
+    fn separate_finalizable(&self, fc: &Finalization<'gc>) -> bool {
+        // Like C Lua's atomic phase: weak values are cleared before resurrection, so a
+        // weak-value entry never shows an object that is being finalized.
+        for w in self.weak_tables.borrow().iter() {
+            if let Some(t) = w.upgrade(fc).filter(|_| !w.is_dead(fc)) {
+                Table(t)
+                    .state_mut(fc)
+                    .clear_dead_values(|v| is_dead_value(fc, v));
+            }
+        }
         let mut fin = self.finalizable.borrow_mut(fc);
         let mut due = Vec::new();
         fin.retain(|w| {
@@ -120,12 +154,18 @@ impl<'gc> State<'gc> {
             !dead
         });
         drop(fin);
-        if !due.is_empty() {
+        let resurrected = !due.is_empty();
+        if resurrected {
             // C Lua calls finalizers in reverse order of marking.
             due.reverse();
             self.to_finalize.borrow_mut(fc).extend(due);
         }
-        // Weak tables lose the entries whose weak parts died.
+        resurrected
+    }
+
+    /// The last step before sweeping: weak tables lose the entries whose weak parts died,
+    /// and the string interner forgets dead strings.
+    fn clear_weak(&self, fc: &Finalization<'gc>) {
         let mut weak = self.weak_tables.borrow_mut(fc);
         weak.retain(|w| !w.is_dead(fc));
         for w in weak.iter() {
@@ -135,6 +175,18 @@ impl<'gc> State<'gc> {
         }
         drop(weak);
         self.interner.borrow_mut(fc).prune(fc);
+    }
+}
+
+/// Marks `v` (and what it reaches) as reachable for this cycle.
+fn resurrect_value<'gc>(fc: &Finalization<'gc>, v: Value<'gc>) {
+    match v {
+        Value::Table(t) => Gc::resurrect(fc, t.0),
+        Value::Closure(c) => Gc::resurrect(fc, c.0),
+        Value::Native(f) => Gc::resurrect(fc, f.0),
+        Value::Thread(t) => Gc::resurrect(fc, t.0),
+        Value::UserData(u) => Gc::resurrect(fc, u.0),
+        _ => {}
     }
 }
 
@@ -422,6 +474,7 @@ impl Lua {
                 running: Gc::new(mc, RefLock::new(Vec::new())),
                 nested: std::cell::Cell::new(0),
                 gc_requested: std::cell::Cell::new(false),
+                in_finalizer: std::cell::Cell::new(false),
                 gc_running: std::cell::Cell::new(true),
                 gc_generational: std::cell::Cell::new(false),
                 weak_tables: Gc::new(mc, RefLock::new(Vec::new())),
@@ -489,17 +542,40 @@ impl Lua {
             self.arena.cycle_debt();
             return;
         }
-        let finalized = match self.arena.mark_debt() {
-            Some(marked) => {
-                marked.finalize(|fc, st| st.finalize(fc));
-                true
+        if self.arena.mark_debt().is_some() {
+            self.atomic();
+        }
+    }
+
+    /// The atomic part of a cycle, once marking is done (C Lua's `atomic`): ephemeron
+    /// convergence, separation of objects to finalize, convergence again, clearing of weak
+    /// entries; then sweeping starts.
+    fn atomic(&mut self) {
+        let mut finalizers_separated = false;
+        loop {
+            let Some(marked) = self.arena.finish_marking() else {
+                return;
+            };
+            if marked.finalize(|fc, st| st.converge_ephemerons(fc)) {
+                continue;
             }
-            None => false,
-        };
-        if finalized {
-            if let Some(marked) = self.arena.mark_debt() {
+            if !finalizers_separated {
+                finalizers_separated = true;
+                let Some(marked) = self.arena.finish_marking() else {
+                    return;
+                };
+                marked.finalize(|fc, st| st.separate_finalizable(fc));
+                continue;
+            }
+            let Some(marked) = self.arena.finish_marking() else {
+                return;
+            };
+            marked.finalize(|fc, st| st.clear_weak(fc));
+            // Clearing went through write barriers: finish marking before sweeping.
+            if let Some(marked) = self.arena.finish_marking() {
                 marked.start_sweeping();
             }
+            return;
         }
     }
 
@@ -530,7 +606,10 @@ impl Lua {
             };
             let mm = vm::metamethod(ctx, next, Metamethod::Gc);
             if mm.is_function() {
-                if let Err(e) = ctx.call(mm, &[next]) {
+                ctx.state().in_finalizer.set(true);
+                let r = ctx.call(mm, &[next]);
+                ctx.state().in_finalizer.set(false);
+                if let Err(e) = r {
                     let msg = match e.value {
                         Value::String(s) => s.to_str_lossy().into_owned(),
                         v => format!("(error object is a {} value)", v.type_name()),
@@ -553,12 +632,8 @@ impl Lua {
                 self.arena.finish_cycle();
                 continue;
             }
-            if let Some(marked) = self.arena.finish_marking() {
-                marked.finalize(|fc, st| st.finalize(fc));
-            }
-            // Finalization may resurrect objects, which resumes marking.
-            if let Some(marked) = self.arena.finish_marking() {
-                marked.start_sweeping();
+            if self.arena.finish_marking().is_some() {
+                self.atomic();
             }
             self.arena.finish_cycle();
         }

@@ -313,6 +313,22 @@ fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         None => b"collect".to_vec(),
     };
     let ctx = call.ctx;
+    const OPTIONS: [&[u8]; 10] = [
+        b"collect",
+        b"count",
+        b"step",
+        b"isrunning",
+        b"stop",
+        b"restart",
+        b"incremental",
+        b"generational",
+        b"setpause",
+        b"setstepmul",
+    ];
+    if ctx.state().in_finalizer.get() && OPTIONS.contains(&&opt[..]) {
+        // Like C Lua: the collector is not reentrant; inside a finalizer every option fails.
+        return call.ret1(Value::Nil);
+    }
     match &opt[..] {
         b"collect" => {
             ctx.request_gc();

@@ -165,6 +165,20 @@ impl<'gc> Value<'gc> {
         }
     }
 
+    /// True for objects a weak table can lose (tables, functions, coroutines, userdata);
+    /// strings count as values, as in C Lua.
+    #[inline]
+    pub fn is_collectable(self) -> bool {
+        matches!(
+            self,
+            Value::Table(_)
+                | Value::Closure(_)
+                | Value::Native(_)
+                | Value::Thread(_)
+                | Value::UserData(_)
+        )
+    }
+
     /// The address of a GC object (for `%p`, `tostring` and hashing), or `None`.
     pub fn gc_address(self) -> Option<usize> {
         Some(match self {

@@ -104,7 +104,11 @@ unsafe impl<'gc> Collect<'gc> for TableState<'gc> {
             } else {
                 cc.trace(&n.key);
             }
-            if weak & WEAK_VALUES != 0 {
+            // An ephemeron (weak keys, strong values) keeps a value only while its key is
+            // reachable: values under collectable keys are traced weakly here and resurrected
+            // by the collector's convergence rounds (`State::converge_ephemerons`) when their
+            // key turns out to be alive.
+            if weak & WEAK_VALUES != 0 || (weak & WEAK_KEYS != 0 && n.key.is_collectable()) {
                 trace_weak(&n.value, cc);
             } else {
                 cc.trace(&n.value);
@@ -517,6 +521,40 @@ impl<'gc> TableState<'gc> {
     /// Approximate heap bytes owned by this table (for memory accounting).
     pub fn heap_size(&self) -> usize {
         self.array.capacity() * 16 + self.nodes.len() * 32
+    }
+
+    /// Entries of an ephemeron table whose key is alive but whose value is not yet marked.
+    pub fn ephemeron_values_to_mark(
+        &self,
+        is_dead: impl Fn(Value<'gc>) -> bool,
+    ) -> Vec<Value<'gc>> {
+        if self.weak.get() != WEAK_KEYS {
+            return Vec::new();
+        }
+        self.nodes
+            .iter()
+            .filter(|n| {
+                !n.value.is_nil() && n.key.is_collectable() && !is_dead(n.key) && is_dead(n.value)
+            })
+            .map(|n| n.value)
+            .collect()
+    }
+
+    /// Clears the entries of a weak-values table whose value was found dead.
+    pub fn clear_dead_values(&mut self, is_dead: impl Fn(Value<'gc>) -> bool) {
+        if self.weak.get() & WEAK_VALUES == 0 {
+            return;
+        }
+        for v in self.array.iter_mut() {
+            if is_dead(*v) {
+                *v = Value::Nil;
+            }
+        }
+        for n in self.nodes.iter_mut() {
+            if !n.value.is_nil() && is_dead(n.value) {
+                n.value = Value::Nil;
+            }
+        }
     }
 
     /// Clears entries whose weak key or weak value was found dead by the collector.

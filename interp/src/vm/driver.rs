@@ -14,11 +14,14 @@ use super::execute::execute;
 use super::{Error, Exit};
 
 /// Runs the coroutine chain until the base thread returns, yields to the host, fails, runs out
-/// of fuel or calls the host. `base_st` is the base thread's (borrowed) state.
+/// of fuel or calls the host. `base_st` is the base thread's state when the caller holds it
+/// borrowed (a nested call from a native function); with `None` the base thread's state is
+/// borrowed only while the base thread runs, so coroutines it resumed can reach its stack
+/// (open upvalues of its frames).
 fn drive<'gc>(
     ctx: Context<'gc>,
     base: Thread<'gc>,
-    base_st: &mut ThreadState<'gc>,
+    mut base_st: Option<&mut ThreadState<'gc>>,
     floor: usize,
     nested: bool,
     fuel: &mut i64,
@@ -33,6 +36,22 @@ fn drive<'gc>(
         1
     };
     let mut pending = first;
+    // Runs `$body` with `$st` bound to the base thread's state.
+    macro_rules! with_base {
+        ($st:ident => $body:expr) => {{
+            match base_st {
+                Some(ref mut held) => {
+                    let $st: &mut ThreadState<'gc> = held;
+                    $body
+                }
+                None => {
+                    let mut guard = base.state_mut(mc);
+                    let $st: &mut ThreadState<'gc> = &mut guard;
+                    $body
+                }
+            }
+        }};
+    }
     loop {
         let cur = *ctx.state().running.borrow().last().expect("running thread");
         let is_base = cur.ptr_eq(base) && ctx.state().running.borrow().len() == chain_floor;
@@ -40,7 +59,7 @@ fn drive<'gc>(
             Some(r) => r,
             None => {
                 if is_base {
-                    execute(ctx, cur, base_st, floor, fuel)
+                    with_base!(st => execute(ctx, cur, st, floor, fuel))
                 } else {
                     let mut st = cur.state_mut(mc);
                     execute(ctx, cur, &mut st, 0, fuel)
@@ -54,13 +73,14 @@ fn drive<'gc>(
                     continue;
                 }
                 Inner::Resume(co) => {
-                    if let Err(e) = start_resume(ctx, cur, base_st, co) {
-                        match throw(ctx, cur, base_st, e, floor) {
-                            Ok(()) => continue,
-                            Err(e) => return Inner::Error(e),
-                        }
+                    let r = with_base!(st => match start_resume(ctx, cur, st, co) {
+                        Ok(()) => Ok(()),
+                        Err(e) => throw(ctx, cur, st, e, floor),
+                    });
+                    match r {
+                        Ok(()) => continue,
+                        Err(e) => return Inner::Error(e),
                     }
-                    continue;
                 }
                 other => return other,
             }
@@ -169,11 +189,12 @@ fn drive<'gc>(
                     }
                 };
                 if resumer_is_base {
-                    if let Some(e) = deliver(base_st) {
-                        match throw(ctx, resumer, base_st, e, floor) {
-                            Ok(()) => {}
-                            Err(e) => return Inner::Error(e),
-                        }
+                    let r = with_base!(st => match deliver(st) {
+                        Some(e) => throw(ctx, resumer, st, e, floor),
+                        None => Ok(()),
+                    });
+                    if let Err(e) = r {
+                        return Inner::Error(e);
                     }
                 } else {
                     let mut st = resumer.state_mut(mc);
@@ -269,7 +290,7 @@ pub(crate) fn drive_nested<'gc>(
 ) -> Result<(), Error<'gc>> {
     let mut fuel = i64::MAX / 2;
     finish(
-        drive(ctx, thread, st, floor, true, &mut fuel, None),
+        drive(ctx, thread, Some(st), floor, true, &mut fuel, None),
         ctx,
         thread,
         st,
@@ -294,7 +315,7 @@ pub(crate) fn finish_exit_nested<'gc>(
         other => other,
     };
     finish(
-        drive(ctx, thread, st, floor, true, &mut fuel, Some(inner)),
+        drive(ctx, thread, Some(st), floor, true, &mut fuel, Some(inner)),
         ctx,
         thread,
         st,
@@ -455,7 +476,9 @@ pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
             }
         }
     }
-    let r = drive(ctx, thread, &mut st, 0, false, &mut fuel, first);
+    drop(st);
+    let r = drive(ctx, thread, None, 0, false, &mut fuel, first);
+    let mut st = thread.state_mut(mc);
     match r {
         Inner::Returned | Inner::BoundaryReturn => Exit::Finished,
         Inner::OutOfFuel => Exit::Pending,

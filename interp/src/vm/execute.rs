@@ -14,6 +14,10 @@ use super::debug;
 use super::meta::{tm_of, tm_of_table, Metamethod};
 use super::ops::*;
 
+/// How far past its budget a step may run before a call or slow path ends it (see
+/// `'reload` in `execute`).
+const RELOAD_FUEL_SLACK: i64 = 256;
+
 /// Runs Lua frames of one thread until something needs the driver.
 pub(crate) fn execute<'gc>(
     ctx: Context<'gc>,
@@ -24,8 +28,12 @@ pub(crate) fn execute<'gc>(
 ) -> Inner<'gc> {
     let mc = ctx.mutation();
     'reload: loop {
+        // Calls and slow paths charge fuel here but end the step only well past the budget:
+        // loops end their steps at their backward jumps, statement boundaries where dead
+        // registers can be cleared before the collector runs (`clear_dead_registers`).
+        // Recursion without loops still stops, `RELOAD_FUEL_SLACK` units late at most.
         *fuel -= 1;
-        if *fuel < 0 || (ctx.state().gc_requested.get() && *fuel < i64::MAX / 4) {
+        if *fuel < -RELOAD_FUEL_SLACK || (ctx.state().gc_requested.get() && *fuel < i64::MAX / 4) {
             return Inner::OutOfFuel;
         }
         let fi = match st.frames.len() {
@@ -621,6 +629,10 @@ pub(crate) fn execute<'gc>(
                 }
                 OpCode::Close => {
                     let level = base + i.a() as usize;
+                    if st.tbc.last().is_none_or(|&t| t < level) {
+                        st.close_upvalues(mc, level);
+                        continue;
+                    }
                     slow!(close_level(ctx, thread, st, level));
                 }
                 OpCode::Tbc => {
@@ -639,6 +651,7 @@ pub(crate) fn execute<'gc>(
                         *fuel -= 1;
                         if *fuel < 0 {
                             save_pc!();
+                            clear_dead_registers(st, base, proto, pc);
                             return Inner::OutOfFuel;
                         }
                     }
@@ -772,7 +785,7 @@ pub(crate) fn execute<'gc>(
                                 tail: false,
                             });
                             *fuel -= 1;
-                            if *fuel < 0 {
+                            if *fuel < -RELOAD_FUEL_SLACK {
                                 continue 'reload;
                             }
                             enter_top_frame!();
@@ -917,6 +930,7 @@ pub(crate) fn execute<'gc>(
                     *fuel -= 1;
                     if *fuel < 0 {
                         save_pc!();
+                        clear_dead_registers(st, base, proto, pc);
                         return Inner::OutOfFuel;
                     }
                 }
@@ -964,6 +978,7 @@ pub(crate) fn execute<'gc>(
                         *fuel -= 1;
                         if *fuel < 0 {
                             save_pc!();
+                            clear_dead_registers(st, base, proto, pc);
                             return Inner::OutOfFuel;
                         }
                     }

@@ -151,18 +151,19 @@ pub(super) fn for_prep<'gc>(
     limit: Value<'gc>,
     step: Value<'gc>,
 ) -> Result<Option<(Value<'gc>, Value<'gc>, Value<'gc>)>, &'static str> {
+    // Like C Lua's `forprep`: an integer loop needs an integer initial value and step (not
+    // numeric strings); the limit, and every value of a float loop, converts from strings.
     if let (Value::Integer(i0), Value::Integer(st)) = (init, step) {
         if st == 0 {
             return Err("'for' step is zero");
         }
-        let lim = match limit {
-            Value::Integer(l) => l,
-            Value::Number(f) => match number::for_limit_from_float(f, st) {
+        let lim = match for_number(limit) {
+            Some(number::Number::Int(l)) => l,
+            Some(number::Number::Float(f)) => match number::for_limit_from_float(f, st) {
                 Some(l) => l,
                 None => return Ok(None),
             },
-            Value::String(_) => return Err("'for' limit must be a number"),
-            _ => return Err("'for' limit must be a number"),
+            None => return Err("'for' limit must be a number"),
         };
         if if st > 0 { i0 > lim } else { i0 < lim } {
             return Ok(None);
@@ -174,21 +175,10 @@ pub(super) fn for_prep<'gc>(
         };
         return Ok(Some((init, Value::Integer(count as i64), step)));
     }
-    let l = match limit {
-        Value::Integer(x) => x as f64,
-        Value::Number(x) => x,
-        _ => return Err("'for' limit must be a number"),
-    };
-    let s = match step {
-        Value::Integer(x) => x as f64,
-        Value::Number(x) => x,
-        _ => return Err("'for' step must be a number"),
-    };
-    let i0 = match init {
-        Value::Integer(x) => x as f64,
-        Value::Number(x) => x,
-        _ => return Err("'for' initial value must be a number"),
-    };
+    let as_float = |v| for_number(v).map(|n| n.to_float());
+    let l = as_float(limit).ok_or("'for' limit must be a number")?;
+    let s = as_float(step).ok_or("'for' step must be a number")?;
+    let i0 = as_float(init).ok_or("'for' initial value must be a number")?;
     if s == 0.0 {
         return Err("'for' step is zero");
     }
@@ -200,6 +190,16 @@ pub(super) fn for_prep<'gc>(
         Value::Number(l),
         Value::Number(s),
     )))
+}
+
+/// A `for` control value as a number, converting numeric strings.
+fn for_number(v: Value<'_>) -> Option<number::Number> {
+    match v {
+        Value::Integer(i) => Some(number::Number::Int(i)),
+        Value::Number(f) => Some(number::Number::Float(f)),
+        Value::String(s) => number::str_to_number(s.as_bytes()),
+        _ => None,
+    }
 }
 
 /// Pushes `f(args)` as a metamethod call whose first result is handled by `ret`.
@@ -558,5 +558,38 @@ pub(super) fn append_stringy(buf: &mut Vec<u8>, v: Value<'_>) {
         Value::Integer(i) => number::fmt_lua_int(i, buf),
         Value::Number(f) => number::fmt_lua_float(f, buf),
         _ => {}
+    }
+}
+
+/// Clears the registers of the top frame that hold only dead temporaries, at a loop's
+/// backward jump (a statement boundary, where only active locals are live), and drops stale
+/// slots above the frame. Called when a step ends there, before the collector runs, so that
+/// leftovers of finished expressions and calls keep nothing alive (C Lua lowers `L->top` to
+/// the live registers before collecting, for the same reason).
+#[cold]
+pub(super) fn clear_dead_registers(
+    st: &mut ThreadState<'_>,
+    base: usize,
+    proto: &crate::closure::FunctionProto<'_>,
+    jump_pc: usize,
+) {
+    let raw = &proto.raw;
+    if raw.line_info.is_empty() {
+        return; // stripped: which locals are active is unknown
+    }
+    let pc = jump_pc as u32;
+    let active = raw
+        .local_vars
+        .iter()
+        .filter(|v| v.start_pc <= pc && pc < v.end_pc)
+        .count();
+    let end = base + proto.max_stack;
+    if st.stack.len() > end && st.top <= end {
+        st.stack.truncate(end);
+    }
+    let from = (base + active.max(proto.num_params)).min(st.stack.len());
+    let to = end.min(st.stack.len());
+    for v in &mut st.stack[from..to] {
+        *v = Value::Nil;
     }
 }
