@@ -139,6 +139,10 @@ pub struct ThreadObject<'gc> {
     pub nny: Cell<u32>,
     /// Stack, frames and upvalues.
     pub state: RefLock<ThreadState<'gc>>,
+    /// Where the stack was (buffer address, length) when this thread last handed control to
+    /// another thread while keeping its state borrowed (see [`Thread::publish_stack`]).
+    #[collect(require_static)]
+    stack_view: Cell<(usize, usize)>,
 }
 
 /// A Lua thread: a pointer-sized `Copy` handle.
@@ -156,6 +160,7 @@ impl<'gc> Thread<'gc> {
                 is_main,
                 nny: Cell::new(0),
                 state: RefLock::new(ThreadState::default()),
+                stack_view: Cell::new((0, 0)),
             },
         ))
     }
@@ -187,6 +192,54 @@ impl<'gc> Thread<'gc> {
         gc_arena::barrier::unlock!(Gc::write(mc, self.0), ThreadObject, state)
             .try_borrow_mut()
             .ok()
+    }
+
+    /// Records where this thread's stack is, before code of another thread may run while
+    /// this thread's state stays borrowed (a native function running, a resume). Open
+    /// upvalues of this thread's frames are then reached through this view.
+    ///
+    /// Callers publish at every such hand-over: `precall` of a native function, a nested
+    /// call, and `resume`. Between a publish and the moment the other thread's code reads
+    /// the view, this thread does not run, so its stack is not reallocated.
+    #[inline]
+    pub fn publish_stack(self, st: &mut ThreadState<'gc>) {
+        self.0
+            .stack_view
+            .set((st.stack.as_mut_ptr() as usize, st.stack.len()));
+    }
+
+    /// Reads stack slot `index` of this thread (an open upvalue), from any thread.
+    pub fn stack_slot(self, index: usize) -> Value<'gc> {
+        if let Ok(s) = self.0.state.try_borrow() {
+            return s.stack.get(index).copied().unwrap_or_default();
+        }
+        let (ptr, len) = self.0.stack_view.get();
+        if index < len {
+            // SAFETY: the state is borrowed by this thread's own (suspended) execution, which
+            // published the view when it handed control over and has not run since (see
+            // `publish_stack`), so the buffer is alive, unmoved and `len` long. No Rust
+            // reference to this slot is held across the hand-over (the VM addresses the
+            // stack through raw register pointers it re-derives after calls).
+            unsafe { *(ptr as *const Value<'gc>).add(index) }
+        } else {
+            Value::Nil
+        }
+    }
+
+    /// Writes stack slot `index` of this thread (an open upvalue), from any thread.
+    pub fn set_stack_slot(self, mc: &Mutation<'gc>, index: usize, v: Value<'gc>) {
+        let lock = gc_arena::barrier::unlock!(Gc::write(mc, self.0), ThreadObject, state);
+        if let Ok(mut s) = lock.try_borrow_mut() {
+            if let Some(slot) = s.stack.get_mut(index) {
+                *slot = v;
+            }
+            return;
+        }
+        let (ptr, len) = self.0.stack_view.get();
+        if index < len {
+            // SAFETY: as in `stack_slot`; the write barrier was issued by `Gc::write` above.
+            unsafe { *(ptr as *mut Value<'gc>).add(index) = v }
+        }
     }
 
     /// Pointer identity.

@@ -105,6 +105,7 @@ pub(crate) fn precall<'gc>(
             }
             Value::Native(f) => {
                 st.stack.truncate(func + 1 + nargs);
+                thread.publish_stack(st);
                 let action = {
                     let mut call = NativeCall {
                         ctx,
@@ -421,6 +422,7 @@ pub(crate) fn nested_call<'gc>(
     let saved_top = st.top;
     st.stack.push(f);
     st.stack.extend_from_slice(args);
+    thread.publish_stack(st);
     let r = match precall(ctx, thread, st, func, args.len(), -1, ReturnTo::Boundary) {
         Ok(Flow::Reload) if st.frames.len() == floor => Ok(()),
         Ok(Flow::Reload) => super::driver::drive_nested(ctx, thread, st, floor),
@@ -508,10 +510,7 @@ pub(crate) fn upvalue_get<'gc>(
             if thread.ptr_eq(cur) {
                 stack[index]
             } else {
-                match thread.0.state.try_borrow() {
-                    Ok(s) => s.stack[index],
-                    Err(_) => Value::Nil,
-                }
+                thread.stack_slot(index)
             }
         }
     }

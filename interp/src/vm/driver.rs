@@ -259,6 +259,7 @@ fn start_resume<'gc>(
         );
         return Ok(());
     }
+    cur.publish_stack(cur_st);
     let mut co_st = co.state_mut(ctx.mutation());
     cur.set_status(ThreadStatus::Normal);
     co.set_status(ThreadStatus::Running);
@@ -550,18 +551,20 @@ pub fn call_nested<'gc>(
     f: Value<'gc>,
     args: &[Value<'gc>],
 ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+    // The call runs nested on the main thread (like C Lua's finalizers on the current
+    // thread), whatever coroutine chain a paused step left running; the chain comes back
+    // afterwards.
+    let mc = ctx.mutation();
     let thread = ctx.state().main_thread;
-    let running_was_empty = ctx.state().running.borrow().is_empty();
-    if running_was_empty {
-        ctx.state().running.borrow_mut(ctx.mutation()).push(thread);
-    }
+    let saved_chain = std::mem::replace(&mut *ctx.state().running.borrow_mut(mc), vec![thread]);
+    let saved_status = thread.status();
+    thread.set_status(ThreadStatus::Running);
     let r = {
-        let mut st = thread.state_mut(ctx.mutation());
+        let mut st = thread.state_mut(mc);
         super::call::nested_call(ctx, thread, &mut st, f, args)
     };
-    if running_was_empty {
-        ctx.state().running.borrow_mut(ctx.mutation()).clear();
-    }
+    thread.set_status(saved_status);
+    *ctx.state().running.borrow_mut(mc) = saved_chain;
     r
 }
 

@@ -94,8 +94,8 @@ pub(super) fn upvalue_set<'gc>(
         UpvalueState::Open { thread, index } => {
             if thread.ptr_eq(cur) {
                 st.stack[index] = v;
-            } else if let Ok(mut s) = thread.try_state_mut(ctx.mutation()).ok_or(()) {
-                s.stack[index] = v;
+            } else {
+                thread.set_stack_slot(ctx.mutation(), index, v);
             }
         }
         UpvalueState::Closed(_) => uv.set(ctx.mutation(), UpvalueState::Closed(v)),
