@@ -90,26 +90,32 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         }
         let st = match target {
             Some(th) if !th.ptr_eq(call.thread) => match th.try_state_mut(call.ctx.mutation()) {
-                Some(s) => interp::vm::frame_info(&s, level as usize + 1),
+                Some(s) => interp::vm::frame_info(&s, level as usize + 1).map(|i| {
+                    let f = interp::vm::frame_function(&s, level as usize + 1);
+                    (i, f.unwrap_or_default())
+                }),
                 None => None,
             },
             _ => {
                 if level == 0 {
-                    Some(interp::vm::FunctionInfo {
-                        source: b"=[C]".to_vec(),
-                        short_src: b"[C]".to_vec(),
-                        what: "C",
-                        current_line: -1,
-                        line_defined: -1,
-                        last_line_defined: -1,
-                    })
+                    Some((
+                        interp::vm::FunctionInfo {
+                            name: Some(("field", b"getinfo".to_vec())),
+                            ..interp::vm::FunctionInfo::native()
+                        },
+                        call.func_value(),
+                    ))
                 } else {
-                    interp::vm::frame_info(call.thread_state(), level as usize)
+                    let st = call.thread_state();
+                    interp::vm::frame_info(st, level as usize).map(|i| {
+                        let f = interp::vm::frame_function(st, level as usize);
+                        (i, f.unwrap_or_default())
+                    })
                 }
             }
         };
         match st {
-            Some(i) => (i, Value::Nil),
+            Some(i) => i,
             None => return call.ret1(Value::Nil),
         }
     };
@@ -134,6 +140,14 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if what.contains(&b'l') {
         set(call, t, "currentline", Value::Integer(info.current_line));
     }
+    if what.contains(&b'n') {
+        if let Some((namewhat, name)) = &info.name {
+            set(call, t, "name", Value::String(ctx.intern(name)));
+            set(call, t, "namewhat", ctx.str(namewhat));
+        } else {
+            set(call, t, "namewhat", ctx.str(""));
+        }
+    }
     if what.contains(&b'u') {
         let (nups, nparams, vararg) = match f {
             Value::Closure(c) => (
@@ -149,7 +163,7 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         set(call, t, "isvararg", Value::Boolean(vararg));
     }
     if what.contains(&b't') {
-        set(call, t, "istailcall", Value::Boolean(false));
+        set(call, t, "istailcall", Value::Boolean(info.is_tail_call));
     }
     if what.contains(&b'r') {
         set(call, t, "ftransfer", Value::Integer(0));
@@ -181,16 +195,11 @@ fn function_info<'gc>(f: Value<'gc>) -> interp::vm::FunctionInfo {
                 current_line: -1,
                 line_defined: p.line_defined as i64,
                 last_line_defined: p.last_line_defined as i64,
+                name: None,
+                is_tail_call: false,
             }
         }
-        _ => interp::vm::FunctionInfo {
-            source: b"=[C]".to_vec(),
-            short_src: b"[C]".to_vec(),
-            what: "C",
-            current_line: -1,
-            line_defined: -1,
-            last_line_defined: -1,
-        },
+        _ => interp::vm::FunctionInfo::native(),
     }
 }
 

@@ -495,10 +495,9 @@ impl<'a> Lexer<'a> {
                                         if let Some(o) = other {
                                             self.buf.push(o);
                                         }
-                                        return Err(self.lex_error(
-                                            "hexadecimal digit expected",
-                                            other.is_none(),
-                                        ));
+                                        return Err(
+                                            self.lex_error("hexadecimal digit expected", false)
+                                        );
                                     }
                                 }
                             }
@@ -565,7 +564,7 @@ impl<'a> Lexer<'a> {
             if let Some(x) = self.cur() {
                 self.buf.push(x);
             }
-            return Err(self.lex_error("missing '{' in \\u{xxxx}", self.cur().is_none()));
+            return Err(self.lex_error("missing '{' in \\u{xxxx}", false));
         }
         self.buf.push(b'{');
         self.pos += 1;
@@ -596,7 +595,7 @@ impl<'a> Lexer<'a> {
                     } else {
                         "missing '}' in \\u{xxxx}"
                     };
-                    return Err(self.lex_error(msg, other.is_none()));
+                    return Err(self.lex_error(msg, false));
                 }
             }
         }

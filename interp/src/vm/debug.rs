@@ -27,6 +27,27 @@ pub struct FunctionInfo {
     pub line_defined: i64,
     /// Last line of the definition.
     pub last_line_defined: i64,
+    /// How the caller named the function (`namewhat`: "global", "local", "method",
+    /// "field", "upvalue", "for iterator", "metamethod"), and the name; `None` if unknown.
+    pub name: Option<(&'static str, Vec<u8>)>,
+    /// True if the frame was entered by a tail call.
+    pub is_tail_call: bool,
+}
+
+impl FunctionInfo {
+    /// The description of a native function (no frame).
+    pub fn native() -> FunctionInfo {
+        FunctionInfo {
+            source: b"=[C]".to_vec(),
+            short_src: b"[C]".to_vec(),
+            what: "C",
+            current_line: -1,
+            line_defined: -1,
+            last_line_defined: -1,
+            name: None,
+            is_tail_call: false,
+        }
+    }
 }
 
 fn current_line(p: &Proto, pc: usize) -> i64 {
@@ -605,7 +626,8 @@ pub fn frame_info<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<FunctionIn
     if level == 0 || level > st.frames.len() {
         return None;
     }
-    let f = &st.frames[st.frames.len() - level];
+    let fi = st.frames.len() - level;
+    let f = &st.frames[fi];
     Some(match f.closure {
         Some(c) => {
             let p = Gc_raw(c);
@@ -616,15 +638,22 @@ pub fn frame_info<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<FunctionIn
                 current_line: current_line(p, f.pc),
                 line_defined: p.line_defined as i64,
                 last_line_defined: p.last_line_defined as i64,
+                name: function_name(st, fi),
+                is_tail_call: f.tail,
             }
         }
         None => FunctionInfo {
-            source: b"=[C]".to_vec(),
-            short_src: b"[C]".to_vec(),
-            what: "C",
-            current_line: -1,
-            line_defined: -1,
-            last_line_defined: -1,
+            name: Some(("global", b"pcall".to_vec())),
+            ..FunctionInfo::native()
         },
     })
+}
+
+/// The function running at frame `level` levels up (as `frame_info` counts), if any.
+pub fn frame_function<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<Value<'gc>> {
+    if level == 0 || level > st.frames.len() {
+        return None;
+    }
+    let f = &st.frames[st.frames.len() - level];
+    f.closure.map(Value::Closure)
 }

@@ -14,7 +14,7 @@ mod meta;
 mod native;
 mod ops;
 
-pub use debug::{frame_info, traceback, traceback_string, where_, FunctionInfo};
+pub use debug::{frame_function, frame_info, traceback, traceback_string, where_, FunctionInfo};
 pub use error::{Error, ErrorKind};
 pub use meta::{
     equals as meta_equals, index as meta_index_value, len as meta_len, less_than as meta_less_than,

@@ -52,6 +52,11 @@ pub struct NativeCall<'gc, 'a> {
 }
 
 impl<'gc, 'a> NativeCall<'gc, 'a> {
+    /// The native function being called, as a value.
+    pub fn func_value(&self) -> Value<'gc> {
+        Value::Native(self.func)
+    }
+
     /// Number of arguments.
     #[inline]
     pub fn nargs(&self) -> usize {
