@@ -96,6 +96,21 @@ pub struct ThreadState<'gc> {
     pub pending: Option<PendingCall>,
     /// The error that ended the last host call, until the host takes it.
     pub error: Option<crate::vm::Error<'gc>>,
+    /// A metamethod that is a native function asked to leave the step (a host function,
+    /// a yield, a resume); the instruction loop leaves at its next reload.
+    pub meta_exit: Option<MetaExit<'gc>>,
+}
+
+/// Why a native metamethod leaves the instruction loop.
+#[derive(Clone, Copy, Collect)]
+#[collect(no_drop)]
+pub enum MetaExit<'gc> {
+    /// A host function was called.
+    Host,
+    /// `coroutine.yield`.
+    Yield,
+    /// `coroutine.resume` or a `wrap` function.
+    Resume(Thread<'gc>),
 }
 
 /// A native call (resume, yield, wrap) that finishes when control comes back to this thread.

@@ -5,7 +5,7 @@ use gc_arena::Gc;
 use crate::number;
 use crate::opcode::{OpCode, MAXARG_C};
 use crate::runtime::Context;
-use crate::thread::{ReturnTo, Thread, ThreadState};
+use crate::thread::{MetaExit, ReturnTo, Thread, ThreadState};
 use crate::value::{Table, Value};
 
 use super::arith::{arith_numbers, primitive_less};
@@ -35,6 +35,13 @@ pub(crate) fn execute<'gc>(
         *fuel -= 1;
         if *fuel < -RELOAD_FUEL_SLACK || (ctx.state().gc_requested.get() && *fuel < i64::MAX / 4) {
             return Inner::OutOfFuel;
+        }
+        if let Some(x) = st.meta_exit.take() {
+            return match x {
+                MetaExit::Host => Inner::Host,
+                MetaExit::Yield => Inner::Yield,
+                MetaExit::Resume(co) => Inner::Resume(co),
+            };
         }
         let fi = match st.frames.len() {
             0 => return Inner::Returned,

@@ -6,11 +6,11 @@ use gc_arena::{lock::Lock, Gc};
 use crate::closure::{Closure, Upvalue, UpvalueState};
 use crate::number::{self, Number};
 use crate::runtime::Context;
-use crate::thread::{ReturnTo, Thread, ThreadState};
+use crate::thread::{MetaExit, ReturnTo, Thread, ThreadState};
 use crate::value::{Table, Value};
 
 use super::arith::{arith, arith_numbers, ArithError};
-use super::call::{close_tbc, error_msg, precall, Flow};
+use super::call::{close_tbc, error_msg, precall, Flow, Inner};
 use super::debug;
 use super::meta::{tm_of, tm_of_table, Metamethod};
 use super::Error;
@@ -226,6 +226,18 @@ pub(super) fn call_meta<'gc>(
     }
     match precall(ctx, thread, st, top, args.len(), 1, ret)? {
         Flow::Reload => Ok(()),
+        Flow::Exit(Inner::Host) => {
+            st.meta_exit = Some(MetaExit::Host);
+            Ok(())
+        }
+        Flow::Exit(Inner::Yield) => {
+            st.meta_exit = Some(MetaExit::Yield);
+            Ok(())
+        }
+        Flow::Exit(Inner::Resume(co)) => {
+            st.meta_exit = Some(MetaExit::Resume(co));
+            Ok(())
+        }
         Flow::Exit(_) => Err(error_msg(ctx, b"attempt to yield across a C-call boundary")),
     }
 }

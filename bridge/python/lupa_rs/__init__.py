@@ -1,0 +1,88 @@
+"""lupa_rs: Lua 5.4 for Python, written in pure Rust, with the API of ``lupa``.
+
+``import lupa_rs as lupa`` keeps lupa code working.
+"""
+
+import functools
+from contextlib import contextmanager
+
+from ._errors import LuaError, LuaMemoryError, LuaSyntaxError
+from ._lupa_rs import (
+    LUA_MAXINTEGER,
+    LUA_MININTEGER,
+    LUA_VERSION,
+    as_attrgetter,
+    as_itemgetter,
+    lua_type,
+)
+from ._lupa_rs import LuaRuntime as _LuaRuntime
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LuaRuntime",
+    "LuaError",
+    "LuaSyntaxError",
+    "LuaMemoryError",
+    "lua_type",
+    "as_attrgetter",
+    "as_itemgetter",
+    "unpacks_lua_table",
+    "unpacks_lua_table_method",
+    "LUA_VERSION",
+    "LUA_MAXINTEGER",
+    "LUA_MININTEGER",
+    "__version__",
+]
+
+
+class LuaRuntime(_LuaRuntime):
+    """A Lua 5.4 runtime (see lupa's documentation for the arguments and methods)."""
+
+    @contextmanager
+    def nogc(self):
+        """Stops Lua's garbage collector inside the ``with`` block."""
+        was_running = self.eval("collectgarbage('isrunning')")
+        self.execute("collectgarbage('stop')")
+        try:
+            yield
+        finally:
+            if was_running:
+                self.execute("collectgarbage('restart')")
+
+
+def _unpack_table(args, kwargs):
+    if len(args) == 1 and not kwargs and lua_type(args[0]) == "table":
+        table = args[0]
+        n = len(table)
+        positional = [table[i] for i in range(1, n + 1)]
+        named = {}
+        for key, value in table.items():
+            if isinstance(key, int) and 1 <= key <= n:
+                continue
+            named[key] = value
+        return positional, named
+    return list(args), kwargs
+
+
+def unpacks_lua_table(func):
+    """Lets Lua call ``func{a, b=2}``: a single table argument becomes positional (its
+    sequence) and keyword (its other keys) arguments."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        args, kwargs = _unpack_table(args, kwargs)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def unpacks_lua_table_method(meth):
+    """Like :func:`unpacks_lua_table`, for methods (``self`` is left alone)."""
+
+    @functools.wraps(meth)
+    def wrapper(self, *args, **kwargs):
+        args, kwargs = _unpack_table(args, kwargs)
+        return meth(self, *args, **kwargs)
+
+    return wrapper

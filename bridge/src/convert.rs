@@ -1,0 +1,229 @@
+//! Conversions between Lua values and Python objects.
+//!
+//! Numbers, booleans, nil/None and strings are converted; Lua tables, functions, coroutines and
+//! userdata are wrapped (`objects`); Python objects are wrapped in Lua as userdata (`pyobject`).
+
+use std::sync::Arc;
+
+use interp::{Context, UserData, Value};
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyString, PyTuple};
+
+use crate::errors;
+use crate::objects::{self, LuaRef};
+use crate::pyobject::{Protocol, ProtocolWrapper, PyBox};
+use crate::shared::{Refs, Shared};
+
+/// Everything a conversion needs besides the value.
+pub(crate) struct Conv<'a> {
+    /// The runtime the values belong to.
+    pub rt: &'a Arc<Shared>,
+    /// Its referenced values.
+    pub refs: &'a mut Refs,
+}
+
+impl Conv<'_> {
+    /// A Lua value as a Python object.
+    pub fn lua_to_py<'gc>(
+        &mut self,
+        py: Python<'_>,
+        ctx: Context<'gc>,
+        v: Value<'gc>,
+    ) -> PyResult<Py<PyAny>> {
+        Ok(match v {
+            Value::Nil => py.None(),
+            Value::Boolean(b) => PyBool::new(py, b).to_owned().into_any().unbind(),
+            Value::Integer(i) => i.into_pyobject(py)?.into_any().unbind(),
+            Value::Number(f) => PyFloat::new(py, f).into_any().unbind(),
+            Value::String(s) => self.string_to_py(py, s.as_bytes())?,
+            Value::UserData(u) => match py_object_of(u) {
+                Some((obj, Protocol::Default)) => obj,
+                Some((obj, protocol)) => Py::new(py, ProtocolWrapper { obj, protocol })?.into_any(),
+                None => self.wrap(py, ctx, v, objects::Kind::UserData)?,
+            },
+            Value::Table(_) => self.wrap(py, ctx, v, objects::Kind::Table)?,
+            Value::Closure(_) | Value::Native(_) => {
+                self.wrap(py, ctx, v, objects::Kind::Function)?
+            }
+            Value::Thread(_) => self.wrap(py, ctx, v, objects::Kind::Thread)?,
+        })
+    }
+
+    /// Decodes a Lua string with the runtime's encoding (bytes without one).
+    pub fn string_to_py(&self, py: Python<'_>, bytes: &[u8]) -> PyResult<Py<PyAny>> {
+        match &self.rt.config.encoding {
+            None => Ok(PyBytes::new(py, bytes).into_any().unbind()),
+            Some(enc) if enc.eq_ignore_ascii_case("utf-8") || enc.eq_ignore_ascii_case("utf8") => {
+                match std::str::from_utf8(bytes) {
+                    Ok(s) => Ok(PyString::new(py, s).into_any().unbind()),
+                    Err(_) => Ok(PyBytes::new(py, bytes)
+                        .call_method1("decode", (enc.as_str(),))?
+                        .unbind()),
+                }
+            }
+            Some(enc) => Ok(PyBytes::new(py, bytes)
+                .call_method1("decode", (enc.as_str(),))?
+                .unbind()),
+        }
+    }
+
+    fn wrap<'gc>(
+        &mut self,
+        py: Python<'_>,
+        ctx: Context<'gc>,
+        v: Value<'gc>,
+        kind: objects::Kind,
+    ) -> PyResult<Py<PyAny>> {
+        let slot = self.refs.insert(ctx.stash(v));
+        objects::new_object(
+            py,
+            LuaRef {
+                rt: self.rt.clone(),
+                slot,
+            },
+            kind,
+        )
+    }
+
+    /// A Python object as a Lua value.
+    pub fn py_to_lua<'gc>(
+        &mut self,
+        py: Python<'_>,
+        ctx: Context<'gc>,
+        obj: &Bound<'_, PyAny>,
+    ) -> PyResult<Value<'gc>> {
+        if obj.is_none() {
+            return Ok(Value::Nil);
+        }
+        if let Ok(b) = obj.cast::<PyBool>() {
+            return Ok(Value::Boolean(b.is_true()));
+        }
+        if obj.is_instance_of::<PyInt>() {
+            return match obj.extract::<i64>() {
+                Ok(i) => Ok(Value::Integer(i)),
+                Err(_) => self.overflow(py, ctx, obj),
+            };
+        }
+        if let Ok(f) = obj.cast::<PyFloat>() {
+            return Ok(Value::Number(f.value()));
+        }
+        if let Ok(s) = obj.cast::<PyString>() {
+            return Ok(Value::String(ctx.intern(&self.encode(py, s)?)));
+        }
+        if let Ok(b) = obj.cast::<PyBytes>() {
+            return Ok(Value::String(ctx.intern(b.as_bytes())));
+        }
+        if let Ok(b) = obj.cast::<PyByteArray>() {
+            return Ok(Value::String(ctx.intern(&b.to_vec())));
+        }
+        if let Some((rt, slot)) = objects::lua_ref_of(obj) {
+            if !Arc::ptr_eq(&rt, self.rt) {
+                return Err(errors::lua_error(
+                    py,
+                    "cannot mix objects from different Lua runtimes",
+                ));
+            }
+            return Ok(ctx.fetch(self.refs.get(slot)));
+        }
+        if let Ok(w) = obj.cast::<ProtocolWrapper>() {
+            let w = w.borrow();
+            return Ok(self.py_userdata(ctx, w.obj.clone_ref(py), w.protocol));
+        }
+        Ok(self.py_userdata(ctx, obj.clone().unbind(), Protocol::Default))
+    }
+
+    /// Wraps a Python object as a Lua userdata with the runtime's metatable for them.
+    pub fn py_userdata<'gc>(
+        &mut self,
+        ctx: Context<'gc>,
+        obj: Py<PyAny>,
+        protocol: Protocol,
+    ) -> Value<'gc> {
+        let u = UserData::new(ctx.mutation(), Box::new(PyBox { obj, protocol }));
+        let mt = ctx.fetch(self.refs.get(self.rt.py_metatable.get()));
+        if let Value::Table(mt) = mt {
+            ctx.set_userdata_metatable(u, Some(mt));
+        }
+        Value::UserData(u)
+    }
+
+    fn encode(&self, py: Python<'_>, s: &Bound<'_, PyString>) -> PyResult<Vec<u8>> {
+        match &self.rt.config.encoding {
+            Some(enc)
+                if !(enc.eq_ignore_ascii_case("utf-8") || enc.eq_ignore_ascii_case("utf8")) =>
+            {
+                let b = s.call_method1("encode", (enc.as_str(),))?;
+                Ok(b.cast::<PyBytes>()?.as_bytes().to_vec())
+            }
+            _ => {
+                let _ = py;
+                Ok(s.to_str()?.as_bytes().to_vec())
+            }
+        }
+    }
+
+    fn overflow<'gc>(
+        &mut self,
+        py: Python<'_>,
+        ctx: Context<'gc>,
+        obj: &Bound<'_, PyAny>,
+    ) -> PyResult<Value<'gc>> {
+        let handler = self.rt.overflow_handler(py);
+        match handler {
+            Some(h) => {
+                let r = h.bind(py).call1((obj,))?;
+                if r.is_instance_of::<PyInt>() && r.extract::<i64>().is_err() {
+                    return Err(PyOverflowError::new_err(
+                        "overflow_handler returned an int that does not fit in a Lua integer",
+                    ));
+                }
+                self.py_to_lua(py, ctx, &r)
+            }
+            None => Err(PyOverflowError::new_err(
+                "int too large to convert to a Lua integer",
+            )),
+        }
+    }
+
+    /// Converts Python call results for Lua: a tuple explodes when the runtime says so.
+    pub fn results_to_lua<'gc>(
+        &mut self,
+        py: Python<'_>,
+        ctx: Context<'gc>,
+        r: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<Value<'gc>>> {
+        if self.rt.config.unpack_returned_tuples {
+            if let Ok(t) = r.cast::<PyTuple>() {
+                return t.iter().map(|x| self.py_to_lua(py, ctx, &x)).collect();
+            }
+        }
+        if r.is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![self.py_to_lua(py, ctx, r)?])
+    }
+}
+
+/// The Python object inside a userdata made by `py_userdata`, if it is one.
+pub(crate) fn py_object_of(u: UserData<'_>) -> Option<(Py<PyAny>, Protocol)> {
+    let data = u.0.data.try_borrow().ok()?;
+    let b = data.downcast_ref::<PyBox>()?;
+    Python::attach(|py| Some((b.obj.clone_ref(py), b.protocol)))
+}
+
+/// Lua results as what a Python call returns: nothing is `None`, one value is itself,
+/// several are a tuple.
+pub(crate) fn pack_results(py: Python<'_>, mut vals: Vec<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+    match vals.len() {
+        0 => Ok(py.None()),
+        1 => Ok(vals.pop().unwrap_or_else(|| py.None())),
+        _ => Ok(PyTuple::new(py, vals)?.into_any().unbind()),
+    }
+}
+
+/// A `TypeError` for a value Lua cannot take.
+#[allow(dead_code)]
+pub(crate) fn type_error(msg: &str) -> PyErr {
+    PyTypeError::new_err(msg.to_string())
+}

@@ -1,0 +1,512 @@
+//! Lua objects seen from Python: tables, functions, coroutines and userdata.
+
+use std::sync::Arc;
+
+use interp::Value;
+use pyo3::exceptions::PyStopIteration;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::call::{call_slot, call_stashed, results_to_py, stash_args};
+use crate::convert::{pack_results, Conv};
+use crate::runtime::Helper;
+use crate::shared::Shared;
+
+/// A Lua value kept alive for a Python object: its runtime and its slot there.
+pub(crate) struct LuaRef {
+    /// The runtime.
+    pub rt: Arc<Shared>,
+    /// The slot in the runtime's reference table.
+    pub slot: u32,
+}
+
+impl Drop for LuaRef {
+    fn drop(&mut self) {
+        self.rt.drop_ref(self.slot);
+    }
+}
+
+/// Which Python class wraps a Lua value.
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    Table,
+    Function,
+    Thread,
+    UserData,
+}
+
+/// Wraps a Lua value for Python.
+pub(crate) fn new_object(py: Python<'_>, r: LuaRef, kind: Kind) -> PyResult<Py<PyAny>> {
+    Ok(match kind {
+        Kind::Table => Py::new(py, LuaTable { r })?.into_any(),
+        Kind::Function => Py::new(py, LuaFunction { r })?.into_any(),
+        Kind::Thread => Py::new(
+            py,
+            LuaThread {
+                r,
+                args: std::sync::Mutex::new(None),
+            },
+        )?
+        .into_any(),
+        Kind::UserData => Py::new(py, LuaUserData { r })?.into_any(),
+    })
+}
+
+/// The runtime and slot of a wrapped Lua object, if `obj` is one (borrowed: the object
+/// keeps owning its slot).
+pub(crate) fn lua_ref_of(obj: &Bound<'_, PyAny>) -> Option<(Arc<Shared>, u32)> {
+    let r = |r: &LuaRef| (r.rt.clone(), r.slot);
+    if let Ok(t) = obj.cast::<LuaTable>() {
+        return Some(r(&t.get().r));
+    }
+    if let Ok(t) = obj.cast::<LuaFunction>() {
+        return Some(r(&t.get().r));
+    }
+    if let Ok(t) = obj.cast::<LuaThread>() {
+        return Some(r(&t.get().r));
+    }
+    if let Ok(t) = obj.cast::<LuaUserData>() {
+        return Some(r(&t.get().r));
+    }
+    None
+}
+
+/// Lua's type name of a wrapped object (`lua_type`), or `None`.
+pub(crate) fn lua_type_of(obj: &Bound<'_, PyAny>) -> Option<&'static str> {
+    if obj.is_instance_of::<LuaTable>() {
+        Some("table")
+    } else if obj.is_instance_of::<LuaFunction>() {
+        Some("function")
+    } else if obj.is_instance_of::<LuaThread>() {
+        Some("thread")
+    } else if obj.is_instance_of::<LuaUserData>() {
+        Some("userdata")
+    } else {
+        None
+    }
+}
+
+/// `t[k]` (with metamethods) for a wrapped object.
+fn index(py: Python<'_>, r: &LuaRef, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let helper = r.rt.helper(Helper::Index);
+    let args = PyTuple::new(py, [r.to_object(py)?, key.clone().unbind()])?;
+    pack_first(py, call_slot(py, &r.rt, helper, &args)?)
+}
+
+/// `t[k] = v` (with metamethods) for a wrapped object.
+fn set_index(
+    py: Python<'_>,
+    r: &LuaRef,
+    key: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let helper = r.rt.helper(Helper::NewIndex);
+    let args = PyTuple::new(
+        py,
+        [
+            r.to_object(py)?,
+            key.clone().unbind(),
+            value.clone().unbind(),
+        ],
+    )?;
+    call_slot(py, &r.rt, helper, &args).map(|_| ())
+}
+
+fn pack_first(py: Python<'_>, mut v: Vec<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+    v.truncate(1);
+    pack_results(py, v)
+}
+
+impl LuaRef {
+    /// A new Python object for the same Lua value.
+    fn to_object(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.rt.with(py, |l| {
+            let rt = l.shared;
+            let refs = l.refs();
+            let slot = self.slot;
+            l.lua.enter(|ctx| {
+                let v = ctx.fetch(refs.get(slot));
+                Conv { rt, refs }.lua_to_py(py, ctx, v)
+            })
+        })
+    }
+
+    /// `tostring(v)`, honouring `__tostring`.
+    fn tostring(&self, py: Python<'_>) -> PyResult<String> {
+        let helper = self.rt.helper(Helper::ToString);
+        let args = PyTuple::new(py, [self.to_object(py)?])?;
+        let r = call_slot(py, &self.rt, helper, &args)?;
+        match r.first() {
+            Some(s) => s.bind(py).str().map(|s| s.to_string()),
+            None => Ok(String::new()),
+        }
+    }
+
+    /// The object's address, for `repr`.
+    fn address(&self, py: Python<'_>) -> PyResult<usize> {
+        self.rt.with(py, |l| {
+            let refs = l.refs();
+            let slot = self.slot;
+            Ok(l.lua
+                .enter(|ctx| ctx.fetch(refs.get(slot)).gc_address().unwrap_or(0)))
+        })
+    }
+
+    fn call(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        pack_results(py, call_slot(py, &self.rt, self.slot, args)?)
+    }
+}
+
+/// A Lua table.
+#[pyclass(name = "_LuaTable", module = "lupa_rs", frozen)]
+pub struct LuaTable {
+    r: LuaRef,
+}
+
+/// What a table iterator yields.
+#[derive(Clone, Copy, PartialEq)]
+enum IterWhat {
+    Keys,
+    Values,
+    Items,
+}
+
+#[pymethods]
+impl LuaTable {
+    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        index(py, &self.r, key)
+    }
+
+    fn __setitem__(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        set_index(py, &self.r, key, value)
+    }
+
+    fn __delitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        set_index(py, &self.r, key, &py.None().into_bound(py))
+    }
+
+    fn __getattr__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        index(py, &self.r, name)
+    }
+
+    fn __setattr__(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        set_index(py, &self.r, name, value)
+    }
+
+    fn __delattr__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<()> {
+        set_index(py, &self.r, name, &py.None().into_bound(py))
+    }
+
+    /// The raw length (`#` without `__len`).
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        self.r.rt.with(py, |l| {
+            let refs = l.refs();
+            let slot = self.r.slot;
+            Ok(l.lua.enter(|ctx| match ctx.fetch(refs.get(slot)) {
+                Value::Table(t) => t.length().max(0) as usize,
+                _ => 0,
+            }))
+        })
+    }
+
+    fn __iter__(&self, py: Python<'_>) -> PyResult<LuaIter> {
+        self.iter(py, IterWhat::Keys)
+    }
+
+    /// An iterator over the keys.
+    fn keys(&self, py: Python<'_>) -> PyResult<LuaIter> {
+        self.iter(py, IterWhat::Keys)
+    }
+
+    /// An iterator over the values.
+    fn values(&self, py: Python<'_>) -> PyResult<LuaIter> {
+        self.iter(py, IterWhat::Values)
+    }
+
+    /// An iterator over `(key, value)` pairs.
+    fn items(&self, py: Python<'_>) -> PyResult<LuaIter> {
+        self.iter(py, IterWhat::Items)
+    }
+
+    #[pyo3(signature = (*args))]
+    fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        self.r.call(py, args)
+    }
+
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        self.r.tostring(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<Lua table at 0x{:x}>", self.r.address(py)?))
+    }
+}
+
+impl LuaTable {
+    fn iter(&self, py: Python<'_>, what: IterWhat) -> PyResult<LuaIter> {
+        let slot = self.r.rt.with(py, |l| {
+            let refs = l.refs();
+            let s = self.r.slot;
+            Ok(l.lua.enter(|ctx| {
+                let v = ctx.fetch(refs.get(s));
+                refs.insert(ctx.stash(v))
+            }))
+        })?;
+        Ok(LuaIter {
+            table: LuaRef {
+                rt: self.r.rt.clone(),
+                slot,
+            },
+            key: std::sync::Mutex::new(None),
+            what,
+            done: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+}
+
+/// An iterator over a Lua table (raw `next` order).
+#[pyclass(name = "_LuaIter", module = "lupa_rs", frozen)]
+pub struct LuaIter {
+    table: LuaRef,
+    key: std::sync::Mutex<Option<LuaRef>>,
+    what: IterWhat,
+    done: std::sync::atomic::AtomicBool,
+}
+
+#[pymethods]
+impl LuaIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        use std::sync::atomic::Ordering;
+        if self.done.load(Ordering::Relaxed) {
+            return Err(PyStopIteration::new_err(()));
+        }
+        let mut key = self.key.lock().unwrap_or_else(|e| e.into_inner());
+        let rt = self.table.rt.clone();
+        let tslot = self.table.slot;
+        let kslot = key.as_ref().map(|k| k.slot);
+        let next = rt.with(py, |l| {
+            let rt2 = l.shared;
+            let refs = l.refs();
+            l.lua.enter(|ctx| {
+                let Value::Table(t) = ctx.fetch(refs.get(tslot)) else {
+                    return Ok(None);
+                };
+                let k = kslot.map_or(Value::Nil, |s| ctx.fetch(refs.get(s)));
+                let Ok(Some((k, v))) = t.next(k) else {
+                    return Ok(None);
+                };
+                let kref = refs.insert(ctx.stash(k));
+                let mut conv = Conv { rt: rt2, refs };
+                let pk = conv.lua_to_py(py, ctx, k)?;
+                let pv = conv.lua_to_py(py, ctx, v)?;
+                Ok(Some((kref, pk, pv)))
+            })
+        })?;
+        match next {
+            None => {
+                self.done.store(true, Ordering::Relaxed);
+                *key = None;
+                Err(PyStopIteration::new_err(()))
+            }
+            Some((kref, pk, pv)) => {
+                *key = Some(LuaRef {
+                    rt: rt.clone(),
+                    slot: kref,
+                });
+                Ok(match self.what {
+                    IterWhat::Keys => pk,
+                    IterWhat::Values => pv,
+                    IterWhat::Items => PyTuple::new(py, [pk, pv])?.into_any().unbind(),
+                })
+            }
+        }
+    }
+}
+
+/// A Lua function.
+#[pyclass(name = "_LuaFunction", module = "lupa_rs", frozen)]
+pub struct LuaFunction {
+    r: LuaRef,
+}
+
+#[pymethods]
+impl LuaFunction {
+    #[pyo3(signature = (*args))]
+    fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        self.r.call(py, args)
+    }
+
+    /// A coroutine running this function, started with `args` by the first `send`/`next`.
+    #[pyo3(signature = (*args))]
+    fn coroutine(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        let helper = self.r.rt.helper(Helper::Create);
+        let f = PyTuple::new(py, [self.r.to_object(py)?])?;
+        let co = call_slot(py, &self.r.rt, helper, &f)?;
+        let co = co.into_iter().next().unwrap_or_else(|| py.None());
+        let co = co.bind(py).cast::<LuaThread>()?;
+        *co.get().args.lock().unwrap_or_else(|e| e.into_inner()) = Some(args.clone().unbind());
+        Ok(co.clone().into_any().unbind())
+    }
+
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        self.r.tostring(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<Lua function at 0x{:x}>", self.r.address(py)?))
+    }
+}
+
+/// A Lua coroutine, usable as a Python generator.
+#[pyclass(name = "_LuaThread", module = "lupa_rs", frozen)]
+pub struct LuaThread {
+    r: LuaRef,
+    /// Arguments for the first resume.
+    args: std::sync::Mutex<Option<Py<PyTuple>>>,
+}
+
+#[pymethods]
+impl LuaThread {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.resume(py, None)
+    }
+
+    /// Resumes the coroutine with `value` (none for `None`); returns what it yields.
+    fn send(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let v = if value.is_none() {
+            None
+        } else {
+            Some(value.clone().unbind())
+        };
+        self.resume(py, v)
+    }
+
+    /// Sets the arguments of the first resume; returns the coroutine (`co(4)` in lupa).
+    #[pyo3(signature = (*args))]
+    fn __call__(slf: PyRef<'_, Self>, args: &Bound<'_, PyTuple>) -> Py<Self> {
+        *slf.args.lock().unwrap_or_else(|e| e.into_inner()) = Some(args.clone().unbind());
+        slf.into()
+    }
+
+    /// True while the coroutine can be resumed.
+    fn __bool__(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.status(py)? != "dead")
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<Lua thread at 0x{:x}>", self.r.address(py)?))
+    }
+}
+
+impl LuaThread {
+    fn status(&self, py: Python<'_>) -> PyResult<String> {
+        let helper = self.r.rt.helper(Helper::Status);
+        let args = PyTuple::new(py, [self.r.to_object(py)?])?;
+        let r = call_slot(py, &self.r.rt, helper, &args)?;
+        match r.first() {
+            Some(s) => s.bind(py).str().map(|s| s.to_string()),
+            None => Ok("dead".to_string()),
+        }
+    }
+
+    fn resume(&self, py: Python<'_>, value: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        if self.status(py)? == "dead" {
+            return Err(PyStopIteration::new_err(()));
+        }
+        let first = self.args.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let mut args: Vec<Py<PyAny>> = vec![self.r.to_object(py)?];
+        match first {
+            Some(a) => args.extend(a.bind(py).iter().map(|x| x.unbind())),
+            None => args.extend(value),
+        }
+        let helper = self.r.rt.helper(Helper::Resume);
+        let rt = self.r.rt.clone();
+        let (ok, vals) = rt.with(py, |mut l| {
+            let f = l
+                .lua
+                .enter(|ctx| ctx.stash(ctx.fetch(l.refs().get(helper))));
+            let argv = stash_args(py, &mut l, args.iter().map(|a| a.bind(py).clone()))?;
+            let out = call_stashed(py, &mut l, &f, &argv)?;
+            let vals = results_to_py(py, &mut l, &out)?;
+            Ok((
+                vals.first()
+                    .is_some_and(|b| b.bind(py).is_truthy().unwrap_or(false)),
+                vals,
+            ))
+        })?;
+        let mut vals = vals.into_iter().skip(1).collect::<Vec<_>>();
+        if !ok {
+            let err = vals.pop().unwrap_or_else(|| py.None());
+            if err
+                .bind(py)
+                .is_instance_of::<pyo3::exceptions::PyBaseException>()
+            {
+                return Err(PyErr::from_value(err.into_bound(py)));
+            }
+            let msg = err.bind(py).str()?.to_string();
+            return Err(crate::errors::lua_error_with(py, msg, err, None));
+        }
+        if vals.is_empty() && self.status(py)? == "dead" {
+            return Err(PyStopIteration::new_err(()));
+        }
+        pack_results(py, vals)
+    }
+}
+
+/// A Lua userdata that is not a wrapped Python object.
+#[pyclass(name = "_LuaUserData", module = "lupa_rs", frozen)]
+pub struct LuaUserData {
+    r: LuaRef,
+}
+
+#[pymethods]
+impl LuaUserData {
+    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        index(py, &self.r, key)
+    }
+
+    fn __getattr__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        index(py, &self.r, name)
+    }
+
+    #[pyo3(signature = (*args))]
+    fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        self.r.call(py, args)
+    }
+
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        self.r.tostring(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<Lua userdata at 0x{:x}>", self.r.address(py)?))
+    }
+}
+
+/// Registers the classes in the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<LuaTable>()?;
+    m.add_class::<LuaFunction>()?;
+    m.add_class::<LuaThread>()?;
+    m.add_class::<LuaUserData>()?;
+    m.add_class::<LuaIter>()?;
+    Ok(())
+}

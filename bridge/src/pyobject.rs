@@ -1,0 +1,519 @@
+//! Python objects seen from Lua: userdata with `__index`, `__newindex`, `__call` and
+//! `__tostring`, and the `python` table (`eval`, `builtins`, `iter`, ...).
+//!
+//! Every metamethod here is a host function: it leaves the Lua step, so Python runs outside
+//! the arena (with the GIL) and may call back into the same runtime.
+
+use std::rc::Rc;
+use std::sync::{Arc, Weak};
+
+use interp::{
+    Action, Context, ErrorKind, Lua, NativeCall, NativeFn, NativeFunction, StashedError,
+    StashedValue, UserData, Value,
+};
+use pyo3::exceptions::{PyAttributeError, PyStopIteration};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple};
+
+use crate::convert::{py_object_of, Conv};
+use crate::shared::Shared;
+
+/// How Lua indexing maps to Python.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// Item access if the object has `__getitem__`, else attribute access.
+    Default,
+    /// Attribute access (`python.as_attrgetter`).
+    Attr,
+    /// Item access (`python.as_itemgetter`).
+    Item,
+}
+
+/// The host data of a userdata wrapping a Python object.
+pub(crate) struct PyBox {
+    /// The object.
+    pub obj: Py<PyAny>,
+    /// How indexing works on it.
+    pub protocol: Protocol,
+}
+
+/// A Python object with an explicit indexing protocol (`as_attrgetter`, `as_itemgetter`).
+#[pyclass(name = "_PyProtocolWrapper", module = "lupa_rs", frozen)]
+pub struct ProtocolWrapper {
+    /// The object.
+    pub obj: Py<PyAny>,
+    /// The protocol.
+    pub protocol: Protocol,
+}
+
+/// Python code run by a host function: receives the Python arguments, returns the Python
+/// results (already exploded into Lua values by the caller when needed).
+type PyHostFn = fn(Python<'_>, &Arc<Shared>, Vec<Py<PyAny>>) -> PyResult<HostResult>;
+
+/// What a host function gives back to Lua.
+pub(crate) enum HostResult {
+    /// One Python value (a tuple explodes if the runtime unpacks returned tuples).
+    Value(Py<PyAny>),
+    /// Several values, as they are (`None` becomes nil).
+    Values(Vec<Py<PyAny>>),
+    /// Values to return as they are, `None` as `python.none` for the first one.
+    IterStep(Vec<Py<PyAny>>),
+    /// A generic-for iterator: the step function and this state.
+    Iterator(Py<PyAny>),
+}
+
+/// Makes a Lua function that runs `f` on the host.
+pub(crate) fn host_function(
+    lua: &mut Lua,
+    rt: &Arc<Shared>,
+    name: &'static str,
+    f: PyHostFn,
+) -> StashedValue {
+    let weak: Weak<Shared> = Arc::downgrade(rt);
+    lua.create_function(
+        name,
+        Rc::new(move |lua: &mut Lua, args: Vec<StashedValue>| {
+            let Some(rt) = weak.upgrade() else {
+                return Err(plain_error(lua, "the Lua runtime is gone"));
+            };
+            let r = rt.lend(lua, || {
+                Python::attach(|py| {
+                    run_host(py, &rt, f, args).map_err(|e| error_to_lua(py, &rt, e))
+                })
+            });
+            r.map_err(|e| e.unwrap_or_else(|| plain_error(lua, "error in a Python callback")))
+        }),
+    )
+}
+
+fn run_host(
+    py: Python<'_>,
+    rt: &Arc<Shared>,
+    f: PyHostFn,
+    args: Vec<StashedValue>,
+) -> PyResult<Vec<StashedValue>> {
+    let pyargs = rt.with(py, |l| {
+        let rt2 = l.shared;
+        let refs = l.refs();
+        l.lua.enter(|ctx| {
+            let mut conv = Conv { rt: rt2, refs };
+            args.iter()
+                .map(|a| conv.lua_to_py(py, ctx, ctx.fetch(a)))
+                .collect::<PyResult<Vec<_>>>()
+        })
+    })?;
+    drop(args);
+    let result = f(py, rt, pyargs)?;
+    rt.with(py, |l| {
+        let rt2 = l.shared;
+        let refs = l.refs();
+        l.lua.enter(|ctx| {
+            let none = rt2.none_value.get();
+            let mut conv = Conv { rt: rt2, refs };
+            let vals: Vec<Value> = match &result {
+                HostResult::Value(v) => conv.results_to_lua(py, ctx, v.bind(py))?,
+                HostResult::Values(vs) => vs
+                    .iter()
+                    .map(|v| conv.py_to_lua(py, ctx, v.bind(py)))
+                    .collect::<PyResult<_>>()?,
+                HostResult::Iterator(state) => {
+                    let step = ctx.fetch(conv.refs.get(rt2.iter_step.get()));
+                    vec![step, conv.py_to_lua(py, ctx, state.bind(py))?]
+                }
+                HostResult::IterStep(vs) => {
+                    let mut out = Vec::with_capacity(vs.len());
+                    for (i, v) in vs.iter().enumerate() {
+                        if i == 0 && v.is_none(py) {
+                            out.push(ctx.fetch(conv.refs.get(none)));
+                        } else {
+                            out.push(conv.py_to_lua(py, ctx, v.bind(py))?);
+                        }
+                    }
+                    out
+                }
+            };
+            Ok(vals.into_iter().map(|v| ctx.stash(v)).collect())
+        })
+    })
+}
+
+/// A Python exception as a Lua error: the exception object itself, wrapped, so `pcall`
+/// catches it, `tostring` shows it, and it is re-raised as itself in Python.
+fn error_to_lua(py: Python<'_>, rt: &Arc<Shared>, e: PyErr) -> Option<StashedError> {
+    let exc = e.into_value(py).into_any();
+    rt.with(py, |l| {
+        let rt2 = l.shared;
+        let refs = l.refs();
+        Ok(l.lua.enter(|ctx| {
+            let v = Conv { rt: rt2, refs }.py_userdata(ctx, exc, Protocol::Default);
+            StashedError {
+                value: ctx.stash(v),
+                kind: ErrorKind::Runtime,
+                traceback: None,
+            }
+        }))
+    })
+    .ok()
+}
+
+fn plain_error(lua: &mut Lua, msg: &str) -> StashedError {
+    lua.enter(|ctx| StashedError {
+        value: ctx.stash(ctx.str(msg)),
+        kind: ErrorKind::Runtime,
+        traceback: None,
+    })
+}
+
+fn arg<'py>(py: Python<'py>, args: &[Py<PyAny>], i: usize) -> Bound<'py, PyAny> {
+    args.get(i)
+        .map(|a| a.bind(py).clone())
+        .unwrap_or_else(|| py.None().into_bound(py))
+}
+
+/// The wrapped object and its protocol (`self` of a metamethod).
+fn target(py: Python<'_>, obj: &Bound<'_, PyAny>) -> (Py<PyAny>, Protocol) {
+    match obj.cast::<ProtocolWrapper>() {
+        Ok(w) => (w.get().obj.clone_ref(py), w.get().protocol),
+        Err(_) => (obj.clone().unbind(), Protocol::Default),
+    }
+}
+
+fn uses_items(obj: &Bound<'_, PyAny>, protocol: Protocol) -> bool {
+    match protocol {
+        Protocol::Item => true,
+        Protocol::Attr => false,
+        Protocol::Default => {
+            obj.hasattr("__getitem__").unwrap_or(false) && !obj.is_instance_of::<PyString>()
+        }
+    }
+}
+
+fn attr_name<'py>(key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
+    key.cast::<PyString>()
+        .cloned()
+        .map_err(|_| PyAttributeError::new_err("attribute name must be a string"))
+}
+
+fn get_attr(
+    py: Python<'_>,
+    rt: &Arc<Shared>,
+    obj: &Bound<'_, PyAny>,
+    key: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    if let Some(getter) = &rt.config.attribute_handlers.0 {
+        return Ok(getter.bind(py).call1((obj, key))?.unbind());
+    }
+    let name = attr_name(key)?;
+    if let Some(filter) = &rt.config.attribute_filter {
+        let name = filter.bind(py).call1((obj, &name, false))?;
+        return Ok(obj.getattr(attr_name(&name)?)?.unbind());
+    }
+    Ok(obj.getattr(name)?.unbind())
+}
+
+fn set_attr(
+    py: Python<'_>,
+    rt: &Arc<Shared>,
+    obj: &Bound<'_, PyAny>,
+    key: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    if let Some(setter) = &rt.config.attribute_handlers.1 {
+        setter.bind(py).call1((obj, key, value))?;
+        return Ok(());
+    }
+    let name = attr_name(key)?;
+    if let Some(filter) = &rt.config.attribute_filter {
+        let name = filter.bind(py).call1((obj, &name, true))?;
+        return obj.setattr(attr_name(&name)?, value);
+    }
+    obj.setattr(name, value)
+}
+
+fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    let (obj, protocol) = target(py, &arg(py, &args, 0));
+    let obj = obj.bind(py);
+    let key = arg(py, &args, 1);
+    let v = if uses_items(obj, protocol) {
+        obj.get_item(&key)?.unbind()
+    } else {
+        get_attr(py, rt, obj, &key)?
+    };
+    Ok(HostResult::Values(vec![v]))
+}
+
+fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    let (obj, protocol) = target(py, &arg(py, &args, 0));
+    let obj = obj.bind(py);
+    let (key, value) = (arg(py, &args, 1), arg(py, &args, 2));
+    if uses_items(obj, protocol) {
+        obj.set_item(&key, &value)?;
+    } else {
+        set_attr(py, rt, obj, &key, &value)?;
+    }
+    Ok(HostResult::Values(Vec::new()))
+}
+
+fn mm_call(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    let (f, _) = target(py, &arg(py, &args, 0));
+    let f = f.bind(py);
+    let mut rest: Vec<Py<PyAny>> = args.into_iter().skip(1).collect();
+    // `obj:method(x)` passes the object again: a bound method already has it.
+    if let (Some(first), Ok(owner)) = (rest.first(), f.getattr("__self__")) {
+        if first.bind(py).is(&owner) {
+            rest.remove(0);
+        }
+    }
+    let r = f.call1(PyTuple::new(py, rest)?)?;
+    Ok(HostResult::Value(r.unbind()))
+}
+
+fn mm_tostring(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    let (obj, _) = target(py, &arg(py, &args, 0));
+    let s = obj.bind(py).str()?;
+    Ok(HostResult::Values(vec![s.into_any().unbind()]))
+}
+
+fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    let code = arg(py, &args, 0);
+    let builtins = py.import("builtins")?;
+    let globals = PyDict::new(py);
+    globals.set_item("__builtins__", &builtins)?;
+    let r = builtins.getattr("eval")?.call1((code, globals))?;
+    Ok(HostResult::Value(r.unbind()))
+}
+
+fn as_attrgetter(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    wrap_protocol(py, &args, Protocol::Attr)
+}
+
+fn as_itemgetter(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    wrap_protocol(py, &args, Protocol::Item)
+}
+
+fn wrap_protocol(py: Python<'_>, args: &[Py<PyAny>], protocol: Protocol) -> PyResult<HostResult> {
+    let (obj, _) = target(py, &arg(py, args, 0));
+    let w = Py::new(py, ProtocolWrapper { obj, protocol })?;
+    Ok(HostResult::Values(vec![w.into_any()]))
+}
+
+fn as_function(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    let (obj, _) = target(py, &arg(py, &args, 0));
+    Ok(HostResult::Values(vec![obj]))
+}
+
+fn iter_next<'py>(py: Python<'py>, it: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    match it.call_method0("__next__") {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_instance_of::<PyStopIteration>(py) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `python.iter(obj)`: a Lua iterator over a Python iterable.
+fn py_iter(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    make_iterator(py, &args, 0)
+}
+
+/// `python.iterex(obj)`: like `iter`, tuples exploded into several loop values.
+fn py_iterex(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    make_iterator(py, &args, 1)
+}
+
+/// `python.enumerate(obj, start=0)`: index and value.
+fn py_enumerate(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    let (obj, _) = target(py, &arg(py, &args, 0));
+    let start = arg(py, &args, 1);
+    let start = if start.is_none() {
+        0i64
+    } else {
+        start.extract()?
+    };
+    let e = py
+        .import("builtins")?
+        .getattr("enumerate")?
+        .call1((obj, start))?;
+    make_iterator(py, &[e.unbind()], 2)
+}
+
+fn make_iterator(py: Python<'_>, args: &[Py<PyAny>], mode: u8) -> PyResult<HostResult> {
+    let (obj, _) = target(py, &arg(py, args, 0));
+    let it = obj.bind(py).try_iter()?;
+    let state = Py::new(
+        py,
+        IterState {
+            it: it.into_any().unbind(),
+            mode,
+        },
+    )?;
+    Ok(HostResult::Iterator(state.into_any()))
+}
+
+/// The state of a `python.iter` loop.
+#[pyclass(name = "_PyIterState", module = "lupa_rs", frozen)]
+pub struct IterState {
+    it: Py<PyAny>,
+    /// 0: values, 1: exploded tuples, 2: enumerate pairs.
+    mode: u8,
+}
+
+/// One step of a `python.iter` loop (called from Lua as the generic-for function).
+fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    let state = arg(py, &args, 0);
+    let (obj, _) = target(py, &state);
+    let state = obj.bind(py).cast::<IterState>()?.get();
+    let Some(v) = iter_next(py, state.it.bind(py))? else {
+        return Ok(HostResult::Values(Vec::new()));
+    };
+    Ok(match state.mode {
+        1 => match v.cast::<PyTuple>() {
+            Ok(t) => HostResult::IterStep(t.iter().map(|x| x.unbind()).collect()),
+            Err(_) => HostResult::IterStep(vec![v.unbind()]),
+        },
+        2 => {
+            let t = v.cast::<PyTuple>()?;
+            HostResult::Values(t.iter().map(|x| x.unbind()).collect())
+        }
+        _ => HostResult::IterStep(vec![v.unbind()]),
+    })
+}
+
+/// Host functions of the `python` table and of the Python-object metatable, by name.
+pub(crate) const PYTHON_FUNCTIONS: &[(&str, PyHostFn)] = &[
+    ("as_attrgetter", as_attrgetter),
+    ("as_itemgetter", as_itemgetter),
+    ("as_function", as_function),
+    ("iter", py_iter),
+    ("iterex", py_iterex),
+    ("enumerate", py_enumerate),
+];
+
+/// The Python-object metatable's metamethods that are host functions (they leave the step,
+/// so the Python code may call back into Lua).
+pub(crate) const METAMETHODS: &[(&str, PyHostFn)] = &[("__call", mm_call)];
+
+/// Metamethods run inline: Python runs inside the Lua step (no step exit, so `print`,
+/// `tostring` and other library functions can use them), and may not call back into this
+/// runtime (that raises a `LuaError` in the callback).
+pub(crate) const INLINE_METAMETHODS: &[(&str, NativeFn)] = &[
+    ("__index", inline_index),
+    ("__newindex", inline_newindex),
+    ("__tostring", inline_tostring),
+];
+
+/// The runtime, for inline natives (held weakly: the runtime owns its natives).
+struct SharedHandle(Weak<Shared>);
+
+fn inline_index<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
+    run_inline(call, mm_index)
+}
+
+fn inline_newindex<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
+    run_inline(call, mm_newindex)
+}
+
+fn inline_tostring<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
+    run_inline(call, mm_tostring)
+}
+
+/// Makes an inline native for `f`.
+pub(crate) fn inline_native<'gc>(
+    ctx: Context<'gc>,
+    rt: &Arc<Shared>,
+    name: &'static str,
+    f: NativeFn,
+) -> Value<'gc> {
+    let handle = UserData::new(ctx.mutation(), Box::new(SharedHandle(Arc::downgrade(rt))));
+    Value::Native(NativeFunction::with_upvalues(
+        ctx.mutation(),
+        name,
+        f,
+        Box::new([Value::UserData(handle)]),
+    ))
+}
+
+fn run_inline<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    f: PyHostFn,
+) -> Result<Action<'gc>, interp::Error<'gc>> {
+    let rt = match call.upvalue(0) {
+        Value::UserData(u) => {
+            u.0.data
+                .try_borrow()
+                .ok()
+                .and_then(|d| d.downcast_ref::<SharedHandle>().and_then(|h| h.0.upgrade()))
+        }
+        _ => None,
+    };
+    let Some(rt) = rt else {
+        return Err(call.error("the Lua runtime is gone"));
+    };
+    let ctx = call.ctx;
+    let args: Vec<Value<'gc>> = call.args().to_vec();
+    let r = Python::attach(|py| -> Result<Vec<Value<'gc>>, Value<'gc>> {
+        // SAFETY: this runs inside a step of this runtime, on the thread holding its lock;
+        // `inline_refs` blocks any other use of `refs` until it returns.
+        let out = rt.inline_refs(|refs| {
+            let mut conv = Conv { rt: &rt, refs };
+            let pyargs = args
+                .iter()
+                .map(|&a| conv.lua_to_py(py, ctx, a))
+                .collect::<PyResult<Vec<_>>>();
+            let result = pyargs.and_then(|a| f(py, &rt, a));
+            let result = result.and_then(|r| match r {
+                HostResult::Value(v) => conv.results_to_lua(py, ctx, v.bind(py)),
+                HostResult::Values(vs) => vs
+                    .iter()
+                    .map(|v| conv.py_to_lua(py, ctx, v.bind(py)))
+                    .collect(),
+                HostResult::IterStep(_) | HostResult::Iterator(_) => Ok(Vec::new()),
+            });
+            result.map_err(|e| {
+                let exc = e.into_value(py).into_any();
+                conv.py_userdata(ctx, exc, Protocol::Default)
+            })
+        });
+        out
+    });
+    match r {
+        Ok(vals) => call.ret(&vals),
+        Err(e) => Err(interp::Error {
+            value: e,
+            kind: ErrorKind::Runtime,
+            traceback: None,
+            raised_by: None,
+        }),
+    }
+}
+
+/// `python.eval`.
+pub(crate) const EVAL: PyHostFn = py_eval;
+
+/// The step function of `python.iter` loops.
+pub(crate) const ITER_STEP: PyHostFn = iter_step;
+
+/// Registers the classes in the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ProtocolWrapper>()?;
+    m.add_class::<IterState>()?;
+    Ok(())
+}
+
+/// `lupa.as_attrgetter(obj)` / `as_itemgetter(obj)` from Python.
+pub(crate) fn wrap(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    protocol: Protocol,
+) -> PyResult<Py<ProtocolWrapper>> {
+    let (obj, _) = target(py, obj);
+    Py::new(py, ProtocolWrapper { obj, protocol })
+}
+
+/// Reads back the object of a wrapped-Python userdata value.
+#[allow(dead_code)]
+pub(crate) fn object_of(v: Value<'_>) -> Option<Py<PyAny>> {
+    match v {
+        Value::UserData(u) => py_object_of(u).map(|(o, _)| o),
+        _ => None,
+    }
+}

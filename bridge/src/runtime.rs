@@ -1,0 +1,511 @@
+//! `LuaRuntime`: one Lua state, with lupa's methods.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use interp::{Context, Lua, StashedValue, Table, Value};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
+
+use crate::call::{call_stashed, results_to_py, stash_args};
+use crate::convert::{pack_results, Conv};
+use crate::errors;
+use crate::pyobject::{self, host_function};
+use crate::shared::{Config, Locked, Shared};
+
+/// Lua functions the bridge calls (kept from the standard library at start-up, so later
+/// changes to the globals cannot break the Python API).
+#[derive(Clone, Copy)]
+pub(crate) enum Helper {
+    Index = 0,
+    NewIndex = 1,
+    ToString = 2,
+    Create = 3,
+    Resume = 4,
+    Status = 5,
+}
+
+const HELPERS: &str = "\
+local tostring, create, resume, status = tostring, coroutine.create, coroutine.resume, coroutine.status
+return function(t, k) return t[k] end,
+       function(t, k, v) t[k] = v end,
+       function(v) return tostring(v) end,
+       create, resume, status";
+
+impl Shared {
+    /// The slot of a helper function.
+    pub(crate) fn helper(&self, h: Helper) -> u32 {
+        self.helpers.get()[h as usize]
+    }
+}
+
+/// A Lua runtime (lupa's `LuaRuntime`).
+#[pyclass(name = "LuaRuntime", module = "lupa_rs", subclass)]
+pub struct LuaRuntime {
+    rt: Arc<Shared>,
+}
+
+fn source_bytes(rt: &Shared, code: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(b) = code.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    let s = code
+        .cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err("Lua code must be str or bytes"))?;
+    let enc = rt.config.encoding.as_deref().unwrap_or("UTF-8");
+    let b = s.call_method1("encode", (enc,))?;
+    Ok(b.cast::<PyBytes>()?.as_bytes().to_vec())
+}
+
+#[pymethods]
+impl LuaRuntime {
+    #[new]
+    #[pyo3(signature = (encoding=Some("UTF-8".to_string()), source_encoding=None,
+                        attribute_filter=None, attribute_handlers=None, register_eval=true,
+                        unpack_returned_tuples=false, register_builtins=true,
+                        overflow_handler=None, max_memory=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        encoding: Option<String>,
+        source_encoding: Option<String>,
+        attribute_filter: Option<Py<PyAny>>,
+        attribute_handlers: Option<Bound<'_, PyAny>>,
+        register_eval: bool,
+        unpack_returned_tuples: bool,
+        register_builtins: bool,
+        overflow_handler: Option<Py<PyAny>>,
+        max_memory: Option<usize>,
+    ) -> PyResult<Self> {
+        let _ = source_encoding;
+        let handlers = match attribute_handlers {
+            None => (None, None),
+            Some(h) => {
+                if attribute_filter.is_some() {
+                    return Err(PyValueError::new_err(
+                        "attribute_filter and attribute_handlers are mutually exclusive",
+                    ));
+                }
+                let (g, s): (Option<Py<PyAny>>, Option<Py<PyAny>>) = h.extract()?;
+                (g, s)
+            }
+        };
+        if let Some(f) = &attribute_filter {
+            if !f.bind(py).is_callable() {
+                return Err(PyValueError::new_err("attribute_filter must be callable"));
+            }
+        }
+        let lua = Lua::new();
+        lua.enter(stdlib::open_all);
+        if let Some(m) = max_memory {
+            lua.set_memory_limit(Some(m + lua.memory_used()));
+        }
+        let config = Config {
+            encoding,
+            unpack_returned_tuples,
+            attribute_filter,
+            attribute_handlers: handlers,
+        };
+        let rt = Arc::new(Shared::new(lua, config));
+        rt.set_overflow_handler(overflow_handler);
+        rt.with(py, |l| init(py, l, register_eval, register_builtins))?;
+        Ok(LuaRuntime { rt })
+    }
+
+    /// Evaluates a Lua expression and returns its value(s).
+    #[pyo3(signature = (code, *args, name=None, mode=None))]
+    fn eval(
+        &self,
+        py: Python<'_>,
+        code: &Bound<'_, PyAny>,
+        args: &Bound<'_, PyTuple>,
+        name: Option<String>,
+        mode: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let mut src = b"return ".to_vec();
+        src.extend(source_bytes(&self.rt, code)?);
+        self.run(py, &src, args, name, mode)
+    }
+
+    /// Runs Lua code and returns what it returns.
+    #[pyo3(signature = (code, *args, name=None, mode=None))]
+    fn execute(
+        &self,
+        py: Python<'_>,
+        code: &Bound<'_, PyAny>,
+        args: &Bound<'_, PyTuple>,
+        name: Option<String>,
+        mode: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let src = source_bytes(&self.rt, code)?;
+        self.run(py, &src, args, name, mode)
+    }
+
+    /// Compiles Lua code into a Lua function.
+    #[pyo3(signature = (code, name=None, mode=None))]
+    fn compile(
+        &self,
+        py: Python<'_>,
+        code: &Bound<'_, PyAny>,
+        name: Option<String>,
+        mode: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let src = source_bytes(&self.rt, code)?;
+        self.rt.with(py, |mut l| {
+            let f = load(py, &mut l, &src, name, mode)?;
+            pack_results(py, results_to_py(py, &mut l, &[f])?)
+        })
+    }
+
+    /// `require(name)`.
+    fn require(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let req = self.globals(py)?.bind(py).get_item("require")?;
+        if req.is_none() {
+            return Err(errors::lua_error(py, "require is not defined"));
+        }
+        Ok(req.call1((name,))?.unbind())
+    }
+
+    /// The table of globals.
+    fn globals(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.rt.with(py, |l| {
+            let rt = l.shared;
+            let refs = l.refs();
+            l.lua.enter(|ctx| {
+                let g = Value::Table(ctx.globals());
+                Conv { rt, refs }.lua_to_py(py, ctx, g)
+            })
+        })
+    }
+
+    /// A new table with `items` at 1, 2, ... and the keyword arguments as fields.
+    #[pyo3(signature = (*items, **kwargs))]
+    fn table(
+        &self,
+        py: Python<'_>,
+        items: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        self.rt.with(py, |l| {
+            let rt = l.shared;
+            let refs = l.refs();
+            l.lua.enter(|ctx| {
+                let mut conv = Conv { rt, refs };
+                let t = ctx.new_table();
+                for (i, v) in items.iter().enumerate() {
+                    let v = conv.py_to_lua(py, ctx, &v)?;
+                    t.set_int(ctx.mutation(), i as i64 + 1, v);
+                }
+                if let Some(kw) = kwargs {
+                    for (k, v) in kw.iter() {
+                        set_field(py, ctx, &mut conv, t, &k, &v)?;
+                    }
+                }
+                conv.lua_to_py(py, ctx, Value::Table(t))
+            })
+        })
+    }
+
+    /// A new table from mappings (their items) and iterables (appended in order).
+    /// With `recursive=True`, nested dicts, lists and tuples become tables too.
+    #[pyo3(signature = (*sources, recursive=false))]
+    fn table_from(
+        &self,
+        py: Python<'_>,
+        sources: &Bound<'_, PyTuple>,
+        recursive: bool,
+    ) -> PyResult<Py<PyAny>> {
+        self.rt.with(py, |l| {
+            let rt = l.shared;
+            let refs = l.refs();
+            l.lua.enter(|ctx| {
+                let mut conv = Conv { rt, refs };
+                let mut b = TableBuilder {
+                    recursive,
+                    seen: HashMap::new(),
+                };
+                let t = ctx.new_table();
+                let mut n = 0;
+                for src in sources.iter() {
+                    b.fill(py, ctx, &mut conv, t, &src, &mut n)?;
+                }
+                conv.lua_to_py(py, ctx, Value::Table(t))
+            })
+        })
+    }
+
+    /// Runs a full garbage collection.
+    fn gccollect(&self, py: Python<'_>) -> PyResult<()> {
+        self.rt.with(py, |l| {
+            l.lua.collect_all();
+            l.lua.run_finalizers();
+            Ok(())
+        })
+    }
+
+    /// Bytes Lua currently uses.
+    #[pyo3(signature = (total=false))]
+    fn get_memory_used(&self, py: Python<'_>, total: bool) -> PyResult<usize> {
+        let _ = total;
+        self.rt.with(py, |l| Ok(l.lua.memory_used()))
+    }
+
+    /// The memory limit (`None`: unlimited).
+    #[pyo3(signature = (total=false))]
+    fn get_max_memory(&self, py: Python<'_>, total: bool) -> PyResult<Option<usize>> {
+        let _ = total;
+        self.rt.with(py, |l| Ok(l.lua.memory_limit()))
+    }
+
+    /// Limits the bytes Lua may use (0 or `None`: unlimited).
+    #[pyo3(signature = (max_memory, total=false))]
+    fn set_max_memory(
+        &self,
+        py: Python<'_>,
+        max_memory: Option<usize>,
+        total: bool,
+    ) -> PyResult<()> {
+        let _ = total;
+        self.rt.with(py, |l| {
+            l.lua.set_memory_limit(max_memory.filter(|&m| m > 0));
+            Ok(())
+        })
+    }
+
+    /// Sets the handler for Python ints that do not fit in a Lua integer.
+    fn set_overflow_handler(&self, handler: Option<Py<PyAny>>) {
+        self.rt.set_overflow_handler(handler);
+    }
+
+    /// `(5, 4)`.
+    #[getter]
+    fn lua_version(&self) -> (u32, u32) {
+        (5, 4)
+    }
+
+    /// `"Lua 5.4 (lupa_rs)"`.
+    #[getter]
+    fn lua_implementation(&self) -> &'static str {
+        "Lua 5.4 (lupa_rs, pure Rust)"
+    }
+}
+
+impl LuaRuntime {
+    fn run(
+        &self,
+        py: Python<'_>,
+        src: &[u8],
+        args: &Bound<'_, PyTuple>,
+        name: Option<String>,
+        mode: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        self.rt.with(py, |mut l| {
+            let f = load(py, &mut l, src, name, mode)?;
+            let argv = stash_args(py, &mut l, args.iter())?;
+            let out = call_stashed(py, &mut l, &f, &argv)?;
+            pack_results(py, results_to_py(py, &mut l, &out)?)
+        })
+    }
+}
+
+/// Compiles a chunk (`mode` as Lua's `load`: text chunks only need 't').
+fn load(
+    py: Python<'_>,
+    l: &mut Locked<'_>,
+    src: &[u8],
+    name: Option<String>,
+    mode: Option<String>,
+) -> PyResult<StashedValue> {
+    if let Some(m) = &mode {
+        if !m.contains('t') {
+            return Err(errors::syntax_error(
+                py,
+                format!("attempt to load a text chunk (mode is '{m}')"),
+            ));
+        }
+    }
+    let chunk = name.unwrap_or_else(|| "<python>".to_string());
+    l.lua
+        .enter(|ctx| match ctx.load(src, chunk.as_bytes(), None) {
+            Ok(f) => Ok(ctx.stash(Value::Closure(f))),
+            Err(e) => Err(errors::syntax_error(
+                py,
+                String::from_utf8_lossy(&e.message).into_owned(),
+            )),
+        })
+}
+
+fn set_field<'gc>(
+    py: Python<'_>,
+    ctx: Context<'gc>,
+    conv: &mut Conv<'_>,
+    t: Table<'gc>,
+    k: &Bound<'_, PyAny>,
+    v: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let k = conv.py_to_lua(py, ctx, k)?;
+    let v = conv.py_to_lua(py, ctx, v)?;
+    t.set(ctx.mutation(), k, v)
+        .map_err(|e| errors::lua_error(py, e.message()))
+}
+
+/// Fills tables from Python containers (`table_from`).
+struct TableBuilder<'gc> {
+    recursive: bool,
+    /// Containers already converted (by `id`), so shared and cyclic ones stay shared.
+    seen: HashMap<usize, Table<'gc>>,
+}
+
+impl<'gc> TableBuilder<'gc> {
+    fn fill(
+        &mut self,
+        py: Python<'_>,
+        ctx: Context<'gc>,
+        conv: &mut Conv<'_>,
+        t: Table<'gc>,
+        src: &Bound<'_, PyAny>,
+        n: &mut i64,
+    ) -> PyResult<()> {
+        if let Some((_, slot)) = crate::objects::lua_ref_of(src) {
+            let v = ctx.fetch(conv.refs.get(slot));
+            if let Value::Table(from) = v {
+                let mut k = Value::Nil;
+                while let Ok(Some((nk, nv))) = from.next(k) {
+                    t.set(ctx.mutation(), nk, nv)
+                        .map_err(|e| errors::lua_error(py, e.message()))?;
+                    k = nk;
+                }
+                return Ok(());
+            }
+        }
+        if src.cast::<PyMapping>().is_ok() || src.cast::<PyDict>().is_ok() {
+            let items = src.call_method0("items")?;
+            for kv in items.try_iter()? {
+                let kv = kv?;
+                let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = kv.extract()?;
+                let k = conv.py_to_lua(py, ctx, &k)?;
+                let v = self.value(py, ctx, conv, &v)?;
+                t.set(ctx.mutation(), k, v)
+                    .map_err(|e| errors::lua_error(py, e.message()))?;
+            }
+            return Ok(());
+        }
+        for v in src.try_iter()? {
+            let v = self.value(py, ctx, conv, &v?)?;
+            *n += 1;
+            t.set_int(ctx.mutation(), *n, v);
+        }
+        Ok(())
+    }
+
+    fn value(
+        &mut self,
+        py: Python<'_>,
+        ctx: Context<'gc>,
+        conv: &mut Conv<'_>,
+        v: &Bound<'_, PyAny>,
+    ) -> PyResult<Value<'gc>> {
+        let container =
+            v.cast::<PyDict>().is_ok() || v.cast::<PyList>().is_ok() || v.cast::<PyTuple>().is_ok();
+        if !self.recursive || !container {
+            return conv.py_to_lua(py, ctx, v);
+        }
+        let id = v.as_ptr() as usize;
+        if let Some(t) = self.seen.get(&id) {
+            return Ok(Value::Table(*t));
+        }
+        let t = ctx.new_table();
+        self.seen.insert(id, t);
+        let mut n = 0;
+        self.fill(py, ctx, conv, t, v, &mut n)?;
+        Ok(Value::Table(t))
+    }
+}
+
+/// Sets up a new runtime: the Python-object metatable, the `python` table and the helpers.
+fn init(
+    py: Python<'_>,
+    l: Locked<'_>,
+    register_eval: bool,
+    register_builtins: bool,
+) -> PyResult<()> {
+    let rt = l.shared.clone();
+    let refs = l.refs();
+    let lua = l.lua;
+    let mm: Vec<(&str, StashedValue)> = pyobject::METAMETHODS
+        .iter()
+        .map(|(name, f)| (*name, host_function(lua, &rt, name, *f)))
+        .collect();
+    let funcs: Vec<(&str, StashedValue)> = pyobject::PYTHON_FUNCTIONS
+        .iter()
+        .map(|(name, f)| (*name, host_function(lua, &rt, name, *f)))
+        .collect();
+    let eval = host_function(lua, &rt, "eval", pyobject::EVAL);
+    let step = host_function(lua, &rt, "python_iter", pyobject::ITER_STEP);
+    rt.iter_step.set(refs.insert(step));
+    let mt = lua.enter(|ctx| {
+        let mt = ctx.new_table();
+        for (name, f) in &mm {
+            mt.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), ctx.fetch(f));
+        }
+        for (name, f) in pyobject::INLINE_METAMETHODS {
+            let nf = pyobject::inline_native(ctx, &rt, name, *f);
+            mt.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), nf);
+        }
+        mt.set_str(
+            ctx.mutation(),
+            ctx.intern(b"__name"),
+            ctx.str("Python object"),
+        );
+        mt.set_str(
+            ctx.mutation(),
+            ctx.intern(b"__metatable"),
+            Value::Boolean(false),
+        );
+        ctx.stash(Value::Table(mt))
+    });
+    rt.py_metatable.set(refs.insert(mt));
+    let builtins = py.import("builtins")?;
+    lua.enter(|ctx| -> PyResult<()> {
+        let mut conv = Conv { rt: &rt, refs };
+        let none = conv.py_userdata(ctx, py.None(), pyobject::Protocol::Default);
+        let slot = conv.refs.insert(ctx.stash(none));
+        rt.none_value.set(slot);
+        let python = ctx.new_table();
+        for (name, f) in &funcs {
+            python.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), ctx.fetch(f));
+        }
+        python.set_str(ctx.mutation(), ctx.intern(b"none"), none);
+        if register_eval {
+            python.set_str(ctx.mutation(), ctx.intern(b"eval"), ctx.fetch(&eval));
+        }
+        if register_builtins {
+            let b = conv.py_to_lua(py, ctx, builtins.as_any())?;
+            python.set_str(ctx.mutation(), ctx.intern(b"builtins"), b);
+        }
+        ctx.set_global("python", Value::Table(python));
+        Ok(())
+    })?;
+    let helpers = lua.enter(
+        |ctx| match ctx.load(HELPERS.as_bytes(), b"=lupa_rs", None) {
+            Ok(f) => Ok(ctx.stash(Value::Closure(f))),
+            Err(e) => Err(String::from_utf8_lossy(&e.message).into_owned()),
+        },
+    );
+    let helpers = helpers.map_err(|m| errors::lua_error(py, m))?;
+    let out = lua
+        .call(&helpers, &[])
+        .map_err(|_| errors::lua_error(py, "cannot set up the runtime"))?;
+    let mut slots = [u32::MAX; 6];
+    for (i, v) in out.into_iter().take(6).enumerate() {
+        slots[i] = refs.insert(v);
+    }
+    rt.helpers.set(slots);
+    Ok(())
+}
+
+/// Registers the class in the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<LuaRuntime>()
+}

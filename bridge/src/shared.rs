@@ -1,0 +1,277 @@
+//! The state one `LuaRuntime` shares with the Lua objects it hands out: the runtime behind a
+//! re-entrant lock, and the table of Lua values Python objects refer to.
+//!
+//! Locking rules (no deadlock with the GIL): the runtime lock is only ever *waited for* with
+//! the GIL released. A thread that holds the lock may take the GIL (for Python callbacks and
+//! conversions); a thread waiting for the lock never holds the GIL. Python callbacks called
+//! from Lua run on the thread holding the lock; when they call back into the same runtime,
+//! they reuse the `Lua` lent to them by the host-function trampoline (`lend`).
+
+use std::cell::{Cell, UnsafeCell};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::ThreadId;
+
+use interp::{Lua, StashedValue};
+use pyo3::prelude::*;
+
+use crate::errors;
+
+/// Who holds the runtime lock, and how many times.
+#[derive(Default)]
+struct Owner {
+    thread: Option<ThreadId>,
+    depth: usize,
+}
+
+/// Lua values referred to by Python objects, by slot number.
+#[derive(Default)]
+pub(crate) struct Refs {
+    slots: Vec<Option<StashedValue>>,
+    free: Vec<u32>,
+}
+
+impl Refs {
+    /// Stores a rooted value; returns its slot.
+    pub(crate) fn insert(&mut self, v: StashedValue) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(v);
+                i
+            }
+            None => {
+                self.slots.push(Some(v));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The value in slot `i`.
+    pub(crate) fn get(&self, i: u32) -> &StashedValue {
+        match self.slots.get(i as usize) {
+            Some(Some(v)) => v,
+            // A slot is freed only when its last Python object is gone, so this is a bug.
+            _ => panic!("lupa_rs: reference slot {i} is not live"),
+        }
+    }
+
+    fn remove(&mut self, i: u32) {
+        if let Some(s) = self.slots.get_mut(i as usize) {
+            if s.take().is_some() {
+                self.free.push(i);
+            }
+        }
+    }
+}
+
+/// Options fixed when the runtime is created.
+pub(crate) struct Config {
+    /// Encoding of Python strings in Lua (`None`: Lua strings come back as bytes).
+    pub encoding: Option<String>,
+    /// Whether tuples returned by Python functions become several Lua values.
+    pub unpack_returned_tuples: bool,
+    /// `attribute_filter(obj, name, is_setting)`.
+    pub attribute_filter: Option<Py<PyAny>>,
+    /// `(getter, setter)` for attribute access.
+    pub attribute_handlers: (Option<Py<PyAny>>, Option<Py<PyAny>>),
+}
+
+/// One runtime and what its Python objects share.
+pub(crate) struct Shared {
+    owner: Mutex<Owner>,
+    released: Condvar,
+    lua: UnsafeCell<Lua>,
+    /// The `Lua` lent to a Python callback on the owning thread (null when none).
+    lent: Cell<*mut Lua>,
+    refs: UnsafeCell<Refs>,
+    /// Slots whose Python objects died; freed at the next lock.
+    dropped: Mutex<Vec<u32>>,
+    /// Options.
+    pub config: Config,
+    /// Slot of the metatable given to wrapped Python objects.
+    pub py_metatable: Cell<u32>,
+    /// Slot of `python.none`.
+    pub none_value: Cell<u32>,
+    /// Slot of the step function of `python.iter` loops.
+    pub iter_step: Cell<u32>,
+    /// Slots of Lua helper functions (see `runtime::HELPERS`).
+    pub helpers: Cell<[u32; 6]>,
+    /// `overflow_handler(int)`, settable from Python and Lua.
+    overflow_handler: Mutex<Option<Py<PyAny>>>,
+}
+
+// SAFETY: `lua`, `lent`, `refs`, `py_metatable` and `none_value` are only touched by the thread
+// that holds the lock (`owner`), so moving and sharing `Shared` between threads never lets two
+// threads use them at once. The `Rc`s inside `Lua` and `StashedValue` are only cloned or
+// dropped under that lock.
+unsafe impl Send for Shared {}
+// SAFETY: see above.
+unsafe impl Sync for Shared {}
+
+/// Access to a locked runtime.
+pub(crate) struct Locked<'a> {
+    /// The runtime.
+    pub lua: &'a mut Lua,
+    /// The shared state.
+    pub shared: &'a Arc<Shared>,
+}
+
+impl<'a> Locked<'a> {
+    /// The referenced values, for one conversion.
+    ///
+    /// Callers keep the reference for one conversion scope, never across running Lua (inline
+    /// natives reach the same table through `Shared::inline_refs` meanwhile).
+    #[allow(clippy::mut_from_ref)]
+    pub fn refs(&self) -> &'a mut Refs {
+        // SAFETY: the lock is held by this thread for 'a; each reference lives for one
+        // conversion scope, during which nothing else touches the table.
+        unsafe { &mut *self.shared.refs.get() }
+    }
+}
+
+impl Shared {
+    /// A new runtime.
+    pub fn new(lua: Lua, config: Config) -> Shared {
+        Shared {
+            owner: Mutex::new(Owner::default()),
+            released: Condvar::new(),
+            lua: UnsafeCell::new(lua),
+            lent: Cell::new(std::ptr::null_mut()),
+            refs: UnsafeCell::new(Refs::default()),
+            dropped: Mutex::new(Vec::new()),
+            config,
+            py_metatable: Cell::new(u32::MAX),
+            none_value: Cell::new(u32::MAX),
+            iter_step: Cell::new(u32::MAX),
+            helpers: Cell::new([u32::MAX; 6]),
+            overflow_handler: Mutex::new(None),
+        }
+    }
+
+    /// Runs `f` with the runtime locked. Waits for the lock with the GIL released.
+    pub fn with<R>(
+        self: &Arc<Self>,
+        py: Python<'_>,
+        f: impl FnOnce(Locked<'_>) -> PyResult<R>,
+    ) -> PyResult<R> {
+        let me = std::thread::current().id();
+        let reentrant = {
+            let o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+            o.thread == Some(me)
+        };
+        if reentrant {
+            let lent = self.lent.get();
+            if lent.is_null() {
+                return Err(errors::lua_error(
+                    py,
+                    "the Lua runtime is busy in this thread (not inside a callback)",
+                ));
+            }
+            self.lent.set(std::ptr::null_mut());
+            // SAFETY: `lent` was set by `lend` from the `&mut Lua` the trampoline received,
+            // which stays unused while the callback runs; taking it out of `lent` above
+            // makes this the only way to it until we put it back below.
+            let lua = unsafe { &mut *lent };
+            let r = f(Locked { lua, shared: self });
+            self.lent.set(lent);
+            return r;
+        }
+        py.detach(|| self.acquire(me));
+        let _guard = Release(self);
+        self.free_dropped();
+        // SAFETY: this thread now holds the lock, so it is the only user of `lua`.
+        let lua = unsafe { &mut *self.lua.get() };
+        f(Locked { lua, shared: self })
+    }
+
+    fn acquire(&self, me: ThreadId) {
+        let mut o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+        while o.thread.is_some() && o.thread != Some(me) {
+            o = self.released.wait(o).unwrap_or_else(|e| e.into_inner());
+        }
+        o.thread = Some(me);
+        o.depth += 1;
+    }
+
+    fn release(&self) {
+        let mut o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+        o.depth -= 1;
+        if o.depth == 0 {
+            o.thread = None;
+            drop(o);
+            self.released.notify_one();
+        }
+    }
+
+    /// Runs `f` with the referenced values, from inside a step of this runtime (an inline
+    /// native on the thread holding the lock). Calls back into the runtime fail meanwhile.
+    pub fn inline_refs<R>(&self, f: impl FnOnce(&mut Refs) -> R) -> R {
+        let lent = self.lent.replace(std::ptr::null_mut());
+        // SAFETY: inline natives run inside `Lua::enter` on the thread that holds the lock
+        // (Lua only runs under it); `lent` is null meanwhile, so no nested `with` can reach
+        // `refs` (it fails with "busy" instead).
+        let r = f(unsafe { &mut *self.refs.get() });
+        self.lent.set(lent);
+        r
+    }
+
+    /// The overflow handler.
+    pub fn overflow_handler(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        let h = self
+            .overflow_handler
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        h.as_ref().map(|h| h.clone_ref(py))
+    }
+
+    /// Sets the overflow handler.
+    pub fn set_overflow_handler(&self, h: Option<Py<PyAny>>) {
+        *self
+            .overflow_handler
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = h;
+    }
+
+    /// Lends `lua` to Python code run by `f` (a callback) so it can call back into Lua.
+    pub fn lend<R>(&self, lua: &mut Lua, f: impl FnOnce() -> R) -> R {
+        let prev = self.lent.replace(lua as *mut Lua);
+        let r = f();
+        self.lent.set(prev);
+        r
+    }
+
+    /// Forgets slot `i` (its Python object died). Never blocks on the runtime lock.
+    pub fn drop_ref(&self, i: u32) {
+        self.dropped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(i);
+    }
+
+    fn free_dropped(&self) {
+        let ids = std::mem::take(&mut *self.dropped.lock().unwrap_or_else(|e| e.into_inner()));
+        if ids.is_empty() {
+            return;
+        }
+        // SAFETY: called with the lock held.
+        let refs = unsafe { &mut *self.refs.get() };
+        for i in ids {
+            refs.remove(i);
+        }
+    }
+}
+
+/// Releases the lock when dropped (also on panic).
+struct Release<'a>(&'a Shared);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Roots must go before the arena that holds them.
+        self.refs.get_mut().slots.clear();
+    }
+}
