@@ -399,11 +399,37 @@ impl LuaThread {
         self.resume(py, v)
     }
 
-    /// Sets the arguments of the first resume; returns the coroutine (`co(4)` in lupa).
+    /// A generator running this coroutine's function with `args` (`co(4)` in lupa). A
+    /// coroutine that has not started stays unstarted: each call gets a new coroutine of
+    /// its function; a started one is resumed with `args` first.
     #[pyo3(signature = (*args))]
-    fn __call__(slf: PyRef<'_, Self>, args: &Bound<'_, PyTuple>) -> Py<Self> {
+    fn __call__(
+        slf: PyRef<'_, Self>,
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+    ) -> PyResult<Py<PyAny>> {
+        let slot = slf.r.slot;
+        let body = slf.r.rt.with(py, |l| {
+            let rt = l.shared;
+            let refs = l.refs();
+            l.lua.enter(|ctx| match ctx.fetch(refs.get(slot)) {
+                Value::Thread(t) => match t.unstarted_function() {
+                    Some(f) => Conv { rt, refs }.lua_to_py(py, ctx, f).map(Some),
+                    None => Ok(None),
+                },
+                _ => Ok(None),
+            })
+        })?;
+        if let Some(f) = body {
+            let helper = slf.r.rt.helper(Helper::Create);
+            let co = call_slot(py, &slf.r.rt, helper, &PyTuple::new(py, [f])?)?;
+            let co = co.into_iter().next().unwrap_or_else(|| py.None());
+            let co = co.bind(py).cast::<LuaThread>()?;
+            *co.get().args.lock().unwrap_or_else(|e| e.into_inner()) = Some(args.clone().unbind());
+            return Ok(co.clone().into_any().unbind());
+        }
         *slf.args.lock().unwrap_or_else(|e| e.into_inner()) = Some(args.clone().unbind());
-        slf.into()
+        Ok(slf.into_pyobject(py)?.into_any().unbind())
     }
 
     /// True while the coroutine can be resumed.

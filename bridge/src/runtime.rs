@@ -44,6 +44,8 @@ impl Shared {
 #[pyclass(name = "LuaRuntime", module = "lupa_rs", subclass)]
 pub struct LuaRuntime {
     rt: Arc<Shared>,
+    /// Bytes the runtime itself uses after start-up (excluded unless `total=True`).
+    base_memory: usize,
 }
 
 fn source_bytes(rt: &Shared, code: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
@@ -98,9 +100,6 @@ impl LuaRuntime {
         }
         let lua = Lua::new();
         lua.enter(stdlib::open_all);
-        if let Some(m) = max_memory {
-            lua.set_memory_limit(Some(m + lua.memory_used()));
-        }
         let config = Config {
             encoding,
             unpack_returned_tuples,
@@ -109,8 +108,15 @@ impl LuaRuntime {
         };
         let rt = Arc::new(Shared::new(lua, config));
         rt.set_overflow_handler(overflow_handler);
-        rt.with(py, |l| init(py, l, register_eval, register_builtins))?;
-        Ok(LuaRuntime { rt })
+        let base_memory = rt.with(py, |mut l| {
+            init(py, &mut l, register_eval, register_builtins)?;
+            let base = l.lua.memory_used();
+            if let Some(m) = max_memory.filter(|&m| m > 0) {
+                l.lua.set_memory_limit(Some(m + base));
+            }
+            Ok(base)
+        })?;
+        Ok(LuaRuntime { rt, base_memory })
     }
 
     /// Evaluates a Lua expression and returns its value(s).
@@ -244,31 +250,36 @@ impl LuaRuntime {
         })
     }
 
-    /// Bytes Lua currently uses.
+    /// Bytes Lua currently uses (with `total=True`, including the runtime's own).
     #[pyo3(signature = (total=false))]
     fn get_memory_used(&self, py: Python<'_>, total: bool) -> PyResult<usize> {
-        let _ = total;
-        self.rt.with(py, |l| Ok(l.lua.memory_used()))
+        let used = self.rt.with(py, |l| Ok(l.lua.memory_used()))?;
+        Ok(if total {
+            used
+        } else {
+            used.saturating_sub(self.base_memory)
+        })
     }
 
-    /// The memory limit (`None`: unlimited).
+    /// The memory limit (0: unlimited; with `total=True`, including the runtime's own use).
     #[pyo3(signature = (total=false))]
-    fn get_max_memory(&self, py: Python<'_>, total: bool) -> PyResult<Option<usize>> {
-        let _ = total;
-        self.rt.with(py, |l| Ok(l.lua.memory_limit()))
+    fn get_max_memory(&self, py: Python<'_>, total: bool) -> PyResult<usize> {
+        let limit = self.rt.with(py, |l| Ok(l.lua.memory_limit()))?;
+        Ok(match limit {
+            None => 0,
+            Some(m) if total => m,
+            Some(m) => m.saturating_sub(self.base_memory),
+        })
     }
 
-    /// Limits the bytes Lua may use (0 or `None`: unlimited).
+    /// Limits the bytes Lua may use (0 or less, or `None`: unlimited). Without `total`, the
+    /// runtime's own memory is not counted.
     #[pyo3(signature = (max_memory, total=false))]
-    fn set_max_memory(
-        &self,
-        py: Python<'_>,
-        max_memory: Option<usize>,
-        total: bool,
-    ) -> PyResult<()> {
-        let _ = total;
+    fn set_max_memory(&self, py: Python<'_>, max_memory: Option<i64>, total: bool) -> PyResult<()> {
+        let base = if total { 0 } else { self.base_memory };
+        let limit = max_memory.filter(|&m| m > 0).map(|m| m as usize + base);
         self.rt.with(py, |l| {
-            l.lua.set_memory_limit(max_memory.filter(|&m| m > 0));
+            l.lua.set_memory_limit(limit);
             Ok(())
         })
     }
@@ -426,13 +437,13 @@ impl<'gc> TableBuilder<'gc> {
 /// Sets up a new runtime: the Python-object metatable, the `python` table and the helpers.
 fn init(
     py: Python<'_>,
-    l: Locked<'_>,
+    l: &mut Locked<'_>,
     register_eval: bool,
     register_builtins: bool,
 ) -> PyResult<()> {
     let rt = l.shared.clone();
     let refs = l.refs();
-    let lua = l.lua;
+    let lua = &mut *l.lua;
     let mm: Vec<(&str, StashedValue)> = pyobject::METAMETHODS
         .iter()
         .map(|(name, f)| (*name, host_function(lua, &rt, name, *f)))

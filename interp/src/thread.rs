@@ -257,6 +257,18 @@ impl<'gc> Thread<'gc> {
         }
     }
 
+    /// The body of a coroutine that has not started yet (`coroutine.create(f)` not resumed).
+    pub fn unstarted_function(self) -> Option<Value<'gc>> {
+        if self.status() != ThreadStatus::Suspended {
+            return None;
+        }
+        let st = self.0.state.try_borrow().ok()?;
+        if !st.frames.is_empty() || st.pending.is_some() || st.stack.len() != 1 {
+            return None;
+        }
+        Some(st.stack[0])
+    }
+
     /// Pointer identity.
     #[inline]
     pub fn ptr_eq(self, other: Thread<'gc>) -> bool {

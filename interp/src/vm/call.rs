@@ -115,6 +115,12 @@ pub(crate) fn precall<'gc>(
                         func: f,
                     };
                     match (f.0.func)(&mut call) {
+                        // A library function that allocated past the memory limit fails
+                        // like C Lua's allocator would ("not enough memory").
+                        Ok(_) if ctx.state().memory.exceeded() => {
+                            ctx.request_gc();
+                            return Err(memory_error(ctx));
+                        }
                         Ok(a) => a,
                         Err(mut e) => {
                             if e.raised_by.is_none() && e.traceback.is_none() {
