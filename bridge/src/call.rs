@@ -2,35 +2,19 @@
 
 use std::sync::Arc;
 
-use interp::{ErrorKind, StashedError, StashedValue, Value};
+use interp::{Context, ErrorKind, FirstStep, StashedError, StashedValue, Value};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::convert::{py_object_of, Conv};
 use crate::errors;
-use crate::shared::{Locked, Shared};
+use crate::shared::{Locked, Refs, Shared};
 
 /// Moves a value into `Python::detach` (the runtime lock makes this thread its only user).
 struct AssertSend<T>(T);
 // SAFETY: only used to carry `&mut Lua` and rooted values of the locked runtime into a
 // closure that runs on the same thread (`detach` runs it synchronously).
 unsafe impl<T> Send for AssertSend<T> {}
-
-/// Calls `f(args)` in Lua with the GIL released; returns the results.
-pub(crate) fn call_stashed(
-    py: Python<'_>,
-    l: &mut Locked<'_>,
-    f: &StashedValue,
-    args: &[StashedValue],
-) -> PyResult<Vec<StashedValue>> {
-    let job = AssertSend((&mut *l.lua, f, args));
-    let r = py.detach(move || {
-        let job = job;
-        let (lua, f, args) = job.0;
-        AssertSend(lua.call(f, args))
-    });
-    r.0.map_err(|e| lua_error_to_py(py, l, e))
-}
 
 /// Calls the Lua value in slot `f` with Python arguments; results converted to Python.
 pub(crate) fn call_slot(
@@ -39,27 +23,59 @@ pub(crate) fn call_slot(
     f: u32,
     args: &Bound<'_, PyTuple>,
 ) -> PyResult<Vec<Py<PyAny>>> {
+    let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
     rt.with(py, |mut l| {
-        let fv = l.lua.enter(|ctx| ctx.stash(ctx.fetch(l.refs().get(f))));
-        let argv = stash_args(py, &mut l, args.iter())?;
-        let out = call_stashed(py, &mut l, &fv, &argv)?;
-        results_to_py(py, &mut l, &out)
+        call_fast(py, &mut l, |ctx, refs| Ok(ctx.fetch(refs.get(f))), &args)
     })
 }
 
-/// Converts Python values to rooted Lua values.
-pub(crate) fn stash_args<'py>(
-    py: Python<'py>,
+/// Calls the function `f` makes with Python arguments. Arguments, the first step of Lua and
+/// the results stay inside one visit of the arena (the GIL held); a call that runs longer
+/// goes on with the GIL released, one step at a time.
+pub(crate) fn call_fast(
+    py: Python<'_>,
     l: &mut Locked<'_>,
-    args: impl Iterator<Item = Bound<'py, PyAny>>,
-) -> PyResult<Vec<StashedValue>> {
-    let rt = l.shared;
-    let refs = l.refs();
-    l.lua.enter(|ctx| {
-        let mut conv = Conv { rt, refs };
-        args.map(|a| conv.py_to_lua(py, ctx, &a).map(|v| ctx.stash(v)))
-            .collect()
-    })
+    f: impl for<'gc> FnOnce(Context<'gc>, &mut Refs) -> PyResult<Value<'gc>>,
+    args: &[Bound<'_, PyAny>],
+) -> PyResult<Vec<Py<PyAny>>> {
+    let shared = l.shared;
+    let first = l.lua.call_first_step(
+        |ctx| {
+            shared.inline_refs(|refs| {
+                let fv = f(ctx, refs)?;
+                let mut conv = Conv { rt: shared, refs };
+                let argv = args
+                    .iter()
+                    .map(|a| conv.py_to_lua(py, ctx, a))
+                    .collect::<PyResult<Vec<_>>>()?;
+                PyResult::Ok((fv, argv))
+            })
+        },
+        |ctx, vals| {
+            shared.inline_refs(|refs| {
+                let mut conv = Conv { rt: shared, refs };
+                vals.iter()
+                    .map(|&v| conv.lua_to_py(py, ctx, v))
+                    .collect::<PyResult<Vec<_>>>()
+            })
+        },
+    )?;
+    match first {
+        FirstStep::Done(r) => r,
+        FirstStep::Failed(e) => Err(lua_error_to_py(py, l, e)),
+        FirstStep::Running(call) => {
+            let job = AssertSend((&mut *l.lua, call));
+            let r = py.detach(move || {
+                let job = job;
+                let (lua, call) = job.0;
+                AssertSend(lua.call_rest(call))
+            });
+            match r.0 {
+                Ok(vals) => results_to_py(py, l, &vals),
+                Err(e) => Err(lua_error_to_py(py, l, e)),
+            }
+        }
+    }
 }
 
 /// Converts rooted Lua values to Python.

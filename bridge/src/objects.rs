@@ -7,7 +7,7 @@ use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::call::{call_slot, call_stashed, results_to_py, stash_args};
+use crate::call::call_slot;
 use crate::convert::{pack_results, Conv};
 use crate::runtime::Helper;
 use crate::shared::Shared;
@@ -88,6 +88,27 @@ pub(crate) fn lua_type_of(obj: &Bound<'_, PyAny>) -> Option<&'static str> {
 
 /// `t[k]` (with metamethods) for a wrapped object.
 fn index(py: Python<'_>, r: &LuaRef, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    // Fast path: a table without a metatable is read directly (no metamethod can apply).
+    let fast = r.rt.with(py, |l| {
+        let rt = l.shared;
+        let refs = l.refs();
+        let slot = r.slot;
+        l.lua.enter(|ctx| {
+            let Value::Table(t) = ctx.fetch(refs.get(slot)) else {
+                return Ok(None);
+            };
+            if t.metatable().is_some() {
+                return Ok(None);
+            }
+            let mut conv = Conv { rt, refs };
+            let k = conv.py_to_lua(py, ctx, key)?;
+            let v = t.get(k);
+            conv.lua_to_py(py, ctx, v).map(Some)
+        })
+    })?;
+    if let Some(v) = fast {
+        return Ok(v);
+    }
     let helper = r.rt.helper(Helper::Index);
     let args = PyTuple::new(py, [r.to_object(py)?, key.clone().unbind()])?;
     pack_first(py, call_slot(py, &r.rt, helper, &args)?)
@@ -100,6 +121,29 @@ fn set_index(
     key: &Bound<'_, PyAny>,
     value: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
+    // Fast path: a table without a metatable is written directly.
+    let done = r.rt.with(py, |l| {
+        let rt = l.shared;
+        let refs = l.refs();
+        let slot = r.slot;
+        l.lua.enter(|ctx| {
+            let Value::Table(t) = ctx.fetch(refs.get(slot)) else {
+                return Ok(false);
+            };
+            if t.metatable().is_some() {
+                return Ok(false);
+            }
+            let mut conv = Conv { rt, refs };
+            let k = conv.py_to_lua(py, ctx, key)?;
+            let v = conv.py_to_lua(py, ctx, value)?;
+            t.set(ctx.mutation(), k, v)
+                .map_err(|e| crate::errors::lua_error(py, e.message()))?;
+            Ok(true)
+        })
+    })?;
+    if done {
+        return Ok(());
+    }
     let helper = r.rt.helper(Helper::NewIndex);
     let args = PyTuple::new(
         py,
@@ -465,19 +509,11 @@ impl LuaThread {
         }
         let helper = self.r.rt.helper(Helper::Resume);
         let rt = self.r.rt.clone();
-        let (ok, vals) = rt.with(py, |mut l| {
-            let f = l
-                .lua
-                .enter(|ctx| ctx.stash(ctx.fetch(l.refs().get(helper))));
-            let argv = stash_args(py, &mut l, args.iter().map(|a| a.bind(py).clone()))?;
-            let out = call_stashed(py, &mut l, &f, &argv)?;
-            let vals = results_to_py(py, &mut l, &out)?;
-            Ok((
-                vals.first()
-                    .is_some_and(|b| b.bind(py).is_truthy().unwrap_or(false)),
-                vals,
-            ))
-        })?;
+        let args: Vec<Bound<'_, PyAny>> = args.iter().map(|a| a.bind(py).clone()).collect();
+        let vals = call_slot(py, &rt, helper, &PyTuple::new(py, args)?)?;
+        let ok = vals
+            .first()
+            .is_some_and(|b| b.bind(py).is_truthy().unwrap_or(false));
         let mut vals = vals.into_iter().skip(1).collect::<Vec<_>>();
         if !ok {
             let err = vals.pop().unwrap_or_else(|| py.None());

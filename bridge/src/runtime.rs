@@ -8,7 +8,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
 
-use crate::call::{call_stashed, results_to_py, stash_args};
+use crate::call::{call_fast, results_to_py};
 use crate::convert::{pack_results, Conv};
 use crate::errors;
 use crate::pyobject::{self, host_function};
@@ -311,12 +311,35 @@ impl LuaRuntime {
         name: Option<String>,
         mode: Option<String>,
     ) -> PyResult<Py<PyAny>> {
+        check_mode(py, &mode)?;
+        let chunk = name.unwrap_or_else(|| "<python>".to_string());
+        let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
         self.rt.with(py, |mut l| {
-            let f = load(py, &mut l, src, name, mode)?;
-            let argv = stash_args(py, &mut l, args.iter())?;
-            let out = call_stashed(py, &mut l, &f, &argv)?;
-            pack_results(py, results_to_py(py, &mut l, &out)?)
+            let out = call_fast(
+                py,
+                &mut l,
+                |ctx, _| match ctx.load(src, chunk.as_bytes(), None) {
+                    Ok(f) => Ok(Value::Closure(f)),
+                    Err(e) => Err(errors::syntax_error(
+                        py,
+                        String::from_utf8_lossy(&e.message).into_owned(),
+                    )),
+                },
+                &args,
+            )?;
+            pack_results(py, out)
         })
+    }
+}
+
+/// Checks `mode` as Lua's `load` does for a text chunk.
+fn check_mode(py: Python<'_>, mode: &Option<String>) -> PyResult<()> {
+    match mode {
+        Some(m) if !m.contains('t') => Err(errors::syntax_error(
+            py,
+            format!("attempt to load a text chunk (mode is '{m}')"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -328,14 +351,7 @@ fn load(
     name: Option<String>,
     mode: Option<String>,
 ) -> PyResult<StashedValue> {
-    if let Some(m) = &mode {
-        if !m.contains('t') {
-            return Err(errors::syntax_error(
-                py,
-                format!("attempt to load a text chunk (mode is '{m}')"),
-            ));
-        }
-    }
+    check_mode(py, &mode)?;
     let chunk = name.unwrap_or_else(|| "<python>".to_string());
     l.lua
         .enter(|ctx| match ctx.load(src, chunk.as_bytes(), None) {

@@ -21,6 +21,8 @@ use crate::errors;
 struct Owner {
     thread: Option<ThreadId>,
     depth: usize,
+    /// Threads waiting for the lock.
+    waiting: usize,
 }
 
 /// Lua values referred to by Python objects, by slot number.
@@ -175,7 +177,11 @@ impl Shared {
             self.lent.set(lent);
             return r;
         }
-        py.detach(|| self.acquire(me));
+        // Uncontended: take the lock without releasing the GIL (nothing to wait for, so no
+        // deadlock is possible); otherwise wait with the GIL released.
+        if !self.try_acquire(me) {
+            py.detach(|| self.acquire(me));
+        }
         let _guard = Release(self);
         self.free_dropped();
         // SAFETY: this thread now holds the lock, so it is the only user of `lua`.
@@ -183,11 +189,23 @@ impl Shared {
         f(Locked { lua, shared: self })
     }
 
+    fn try_acquire(&self, me: ThreadId) -> bool {
+        let mut o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+        if o.thread.is_some() && o.thread != Some(me) {
+            return false;
+        }
+        o.thread = Some(me);
+        o.depth += 1;
+        true
+    }
+
     fn acquire(&self, me: ThreadId) {
         let mut o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+        o.waiting += 1;
         while o.thread.is_some() && o.thread != Some(me) {
             o = self.released.wait(o).unwrap_or_else(|e| e.into_inner());
         }
+        o.waiting -= 1;
         o.thread = Some(me);
         o.depth += 1;
     }
@@ -197,8 +215,11 @@ impl Shared {
         o.depth -= 1;
         if o.depth == 0 {
             o.thread = None;
+            let waiting = o.waiting > 0;
             drop(o);
-            self.released.notify_one();
+            if waiting {
+                self.released.notify_one();
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use crate::runtime::{Lua, StashedError, StashedValue};
+use crate::runtime::{Context, Lua, StashedError, StashedValue};
 use crate::value::Value;
 use crate::vm::{self, Action, ErrorKind, Exit, NativeCall};
 
@@ -16,6 +16,23 @@ pub type HostFunction =
 /// The native behind every host function: it leaves the step so the host can run.
 fn host_trampoline<'gc>(_call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, vm::Error<'gc>> {
     Ok(Action::Host)
+}
+
+/// The outcome of [`Lua::call_first_step`].
+pub enum FirstStep<R> {
+    /// The call finished; `finish` made this of its results.
+    Done(R),
+    /// The call raised an error.
+    Failed(StashedError),
+    /// The call goes on (it ran out of fuel, called a host function or yielded): finish it
+    /// with [`Lua::call_rest`].
+    Running(RunningCall),
+}
+
+/// A call started by [`Lua::call_first_step`] that has not finished.
+pub struct RunningCall {
+    thread: StashedValue,
+    exit: Exit,
 }
 
 impl Lua {
@@ -53,16 +70,77 @@ impl Lua {
         r
     }
 
+    /// Starts a call and runs its first step inside one visit of the arena: `prepare` gives
+    /// the function and arguments, and if the call finishes in that step, `finish` reads the
+    /// results there too (no rooting of arguments or results: the cheap path for short calls
+    /// from a host). Otherwise the call is handed back to be finished by [`Lua::call_rest`].
+    pub fn call_first_step<E, R>(
+        &mut self,
+        prepare: impl for<'gc> FnOnce(Context<'gc>) -> Result<(Value<'gc>, Vec<Value<'gc>>), E>,
+        finish: impl for<'gc> FnOnce(Context<'gc>, &[Value<'gc>]) -> R,
+    ) -> Result<FirstStep<R>, E> {
+        let fuel = self.fuel_per_step;
+        let first = self.enter(|ctx| -> Result<FirstStep<R>, E> {
+            let (f, args) = prepare(ctx)?;
+            let th = vm::thread_for_host_call(ctx);
+            vm::start_call(ctx, th, f, &args);
+            Ok(match vm::step(ctx, th, fuel) {
+                Exit::Finished => {
+                    let vals = vm::take_results(th, ctx);
+                    let r = finish(ctx, &vals);
+                    vm::end_call(ctx);
+                    FirstStep::Done(r)
+                }
+                Exit::Error => {
+                    let e = vm::take_error(th, ctx);
+                    vm::end_call(ctx);
+                    FirstStep::Failed(StashedError {
+                        value: ctx.stash(e.value),
+                        kind: e.kind,
+                        traceback: e.traceback,
+                    })
+                }
+                exit => FirstStep::Running(RunningCall {
+                    thread: ctx.stash(Value::Thread(th)),
+                    exit,
+                }),
+            })
+        })?;
+        if !matches!(first, FirstStep::Running(_)) {
+            self.after_step();
+        }
+        Ok(first)
+    }
+
+    /// Runs a call that did not finish in its first step to the end.
+    pub fn call_rest(&mut self, call: RunningCall) -> Result<Vec<StashedValue>, StashedError> {
+        let r = self.run_from(&call.thread, Some(call.exit));
+        self.enter(vm::end_call);
+        r
+    }
+
     /// Steps the thread (prepared by `start_call`) until it finishes or fails.
     fn run_to_end(&mut self, thread: &StashedValue) -> Result<Vec<StashedValue>, StashedError> {
+        self.run_from(thread, None)
+    }
+
+    /// Like `run_to_end`, after handling `first`, the outcome of a step already made.
+    fn run_from(
+        &mut self,
+        thread: &StashedValue,
+        mut first: Option<Exit>,
+    ) -> Result<Vec<StashedValue>, StashedError> {
         loop {
             let fuel = self.fuel_per_step;
-            let r = self.enter(|ctx| {
-                let Value::Thread(th) = ctx.fetch(thread) else {
-                    unreachable!()
-                };
-                vm::step(ctx, th, fuel)
-            });
+            let r = match first.take() {
+                Some(exit) => exit,
+                None => self.enter(|ctx| {
+                    let Value::Thread(th) = ctx.fetch(thread) else {
+                        unreachable!()
+                    };
+                    vm::step(ctx, th, fuel)
+                }),
+            };
             match r {
                 Exit::Pending => self.after_step(),
                 Exit::Finished => {

@@ -44,7 +44,12 @@ impl MemoryAccount {
         }
     }
 
-    /// Takes the bytes allocated since the last call.
+    /// Bytes allocated and not yet reported to the collector.
+    pub fn unreported(&self) -> usize {
+        self.unreported.get()
+    }
+
+    /// Takes the bytes not yet reported to the collector.
     pub fn take_unreported(&self) -> usize {
         self.unreported.replace(0)
     }

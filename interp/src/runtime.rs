@@ -582,16 +582,26 @@ impl Lua {
     /// Garbage collection between steps: a full cycle if Lua asked for one, else a bounded
     /// amount of work (none while the collector is stopped); then due finalizers run.
     pub(crate) fn after_step(&mut self) {
-        let (requested, running) = self.enter(|ctx| {
+        let (requested, running, finalizers) = self.enter(|ctx| {
             let st = ctx.state();
-            (st.gc_requested.replace(false), st.gc_running.get())
+            (
+                st.gc_requested.replace(false),
+                st.gc_running.get(),
+                !st.to_finalize.borrow().is_empty(),
+            )
         });
+        let mut collected = requested;
         if requested {
             self.collect_all();
-        } else if running {
+        } else if running
+            && (self.arena.metrics().allocation_debt() > 0.0 || self.memory.unreported() >= 1024)
+        {
             self.collect_step();
+            collected = true;
         }
-        self.run_finalizers();
+        if collected || finalizers {
+            self.run_finalizers();
+        }
     }
 
     /// Calls the `__gc` metamethods of objects found unreachable. Errors become warnings.

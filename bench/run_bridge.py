@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Python<->Lua costs: lupa_rs against lupa.lua54 (from PyPI), measured in the same run.
+
+    python3 bench/run_bridge.py [--repeat 5]
+
+Prints ns per operation for each library and the ratio lupa_rs / lupa (lower is better), then
+the geometric mean. Each figure is the best of --repeat timings (the machine is noisy).
+"""
+
+import argparse
+import math
+import time
+
+import lupa.lua54 as lupa54
+
+import lupa_rs
+
+
+class Obj:
+    def __init__(self):
+        self.attr = 1
+
+
+def py_add1(n):
+    return n + 1
+
+
+def setup(mod):
+    lua = mod.LuaRuntime()
+    s = {
+        "lua": lua,
+        "lua_f": lua.eval("function(x) return x end"),
+        "call_py": lua.eval("function(f, n) for i = 1, n do f(i) end end"),
+        "attr": lua.eval("function(o, n) local s = 0 for i = 1, n do s = s + o.attr end return s end"),
+        "t": lua.eval("{x = 1}"),
+        "big": lua.eval("(function() local t = {} for i = 1, 1000000 do t[i] = i end return t end)()"),
+        "ints": list(range(100000)),
+        "co_f": lua.eval("function() while true do coroutine.yield(1) end end"),
+        "mod": mod,
+    }
+    return s
+
+
+def op_call_lua(s, n):
+    f = s["lua_f"]
+    for i in range(n):
+        f(i)
+
+
+def op_call_py(s, n):
+    s["call_py"](py_add1, n)
+
+
+def op_table_read(s, n):
+    t = s["t"]
+    for _ in range(n):
+        t["x"]
+
+
+def op_table_write(s, n):
+    t = s["t"]
+    for i in range(n):
+        t["x"] = i
+
+
+def op_items(s, n):
+    for _ in range(max(1, n // 1000000)):
+        for _ in s["big"].items():
+            pass
+
+
+def op_table_from(s, n):
+    for _ in range(max(1, n // 100000)):
+        s["lua"].table_from(s["ints"])
+
+
+def op_eval(s, n):
+    lua = s["lua"]
+    for _ in range(n):
+        lua.eval("1+1")
+
+
+def op_new_runtime(s, n):
+    for _ in range(n):
+        s["mod"].LuaRuntime()
+
+
+def op_coroutine(s, n):
+    co = s["co_f"].coroutine()
+    for _ in range(n):
+        co.send(None)
+
+
+def op_attr(s, n):
+    s["attr"](Obj(), n)
+
+
+OPS = [
+    ("call a Lua function from Python", op_call_lua, 100000, 1),
+    ("call a Python function from Lua", op_call_py, 100000, 1),
+    ("read a table field from Python", op_table_read, 100000, 1),
+    ("write a table field from Python", op_table_write, 100000, 1),
+    ("iterate items() of a 1e6 table (per item)", op_items, 1000000, 1),
+    ("table_from a 1e5-int list (per item)", op_table_from, 100000, 1),
+    ("eval of a tiny expression", op_eval, 20000, 1),
+    ("create a runtime", op_new_runtime, 200, 1),
+    ("coroutine send round trip", op_coroutine, 50000, 1),
+    ("attribute access on a Python object from Lua", op_attr, 100000, 1),
+]
+
+
+def measure(s, fn, n, repeat):
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(s, n)
+        best = min(best, time.perf_counter() - t0)
+    return best / n * 1e9
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply iteration counts")
+    args = ap.parse_args()
+    ours, ref = setup(lupa_rs), setup(lupa54)
+    rows = []
+    for name, fn, n, _ in OPS:
+        n = max(1, int(n * args.scale))
+        a = measure(ref, fn, n, args.repeat)
+        b = measure(ours, fn, n, args.repeat)
+        rows.append((name, a, b, b / a))
+    print("| operation | lupa.lua54 (ns) | lupa_rs (ns) | ratio |")
+    print("|---|---:|---:|---:|")
+    for name, a, b, r in rows:
+        print(f"| {name} | {a:.0f} | {b:.0f} | {r:.2f} |")
+    gm = math.exp(sum(math.log(r) for *_, r in rows) / len(rows))
+    print(f"| **geometric mean** | | | **{gm:.2f}** |")
+
+
+if __name__ == "__main__":
+    main()
