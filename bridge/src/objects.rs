@@ -429,18 +429,18 @@ impl LuaThread {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.resume(py, None)
+    fn __next__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        Self::resume(slf, None)
     }
 
     /// Resumes the coroutine with `value` (none for `None`); returns what it yields.
-    fn send(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn send(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let v = if value.is_none() {
             None
         } else {
             Some(value.clone().unbind())
         };
-        self.resume(py, v)
+        Self::resume(slf, v)
     }
 
     /// A generator running this coroutine's function with `args` (`co(4)` in lupa). A
@@ -487,28 +487,36 @@ impl LuaThread {
 }
 
 impl LuaThread {
-    fn status(&self, py: Python<'_>) -> PyResult<String> {
-        let helper = self.r.rt.helper(Helper::Status);
-        let args = PyTuple::new(py, [self.r.to_object(py)?])?;
-        let r = call_slot(py, &self.r.rt, helper, &args)?;
-        match r.first() {
-            Some(s) => s.bind(py).str().map(|s| s.to_string()),
-            None => Ok("dead".to_string()),
-        }
+    fn status(&self, py: Python<'_>) -> PyResult<&'static str> {
+        let slot = self.r.slot;
+        self.r.rt.with(py, |l| {
+            let refs = l.refs();
+            Ok(l.lua.enter(|ctx| match ctx.fetch(refs.get(slot)) {
+                Value::Thread(t) => match t.status() {
+                    interp::ThreadStatus::Suspended => "suspended",
+                    interp::ThreadStatus::Running => "running",
+                    interp::ThreadStatus::Normal => "normal",
+                    interp::ThreadStatus::Dead => "dead",
+                },
+                _ => "dead",
+            }))
+        })
     }
 
-    fn resume(&self, py: Python<'_>, value: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
-        if self.status(py)? == "dead" {
+    fn resume(slf: &Bound<'_, Self>, value: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
+        if this.status(py)? == "dead" {
             return Err(PyStopIteration::new_err(()));
         }
-        let first = self.args.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let mut args: Vec<Py<PyAny>> = vec![self.r.to_object(py)?];
+        let first = this.args.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let mut args: Vec<Py<PyAny>> = vec![slf.clone().into_any().unbind()];
         match first {
             Some(a) => args.extend(a.bind(py).iter().map(|x| x.unbind())),
             None => args.extend(value),
         }
-        let helper = self.r.rt.helper(Helper::Resume);
-        let rt = self.r.rt.clone();
+        let helper = this.r.rt.helper(Helper::Resume);
+        let rt = this.r.rt.clone();
         let args: Vec<Bound<'_, PyAny>> = args.iter().map(|a| a.bind(py).clone()).collect();
         let vals = call_slot(py, &rt, helper, &PyTuple::new(py, args)?)?;
         let ok = vals
@@ -526,7 +534,7 @@ impl LuaThread {
             let msg = err.bind(py).str()?.to_string();
             return Err(crate::errors::lua_error_with(py, msg, err, None));
         }
-        if vals.is_empty() && self.status(py)? == "dead" {
+        if vals.is_empty() && this.status(py)? == "dead" {
             return Err(PyStopIteration::new_err(()));
         }
         pack_results(py, vals)

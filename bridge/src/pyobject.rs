@@ -70,70 +70,74 @@ pub(crate) fn host_function(
     f: PyHostFn,
 ) -> StashedValue {
     let weak: Weak<Shared> = Arc::downgrade(rt);
-    lua.create_function(
+    lua.create_raw_function(
         name,
-        Rc::new(move |lua: &mut Lua, args: Vec<StashedValue>| {
+        Rc::new(move |lua: &mut Lua| {
             let Some(rt) = weak.upgrade() else {
                 return Err(plain_error(lua, "the Lua runtime is gone"));
             };
             let r = rt.lend(lua, || {
-                Python::attach(|py| {
-                    run_host(py, &rt, f, args).map_err(|e| error_to_lua(py, &rt, e))
-                })
+                Python::attach(|py| run_host(py, &rt, f).map_err(|e| error_to_lua(py, &rt, e)))
             });
             r.map_err(|e| e.unwrap_or_else(|| plain_error(lua, "error in a Python callback")))
         }),
     )
 }
 
-fn run_host(
-    py: Python<'_>,
-    rt: &Arc<Shared>,
-    f: PyHostFn,
-    args: Vec<StashedValue>,
-) -> PyResult<Vec<StashedValue>> {
+/// Runs a host function: arguments to Python, the call, results back to Lua.
+fn run_host(py: Python<'_>, rt: &Arc<Shared>, f: PyHostFn) -> PyResult<()> {
     let pyargs = rt.with(py, |l| {
-        let rt2 = l.shared;
-        let refs = l.refs();
-        l.lua.enter(|ctx| {
-            let mut conv = Conv { rt: rt2, refs };
-            args.iter()
-                .map(|a| conv.lua_to_py(py, ctx, ctx.fetch(a)))
-                .collect::<PyResult<Vec<_>>>()
+        let shared = l.shared;
+        l.lua.host_args(|ctx, args| {
+            shared.inline_refs(|refs| {
+                let mut conv = Conv { rt: shared, refs };
+                args.iter()
+                    .map(|&a| conv.lua_to_py(py, ctx, a))
+                    .collect::<PyResult<Vec<_>>>()
+            })
         })
     })?;
-    drop(args);
     let result = f(py, rt, pyargs)?;
     rt.with(py, |l| {
-        let rt2 = l.shared;
-        let refs = l.refs();
-        l.lua.enter(|ctx| {
-            let none = rt2.none_value.get();
-            let mut conv = Conv { rt: rt2, refs };
-            let vals: Vec<Value> = match &result {
-                HostResult::Value(v) => conv.results_to_lua(py, ctx, v.bind(py))?,
-                HostResult::Values(vs) => vs
-                    .iter()
-                    .map(|v| conv.py_to_lua(py, ctx, v.bind(py)))
-                    .collect::<PyResult<_>>()?,
-                HostResult::Iterator(state) => {
-                    let step = ctx.fetch(conv.refs.get(rt2.iter_step.get()));
-                    vec![step, conv.py_to_lua(py, ctx, state.bind(py))?]
-                }
-                HostResult::IterStep(vs) => {
-                    let mut out = Vec::with_capacity(vs.len());
-                    for (i, v) in vs.iter().enumerate() {
-                        if i == 0 && v.is_none(py) {
-                            out.push(ctx.fetch(conv.refs.get(none)));
-                        } else {
-                            out.push(conv.py_to_lua(py, ctx, v.bind(py))?);
-                        }
-                    }
-                    out
-                }
-            };
-            Ok(vals.into_iter().map(|v| ctx.stash(v)).collect())
+        let shared = l.shared;
+        l.lua.host_return(|ctx| {
+            shared.inline_refs(|refs| {
+                let mut conv = Conv { rt: shared, refs };
+                results_for_lua(py, ctx, &mut conv, &result)
+            })
         })
+    })
+}
+
+/// Converts what a host function returns to Lua values.
+fn results_for_lua<'gc>(
+    py: Python<'_>,
+    ctx: Context<'gc>,
+    conv: &mut Conv<'_>,
+    result: &HostResult,
+) -> PyResult<Vec<Value<'gc>>> {
+    Ok(match result {
+        HostResult::Value(v) => conv.results_to_lua(py, ctx, v.bind(py))?,
+        HostResult::Values(vs) => vs
+            .iter()
+            .map(|v| conv.py_to_lua(py, ctx, v.bind(py)))
+            .collect::<PyResult<_>>()?,
+        HostResult::Iterator(state) => {
+            let step = ctx.fetch(conv.refs.get(conv.rt.iter_step.get()));
+            vec![step, conv.py_to_lua(py, ctx, state.bind(py))?]
+        }
+        HostResult::IterStep(vs) => {
+            let none = conv.rt.none_value.get();
+            let mut out = Vec::with_capacity(vs.len());
+            for (i, v) in vs.iter().enumerate() {
+                if i == 0 && v.is_none(py) {
+                    out.push(ctx.fetch(conv.refs.get(none)));
+                } else {
+                    out.push(conv.py_to_lua(py, ctx, v.bind(py))?);
+                }
+            }
+            out
+        }
     })
 }
 
@@ -183,7 +187,15 @@ fn uses_items(obj: &Bound<'_, PyAny>, protocol: Protocol) -> bool {
         Protocol::Item => true,
         Protocol::Attr => false,
         Protocol::Default => {
-            obj.hasattr("__getitem__").unwrap_or(false) && !obj.is_instance_of::<PyString>()
+            // Like `hasattr(type(obj), "__getitem__")`, read from the type's slots.
+            // SAFETY: `obj` is a live object and the GIL is held (we have a `Bound`).
+            let subscriptable = unsafe {
+                pyo3::ffi::PyMapping_Check(obj.as_ptr()) != 0
+                    || pyo3::ffi::PySequence_Check(obj.as_ptr()) != 0
+            };
+            subscriptable
+                && !obj.is_instance_of::<PyString>()
+                && !obj.is_instance_of::<pyo3::types::PyType>()
         }
     }
 }
@@ -259,13 +271,32 @@ fn mm_call(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<
     let f = f.bind(py);
     let mut rest: Vec<Py<PyAny>> = args.into_iter().skip(1).collect();
     // `obj:method(x)` passes the object again: a bound method already has it.
-    if let (Some(first), Ok(owner)) = (rest.first(), f.getattr("__self__")) {
-        if first.bind(py).is(&owner) {
-            rest.remove(0);
+    let is_method =
+        f.is_instance_of::<pyo3::types::PyCFunction>() || f.get_type().is(method_type(py));
+    if is_method {
+        if let (Some(first), Ok(owner)) = (rest.first(), f.getattr("__self__")) {
+            if first.bind(py).is(&owner) {
+                rest.remove(0);
+            }
         }
     }
     let r = f.call1(PyTuple::new(py, rest)?)?;
     Ok(HostResult::Value(r.unbind()))
+}
+
+/// `types.MethodType`.
+fn method_type(py: Python<'_>) -> &Bound<'_, pyo3::types::PyType> {
+    static METHOD_TYPE: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> =
+        pyo3::sync::PyOnceLock::new();
+    METHOD_TYPE
+        .get_or_init(py, || {
+            py.import("types")
+                .and_then(|m| m.getattr("MethodType"))
+                .and_then(|t| t.cast_into::<pyo3::types::PyType>().map_err(Into::into))
+                .map(|t| t.unbind())
+                .unwrap_or_else(|_| py.get_type::<pyo3::types::PyCFunction>().unbind())
+        })
+        .bind(py)
 }
 
 fn mm_tostring(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
@@ -460,14 +491,7 @@ fn run_inline<'gc>(
                 .map(|&a| conv.lua_to_py(py, ctx, a))
                 .collect::<PyResult<Vec<_>>>();
             let result = pyargs.and_then(|a| f(py, &rt, a));
-            let result = result.and_then(|r| match r {
-                HostResult::Value(v) => conv.results_to_lua(py, ctx, v.bind(py)),
-                HostResult::Values(vs) => vs
-                    .iter()
-                    .map(|v| conv.py_to_lua(py, ctx, v.bind(py)))
-                    .collect(),
-                HostResult::IterStep(_) | HostResult::Iterator(_) => Ok(Vec::new()),
-            });
+            let result = result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r));
             result.map_err(|e| {
                 let exc = e.into_value(py).into_any();
                 conv.py_userdata(ctx, exc, Protocol::Default)

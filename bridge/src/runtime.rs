@@ -23,15 +23,14 @@ pub(crate) enum Helper {
     ToString = 2,
     Create = 3,
     Resume = 4,
-    Status = 5,
 }
 
 const HELPERS: &str = "\
-local tostring, create, resume, status = tostring, coroutine.create, coroutine.resume, coroutine.status
+local tostring, create, resume = tostring, coroutine.create, coroutine.resume
 return function(t, k) return t[k] end,
        function(t, k, v) t[k] = v end,
        function(v) return tostring(v) end,
-       create, resume, status";
+       create, resume";
 
 impl Shared {
     /// The slot of a helper function.

@@ -13,6 +13,20 @@ use crate::vm::{self, Action, ErrorKind, Exit, NativeCall};
 pub type HostFunction =
     Rc<dyn Fn(&mut Lua, Vec<StashedValue>) -> Result<Vec<StashedValue>, StashedError>>;
 
+/// A host function that reads its arguments and gives its results inside the arena, with
+/// [`Lua::host_args`] and [`Lua::host_return`] (no rooting of values on the way: the cheap
+/// form). Returning without calling `host_return` returns no values.
+pub type RawHostFunction = Rc<dyn Fn(&mut Lua) -> Result<(), StashedError>>;
+
+/// A registered host function.
+#[derive(Clone)]
+pub(crate) enum HostFn {
+    /// Arguments and results as rooted values.
+    Stashed(HostFunction),
+    /// Arguments and results read and written inside the arena.
+    Raw(RawHostFunction),
+}
+
 /// The native behind every host function: it leaves the step so the host can run.
 fn host_trampoline<'gc>(_call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, vm::Error<'gc>> {
     Ok(Action::Host)
@@ -38,6 +52,37 @@ pub struct RunningCall {
 impl Lua {
     /// Makes a Lua function that calls `f` on the host.
     pub fn create_function(&mut self, name: &'static str, f: HostFunction) -> StashedValue {
+        self.register_host_fn(name, HostFn::Stashed(f))
+    }
+
+    /// Makes a Lua function that calls `f` on the host (see [`RawHostFunction`]).
+    pub fn create_raw_function(&mut self, name: &'static str, f: RawHostFunction) -> StashedValue {
+        self.register_host_fn(name, HostFn::Raw(f))
+    }
+
+    /// Inside a raw host function: reads its arguments.
+    pub fn host_args<R>(&mut self, f: impl for<'gc> FnOnce(Context<'gc>, &[Value<'gc>]) -> R) -> R {
+        self.enter(|ctx| {
+            let (_, args) = vm::host_call_request(ctx);
+            f(ctx, &args)
+        })
+    }
+
+    /// Inside a raw host function: gives its results (if `f` succeeds).
+    pub fn host_return<E>(
+        &mut self,
+        f: impl for<'gc> FnOnce(Context<'gc>) -> Result<Vec<Value<'gc>>, E>,
+    ) -> Result<(), E> {
+        self.enter(|ctx| {
+            let vals = f(ctx)?;
+            vm::host_call_return(ctx, Ok(&vals));
+            Ok(())
+        })?;
+        self.host_returned = true;
+        Ok(())
+    }
+
+    fn register_host_fn(&mut self, name: &'static str, f: HostFn) -> StashedValue {
         let id = self.host_fns.len();
         self.host_fns.push(f);
         self.enter(|ctx| {
@@ -192,19 +237,28 @@ impl Lua {
 
     /// Runs the host function the running thread is waiting for and hands it the results.
     fn run_host_function(&mut self) {
-        let (id, args) = self.enter(|ctx| {
-            let (f, args) = vm::host_call_request(ctx);
-            let id = match f {
-                Value::Native(nf) => nf.upvalue(0).to_integer().unwrap_or(-1),
-                _ => -1,
-            };
-            (
-                id,
-                args.into_iter().map(|v| ctx.stash(v)).collect::<Vec<_>>(),
-            )
+        let id = self.enter(|ctx| match vm::host_call_request_function(ctx) {
+            Value::Native(nf) => nf.upvalue(0).to_integer().unwrap_or(-1),
+            _ => -1,
         });
         let result = match self.host_fns.get(id as usize).cloned() {
-            Some(f) => f(self, args),
+            Some(HostFn::Stashed(f)) => {
+                let args = self.enter(|ctx| {
+                    let (_, args) = vm::host_call_request(ctx);
+                    args.into_iter().map(|v| ctx.stash(v)).collect::<Vec<_>>()
+                });
+                f(self, args)
+            }
+            Some(HostFn::Raw(f)) => {
+                let outer = std::mem::replace(&mut self.host_returned, false);
+                let r = f(self);
+                let returned = std::mem::replace(&mut self.host_returned, outer);
+                match r {
+                    Ok(()) if returned => return,
+                    Ok(()) => Ok(Vec::new()),
+                    Err(e) => Err(e),
+                }
+            }
             None => Err(self.enter(|ctx| StashedError {
                 value: ctx.stash(ctx.str("invalid host function")),
                 kind: ErrorKind::Runtime,

@@ -431,7 +431,9 @@ pub struct Lua {
     arena: std::mem::ManuallyDrop<Arena<Root>>,
     memory: Rc<MemoryAccount>,
     /// Host functions callable from Lua, by id.
-    pub(crate) host_fns: Vec<crate::host::HostFunction>,
+    pub(crate) host_fns: Vec<crate::host::HostFn>,
+    /// Set by `host_return` while a raw host function runs.
+    pub(crate) host_returned: bool,
     /// Instructions (roughly) per step before garbage collection gets a turn.
     pub fuel_per_step: i64,
 }
@@ -500,6 +502,7 @@ impl Lua {
             arena: std::mem::ManuallyDrop::new(arena),
             memory,
             host_fns: Vec::new(),
+            host_returned: false,
             fuel_per_step: 10_000,
         }
     }

@@ -406,6 +406,16 @@ pub fn thread_for_host_call<'gc>(ctx: Context<'gc>) -> Thread<'gc> {
     }
 }
 
+/// The host function the running thread waits for.
+pub fn host_call_request_function<'gc>(ctx: Context<'gc>) -> Value<'gc> {
+    let cur = *ctx.state().running.borrow().last().expect("running thread");
+    let st = cur.0.state.borrow();
+    match st.pending {
+        Some(p) if p.kind == PendingKind::Host => st.stack[p.func],
+        _ => Value::Nil,
+    }
+}
+
 /// The host function the running thread waits for, and its arguments.
 pub fn host_call_request<'gc>(ctx: Context<'gc>) -> (Value<'gc>, Vec<Value<'gc>>) {
     let cur = *ctx.state().running.borrow().last().expect("running thread");
