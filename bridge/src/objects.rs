@@ -311,9 +311,8 @@ impl LuaTable {
                 rt: self.r.rt.clone(),
                 slot,
             },
-            key: std::sync::Mutex::new(None),
+            state: std::sync::Mutex::new(IterState::default()),
             what,
-            done: std::sync::atomic::AtomicBool::new(false),
         })
     }
 }
@@ -322,10 +321,21 @@ impl LuaTable {
 #[pyclass(name = "_LuaIter", module = "lupa_rs", frozen)]
 pub struct LuaIter {
     table: LuaRef,
-    key: std::sync::Mutex<Option<LuaRef>>,
+    /// The last key read, and the items read ahead of `__next__`.
+    state: std::sync::Mutex<IterState>,
     what: IterWhat,
-    done: std::sync::atomic::AtomicBool,
 }
+
+/// Where a table iterator is.
+#[derive(Default)]
+struct IterState {
+    key: Option<LuaRef>,
+    ahead: std::collections::VecDeque<Py<PyAny>>,
+    done: bool,
+}
+
+/// Items a table iterator reads at a time (one runtime lock and arena visit per batch).
+const ITER_BATCH: usize = 128;
 
 #[pymethods]
 impl LuaIter {
@@ -334,50 +344,61 @@ impl LuaIter {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        use std::sync::atomic::Ordering;
-        if self.done.load(Ordering::Relaxed) {
-            return Err(PyStopIteration::new_err(()));
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.ahead.is_empty() && !st.done {
+            self.read_ahead(py, &mut st)?;
         }
-        let mut key = self.key.lock().unwrap_or_else(|e| e.into_inner());
+        match st.ahead.pop_front() {
+            Some(v) => Ok(v),
+            None => Err(PyStopIteration::new_err(())),
+        }
+    }
+}
+
+impl LuaIter {
+    /// Reads up to `ITER_BATCH` items after the last key.
+    fn read_ahead(&self, py: Python<'_>, st: &mut IterState) -> PyResult<()> {
         let rt = self.table.rt.clone();
         let tslot = self.table.slot;
-        let kslot = key.as_ref().map(|k| k.slot);
-        let next = rt.with(py, |l| {
-            let rt2 = l.shared;
+        let kslot = st.key.as_ref().map(|k| k.slot);
+        let what = self.what;
+        let (items, last) = rt.with(py, |l| {
+            let shared = l.shared;
             let refs = l.refs();
             l.lua.enter(|ctx| {
                 let Value::Table(t) = ctx.fetch(refs.get(tslot)) else {
-                    return Ok(None);
+                    return Ok((Vec::new(), None));
                 };
-                let k = kslot.map_or(Value::Nil, |s| ctx.fetch(refs.get(s)));
-                let Ok(Some((k, v))) = t.next(k) else {
-                    return Ok(None);
-                };
-                let kref = refs.insert(ctx.stash(k));
-                let mut conv = Conv { rt: rt2, refs };
-                let pk = conv.lua_to_py(py, ctx, k)?;
-                let pv = conv.lua_to_py(py, ctx, v)?;
-                Ok(Some((kref, pk, pv)))
+                let mut k = kslot.map_or(Value::Nil, |s| ctx.fetch(refs.get(s)));
+                let mut items = Vec::with_capacity(ITER_BATCH);
+                let mut conv = Conv { rt: shared, refs };
+                let mut moved = false;
+                while items.len() < ITER_BATCH {
+                    let Ok(Some((nk, nv))) = t.next(k) else { break };
+                    k = nk;
+                    moved = true;
+                    items.push(match what {
+                        IterWhat::Keys => conv.lua_to_py(py, ctx, nk)?,
+                        IterWhat::Values => conv.lua_to_py(py, ctx, nv)?,
+                        IterWhat::Items => {
+                            let pk = conv.lua_to_py(py, ctx, nk)?;
+                            let pv = conv.lua_to_py(py, ctx, nv)?;
+                            PyTuple::new(py, [pk, pv])?.into_any().unbind()
+                        }
+                    });
+                }
+                let last = moved.then(|| conv.refs.insert(ctx.stash(k)));
+                Ok((items, last))
             })
         })?;
-        match next {
-            None => {
-                self.done.store(true, Ordering::Relaxed);
-                *key = None;
-                Err(PyStopIteration::new_err(()))
-            }
-            Some((kref, pk, pv)) => {
-                *key = Some(LuaRef {
-                    rt: rt.clone(),
-                    slot: kref,
-                });
-                Ok(match self.what {
-                    IterWhat::Keys => pk,
-                    IterWhat::Values => pv,
-                    IterWhat::Items => PyTuple::new(py, [pk, pv])?.into_any().unbind(),
-                })
-            }
+        if items.len() < ITER_BATCH {
+            st.done = true;
         }
+        st.ahead.extend(items);
+        if let Some(slot) = last {
+            st.key = Some(LuaRef { rt, slot });
+        }
+        Ok(())
     }
 }
 

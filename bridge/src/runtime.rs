@@ -314,21 +314,45 @@ impl LuaRuntime {
         let chunk = name.unwrap_or_else(|| "<python>".to_string());
         let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
         self.rt.with(py, |mut l| {
+            let template = compile_cached(py, &mut l, src, chunk)?;
             let out = call_fast(
                 py,
                 &mut l,
-                |ctx, _| match ctx.load(src, chunk.as_bytes(), None) {
-                    Ok(f) => Ok(Value::Closure(f)),
-                    Err(e) => Err(errors::syntax_error(
-                        py,
-                        String::from_utf8_lossy(&e.message).into_owned(),
-                    )),
+                |ctx, _| match ctx.fetch(&template) {
+                    Value::Closure(c) => Ok(Value::Closure(ctx.reload(c))),
+                    _ => Err(errors::lua_error(py, "invalid cached chunk")),
                 },
                 &args,
             )?;
             pack_results(py, out)
         })
     }
+}
+
+/// Compiles a chunk (a template closure), reusing the result for the same name and source.
+fn compile_cached(
+    py: Python<'_>,
+    l: &mut Locked<'_>,
+    src: &[u8],
+    chunk: String,
+) -> PyResult<StashedValue> {
+    let cache = l.chunks();
+    let key = (chunk, src.to_vec());
+    if let Some(p) = cache.get(&key) {
+        return Ok(p.clone());
+    }
+    let template = l
+        .lua
+        .enter(|ctx| match ctx.load(src, key.0.as_bytes(), None) {
+            Ok(f) => Ok(ctx.stash(Value::Closure(f))),
+            Err(e) => Err(String::from_utf8_lossy(&e.message).into_owned()),
+        })
+        .map_err(|m| errors::syntax_error(py, m))?;
+    if cache.len() >= 256 {
+        cache.clear();
+    }
+    cache.insert(key, template.clone());
+    Ok(template)
 }
 
 /// Checks `mode` as Lua's `load` does for a text chunk.

@@ -65,6 +65,10 @@ impl Refs {
     }
 }
 
+/// Compiled chunks by (chunk name, source).
+/// (A template closure of the chunk, rooted.)
+pub(crate) type ChunkCache = std::collections::HashMap<(String, Vec<u8>), StashedValue>;
+
 /// Options fixed when the runtime is created.
 pub(crate) struct Config {
     /// Encoding of Python strings in Lua (`None`: Lua strings come back as bytes).
@@ -85,6 +89,8 @@ pub(crate) struct Shared {
     /// The `Lua` lent to a Python callback on the owning thread (null when none).
     lent: Cell<*mut Lua>,
     refs: UnsafeCell<Refs>,
+    /// Compiled chunks of `eval`/`execute`, by chunk name and source (cleared when large).
+    chunks: UnsafeCell<ChunkCache>,
     /// Slots whose Python objects died; freed at the next lock.
     dropped: Mutex<Vec<u32>>,
     /// Options.
@@ -118,6 +124,14 @@ pub(crate) struct Locked<'a> {
 }
 
 impl<'a> Locked<'a> {
+    /// The cache of compiled chunks.
+    #[allow(clippy::mut_from_ref)]
+    pub fn chunks(&self) -> &'a mut ChunkCache {
+        // SAFETY: as for `refs`: the lock is held by this thread, and the cache is only used
+        // for one lookup or insertion at a time, never across running Lua.
+        unsafe { &mut *self.shared.chunks.get() }
+    }
+
     /// The referenced values, for one conversion.
     ///
     /// Callers keep the reference for one conversion scope, never across running Lua (inline
@@ -139,6 +153,7 @@ impl Shared {
             lua: UnsafeCell::new(lua),
             lent: Cell::new(std::ptr::null_mut()),
             refs: UnsafeCell::new(Refs::default()),
+            chunks: UnsafeCell::new(ChunkCache::default()),
             dropped: Mutex::new(Vec::new()),
             config,
             py_metatable: Cell::new(u32::MAX),
@@ -294,5 +309,6 @@ impl Drop for Shared {
     fn drop(&mut self) {
         // Roots must go before the arena that holds them.
         self.refs.get_mut().slots.clear();
+        self.chunks.get_mut().clear();
     }
 }

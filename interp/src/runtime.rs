@@ -389,6 +389,23 @@ impl<'gc> Context<'gc> {
         Closure::new(self.mc, fp, &upvalues)
     }
 
+    /// A fresh main-chunk closure of the same prototype as `template` (from `load` or
+    /// `load_proto`), with `_ENV` the globals: re-running a chunk without compiling it again.
+    pub fn reload(self, template: Closure<'gc>) -> Closure<'gc> {
+        let fp = template.proto();
+        let upvalues: Box<[Upvalue<'gc>]> = (0..fp.raw.upvalues.len())
+            .map(|i| {
+                let v = if i == 0 {
+                    Value::Table(self.state.globals)
+                } else {
+                    Value::Nil
+                };
+                Gc::new(self.mc, gc_arena::lock::Lock::new(UpvalueState::Closed(v)))
+            })
+            .collect();
+        Closure::new(self.mc, fp, &upvalues)
+    }
+
     /// Calls a function to completion inside this context (a nested call: no yields to the
     /// host, no host functions). For hosts and tests; Lua code should use the driver.
     pub fn call(self, f: Value<'gc>, args: &[Value<'gc>]) -> Result<Vec<Value<'gc>>, Error<'gc>> {
