@@ -213,3 +213,19 @@ def test_module_constants():
 
     assert lupa54.LuaRuntime is lupa.LuaRuntime
     assert LuaRuntime().lua_implementation.startswith("Lua 5.4")
+
+
+def test_python_args_and_overflow_handler(lua):
+    def f(a, b=0, *, c=0):
+        return a + b + c
+
+    call = lua.eval("function(f) return f(python.args{1, 2, c=3}) end")
+    assert call(f) == 6
+    lua.execute("python.set_overflow_handler(function(x) return 1.5 end)")
+    assert lua.eval("function(x) return x end")(2**70) == 1.5
+
+
+def test_python_none_and_nil(lua):
+    assert lua.eval("nil") is None
+    assert lua.eval("function(x) return x == nil end")(None) is True
+    assert lua.eval("python.none") is None

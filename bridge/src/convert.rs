@@ -170,6 +170,26 @@ impl Conv<'_> {
         obj: &Bound<'_, PyAny>,
     ) -> PyResult<Value<'gc>> {
         let handler = self.rt.overflow_handler(py);
+        if let Some((rt, slot)) = handler
+            .as_ref()
+            .and_then(|h| objects::lua_ref_of(h.bind(py)))
+        {
+            // A Lua function (`python.set_overflow_handler(f)` in Lua) runs nested, here.
+            if Arc::ptr_eq(&rt, self.rt) {
+                let f = ctx.fetch(self.refs.get(slot));
+                let x: f64 = obj.extract()?;
+                return match ctx.call(f, &[Value::Number(x)]) {
+                    Ok(v) => Ok(v.first().copied().unwrap_or(Value::Nil)),
+                    Err(e) => Err(errors::lua_error(
+                        py,
+                        match e.value {
+                            Value::String(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+                            other => format!("(error object is a {} value)", other.type_name()),
+                        },
+                    )),
+                };
+            }
+        }
         match handler {
             Some(h) => {
                 let r = h.bind(py).call1((obj,))?;

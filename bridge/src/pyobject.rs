@@ -13,7 +13,7 @@ use interp::{
 };
 use pyo3::exceptions::{PyAttributeError, PyStopIteration};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::{py_object_of, Conv};
 use crate::shared::Shared;
@@ -280,8 +280,63 @@ fn mm_call(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<
             }
         }
     }
+    // `f(python.args{1, 2, key=3})` passes positional and keyword arguments.
+    if let [only] = rest.as_slice() {
+        if let Ok(a) = only.bind(py).cast::<PyArguments>() {
+            let a = a.get();
+            let r = f.call(a.args.bind(py), Some(a.kwargs.bind(py)))?;
+            return Ok(HostResult::Value(r.unbind()));
+        }
+    }
     let r = f.call1(PyTuple::new(py, rest)?)?;
     Ok(HostResult::Value(r.unbind()))
+}
+
+/// Positional and keyword arguments for a Python call (`python.args{...}`).
+#[pyclass(name = "_PyArguments", module = "lupa_rs", frozen)]
+pub struct PyArguments {
+    args: Py<PyTuple>,
+    kwargs: Py<PyDict>,
+}
+
+/// `python.args(t)`: the table's sequence as positional arguments, its string keys as
+/// keyword arguments.
+fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+    let t = arg(py, &args, 0);
+    let positional = PyList::empty(py);
+    let kwargs = PyDict::new(py);
+    if !t.is_none() {
+        let n: usize = t.len().unwrap_or(0);
+        for i in 1..=n {
+            positional.append(t.get_item(i)?)?;
+        }
+        for item in t.call_method0("items")?.try_iter()? {
+            let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+            if k.is_instance_of::<PyString>() {
+                kwargs.set_item(k, v)?;
+            } else if !k.extract::<usize>().is_ok_and(|i| (1..=n).contains(&i)) {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "python.args: keys must be 1..n or strings",
+                ));
+            }
+        }
+    }
+    let a = PyArguments {
+        args: PyTuple::new(py, positional)?.unbind(),
+        kwargs: kwargs.unbind(),
+    };
+    Ok(HostResult::Values(vec![Py::new(py, a)?.into_any()]))
+}
+
+/// `python.set_overflow_handler(f)`.
+fn py_set_overflow_handler(
+    py: Python<'_>,
+    rt: &Arc<Shared>,
+    args: Vec<Py<PyAny>>,
+) -> PyResult<HostResult> {
+    let h = arg(py, &args, 0);
+    rt.set_overflow_handler(if h.is_none() { None } else { Some(h.unbind()) });
+    Ok(HostResult::Values(Vec::new()))
 }
 
 /// `types.MethodType`.
@@ -417,6 +472,8 @@ pub(crate) const PYTHON_FUNCTIONS: &[(&str, PyHostFn)] = &[
     ("iter", py_iter),
     ("iterex", py_iterex),
     ("enumerate", py_enumerate),
+    ("args", py_args),
+    ("set_overflow_handler", py_set_overflow_handler),
 ];
 
 /// The Python-object metatable's metamethods that are host functions (they leave the step,
@@ -520,6 +577,7 @@ pub(crate) const ITER_STEP: PyHostFn = iter_step;
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ProtocolWrapper>()?;
     m.add_class::<IterState>()?;
+    m.add_class::<PyArguments>()?;
     Ok(())
 }
 
