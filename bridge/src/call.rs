@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use interp::{Context, ErrorKind, FirstStep, StashedError, StashedValue, Value};
+use interp::{CallProgress, Context, ErrorKind, FirstStep, StashedError, StashedValue, Value};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -64,13 +64,21 @@ pub(crate) fn call_fast(
         FirstStep::Done(r) => r,
         FirstStep::Failed(e) => Err(lua_error_to_py(py, l, e)),
         FirstStep::Running(call) => {
-            let job = AssertSend((&mut *l.lua, call));
-            let r = py.detach(move || {
-                let job = job;
-                let (lua, call) = job.0;
-                AssertSend(lua.call_rest(call))
-            });
-            match r.0 {
+            // Calls into Python (host functions) go on with the GIL held; once a step runs
+            // out of fuel (a long computation), the rest runs with the GIL released.
+            let r = match l.lua.call_until_long(call) {
+                CallProgress::Done(r) => r,
+                CallProgress::Long(call) => {
+                    let job = AssertSend((&mut *l.lua, call));
+                    py.detach(move || {
+                        let job = job;
+                        let (lua, call) = job.0;
+                        AssertSend(lua.call_rest(call))
+                    })
+                    .0
+                }
+            };
+            match r {
                 Ok(vals) => results_to_py(py, l, &vals),
                 Err(e) => Err(lua_error_to_py(py, l, e)),
             }
@@ -102,7 +110,7 @@ pub(crate) fn lua_error_to_py(py: Python<'_>, l: &mut Locked<'_>, e: StashedErro
     let (msg, value, exc) = l.lua.enter(|ctx| {
         let v = ctx.fetch(&e.value);
         if let Value::UserData(u) = v {
-            if let Some((obj, _)) = py_object_of(u) {
+            if let Some((obj, _)) = py_object_of(py, u) {
                 if obj
                     .bind(py)
                     .is_instance_of::<pyo3::exceptions::PyBaseException>()

@@ -37,7 +37,7 @@ impl Conv<'_> {
             Value::Integer(i) => i.into_pyobject(py)?.into_any().unbind(),
             Value::Number(f) => PyFloat::new(py, f).into_any().unbind(),
             Value::String(s) => self.string_to_py(py, s.as_bytes())?,
-            Value::UserData(u) => match py_object_of(u) {
+            Value::UserData(u) => match py_object_of(py, u) {
                 Some((obj, Protocol::Default)) => obj,
                 Some((obj, protocol)) => Py::new(py, ProtocolWrapper { obj, protocol })?.into_any(),
                 None => self.wrap(py, ctx, v, objects::Kind::UserData)?,
@@ -226,10 +226,10 @@ impl Conv<'_> {
 }
 
 /// The Python object inside a userdata made by `py_userdata`, if it is one.
-pub(crate) fn py_object_of(u: UserData<'_>) -> Option<(Py<PyAny>, Protocol)> {
+pub(crate) fn py_object_of(py: Python<'_>, u: UserData<'_>) -> Option<(Py<PyAny>, Protocol)> {
     let data = u.0.data.try_borrow().ok()?;
     let b = data.downcast_ref::<PyBox>()?;
-    Python::attach(|py| Some((b.obj.clone_ref(py), b.protocol)))
+    Some((b.obj.clone_ref(py), b.protocol))
 }
 
 /// Lua results as what a Python call returns: nothing is `None`, one value is itself,

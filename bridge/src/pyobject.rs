@@ -15,7 +15,7 @@ use pyo3::exceptions::{PyAttributeError, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
-use crate::convert::{py_object_of, Conv};
+use crate::convert::Conv;
 use crate::shared::Shared;
 
 /// How Lua indexing maps to Python.
@@ -589,13 +589,4 @@ pub(crate) fn wrap(
 ) -> PyResult<Py<ProtocolWrapper>> {
     let (obj, _) = target(py, obj);
     Py::new(py, ProtocolWrapper { obj, protocol })
-}
-
-/// Reads back the object of a wrapped-Python userdata value.
-#[allow(dead_code)]
-pub(crate) fn object_of(v: Value<'_>) -> Option<Py<PyAny>> {
-    match v {
-        Value::UserData(u) => py_object_of(u).map(|(o, _)| o),
-        _ => None,
-    }
 }

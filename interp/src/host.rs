@@ -43,6 +43,14 @@ pub enum FirstStep<R> {
     Running(RunningCall),
 }
 
+/// Where [`Lua::call_until_long`] left a call.
+pub enum CallProgress {
+    /// It finished (or failed).
+    Done(Result<Vec<StashedValue>, StashedError>),
+    /// It runs long: finish it with [`Lua::call_rest`].
+    Long(RunningCall),
+}
+
 /// A call started by [`Lua::call_first_step`] that has not finished.
 pub struct RunningCall {
     thread: StashedValue,
@@ -159,22 +167,44 @@ impl Lua {
 
     /// Runs a call that did not finish in its first step to the end.
     pub fn call_rest(&mut self, call: RunningCall) -> Result<Vec<StashedValue>, StashedError> {
-        let r = self.run_from(&call.thread, Some(call.exit));
+        let r = self.run_from(&call.thread, Some(call.exit), false);
         self.enter(vm::end_call);
-        r
+        r.unwrap_or_else(|| unreachable!("run_from only stops early when asked"))
+    }
+
+    /// Goes on with a call that did not finish in its first step, running the host functions
+    /// it calls, until it finishes or a step runs out of fuel (a long computation: the host
+    /// may then go on with [`Lua::call_rest`] differently, e.g. without a global lock).
+    pub fn call_until_long(&mut self, call: RunningCall) -> CallProgress {
+        if matches!(call.exit, Exit::Pending) {
+            return CallProgress::Long(call);
+        }
+        match self.run_from(&call.thread, Some(call.exit), true) {
+            Some(r) => {
+                self.enter(vm::end_call);
+                CallProgress::Done(r)
+            }
+            None => CallProgress::Long(RunningCall {
+                thread: call.thread,
+                exit: Exit::Pending,
+            }),
+        }
     }
 
     /// Steps the thread (prepared by `start_call`) until it finishes or fails.
     fn run_to_end(&mut self, thread: &StashedValue) -> Result<Vec<StashedValue>, StashedError> {
-        self.run_from(thread, None)
+        self.run_from(thread, None, false)
+            .unwrap_or_else(|| unreachable!("run_from only stops early when asked"))
     }
 
-    /// Like `run_to_end`, after handling `first`, the outcome of a step already made.
+    /// Like `run_to_end`, after handling `first`, the outcome of a step already made. With
+    /// `stop_when_long`, returns `None` (the call goes on) when a step runs out of fuel.
     fn run_from(
         &mut self,
         thread: &StashedValue,
         mut first: Option<Exit>,
-    ) -> Result<Vec<StashedValue>, StashedError> {
+        stop_when_long: bool,
+    ) -> Option<Result<Vec<StashedValue>, StashedError>> {
         loop {
             let fuel = self.fuel_per_step;
             let r = match first.take() {
@@ -187,7 +217,12 @@ impl Lua {
                 }),
             };
             match r {
-                Exit::Pending => self.after_step(),
+                Exit::Pending => {
+                    self.after_step();
+                    if stop_when_long {
+                        return None;
+                    }
+                }
                 Exit::Finished => {
                     let out = self.enter(|ctx| {
                         let Value::Thread(th) = ctx.fetch(thread) else {
@@ -199,7 +234,7 @@ impl Lua {
                             .collect()
                     });
                     self.after_step();
-                    return Ok(out);
+                    return Some(Ok(out));
                 }
                 Exit::Error => {
                     let e = self.enter(|ctx| {
@@ -214,7 +249,7 @@ impl Lua {
                         }
                     });
                     self.after_step();
-                    return Err(e);
+                    return Some(Err(e));
                 }
                 Exit::Host => self.run_host_function(),
                 Exit::Yielded => {
@@ -229,7 +264,7 @@ impl Lua {
                             traceback: None,
                         }
                     });
-                    return Err(e);
+                    return Some(Err(e));
                 }
             }
         }

@@ -21,7 +21,7 @@ pub mod value;
 pub mod vm;
 
 pub use closure::{Closure, FunctionProto, NativeFunction};
-pub use host::{FirstStep, HostFunction, RawHostFunction, RunningCall};
+pub use host::{CallProgress, FirstStep, HostFunction, RawHostFunction, RunningCall};
 pub use runtime::{Context, Lua, StashedError, StashedValue, State, StepResult};
 pub use thread::{Thread, ThreadStatus};
 pub use userdata::UserData;
