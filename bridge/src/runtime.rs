@@ -537,13 +537,15 @@ fn init(
         ctx.set_global("python", Value::Table(python));
         Ok(())
     })?;
-    let helpers = lua.enter(
-        |ctx| match ctx.load(HELPERS.as_bytes(), b"=lupa_rs", None) {
-            Ok(f) => Ok(ctx.stash(Value::Closure(f))),
-            Err(e) => Err(String::from_utf8_lossy(&e.message).into_owned()),
-        },
-    );
-    let helpers = helpers.map_err(|m| errors::lua_error(py, m))?;
+    thread_local! {
+        // The helpers chunk, compiled once per thread (a `Proto` holds no GC values).
+        static HELPERS_PROTO: std::rc::Rc<interp::proto::Proto> = std::rc::Rc::new(
+            interp::compiler::compile(HELPERS.as_bytes(), b"=lupa_rs")
+                .unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(&e.message))),
+        );
+    }
+    let proto = HELPERS_PROTO.with(|p| p.clone());
+    let helpers = lua.enter(|ctx| ctx.stash(Value::Closure(ctx.load_proto(&proto, None))));
     let out = lua
         .call(&helpers, &[])
         .map_err(|_| errors::lua_error(py, "cannot set up the runtime"))?;

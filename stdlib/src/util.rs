@@ -22,7 +22,7 @@ pub fn new_lib<'gc>(
 ) -> Table<'gc> {
     let t = Table::new(ctx.mutation());
     for &(fname, f) in funcs {
-        let full: &'static str = Box::leak(format!("{name}.{fname}").into_boxed_str());
+        let full = qualified_name(name, fname);
         t.set_str(
             ctx.mutation(),
             ctx.intern(fname.as_bytes()),
@@ -31,6 +31,21 @@ pub fn new_lib<'gc>(
     }
     ctx.set_global(name, Value::Table(t));
     t
+}
+
+/// `"lib.name"` as a `'static` string: each distinct name is allocated once per process
+/// (natives carry `'static` names), however many runtimes open the library.
+pub(crate) fn qualified_name(lib: &str, name: &str) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashMap<(String, String), &'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    names
+        .entry((lib.to_string(), name.to_string()))
+        .or_insert_with(|| Box::leak(format!("{lib}.{name}").into_boxed_str()))
 }
 
 /// The text C's `strerror` gives for common I/O errors.

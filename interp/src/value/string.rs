@@ -130,7 +130,7 @@ impl<'gc> StringInterner<'gc> {
     pub fn new(seed: u64) -> Self {
         StringInterner {
             seed,
-            table: HashTable::new(),
+            table: HashTable::with_capacity(512),
         }
     }
 

@@ -24,7 +24,7 @@ pub fn register_extra<'gc>(ctx: interp::Context<'gc>, t: Table<'gc>) {
         ("dump", dump),
     ];
     for (name, f) in funcs {
-        let full: &'static str = Box::leak(format!("string.{name}").into_boxed_str());
+        let full = crate::util::qualified_name("string", name);
         t.set_str(
             ctx.mutation(),
             ctx.intern(name.as_bytes()),
