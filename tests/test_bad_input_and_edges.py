@@ -150,3 +150,26 @@ def test_command_line(tmp_path):
     assert r.returncode == 1
     assert r.stdout == "true\t2\n"
     assert f"{script}:3: stop" in r.stderr
+
+
+def _rss_kib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_runtimes_do_not_leak():
+    import gc
+
+    for _ in range(200):
+        LuaRuntime().eval("{}")
+    gc.collect()
+    before = _rss_kib()
+    for _ in range(3000):
+        LuaRuntime().eval("{}")
+    gc.collect()
+    grown = _rss_kib() - before
+    assert grown < 5_000, f"RSS grew by {grown} KiB over 3000 runtimes"
