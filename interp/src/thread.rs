@@ -44,6 +44,14 @@ pub enum ReturnTo {
     /// A comparison metamethod: continue with the conditional jump of the calling
     /// instruction.
     Compare,
+    /// A `__concat` metamethod of OP_CONCAT over `stack[first..top]`: its result replaces
+    /// the last two values, and the concatenation goes on (see `ConcatResume`).
+    Concat {
+        /// First value of the concatenation.
+        first: u32,
+        /// End of the values when the metamethod was called.
+        top: u32,
+    },
     /// A metamethod called for its effect only (`__newindex`, `__close`).
     Discard,
     /// The boundary of a nested call made by a native function: stop the nested VM loop.
@@ -99,6 +107,22 @@ pub struct ThreadState<'gc> {
     /// A metamethod that is a native function asked to leave the step (a host function,
     /// a yield, a resume); the instruction loop leaves at its next reload.
     pub meta_exit: Option<MetaExit<'gc>>,
+    /// An OP_CONCAT to go on with after its `__concat` metamethod returned.
+    #[collect(require_static)]
+    pub concat_resume: Option<ConcatResume>,
+}
+
+/// The rest of an OP_CONCAT interrupted by a `__concat` metamethod call (C Lua's
+/// `luaV_finishOp` for OP_CONCAT): concatenate `stack[first..first + n]` in the frame that
+/// was on top (`frames` frames deep) when the metamethod returned.
+#[derive(Clone, Copy, Debug)]
+pub struct ConcatResume {
+    /// Depth of the frame running the OP_CONCAT.
+    pub frames: usize,
+    /// First value.
+    pub first: usize,
+    /// Number of values left.
+    pub n: usize,
 }
 
 /// Why a native metamethod leaves the instruction loop.

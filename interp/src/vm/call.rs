@@ -279,6 +279,18 @@ pub(crate) fn complete_call<'gc>(
                     }
                 }
             }
+            ReturnTo::Concat { first, top } => {
+                let (first, top) = (first as usize, top as usize);
+                st.stack[top - 2] = if n > 0 { st.stack[src] } else { Value::Nil };
+                let left = top - 1 - first;
+                if left > 1 {
+                    st.concat_resume = Some(crate::thread::ConcatResume {
+                        frames: st.frames.len(),
+                        first,
+                        n: left,
+                    });
+                }
+            }
             ReturnTo::Discard => {}
         }
         if ret == ReturnTo::Caller {

@@ -43,6 +43,17 @@ pub(crate) fn execute<'gc>(
                 MetaExit::Resume(co) => Inner::Resume(co),
             };
         }
+        if let Some(c) = st.concat_resume.take() {
+            if c.frames == st.frames.len() {
+                if let Err(e) = concat(ctx, thread, st, c.first, c.n) {
+                    match throw(ctx, thread, st, e, floor) {
+                        Ok(()) => {}
+                        Err(e) => return Inner::Error(e),
+                    }
+                }
+                continue 'reload;
+            }
+        }
         let fi = match st.frames.len() {
             0 => return Inner::Returned,
             n => n - 1,

@@ -551,9 +551,13 @@ pub(super) fn concat<'gc>(
                 };
                 return Err(debug::typed_error(ctx, st, "concatenate", bad, Some(idx)));
             }
-            let r = super::call::nested_call(ctx, thread, st, mm, &[a, b])?;
-            st.stack[top - 2] = r.first().copied().unwrap_or_default();
-            top -= 1;
+            // The metamethod runs as a frame (it may yield); its return goes on with the
+            // rest of the concatenation (`ReturnTo::Concat`, `ConcatResume`).
+            let ret = ReturnTo::Concat {
+                first: first as u32,
+                top: top as u32,
+            };
+            return call_meta(ctx, thread, st, mm, &[a, b], ret);
         }
     }
     Ok(())
