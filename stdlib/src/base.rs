@@ -162,7 +162,7 @@ fn pcall<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 fn xpcall<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let h = call.arg(1);
     if !h.is_function() {
-        // C Lua accepts any value here and fails only when the handler is needed.
+        return Err(call.type_error(1, "function"));
     }
     call.remove_arg(1);
     Ok(Action::ProtectedCall(Some(h)))

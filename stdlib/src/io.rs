@@ -688,7 +688,7 @@ fn f_tostring<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let s = if closed {
         "file (closed)".to_string()
     } else {
-        format!("file (0x{:014x})", f.gc_address().unwrap_or(0))
+        format!("file (0x{:x})", f.gc_address().unwrap_or(0))
     };
     call.ret1(call.ctx.str(&s))
 }

@@ -157,7 +157,7 @@ pub fn format<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
                     | Value::Thread(_)
                     | Value::UserData(_)
                     | Value::String(_) => {
-                        format!("0x{:014x}", v.gc_address().unwrap_or(0))
+                        format!("0x{:x}", v.gc_address().unwrap_or(0))
                     }
                     _ => "(null)".to_string(),
                 };

@@ -962,7 +962,7 @@ pub(crate) fn execute<'gc>(
                             set_reg!(a + 3, init);
                         }
                         Ok(None) => pc += i.bx() as usize + 1,
-                        Err(msg) => raise!(debug::runtime_error(ctx, st, msg)),
+                        Err(msg) => raise!(debug::runtime_error(ctx, st, &msg)),
                     }
                 }
                 OpCode::TForPrep => {

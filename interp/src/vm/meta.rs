@@ -152,7 +152,7 @@ pub fn default_tostring<'gc>(ctx: Context<'gc>, v: Value<'gc>) -> Vec<u8> {
             }
             let addr = v.gc_address().unwrap_or(0);
             let mut out = name;
-            out.extend_from_slice(format!(": 0x{:014x}", addr).as_bytes());
+            out.extend_from_slice(format!(": 0x{:x}", addr).as_bytes());
             out
         }
     }

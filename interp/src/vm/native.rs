@@ -175,7 +175,12 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
                 ));
             }
         } else if let Some((_, short)) = name.rsplit_once('.') {
-            fname = short.to_string();
+            // Called from Lua code, C Lua names the function as the call site does ('rep');
+            // called from a library function (pcall, ...), by its global name ('string.rep').
+            let from_lua = self.st.frames.last().is_some_and(|f| f.closure.is_some());
+            if from_lua {
+                fname = short.to_string();
+            }
         }
         self.error(format!(
             "bad argument #{} to '{}' ({})",

@@ -150,12 +150,12 @@ pub(super) fn for_prep<'gc>(
     init: Value<'gc>,
     limit: Value<'gc>,
     step: Value<'gc>,
-) -> Result<Option<(Value<'gc>, Value<'gc>, Value<'gc>)>, &'static str> {
+) -> Result<Option<(Value<'gc>, Value<'gc>, Value<'gc>)>, String> {
     // Like C Lua's `forprep`: an integer loop needs an integer initial value and step (not
     // numeric strings); the limit, and every value of a float loop, converts from strings.
     if let (Value::Integer(i0), Value::Integer(st)) = (init, step) {
         if st == 0 {
-            return Err("'for' step is zero");
+            return Err("'for' step is zero".to_string());
         }
         let lim = match for_number(limit) {
             Some(number::Number::Int(l)) => l,
@@ -163,7 +163,7 @@ pub(super) fn for_prep<'gc>(
                 Some(l) => l,
                 None => return Ok(None),
             },
-            None => return Err("'for' limit must be a number"),
+            None => return Err(for_error("limit", limit)),
         };
         if if st > 0 { i0 > lim } else { i0 < lim } {
             return Ok(None);
@@ -176,11 +176,11 @@ pub(super) fn for_prep<'gc>(
         return Ok(Some((init, Value::Integer(count as i64), step)));
     }
     let as_float = |v| for_number(v).map(|n| n.to_float());
-    let l = as_float(limit).ok_or("'for' limit must be a number")?;
-    let s = as_float(step).ok_or("'for' step must be a number")?;
-    let i0 = as_float(init).ok_or("'for' initial value must be a number")?;
+    let l = as_float(limit).ok_or_else(|| for_error("limit", limit))?;
+    let s = as_float(step).ok_or_else(|| for_error("step", step))?;
+    let i0 = as_float(init).ok_or_else(|| for_error("initial value", init))?;
     if s == 0.0 {
-        return Err("'for' step is zero");
+        return Err("'for' step is zero".to_string());
     }
     if if s > 0.0 { l < i0 } else { i0 < l } {
         return Ok(None);
@@ -190,6 +190,11 @@ pub(super) fn for_prep<'gc>(
         Value::Number(l),
         Value::Number(s),
     )))
+}
+
+/// C Lua's `luaG_forerror`.
+fn for_error(what: &str, v: Value<'_>) -> String {
+    format!("bad 'for' {what} (number expected, got {})", v.type_name())
 }
 
 /// A `for` control value as a number, converting numeric strings.
@@ -345,8 +350,8 @@ pub(super) fn arith_error<'gc>(
     tm: Option<Metamethod>,
 ) -> Error<'gc> {
     match e {
-        ArithError::DivByZero => debug::runtime_error(ctx, st, "attempt to perform 'n//0'"),
-        ArithError::ModByZero => debug::runtime_error(ctx, st, "attempt to perform 'n%%0'"),
+        ArithError::DivByZero => debug::runtime_error(ctx, st, "attempt to divide by zero"),
+        ArithError::ModByZero => debug::runtime_error(ctx, st, "attempt to perform 'n%0'"),
         ArithError::NoIntegerRep => {
             let culprit = if int_of_coerced(x).is_none() { x } else { y };
             debug::operand_error(
