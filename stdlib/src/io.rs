@@ -277,9 +277,17 @@ fn write_values<'gc>(call: &mut NativeCall<'gc, '_>, fv: Value<'gc>, first: usiz
     for i in first..call.nargs() {
         match call.arg(i) {
             Value::String(s) => buf.extend_from_slice(s.as_bytes()),
-            v @ (Value::Integer(_) | Value::Number(_)) => {
-                buf.extend_from_slice(interp::vm::number_to_string(call.ctx, v).as_bytes())
-            }
+            Value::Integer(n) => interp::number::fmt_lua_int(n, &mut buf),
+            // C Lua writes floats with LUA_NUMBER_FMT ("%.14g"): 1.0 is written "1".
+            Value::Number(f) => interp::number::fmt_float(
+                &mut buf,
+                f,
+                &interp::number::Spec {
+                    precision: Some(14),
+                    conv: b'g',
+                    ..Default::default()
+                },
+            ),
             _ => return Err(call.type_error(i, "string")),
         }
     }
