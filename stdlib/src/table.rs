@@ -183,7 +183,8 @@ fn concat<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             }
             _ => {
                 return Err(call.error(format!(
-                    "invalid value (at index {}) in table for 'concat'",
+                    "invalid value ({}) at index {} in table for 'concat'",
+                    call.type_name_of(v),
                     k
                 )))
             }
