@@ -1042,14 +1042,16 @@ impl<'a> Parser<'a> {
             if has_multret(v.k) {
                 self.set_returns(&mut v, -1)?;
                 self.set_list(treg, na, -1);
-                na -= 1;
+                // The last expression is not counted (unknown number of elements); `tostore`
+                // (>= 1) is added back below, so this never goes below zero in the end.
+                na = na.wrapping_sub(1);
             } else {
                 if v.k != ExpKind::Void {
                     self.exp2nextreg(&mut v)?;
                 }
                 self.set_list(treg, na, tostore as i32);
             }
-            na += tostore;
+            na = na.wrapping_add(tostore);
         }
         self.set_table_size(pc, treg, na, nh);
         Ok(t)
