@@ -46,6 +46,7 @@ pub fn open_io(ctx: interp::Context<'_>) {
         "io",
         &[
             ("close", io_close),
+            ("flush", io_flush),
             ("input", io_input),
             ("lines", io_lines),
             ("open", io_open),
@@ -240,6 +241,20 @@ fn default_file<'gc>(call: &NativeCall<'gc, '_>, key: &[u8]) -> Value<'gc> {
     call.ctx.registry().get_str(call.ctx.intern(key))
 }
 
+/// The default input or output file, which must be open (C Lua's `getiofile`).
+fn open_default<'gc>(
+    call: &NativeCall<'gc, '_>,
+    key: &[u8],
+    what: &str,
+) -> Result<Value<'gc>, interp::Error<'gc>> {
+    let f = default_file(call, key);
+    let closed = with_file(call, f, |lf| matches!(*lf.stream.borrow(), Stream::Closed));
+    if closed == Some(true) {
+        return Err(call.error(format!("default {what} file is closed")));
+    }
+    Ok(f)
+}
+
 fn set_default<'gc>(call: &mut NativeCall<'gc, '_>, key: &[u8], mode: &[u8]) -> Ret<'gc> {
     let v = call.arg(0);
     if !v.is_nil() {
@@ -322,7 +337,7 @@ fn write_values<'gc>(call: &mut NativeCall<'gc, '_>, fv: Value<'gc>, first: usiz
 }
 
 fn io_write<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let f = default_file(call, b"_IO_output");
+    let f = open_default(call, b"_IO_output", "output")?;
     write_values(call, f, 0)
 }
 
@@ -373,38 +388,88 @@ fn read_format(r: &mut dyn BufRead, fmt: &Fmt) -> std::io::Result<Option<Vec<u8>
             }
             Ok(Some(buf))
         }
-        Fmt::Number => {
-            // Skip whitespace, then take the longest numeral prefix.
-            loop {
-                let b = r.fill_buf()?;
-                if b.is_empty() {
-                    return Ok(None);
-                }
-                if b[0].is_ascii_whitespace() {
-                    r.consume(1);
-                } else {
-                    break;
-                }
+        Fmt::Number => read_numeral(r).map(Some),
+    }
+}
+
+/// C Lua's `read_number`: reads the longest prefix that can start a numeral (sign, `0x`,
+/// digits, decimal point, exponent), at most 200 characters, leaving the first character
+/// that does not fit unread. The text is converted (or refused) by the caller.
+fn read_numeral<R: BufRead + ?Sized>(r: &mut R) -> std::io::Result<Vec<u8>> {
+    struct Rn<'r, R: ?Sized> {
+        r: &'r mut R,
+        buf: Vec<u8>,
+        overflow: bool,
+    }
+    impl<R: BufRead + ?Sized> Rn<'_, R> {
+        fn cur(&mut self) -> std::io::Result<Option<u8>> {
+            Ok(self.r.fill_buf()?.first().copied())
+        }
+        /// Takes the current character if it is one of `set`.
+        fn test(&mut self, set: &[u8]) -> std::io::Result<bool> {
+            match self.cur()? {
+                Some(c) if set.contains(&c) => self.take(c),
+                _ => Ok(false),
             }
-            let mut buf = Vec::new();
-            loop {
-                let b = r.fill_buf()?;
-                if b.is_empty() || buf.len() > 200 {
-                    break;
-                }
-                let c = b[0];
-                if c.is_ascii_hexdigit()
-                    || matches!(c, b'.' | b'x' | b'X' | b'+' | b'-' | b'p' | b'P')
-                {
-                    buf.push(c);
-                    r.consume(1);
-                } else {
-                    break;
-                }
+        }
+        fn take(&mut self, c: u8) -> std::io::Result<bool> {
+            if self.buf.len() >= 200 {
+                self.overflow = true;
+                return Ok(false);
             }
-            Ok(Some(buf))
+            self.buf.push(c);
+            self.r.consume(1);
+            Ok(true)
+        }
+        fn digits(&mut self, hex: bool) -> std::io::Result<usize> {
+            let mut n = 0;
+            while let Some(c) = self.cur()? {
+                let ok = if hex {
+                    c.is_ascii_hexdigit()
+                } else {
+                    c.is_ascii_digit()
+                };
+                if !ok || !self.take(c)? {
+                    break;
+                }
+                n += 1;
+            }
+            Ok(n)
         }
     }
+    while let Some(c) = r.fill_buf()?.first().copied() {
+        if !c.is_ascii_whitespace() {
+            break;
+        }
+        r.consume(1);
+    }
+    let mut rn = Rn {
+        r,
+        buf: Vec::new(),
+        overflow: false,
+    };
+    let mut count = 0;
+    let mut hex = false;
+    rn.test(b"-+")?;
+    if rn.test(b"0")? {
+        if rn.test(b"xX")? {
+            hex = true;
+        } else {
+            count = 1;
+        }
+    }
+    count += rn.digits(hex)?;
+    if rn.test(b".")? {
+        count += rn.digits(hex)?;
+    }
+    if count > 0 && rn.test(if hex { b"pP" } else { b"eE" })? {
+        rn.test(b"-+")?;
+        rn.digits(false)?;
+    }
+    if rn.overflow {
+        return Ok(Vec::new());
+    }
+    Ok(rn.buf)
 }
 
 enum Fmt {
@@ -444,6 +509,16 @@ fn parse_formats<'gc>(
 }
 
 fn read_values<'gc>(call: &mut NativeCall<'gc, '_>, fv: Value<'gc>, first: usize) -> Ret<'gc> {
+    read_values_or_raise(call, fv, first, false)
+}
+
+/// `read`; with `raise`, an I/O error is raised (as `lines` iterators do) instead of returned.
+fn read_values_or_raise<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    fv: Value<'gc>,
+    first: usize,
+    raise: bool,
+) -> Ret<'gc> {
     let fmts = parse_formats(call, first)?;
     let r = with_file(call, fv, |f| -> std::io::Result<Vec<Option<Vec<u8>>>> {
         let mut st = f.stream.borrow_mut();
@@ -484,13 +559,14 @@ fn read_values<'gc>(call: &mut NativeCall<'gc, '_>, fv: Value<'gc>, first: usize
             }
             call.ret(&res)
         }
+        Some(Err(e)) if raise => Err(call.error(crate::util::io_error_text(&e))),
         Some(Err(e)) => io_error(call, e, None),
         None => Err(call.type_error(0, "FILE*")),
     }
 }
 
 fn io_read<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let f = default_file(call, b"_IO_input");
+    let f = open_default(call, b"_IO_input", "input")?;
     read_values(call, f, 0)
 }
 
@@ -512,7 +588,7 @@ fn lines_iter<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if with_file(call, f, |f| matches!(*f.stream.borrow(), Stream::Closed)) == Some(true) {
         return Err(call.error("file is already closed"));
     }
-    let r = read_values(call, f, 0)?;
+    let r = read_values_or_raise(call, f, 0, true)?;
     let first_nil = call.args().first().is_none_or(|v| v.is_nil());
     if first_nil && close_at_eof {
         with_file(call, f, |f| *f.stream.borrow_mut() = Stream::Closed);
@@ -526,6 +602,11 @@ fn make_lines<'gc>(
     close: bool,
     first: usize,
 ) -> Ret<'gc> {
+    // C Lua's MAXARGLINE.
+    const MAX_FORMATS: usize = 250;
+    if call.nargs().saturating_sub(first) > MAX_FORMATS {
+        return Err(call.arg_error(MAX_FORMATS + 1, "too many arguments"));
+    }
     let mut ups = vec![
         f,
         Value::Boolean(close),
@@ -550,7 +631,7 @@ fn make_lines<'gc>(
 
 fn io_lines<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if call.arg(0).is_nil() {
-        let f = default_file(call, b"_IO_input");
+        let f = open_default(call, b"_IO_input", "input")?;
         check_file_value(call, f)?;
         return make_lines(call, f, false, 1);
     }
@@ -640,8 +721,17 @@ fn f_gc<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.ret0()
 }
 
+fn io_flush<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let f = open_default(call, b"_IO_output", "output")?;
+    flush_file(call, f)
+}
+
 fn f_flush<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let f = check_file(call, 0)?;
+    flush_file(call, f)
+}
+
+fn flush_file<'gc>(call: &mut NativeCall<'gc, '_>, f: Value<'gc>) -> Ret<'gc> {
     with_file(call, f, |lf| {
         if let Stream::File { w: Some(w), .. } = &mut *lf.stream.borrow_mut() {
             let _ = w.flush();
