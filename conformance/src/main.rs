@@ -61,7 +61,12 @@ fn error_text(lua: &mut Lua, err: &StashedError) -> String {
 fn report(lua: &mut Lua, prog: &str, err: &StashedError) {
     let text = error_text(lua, err);
     let mut e = std::io::stderr().lock();
-    let _ = writeln!(e, "{prog}: {text}");
+    // Like lua.c's l_message: the interactive loop reports without the program name.
+    if prog.is_empty() {
+        let _ = writeln!(e, "{text}");
+    } else {
+        let _ = writeln!(e, "{prog}: {text}");
+    }
     let _ = e.flush();
 }
 
@@ -97,7 +102,7 @@ fn do_require(lua: &mut Lua, spec: &str) -> Result<(), StashedError> {
     run_chunk(lua, src.as_bytes(), b"=(command line)", &[]).map(|_| ())
 }
 
-fn interactive(lua: &mut Lua, prog: &str) {
+fn interactive(lua: &mut Lua) {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     loop {
@@ -138,12 +143,12 @@ fn interactive(lua: &mut Lua, prog: &str) {
                 });
                 if let Ok(f) = f {
                     if let Err(e) = lua.call(&f, &results) {
-                        report(lua, prog, &e);
+                        report(lua, "", &e);
                     }
                 }
             }
             Ok(_) => {}
-            Err(e) => report(lua, prog, &e),
+            Err(e) => report(lua, "", &e),
         }
     }
     println!();
@@ -288,7 +293,7 @@ fn main() -> ExitCode {
         use std::io::IsTerminal;
         if std::io::stdin().is_terminal() {
             println!("{VERSION}");
-            interactive(&mut lua, &prog);
+            interactive(&mut lua);
         } else {
             let mut d = Vec::new();
             let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut d);
@@ -299,7 +304,7 @@ fn main() -> ExitCode {
         }
     }
     if has_i {
-        interactive(&mut lua, &prog);
+        interactive(&mut lua);
     }
     ExitCode::SUCCESS
 }

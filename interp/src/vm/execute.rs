@@ -836,6 +836,16 @@ pub(crate) fn execute<'gc>(
                             Err(e) => raise!(e),
                         }
                     }
+                    // A native function is called normally, its frame kept (as C Lua does for
+                    // C functions): errors then point at this line. The RETURN A 0 that the
+                    // compiler emits after every TAILCALL returns its results.
+                    if let Value::Native(_) = st.stack[func] {
+                        match precall(ctx, thread, st, func, nargs, -1, ReturnTo::Caller) {
+                            Ok(Flow::Reload) => continue 'reload,
+                            Ok(Flow::Exit(x)) => return x,
+                            Err(e) => raise!(e),
+                        }
+                    }
                     let f = st.frames.pop().unwrap();
                     st.stack.copy_within(func..func + nargs + 1, f.func);
                     match precall(ctx, thread, st, f.func, nargs, f.nresults, f.ret) {
