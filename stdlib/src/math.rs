@@ -24,6 +24,8 @@ pub fn open_math(ctx: interp::Context<'_>) {
             ("tan", tan),
             ("asin", asin),
             ("acos", acos),
+            ("deg", deg),
+            ("rad", rad),
             ("atan", atan),
             ("max", max),
             ("min", min),
@@ -96,9 +98,12 @@ fn fmod<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn modf<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    if let Value::Integer(n) = call.arg(0) {
+        return call.ret(&[Value::Integer(n), Value::Number(0.0)]);
+    }
     let f = call.check_float(0)?;
-    let ip = if f.is_infinite() { f } else { f.trunc() };
-    let frac = if f.is_infinite() { 0.0 } else { f - ip };
+    let ip = f.trunc();
+    let frac = if f == ip { 0.0 } else { f - ip };
     call.ret(&[Value::Number(ip), Value::Number(frac)])
 }
 
@@ -117,6 +122,8 @@ float_fn!(cos, f64::cos);
 float_fn!(tan, f64::tan);
 float_fn!(asin, f64::asin);
 float_fn!(acos, f64::acos);
+float_fn!(deg, |x: f64| x * (180.0 / std::f64::consts::PI));
+float_fn!(rad, |x: f64| x * (std::f64::consts::PI / 180.0));
 
 fn atan<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let y = call.check_float(0)?;
@@ -145,26 +152,27 @@ fn log<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     float_result(call, r)
 }
 
+/// `math.max`/`math.min` (C's `math_max`/`math_min`): compares the original arguments.
 fn minmax<'gc>(call: &mut NativeCall<'gc, '_>, want_max: bool) -> Ret<'gc> {
     let n = call.nargs();
-    let mut best = call.check_number(0)?;
-    let mut bv = call.arg(0);
+    if n < 1 {
+        return Err(call.arg_error(1, "value expected"));
+    }
+    let mut best = 0;
+    call.check_number(0)?;
     for i in 1..n {
-        let x = call.check_number(i)?;
-        let xv = call.arg(i);
-        let less = interp::vm::primitive_lt(Value::from_number(best), Value::from_number(x));
+        call.check_number(i)?;
+        let (a, b) = (call.arg(best), call.arg(i));
         let swap = if want_max {
-            less
+            interp::vm::meta_less_than(call, a, b, false)?
         } else {
-            interp::vm::primitive_lt(Value::from_number(x), Value::from_number(best))
+            interp::vm::meta_less_than(call, b, a, false)?
         };
         if swap {
-            best = x;
-            bv = xv;
+            best = i;
         }
     }
-    let _ = bv;
-    call.ret1(Value::from_number(best))
+    call.ret1(call.arg(best))
 }
 
 fn max<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -252,9 +260,10 @@ fn with_state<'gc, R>(call: &NativeCall<'gc, '_>, f: impl FnOnce(&mut RandState)
         return f(&mut s);
     };
     let data = u.0.data.borrow();
-    let cell = data
-        .downcast_ref::<std::cell::Cell<RandState>>()
-        .expect("random state");
+    let Some(cell) = data.downcast_ref::<std::cell::Cell<RandState>>() else {
+        let mut s = seed_state(0, 0);
+        return f(&mut s);
+    };
     let mut s = cell.get();
     let r = f(&mut s);
     cell.set(s);
@@ -281,24 +290,24 @@ fn project(ran: u64, n: u64, s: &mut RandState) -> u64 {
 }
 
 fn random<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let nargs = call.nargs();
-    let (low, up) = match nargs {
+    let rv = with_state(call, next_rand);
+    let (low, up) = match call.nargs() {
         0 => {
-            let r = with_state(call, next_rand);
-            return call.ret1(Value::Number(
-                (r >> 11) as f64 * (0.5 / (1u64 << 52) as f64),
-            ));
+            let f = (rv >> 11) as f64 * (0.5 / (1u64 << 52) as f64);
+            return call.ret1(Value::Number(f));
         }
-        1 => (1, call.check_integer(0)?),
+        1 => match call.check_integer(0)? {
+            0 => return call.ret1(Value::Integer(rv as i64)),
+            up => (1, up),
+        },
         2 => (call.check_integer(0)?, call.check_integer(1)?),
         _ => return Err(call.error("wrong number of arguments")),
     };
     if low > up {
-        return Err(call.arg_error(nargs - 1, "interval is empty"));
+        return Err(call.arg_error(1, "interval is empty"));
     }
     let r = with_state(call, |s| {
-        let ran = next_rand(s);
-        project(ran, (up as u64).wrapping_sub(low as u64), s)
+        project(rv, (up as u64).wrapping_sub(low as u64), s)
     });
     call.ret1(Value::Integer(r.wrapping_add(low as u64) as i64))
 }

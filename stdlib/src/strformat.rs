@@ -6,68 +6,81 @@ use interp::{NativeCall, Value};
 
 use crate::util::Ret;
 
-/// Maximum width or precision digits C Lua accepts.
-const MAX_FORMAT_DIGITS: usize = 2;
+/// Maximum size of a conversion specification (lstrlib.c's `MAX_FORMAT`).
+const MAX_FORMAT: usize = 32;
 
-fn invalid_conversion<'gc>(call: &NativeCall<'gc, '_>, spec: &[u8]) -> interp::Error<'gc> {
+/// Characters spanned by C's `getformat`: flags, width and precision.
+const FORMAT_SPAN: &[u8] = b"-+#0 123456789.";
+
+fn invalid_conversion<'gc>(call: &NativeCall<'gc, '_>, form: &[u8]) -> interp::Error<'gc> {
     call.error(format!(
         "invalid conversion '%{}' to 'format'",
-        String::from_utf8_lossy(spec)
+        String::from_utf8_lossy(form)
     ))
 }
 
-/// Parses flags, width and precision after a '%'; returns the spec and the bytes consumed
-/// (not counting the conversion character).
-fn parse_spec(fmt: &[u8]) -> Option<(Spec, usize)> {
+/// C's `getformat`: the specification after a '%' (conversion included, if any).
+fn get_format<'gc, 'f>(
+    call: &NativeCall<'gc, '_>,
+    fmt: &'f [u8],
+) -> Result<&'f [u8], interp::Error<'gc>> {
+    let span = fmt.iter().take_while(|c| FORMAT_SPAN.contains(c)).count();
+    if span + 1 >= MAX_FORMAT - 10 {
+        return Err(call.error("invalid format (too long)"));
+    }
+    Ok(&fmt[..(span + 1).min(fmt.len())])
+}
+
+/// Skips up to two digits, returning their value.
+fn two_digits(form: &[u8], i: &mut usize) -> Option<usize> {
+    let start = *i;
+    while *i < start + 2 && form.get(*i).is_some_and(u8::is_ascii_digit) {
+        *i += 1;
+    }
+    let digits = std::str::from_utf8(&form[start..*i]).ok()?;
+    digits.parse().ok()
+}
+
+/// C's `checkformat`: only `flags`, a width of up to two digits and (if allowed) a
+/// precision of up to two digits may precede the conversion. Returns the parsed spec.
+fn check_format(form: &[u8], flags: &[u8], precision: bool) -> Option<Spec> {
     let mut spec = Spec::default();
     let mut i = 0;
-    while let Some(&c) = fmt.get(i) {
+    while let Some(&c) = form.get(i).filter(|c| flags.contains(c)) {
         match c {
             b'-' => spec.minus = true,
             b'+' => spec.plus = true,
             b' ' => spec.space = true,
             b'#' => spec.hash = true,
-            b'0' => spec.zero = true,
-            _ => break,
+            _ => spec.zero = true,
         }
         i += 1;
     }
-    let start = i;
-    while fmt.get(i).is_some_and(|c| c.is_ascii_digit()) {
-        i += 1;
-    }
-    if i - start > MAX_FORMAT_DIGITS {
-        return None;
-    }
-    if i > start {
-        spec.width = Some(std::str::from_utf8(&fmt[start..i]).ok()?.parse().ok()?);
-    }
-    if fmt.get(i) == Some(&b'.') {
-        i += 1;
-        let pstart = i;
-        while fmt.get(i).is_some_and(|c| c.is_ascii_digit()) {
+    if form.get(i) != Some(&b'0') {
+        spec.width = two_digits(form, &mut i);
+        if precision && form.get(i) == Some(&b'.') {
             i += 1;
+            spec.precision = Some(two_digits(form, &mut i).unwrap_or(0));
         }
-        if i - pstart > MAX_FORMAT_DIGITS {
-            return None;
-        }
-        spec.precision = Some(if i > pstart {
-            std::str::from_utf8(&fmt[pstart..i]).ok()?.parse().ok()?
-        } else {
-            0
-        });
     }
-    Some((spec, i))
+    let conv = *form.get(i).filter(|c| c.is_ascii_alphabetic())?;
+    spec.conv = conv;
+    Some(spec)
 }
 
-/// Checks that only `allowed` flags are used and precision is allowed.
-fn flags_ok(spec: &Spec, allowed: &[u8], precision_ok: bool) -> bool {
-    (!spec.minus || allowed.contains(&b'-'))
-        && (!spec.plus || allowed.contains(&b'+'))
-        && (!spec.space || allowed.contains(&b' '))
-        && (!spec.hash || allowed.contains(&b'#'))
-        && (!spec.zero || allowed.contains(&b'0'))
-        && (precision_ok || spec.precision.is_none())
+/// `check_format` raising C Lua's error.
+fn checked_spec<'gc>(
+    call: &NativeCall<'gc, '_>,
+    form: &[u8],
+    flags: &[u8],
+    precision: bool,
+) -> Result<Spec, interp::Error<'gc>> {
+    check_format(form, flags, precision).ok_or_else(|| {
+        call.error(format!(
+            "invalid conversion specification: '%{}'",
+            String::from_utf8_lossy(form)
+        ))
+    })
 }
 
 fn pad(out: &mut Vec<u8>, s: &[u8], spec: &Spec) {
@@ -101,103 +114,100 @@ pub fn format<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             i += 1;
             continue;
         }
-        let Some((mut spec, used)) = parse_spec(&fmt[i..]) else {
-            let end = (i + 6).min(fmt.len());
-            return Err(invalid_conversion(call, &fmt[i..end]));
-        };
-        let Some(&conv) = fmt.get(i + used) else {
-            return Err(invalid_conversion(call, &fmt[i..]));
-        };
-        let whole = &fmt[i..i + used + 1];
-        i += used + 1;
         arg += 1;
         if arg >= call.nargs() {
             return Err(call.arg_error(arg, "no value"));
         }
-        spec.conv = conv;
-        match conv {
-            b'c' => {
-                if !flags_ok(&spec, b"-", false) {
-                    return Err(invalid_conversion(call, whole));
-                }
-                let n = call.check_integer(arg)?;
-                pad(&mut out, &[n as u8], &spec);
-            }
-            b'd' | b'i' => {
-                if !flags_ok(&spec, b"-+0 ", true) {
-                    return Err(invalid_conversion(call, whole));
-                }
-                let n = call.check_integer(arg)?;
-                number::fmt_int(&mut out, n, &spec);
-            }
-            b'u' | b'o' | b'x' | b'X' => {
-                let allowed: &[u8] = if conv == b'u' { b"-0" } else { b"-#0" };
-                if !flags_ok(&spec, allowed, true) {
-                    return Err(invalid_conversion(call, whole));
-                }
-                let n = call.check_integer(arg)?;
-                number::fmt_int(&mut out, n, &spec);
-            }
-            b'a' | b'A' | b'e' | b'E' | b'f' | b'F' | b'g' | b'G' => {
-                if !flags_ok(&spec, b"-+#0 ", true) {
-                    return Err(invalid_conversion(call, whole));
-                }
-                let f = call.check_float(arg)?;
-                number::fmt_float(&mut out, f, &spec);
-            }
-            b'p' => {
-                if !flags_ok(&spec, b"-", false) {
-                    return Err(invalid_conversion(call, whole));
-                }
-                let v = call.arg(arg);
-                let s = match v {
-                    Value::Table(_)
-                    | Value::Closure(_)
-                    | Value::Native(_)
-                    | Value::Thread(_)
-                    | Value::UserData(_)
-                    | Value::String(_) => {
-                        format!("0x{:x}", v.gc_address().unwrap_or(0))
-                    }
-                    _ => "(null)".to_string(),
-                };
-                pad(&mut out, s.as_bytes(), &spec);
-            }
-            b'q' => {
-                if used != 0 {
-                    return Err(call.error("specifier '%q' cannot have modifiers"));
-                }
-                quote(call, &mut out, arg)?;
-            }
-            b's' => {
-                if !flags_ok(&spec, b"-", true) {
-                    return Err(invalid_conversion(call, whole));
-                }
-                let s = call.to_string(call.arg(arg))?;
-                let bytes = s.as_bytes();
-                match spec.precision {
-                    None if bytes.len() >= 100 => out.extend_from_slice(bytes),
-                    Some(p) => {
-                        let b = &bytes[..p.min(bytes.len())];
-                        let b = match b.iter().position(|&c| c == 0) {
-                            Some(z) => &b[..z],
-                            None => b,
-                        };
-                        pad(&mut out, b, &spec)
-                    }
-                    None => {
-                        if bytes.contains(&0) {
-                            return Err(call.arg_error(arg, "string contains zeros"));
-                        }
-                        pad(&mut out, bytes, &spec)
-                    }
-                }
-            }
-            _ => return Err(invalid_conversion(call, whole)),
-        }
+        let form = get_format(call, &fmt[i..])?;
+        i += form.len();
+        format_item(call, &mut out, form, arg)?;
     }
     let s = call.ctx.intern(&out);
     call.ret1(Value::String(s))
+}
+
+/// Formats one conversion `form` (without the '%') of argument `arg`.
+fn format_item<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    out: &mut Vec<u8>,
+    form: &[u8],
+    arg: usize,
+) -> Result<(), interp::Error<'gc>> {
+    match form.last().copied().unwrap_or(0) {
+        b'c' => {
+            let spec = checked_spec(call, form, b"-", false)?;
+            let n = call.check_integer(arg)?;
+            pad(out, &[n as u8], &spec);
+        }
+        conv @ (b'd' | b'i' | b'u' | b'o' | b'x' | b'X') => {
+            let flags: &[u8] = match conv {
+                b'd' | b'i' => b"-+0 ",
+                b'u' => b"-0",
+                _ => b"-#0",
+            };
+            let n = call.check_integer(arg)?;
+            let spec = checked_spec(call, form, flags, true)?;
+            number::fmt_int(out, n, &spec);
+        }
+        b'a' | b'A' | b'e' | b'E' | b'f' | b'g' | b'G' => {
+            let f = call.check_float(arg)?;
+            let spec = checked_spec(call, form, b"-+#0 ", true)?;
+            number::fmt_float(out, f, &spec);
+        }
+        b'p' => {
+            let spec = checked_spec(call, form, b"-", false)?;
+            pad(out, pointer(call.arg(arg)).as_bytes(), &spec);
+        }
+        b'q' => {
+            if form.len() > 1 {
+                return Err(call.error("specifier '%q' cannot have modifiers"));
+            }
+            quote(call, out, arg)?;
+        }
+        b's' => {
+            let s = call.to_string(call.arg(arg))?;
+            format_s(call, out, s.as_bytes(), form, arg)?;
+        }
+        _ => return Err(invalid_conversion(call, form)),
+    }
+    Ok(())
+}
+
+/// `%p`: the address of a collectable value, or "(null)".
+fn pointer(v: Value<'_>) -> String {
+    match v {
+        Value::Table(_)
+        | Value::Closure(_)
+        | Value::Native(_)
+        | Value::Thread(_)
+        | Value::UserData(_)
+        | Value::String(_) => format!("0x{:x}", v.gc_address().unwrap_or(0)),
+        _ => "(null)".to_string(),
+    }
+}
+
+/// `%s`: without modifiers the whole string is kept; otherwise it must not contain zeros.
+fn format_s<'gc>(
+    call: &NativeCall<'gc, '_>,
+    out: &mut Vec<u8>,
+    bytes: &[u8],
+    form: &[u8],
+    arg: usize,
+) -> Result<(), interp::Error<'gc>> {
+    if form.len() == 1 {
+        out.extend_from_slice(bytes);
+        return Ok(());
+    }
+    if bytes.contains(&0) {
+        return Err(call.arg_error(arg, "string contains zeros"));
+    }
+    let spec = checked_spec(call, form, b"-", true)?;
+    match spec.precision {
+        None if bytes.len() >= 100 => out.extend_from_slice(bytes),
+        Some(p) => pad(out, &bytes[..p.min(bytes.len())], &spec),
+        None => pad(out, bytes, &spec),
+    }
+    Ok(())
 }
 
 fn quote<'gc>(
@@ -249,14 +259,6 @@ fn quote<'gc>(
                 out.extend_from_slice(b"-1e9999");
             } else if f.is_nan() {
                 out.extend_from_slice(b"(0/0)");
-            } else if f == f.floor() && f.abs() < 1e18 {
-                let spec = Spec {
-                    conv: b'a',
-                    ..Spec::default()
-                };
-                let mut tmp = Vec::new();
-                number::fmt_float(&mut tmp, f, &spec);
-                out.extend_from_slice(&tmp);
             } else {
                 let spec = Spec {
                     conv: b'a',

@@ -107,10 +107,7 @@ fn remove<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let t = check_tab(call, 0)?;
     let size = length(call, t)?;
     let mut pos = call.opt_integer(1, size)?;
-    if call.nargs() >= 2
-        && size.wrapping_add(1) as u64 != pos as u64
-        && (pos as u64).wrapping_sub(1) >= size as u64
-    {
+    if pos != size && (pos as u64).wrapping_sub(1) > size as u64 {
         return Err(call.arg_error(1, "position out of bounds"));
     }
     let v = geti(call, t, pos)?;
@@ -119,9 +116,7 @@ fn remove<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         seti(call, t, pos, next)?;
         pos += 1;
     }
-    if pos <= size || call.nargs() >= 2 {
-        seti(call, t, pos, Value::Nil)?;
-    }
+    seti(call, t, pos, Value::Nil)?;
     call.ret1(v)
 }
 
@@ -248,71 +243,159 @@ fn sort<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         if !cmp.is_nil() && !cmp.is_function() {
             return Err(call.type_error(1, "function"));
         }
-        let mut items = Vec::with_capacity(n as usize);
-        for i in 1..=n {
-            items.push(geti(call, t, i)?);
-        }
-        let mut err: Option<Error<'gc>> = None;
-        // A merge sort that tolerates inconsistent comparators (never panics).
-        let mut less = |a: Value<'gc>, b: Value<'gc>, call: &mut NativeCall<'gc, '_>| -> bool {
-            if err.is_some() {
-                return false;
-            }
-            let r = if cmp.is_nil() {
-                meta_less_than(call, a, b, false)
-            } else {
-                call.call(cmp, &[a, b])
-                    .map(|r| r.first().copied().unwrap_or_default().is_truthy())
-            };
-            match r {
-                Ok(x) => x,
-                Err(e) => {
-                    err = Some(e);
-                    false
-                }
-            }
-        };
-        merge_sort(&mut items, &mut |a, b| less(a, b, call));
-        if let Some(e) = err {
-            return Err(e);
-        }
-        for (i, v) in items.into_iter().enumerate() {
-            seti(call, t, i as i64 + 1, v)?;
-        }
+        Sorter { t, cmp }.auxsort(call, 1, n, 0)?;
     }
     call.ret0()
 }
 
-fn merge_sort<T: Copy>(v: &mut [T], less: &mut dyn FnMut(T, T) -> bool) {
-    let n = v.len();
-    if n <= 1 {
-        return;
+/// Intervals shorter than this use the middle element as pivot (ltablib.c's `RANLIMIT`).
+const RANLIMIT: i64 = 100;
+
+/// The quicksort of ltablib.c, reading and writing the table as it goes.
+struct Sorter<'gc> {
+    t: Value<'gc>,
+    cmp: Value<'gc>,
+}
+
+type SortResult<'gc, T> = Result<T, Error<'gc>>;
+
+impl<'gc> Sorter<'gc> {
+    fn less(
+        &self,
+        call: &mut NativeCall<'gc, '_>,
+        a: Value<'gc>,
+        b: Value<'gc>,
+    ) -> SortResult<'gc, bool> {
+        if self.cmp.is_nil() {
+            return meta_less_than(call, a, b, false);
+        }
+        let r = call.call(self.cmp, &[a, b])?;
+        Ok(r.first().copied().unwrap_or_default().is_truthy())
     }
-    if n <= 12 {
-        for i in 1..n {
-            let mut j = i;
-            while j > 0 && less(v[j], v[j - 1]) {
-                v.swap(j, j - 1);
-                j -= 1;
+
+    fn get(&self, call: &mut NativeCall<'gc, '_>, i: i64) -> SortResult<'gc, Value<'gc>> {
+        geti(call, self.t, i)
+    }
+
+    /// C's `set2` after pushing `vi` then `vj`: `t[i] = vj; t[j] = vi`.
+    fn set2(
+        &self,
+        call: &mut NativeCall<'gc, '_>,
+        i: i64,
+        vj: Value<'gc>,
+        j: i64,
+        vi: Value<'gc>,
+    ) -> SortResult<'gc, ()> {
+        seti(call, self.t, i, vj)?;
+        seti(call, self.t, j, vi)
+    }
+
+    /// Sorts `a[lo]`, `a[p]` and `a[up]`; returns false when the interval is done.
+    fn median3(
+        &self,
+        call: &mut NativeCall<'gc, '_>,
+        lo: i64,
+        up: i64,
+        rnd: u32,
+    ) -> SortResult<'gc, Option<i64>> {
+        let (a_lo, a_up) = (self.get(call, lo)?, self.get(call, up)?);
+        if self.less(call, a_up, a_lo)? {
+            self.set2(call, lo, a_up, up, a_lo)?;
+        }
+        if up - lo == 1 {
+            return Ok(None);
+        }
+        let p = if up - lo < RANLIMIT || rnd == 0 {
+            (lo + up) / 2
+        } else {
+            let r4 = (up - lo) / 4;
+            i64::from(rnd) % (r4 * 2) + lo + r4
+        };
+        let (a_p, a_lo) = (self.get(call, p)?, self.get(call, lo)?);
+        if self.less(call, a_p, a_lo)? {
+            self.set2(call, p, a_lo, lo, a_p)?;
+        } else {
+            let a_up = self.get(call, up)?;
+            if self.less(call, a_up, a_p)? {
+                self.set2(call, p, a_up, up, a_p)?;
             }
         }
-        return;
+        Ok((up - lo != 2).then_some(p))
     }
-    let mid = n / 2;
-    merge_sort(&mut v[..mid], less);
-    merge_sort(&mut v[mid..], less);
-    let mut out = Vec::with_capacity(n);
-    let (mut i, mut j) = (0, mid);
-    while i < mid && j < n {
-        if less(v[j], v[i]) {
-            out.push(v[j]);
-            j += 1;
-        } else {
-            out.push(v[i]);
+
+    fn partition(
+        &self,
+        call: &mut NativeCall<'gc, '_>,
+        lo: i64,
+        up: i64,
+        pivot: Value<'gc>,
+    ) -> SortResult<'gc, i64> {
+        let (mut i, mut j) = (lo, up - 1);
+        loop {
             i += 1;
+            let mut a_i = self.get(call, i)?;
+            while self.less(call, a_i, pivot)? {
+                if i == up - 1 {
+                    return Err(call.error("invalid order function for sorting"));
+                }
+                i += 1;
+                a_i = self.get(call, i)?;
+            }
+            j -= 1;
+            let mut a_j = self.get(call, j)?;
+            while self.less(call, pivot, a_j)? {
+                if j < i {
+                    return Err(call.error("invalid order function for sorting"));
+                }
+                j -= 1;
+                a_j = self.get(call, j)?;
+            }
+            if j < i {
+                self.set2(call, up - 1, a_i, i, pivot)?;
+                return Ok(i);
+            }
+            self.set2(call, i, a_j, j, a_i)?;
         }
     }
-    out.extend_from_slice(&v[i..mid]);
-    out.extend_from_slice(&v[j..n]);
-    v.copy_from_slice(&out);
+
+    fn auxsort(
+        &self,
+        call: &mut NativeCall<'gc, '_>,
+        mut lo: i64,
+        mut up: i64,
+        mut rnd: u32,
+    ) -> SortResult<'gc, ()> {
+        while lo < up {
+            let Some(p) = self.median3(call, lo, up, rnd)? else {
+                break;
+            };
+            let pivot = self.get(call, p)?;
+            let a_up1 = self.get(call, up - 1)?;
+            self.set2(call, p, a_up1, up - 1, pivot)?;
+            let p = self.partition(call, lo, up, pivot)?;
+            let n;
+            if p - lo < up - p {
+                self.auxsort(call, lo, p - 1, rnd)?;
+                n = p - lo;
+                lo = p + 1;
+            } else {
+                self.auxsort(call, p + 1, up, rnd)?;
+                n = up - p;
+                up = p - 1;
+            }
+            if (up - lo) / 128 > n {
+                rnd = randomize_pivot();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A cheap varying value to randomize pivots (ltablib.c's `l_randomizePivot`).
+fn randomize_pivot() -> u32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() ^ d.as_secs() as u32)
+        .unwrap_or(0);
+    t | 1
 }

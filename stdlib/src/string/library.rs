@@ -168,10 +168,13 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if !kind_ok {
         return Err(call.type_error(2, "string/function/table"));
     }
+    let mut changed = false;
     let result = match repl {
         Value::String(_) | Value::Integer(_) | Value::Number(_) => {
             let r = call.check_string(2)?;
-            pattern::gsub_str(src, p.as_bytes(), r.as_bytes(), max_n).map_err(GsubError::Pattern)
+            let res = pattern::gsub_str(src, p.as_bytes(), r.as_bytes(), max_n);
+            changed = res.as_ref().is_ok_and(|(_, n)| *n > 0);
+            res.map_err(GsubError::Pattern)
         }
         _ => pattern::gsub_with(
             src,
@@ -194,8 +197,12 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
                     Value::Nil | Value::Boolean(false) => {
                         out.extend_from_slice(&src[m.start..m.end])
                     }
-                    Value::String(r) => out.extend_from_slice(r.as_bytes()),
+                    Value::String(r) => {
+                        changed = true;
+                        out.extend_from_slice(r.as_bytes())
+                    }
                     Value::Integer(_) | Value::Number(_) => {
+                        changed = true;
                         out.extend_from_slice(interp::vm::number_to_string(call.ctx, v).as_bytes())
                     }
                     other => {
@@ -211,7 +218,7 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     };
     match result {
         Ok((out, n)) => {
-            let r = call.ctx.intern(&out);
+            let r = if changed { call.ctx.intern(&out) } else { s };
             call.ret(&[Value::String(r), Value::Integer(n as i64)])
         }
         Err(GsubError::Pattern(e)) => Err(perr(call, e)),
