@@ -229,3 +229,20 @@ def test_python_none_and_nil(lua):
     assert lua.eval("nil") is None
     assert lua.eval("function(x) return x == nil end")(None) is True
     assert lua.eval("python.none") is None
+
+
+def test_wrappers_keep_their_runtime_alive():
+    import gc
+
+    t = LuaRuntime().eval("{1, 2, 3, x = 'y'}")
+    f = LuaRuntime().eval("function(a) return a * 2 end")
+    gc.collect()
+    assert list(t.values())[:3] == [1, 2, 3] and t.x == "y"
+    assert f(21) == 42
+
+
+def test_repr_and_str(lua):
+    t = lua.eval("setmetatable({}, {__tostring = function() return 'my table' end})")
+    assert str(t) == "my table"
+    assert repr(t).startswith("<Lua table at 0x")
+    assert repr(lua.eval("print")).startswith("<Lua function at 0x")
