@@ -558,12 +558,7 @@ fn run_inline<'gc>(
     });
     match r {
         Ok(vals) => call.ret(&vals),
-        Err(e) => Err(interp::Error {
-            value: e,
-            kind: ErrorKind::Runtime,
-            traceback: None,
-            raised_by: None,
-        }),
+        Err(e) => Err(interp::Error::new(e)),
     }
 }
 
