@@ -1,5 +1,6 @@
 //! Functions: loaded prototypes, Lua closures with their upvalues, and native functions.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use gc_arena::{
@@ -11,7 +12,7 @@ use crate::opcode::Instruction;
 use crate::proto::{Constant, Proto};
 use crate::runtime::Context;
 use crate::thread::Thread;
-use crate::value::Value;
+use crate::value::{LuaString, Value};
 use crate::vm::NativeFn;
 
 /// A function prototype loaded into the arena: bytecode plus constants as Lua values.
@@ -43,6 +44,16 @@ impl<'gc> FunctionProto<'gc> {
     /// If the bytecode breaks the VM's invariants (see [`verify`]); our compiler never produces
     /// such code, and binary chunks are verified before they get here.
     pub fn load(ctx: Context<'gc>, proto: &Rc<Proto>) -> Gc<'gc, FunctionProto<'gc>> {
+        Self::load_with(ctx, proto, &mut HashMap::new())
+    }
+
+    /// Loads `proto`, sharing equal long string constants of one chunk (as C Lua's lexer
+    /// does) through `strings`.
+    fn load_with(
+        ctx: Context<'gc>,
+        proto: &Rc<Proto>,
+        strings: &mut HashMap<Box<[u8]>, LuaString<'gc>>,
+    ) -> Gc<'gc, FunctionProto<'gc>> {
         if let Err(e) = verify(proto) {
             panic!("invalid bytecode: {e}");
         }
@@ -54,13 +65,18 @@ impl<'gc> FunctionProto<'gc> {
                 Constant::Boolean(b) => Value::Boolean(*b),
                 Constant::Integer(i) => Value::Integer(*i),
                 Constant::Float(f) => Value::Number(*f),
-                Constant::String(s) => Value::String(ctx.intern(s)),
+                Constant::String(s) if s.len() <= crate::value::SHORT_STRING_MAX => {
+                    Value::String(ctx.intern(s))
+                }
+                Constant::String(s) => {
+                    Value::String(*strings.entry(s.clone()).or_insert_with(|| ctx.intern(s)))
+                }
             })
             .collect();
         let protos = proto
             .protos
             .iter()
-            .map(|p| FunctionProto::load(ctx, p))
+            .map(|p| FunctionProto::load_with(ctx, p, strings))
             .collect();
         Gc::new(
             ctx.mutation(),

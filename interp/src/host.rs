@@ -311,6 +311,7 @@ impl Lua {
                     kind: e.kind,
                     traceback: None,
                     raised_by: None,
+                    handled_at: None,
                 };
                 vm::host_call_return(ctx, Err(err));
             }

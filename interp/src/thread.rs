@@ -82,6 +82,10 @@ pub struct Frame<'gc> {
     pub protected: bool,
     /// True if this frame was entered by a tail call (for tracebacks).
     pub tail: bool,
+    /// For a stand-in frame of a native function (while a message handler runs on the
+    /// error it raised): its name.
+    #[collect(require_static)]
+    pub native: Option<&'static str>,
 }
 
 /// The mutable state of a thread.
@@ -110,6 +114,9 @@ pub struct ThreadState<'gc> {
     /// An OP_CONCAT to go on with after its `__concat` metamethod returned.
     #[collect(require_static)]
     pub concat_resume: Option<ConcatResume>,
+    /// How many message handlers are running (errors inside them are not pre-handled).
+    #[collect(require_static)]
+    pub in_handler: u32,
 }
 
 /// The rest of an OP_CONCAT interrupted by a `__concat` metamethod call (C Lua's

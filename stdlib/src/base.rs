@@ -234,12 +234,11 @@ fn pairs<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let v = call.check_any(0)?;
     let mm = interp::vm::metamethod(call.ctx, v, interp::vm::Metamethod::Pairs);
     if !mm.is_nil() {
-        let r = call.call(mm, &[v])?;
-        let mut out = [Value::Nil; 3];
-        for (i, x) in r.iter().take(3).enumerate() {
-            out[i] = *x;
-        }
-        return call.ret(&out);
+        // A tail call so that `__pairs` may yield (C Lua uses `lua_callk`).
+        call.set_nargs(0);
+        call.push(mm);
+        call.push(v);
+        return Ok(Action::TailCall(1));
     }
     if !matches!(v, Value::Table(_)) {
         return Err(call.type_error(0, "table"));
@@ -363,22 +362,37 @@ fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
 }
 
-/// Reads a chunk given to `load` as a string or as a function returning pieces.
-fn chunk_source<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Vec<u8>, Error<'gc>> {
+/// Reads a chunk given to `load` as a string or as a function returning pieces. An error
+/// while reading (`Ok(Err(msg))`) makes `load` return `nil, msg`, as in C Lua.
+type Source<'gc> = Result<Vec<u8>, Value<'gc>>;
+
+fn chunk_source<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Source<'gc>, Error<'gc>> {
     match call.arg(0) {
-        Value::String(s) => Ok(s.as_bytes().to_vec()),
+        Value::String(s) => Ok(Ok(s.as_bytes().to_vec())),
         f if f.is_function() => {
             let mut src = Vec::new();
             loop {
-                let r = call.call(f, &[])?;
-                match r.first().copied().unwrap_or_default() {
+                let r = match call.call(f, &[]) {
+                    Ok(r) => r,
+                    Err(e) if e.is_catchable() => return Ok(Err(e.value)),
+                    Err(e) => return Err(e),
+                };
+                let piece = match r.first().copied().unwrap_or_default() {
                     Value::Nil => break,
-                    Value::String(s) if s.is_empty() => break,
-                    Value::String(s) => src.extend_from_slice(s.as_bytes()),
-                    _ => return Err(call.error("reader function must return a string")),
+                    v @ (Value::String(_) | Value::Integer(_) | Value::Number(_)) => {
+                        call.to_string(v)?
+                    }
+                    _ => {
+                        let m = call.ctx.str("reader function must return a string");
+                        return Ok(Err(m));
+                    }
+                };
+                if piece.is_empty() {
+                    break;
                 }
+                src.extend_from_slice(piece.as_bytes());
             }
-            Ok(src)
+            Ok(Ok(src))
         }
         _ => Err(call.type_error(0, "string")),
     }
@@ -421,7 +435,10 @@ fn load_chunk<'gc>(
 }
 
 fn load<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let src = chunk_source(call)?;
+    let src = match chunk_source(call)? {
+        Ok(src) => src,
+        Err(msg) => return call.ret(&[Value::Nil, msg]),
+    };
     let name = match call.opt_string(1)? {
         Some(s) => s.as_bytes().to_vec(),
         None => match call.arg(0) {

@@ -318,34 +318,49 @@ fn setupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
 }
 
-fn upvalueid<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let n = call.check_integer(1)?;
-    match call.arg(0) {
+/// The identity of upvalue `n` of the function at argument `i` (`lua_upvalueid`), after
+/// checking the arguments as C Lua's `checkupval` does; `None` for an invalid index.
+fn upvalue_id<'gc>(
+    call: &NativeCall<'gc, '_>,
+    i: usize,
+) -> Result<Option<i64>, interp::Error<'gc>> {
+    let n = call.check_integer(i + 1)?;
+    let id = match call.arg(i) {
         Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
             let uv = c.upvalue(n as usize - 1);
-            // A light userdata stands for the cell: its address, as an integer-keyed userdata.
-            let id = gc_arena::Gc::as_ptr(uv) as usize as i64;
-            call.ret1(Value::Integer(id))
+            Some(gc_arena::Gc::as_ptr(uv) as usize as i64)
         }
-        Value::Native(f) if n >= 1 && (n as usize) <= f.0.upvalues.borrow().len() => call.ret1(
-            Value::Integer(gc_arena::Gc::as_ptr(f.0) as usize as i64 + n),
-        ),
-        _ => Err(call.arg_error(1, "invalid upvalue index")),
+        Value::Native(f) if n >= 1 && (n as usize) <= f.0.upvalues.borrow().len() => {
+            Some(gc_arena::Gc::as_ptr(f.0) as usize as i64 + n)
+        }
+        Value::Closure(_) | Value::Native(_) => None,
+        _ => return Err(call.type_error(i, "function")),
+    };
+    Ok(id)
+}
+
+fn upvalueid<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    match upvalue_id(call, 0)? {
+        Some(id) => call.ret1(Value::Integer(id)),
+        None => call.ret1(Value::Nil),
     }
 }
 
 fn upvaluejoin<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let n1 = call.check_integer(1)?;
-    let n2 = call.check_integer(3)?;
+    for i in [0, 2] {
+        if upvalue_id(call, i)?.is_none() {
+            return Err(call.arg_error(i + 1, "invalid upvalue index"));
+        }
+    }
     let (Value::Closure(f1), Value::Closure(f2)) = (call.arg(0), call.arg(2)) else {
-        return Err(call.type_error(0, "Lua function"));
+        let i = if matches!(call.arg(0), Value::Closure(_)) {
+            2
+        } else {
+            0
+        };
+        return Err(call.arg_error(i, "Lua function expected"));
     };
-    if n1 < 1 || n1 as usize > f1.num_upvalues() {
-        return Err(call.arg_error(1, "invalid upvalue index"));
-    }
-    if n2 < 1 || n2 as usize > f2.num_upvalues() {
-        return Err(call.arg_error(3, "invalid upvalue index"));
-    }
+    let (n1, n2) = (call.check_integer(1)?, call.check_integer(3)?);
     f1.set_upvalue_cell(
         call.ctx.mutation(),
         n1 as usize - 1,

@@ -35,7 +35,7 @@ pub fn open_package(ctx: interp::Context<'_>) {
         ("searcher_preload", searcher_preload as interp::NativeFn),
         ("searcher_Lua", searcher_lua),
         ("searcher_C", searcher_c),
-        ("searcher_Croot", searcher_c),
+        ("searcher_Croot", searcher_croot),
     ]
     .into_iter()
     .enumerate()
@@ -116,9 +116,17 @@ fn require<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         if f.is_function() {
             break (f, r.get(1).copied().unwrap_or_default());
         }
-        if let Some(Value::String(m)) = r.first() {
-            msg.extend_from_slice(b"\n\t");
-            msg.extend_from_slice(m.as_bytes());
+        match r.first() {
+            Some(Value::String(m)) => {
+                msg.extend_from_slice(b"\n\t");
+                msg.extend_from_slice(m.as_bytes());
+            }
+            Some(v @ (Value::Integer(_) | Value::Number(_))) => {
+                let m = call.to_string(*v)?;
+                msg.extend_from_slice(b"\n\t");
+                msg.extend_from_slice(m.as_bytes());
+            }
+            _ => {}
         }
         i += 1;
     };
@@ -147,22 +155,21 @@ fn searcher_preload<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.ret(&[f, call.ctx.str(":preload:")])
 }
 
-/// `package.searchpath`: the first readable file for `name` in `path`.
+/// `package.searchpath`: the first readable file for `name` in `path`; otherwise the list
+/// of files tried (every template, empty ones included, as C Lua reports them).
 fn search_path(name: &str, path: &str, sep: &str, rep: &str) -> Result<String, String> {
     let name = if sep.is_empty() {
         name.to_string()
     } else {
         name.replace(sep, rep)
     };
-    let mut tried = String::new();
-    for templ in path.split(';').filter(|t| !t.is_empty()) {
-        let file = templ.replace('?', &name);
-        if std::fs::File::open(&file).is_ok() {
-            return Ok(file);
+    let path = path.replace('?', &name);
+    for file in path.split(';') {
+        if !file.is_empty() && std::fs::File::open(file).is_ok() {
+            return Ok(file.to_string());
         }
-        tried.push_str(&format!("\n\tno file '{file}'"));
     }
-    Err(tried)
+    Err(format!("no file '{}'", path.replace(';', "'\n\tno file '")))
 }
 
 fn searchpath<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -208,9 +215,35 @@ fn searcher_lua<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn searcher_c<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let name = call.check_string(0)?.to_str_lossy().into_owned();
-    let m = format!("\n\tno C library '{name}' (lupa_rs has no C libraries)");
-    call.ret1(call.ctx.str(&m))
+    let Value::String(cpath) = pkg_field(call, "cpath") else {
+        return Err(call.error("'package.cpath' must be a string"));
+    };
+    match search_path(&name, &cpath.to_str_lossy(), ".", "/") {
+        Ok(file) => Err(call.error(format!(
+            "error loading module '{name}' from file '{file}':\n\t{NO_DYNLIB}"
+        ))),
+        Err(m) => call.ret1(call.ctx.str(&m)),
+    }
 }
+
+/// `searcher_Croot`: looks for the root name of a dotted module in `package.cpath`.
+fn searcher_croot<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let name = call.check_string(0)?.to_str_lossy().into_owned();
+    let Some((root, _)) = name.split_once('.') else {
+        return call.ret(&[]);
+    };
+    let Value::String(cpath) = pkg_field(call, "cpath") else {
+        return Err(call.error("'package.cpath' must be a string"));
+    };
+    match search_path(root, &cpath.to_str_lossy(), ".", "/") {
+        Ok(file) => Err(call.error(format!(
+            "error loading module '{name}' from file '{file}':\n\t{NO_DYNLIB}"
+        ))),
+        Err(m) => call.ret1(call.ctx.str(&m)),
+    }
+}
+
+const NO_DYNLIB: &str = "dynamic libraries not enabled; check your Lua installation";
 
 fn loadlib<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.check_string(0)?;

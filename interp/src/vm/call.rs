@@ -81,7 +81,9 @@ pub(crate) fn precall<'gc>(
                 let p = c.proto();
                 let base = func + 1;
                 let needed = base + p.max_stack + if p.is_vararg { nargs + 1 } else { 0 };
-                if needed > MAX_STACK || st.frames.len() >= MAX_FRAMES {
+                // A message handler gets some extra room (C Lua's `ERRORSTACKSIZE`).
+                let extra = if st.in_handler > 0 { 200 } else { 0 };
+                if needed > MAX_STACK + extra || st.frames.len() >= MAX_FRAMES + extra {
                     return Err(stack_overflow(ctx, st));
                 }
                 st.ensure_stack(needed);
@@ -100,6 +102,7 @@ pub(crate) fn precall<'gc>(
                     handler: None,
                     protected: false,
                     tail: false,
+                    native: None,
                 });
                 return Ok(Flow::Reload);
             }
@@ -160,6 +163,7 @@ pub(crate) fn precall<'gc>(
                             handler,
                             protected: true,
                             tail: false,
+                            native: None,
                         });
                         func += 1;
                         nargs = st.stack.len() - func - 1;
@@ -339,7 +343,9 @@ pub(crate) fn throw<'gc>(
     let mi = mi + floor;
     let marker = st.frames[mi];
     if let Some(h) = marker.handler {
-        err = run_handler(ctx, thread, st, h, err);
+        if err.handled_at != Some(mi) {
+            err = run_handler(ctx, thread, st, h, err);
+        }
     }
     st.frames.truncate(mi + 1);
     let level = marker.func + 1;
@@ -355,10 +361,71 @@ pub(crate) fn throw<'gc>(
     Ok(())
 }
 
+/// Runs the message handler of the `xpcall` that will catch `err` (if any) while the stack
+/// where the error was raised is still intact, as C Lua's `luaG_errormsg` does; an error
+/// leaving a nested call gets this before its frames are dropped.
+pub(crate) fn pre_handle<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    err: &mut Error<'gc>,
+) {
+    if !err.is_catchable() || st.in_handler > 0 {
+        return;
+    }
+    let Some(mi) = st.frames.iter().rposition(|f| f.protected) else {
+        return;
+    };
+    if err.handled_at == Some(mi) {
+        return;
+    }
+    if let Some(h) = st.frames[mi].handler {
+        *err = run_handler(ctx, thread, st, h, err.clone());
+        err.handled_at = Some(mi);
+    }
+}
+
 /// Calls an `xpcall` message handler on an error (at the point of the error). An error in
 /// the handler is handled by the handler again; when that keeps failing (C Lua runs out of C
 /// stack), the result is "error in error handling".
 fn run_handler<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    h: Value<'gc>,
+    err: Error<'gc>,
+) -> Error<'gc> {
+    let depth = st.frames.len();
+    if let Some(name) = err.raised_by {
+        // The native function that raised the error is still "running" for the handler.
+        push_native_frame(st, name);
+    }
+    st.in_handler += 1;
+    let r = run_handler_loop(ctx, thread, st, h, err);
+    st.in_handler -= 1;
+    st.frames.truncate(depth);
+    r
+}
+
+/// A stand-in frame for a native function (seen by tracebacks and `debug.getinfo`).
+fn push_native_frame(st: &mut ThreadState<'_>, name: &'static str) {
+    let top = st.stack.len();
+    st.frames.push(Frame {
+        closure: None,
+        func: top,
+        base: top,
+        pc: 0,
+        nresults: 0,
+        nextra: 0,
+        ret: ReturnTo::Discard,
+        handler: None,
+        protected: false,
+        tail: false,
+        native: Some(name),
+    });
+}
+
+fn run_handler_loop<'gc>(
     ctx: Context<'gc>,
     thread: Thread<'gc>,
     st: &mut ThreadState<'gc>,
@@ -404,10 +471,8 @@ pub(crate) fn close_tbc<'gc>(
         }
         st.tbc.pop();
         let v = st.stack[idx];
+        // A metamethod removed since the variable was declared fails as a call of nil.
         let mm = tm_of(ctx, v, Metamethod::Close);
-        if mm.is_nil() {
-            continue;
-        }
         let e = err.as_ref().map(|e| e.value).unwrap_or_default();
         st.close_upvalues(ctx.mutation(), idx);
         if let Err(e2) = nested_call(ctx, thread, st, mm, &[v, e]) {
@@ -451,9 +516,12 @@ pub(crate) fn nested_call<'gc>(
     thread.0.nny.set(thread.0.nny.get() - 1);
     let out = match r {
         Ok(()) => Ok(st.stack[func..st.top].to_vec()),
-        Err(e) => {
+        Err(mut e) => {
+            pre_handle(ctx, thread, st, &mut e);
             if st.frames.len() > floor {
-                let _ = close_tbc(ctx, thread, st, func, Some(e.clone()));
+                if let Err(e2) = close_tbc(ctx, thread, st, func, Some(e.clone())) {
+                    e = e2;
+                }
                 st.close_upvalues(ctx.mutation(), func);
                 st.frames.truncate(floor);
             }
@@ -541,5 +609,6 @@ pub(crate) fn memory_error<'gc>(ctx: Context<'gc>) -> Error<'gc> {
         kind: ErrorKind::Memory,
         traceback: None,
         raised_by: None,
+        handled_at: None,
     }
 }

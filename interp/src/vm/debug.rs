@@ -95,7 +95,12 @@ fn is_env(p: &Proto, pc: usize, i: crate::opcode::Instruction, is_upvalue: bool)
             .and_then(|u| u.name.as_deref())
             .map(|n| n.to_vec())
     } else {
-        get_obj_name(p, pc, t).map(|(_, n)| n)
+        // Only a local variable or an upvalue can be the variable `_ENV`.
+        let mut pc = Some(pc);
+        match basic_obj_name(p, &mut pc, t) {
+            Some(("local" | "upvalue", n)) => Some(n),
+            _ => None,
+        }
     };
     name.as_deref() == Some(b"_ENV")
 }
@@ -192,61 +197,35 @@ fn kname(p: &Proto, idx: usize) -> Vec<u8> {
 }
 
 fn rname(p: &Proto, pc: usize, c: usize) -> Vec<u8> {
-    match get_obj_name(p, pc, c) {
+    let mut pc = Some(pc);
+    match basic_obj_name(p, &mut pc, c) {
         Some(("constant", n)) => n,
         _ => b"?".to_vec(),
     }
 }
 
-/// The kind and name of the value in register `reg` at instruction `lastpc`.
-fn get_obj_name(p: &Proto, lastpc: usize, reg: usize) -> Option<(&'static str, Vec<u8>)> {
-    if let Some(n) = local_name(p, reg, lastpc) {
+/// A string constant's name (`kname` of ldebug.c).
+fn kconst(p: &Proto, idx: usize) -> Option<(&'static str, Vec<u8>)> {
+    match p.constants.get(idx) {
+        Some(crate::proto::Constant::String(s)) => Some(("constant", s.to_vec())),
+        _ => None,
+    }
+}
+
+/// Names from locals, upvalues, constants and moves only (`basicgetobjname`); `pc` becomes
+/// the instruction that set the register (None when not found).
+fn basic_obj_name(
+    p: &Proto,
+    pc: &mut Option<usize>,
+    reg: usize,
+) -> Option<(&'static str, Vec<u8>)> {
+    if let Some(n) = local_name(p, reg, (*pc)?) {
         return Some(("local", n));
     }
-    let pc = find_set_reg(p, lastpc, reg)?;
-    let i = p.code[pc];
+    *pc = find_set_reg(p, (*pc)?, reg);
+    let i = p.code[(*pc)?];
     match i.opcode() {
-        OpCode::Move => {
-            let b = i.b() as usize;
-            if b < i.a() as usize {
-                return get_obj_name(p, pc, b);
-            }
-            None
-        }
-        OpCode::GetTabUp => {
-            let k = kname(p, i.c() as usize);
-            Some((
-                if is_env(p, pc, i, true) {
-                    "global"
-                } else {
-                    "field"
-                },
-                k,
-            ))
-        }
-        OpCode::GetTable => {
-            let k = rname(p, pc, i.c() as usize);
-            Some((
-                if is_env(p, pc, i, false) {
-                    "global"
-                } else {
-                    "field"
-                },
-                k,
-            ))
-        }
-        OpCode::GetI => Some(("field", b"integer index".to_vec())),
-        OpCode::GetField => {
-            let k = kname(p, i.c() as usize);
-            Some((
-                if is_env(p, pc, i, false) {
-                    "global"
-                } else {
-                    "field"
-                },
-                k,
-            ))
-        }
+        OpCode::Move if (i.b() as usize) < i.a() as usize => basic_obj_name(p, pc, i.b() as usize),
         OpCode::GetUpval => {
             let n = p
                 .upvalues
@@ -255,17 +234,34 @@ fn get_obj_name(p: &Proto, lastpc: usize, reg: usize) -> Option<(&'static str, V
                 .unwrap_or(b"?");
             Some(("upvalue", n.to_vec()))
         }
-        OpCode::LoadK | OpCode::LoadKX => {
-            let idx = if i.opcode() == OpCode::LoadK {
-                i.bx() as usize
-            } else {
-                p.code[pc + 1].ax() as usize
-            };
-            match p.constants.get(idx) {
-                Some(crate::proto::Constant::String(s)) => Some(("constant", s.to_vec())),
-                _ => None,
-            }
-        }
+        OpCode::LoadK => kconst(p, i.bx() as usize),
+        OpCode::LoadKX => kconst(p, p.code.get((*pc)? + 1)?.ax() as usize),
+        _ => None,
+    }
+}
+
+fn env_kind(p: &Proto, pc: usize, i: crate::opcode::Instruction, up: bool) -> &'static str {
+    if is_env(p, pc, i, up) {
+        "global"
+    } else {
+        "field"
+    }
+}
+
+/// The kind and name of the value in register `reg` at instruction `lastpc`
+/// (`getobjname`).
+fn get_obj_name(p: &Proto, lastpc: usize, reg: usize) -> Option<(&'static str, Vec<u8>)> {
+    let mut pc = Some(lastpc);
+    if let Some(r) = basic_obj_name(p, &mut pc, reg) {
+        return Some(r);
+    }
+    let pc = pc?;
+    let i = p.code[pc];
+    match i.opcode() {
+        OpCode::GetTabUp => Some((env_kind(p, pc, i, true), kname(p, i.c() as usize))),
+        OpCode::GetTable => Some((env_kind(p, pc, i, false), rname(p, pc, i.c() as usize))),
+        OpCode::GetI => Some(("field", b"integer index".to_vec())),
+        OpCode::GetField => Some((env_kind(p, pc, i, false), kname(p, i.c() as usize))),
         OpCode::Self_ => {
             let k = if i.k() {
                 kname(p, i.c() as usize)
@@ -406,9 +402,13 @@ fn call_info(st: &ThreadState<'_>, _idx: Option<usize>) -> String {
     let Some((f, p)) = top_lua(st) else {
         return String::new();
     };
-    match p.code.get(f.pc.saturating_sub(1)).map(|i| i.opcode()) {
-        Some(OpCode::TForCall) => " (for iterator 'for iterator')".to_string(),
-        _ => String::new(),
+    let pc = f.pc.saturating_sub(1);
+    match p.code.get(pc).map(|i| i.opcode()) {
+        Some(OpCode::Call | OpCode::TailCall) | None => String::new(),
+        Some(_) => match call_site_name(p, pc) {
+            Some((kind, name)) => format!(" ({} '{}')", kind, String::from_utf8_lossy(&name)),
+            None => String::new(),
+        },
     }
 }
 
@@ -532,31 +532,30 @@ fn function_name(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u
         return None;
     }
     let caller = &st.frames[fi - 1];
-    let c = caller.closure?;
-    let p = Gc_raw(c);
-    let pc = caller.pc.checked_sub(1)?;
+    let p = Gc_raw(caller.closure?);
+    call_site_name(p, caller.pc.checked_sub(1)?)
+}
+
+/// How the instruction at `pc` names the function it calls (`funcnamefromcode`).
+fn call_site_name(p: &Proto, pc: usize) -> Option<(&'static str, Vec<u8>)> {
     let i = *p.code.get(pc)?;
+    let mm = |n: &str| Some(("metamethod", n.as_bytes().to_vec()));
     match i.opcode() {
         OpCode::Call | OpCode::TailCall => get_obj_name(p, pc, i.a() as usize),
         OpCode::TForCall => Some(("for iterator", b"for iterator".to_vec())),
         OpCode::GetTabUp | OpCode::GetTable | OpCode::GetI | OpCode::GetField | OpCode::Self_ => {
-            Some(("metamethod", b"index".to_vec()))
+            mm("index")
         }
-        OpCode::SetTabUp | OpCode::SetTable | OpCode::SetI | OpCode::SetField => {
-            Some(("metamethod", b"newindex".to_vec()))
-        }
-        OpCode::MmBin | OpCode::MmBinI | OpCode::MmBinK => {
-            let tm = Metamethod::from_u32(i.c())?;
-            Some(("metamethod", tm.name().as_bytes().to_vec()))
-        }
-        OpCode::Unm => Some(("metamethod", b"unm".to_vec())),
-        OpCode::BNot => Some(("metamethod", b"bnot".to_vec())),
-        OpCode::Len => Some(("metamethod", b"len".to_vec())),
-        OpCode::Concat => Some(("metamethod", b"concat".to_vec())),
-        OpCode::Eq => Some(("metamethod", b"eq".to_vec())),
-        OpCode::Lt | OpCode::LtI | OpCode::GtI => Some(("metamethod", b"lt".to_vec())),
-        OpCode::Le | OpCode::LeI | OpCode::GeI => Some(("metamethod", b"le".to_vec())),
-        OpCode::Close | OpCode::Return => Some(("metamethod", b"close".to_vec())),
+        OpCode::SetTabUp | OpCode::SetTable | OpCode::SetI | OpCode::SetField => mm("newindex"),
+        OpCode::MmBin | OpCode::MmBinI | OpCode::MmBinK => mm(Metamethod::from_u32(i.c())?.name()),
+        OpCode::Unm => mm("unm"),
+        OpCode::BNot => mm("bnot"),
+        OpCode::Len => mm("len"),
+        OpCode::Concat => mm("concat"),
+        OpCode::Eq => mm("eq"),
+        OpCode::Lt | OpCode::LtI | OpCode::GtI => mm("lt"),
+        OpCode::Le | OpCode::LeI | OpCode::GeI => mm("le"),
+        OpCode::Close | OpCode::Return => mm("close"),
         _ => None,
     }
 }
@@ -569,7 +568,7 @@ pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: u
     for fi in (0..n.saturating_sub(level.saturating_sub(1))).rev() {
         let f = &st.frames[fi];
         let line = match f.closure {
-            None => "\n\t[C]: in function 'pcall'".to_string(),
+            None => format!("\n\t[C]: in function '{}'", native_name(f)),
             Some(c) => {
                 let p = Gc_raw(c);
                 let src = String::from_utf8_lossy(&chunk_id(&p.source)).into_owned();
@@ -615,6 +614,15 @@ pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: u
     out
 }
 
+/// The name of the native function a frame without a closure stands for.
+fn native_name(f: &Frame<'_>) -> &'static str {
+    match (f.native, f.handler) {
+        (Some(name), _) => name,
+        (None, Some(_)) => "xpcall",
+        (None, None) => "pcall",
+    }
+}
+
 /// A traceback of the running thread for native functions (`debug.traceback`).
 pub fn traceback<'gc>(call: &mut NativeCall<'gc, '_>, level: usize) -> String {
     let ctx = call.ctx;
@@ -643,7 +651,7 @@ pub fn frame_info<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<FunctionIn
             }
         }
         None => FunctionInfo {
-            name: Some(("global", b"pcall".to_vec())),
+            name: Some(("global", native_name(f).as_bytes().to_vec())),
             ..FunctionInfo::native()
         },
     })

@@ -268,6 +268,7 @@ fn start_resume<'gc>(
         Ok(_) => Ok(()),
         Err(e) => {
             // The coroutine's function failed at once (e.g. calling a non-function).
+            co_st.error = Some(e.clone());
             drop(co_st);
             ctx.state().running.borrow_mut(ctx.mutation()).pop();
             co.set_status(ThreadStatus::Dead);

@@ -31,6 +31,9 @@ pub struct Error<'gc> {
     /// The native function that raised it, if any (first line of the traceback).
     #[collect(require_static)]
     pub raised_by: Option<&'static str>,
+    /// The frame index of the `xpcall` marker whose message handler already ran on it.
+    #[collect(require_static)]
+    pub handled_at: Option<usize>,
 }
 
 impl<'gc> Error<'gc> {
@@ -41,6 +44,7 @@ impl<'gc> Error<'gc> {
             kind: ErrorKind::Runtime,
             traceback: None,
             raised_by: None,
+            handled_at: None,
         }
     }
 

@@ -801,6 +801,7 @@ pub(crate) fn execute<'gc>(
                                 handler: None,
                                 protected: false,
                                 tail: false,
+                                native: None,
                             });
                             *fuel -= 1;
                             if *fuel < -RELOAD_FUEL_SLACK {
@@ -964,7 +965,7 @@ pub(crate) fn execute<'gc>(
                 }
                 OpCode::ForPrep => {
                     let a = i.a();
-                    match for_prep(reg!(a), reg!(a + 1), reg!(a + 2)) {
+                    match for_prep(ctx, reg!(a), reg!(a + 1), reg!(a + 2)) {
                         Ok(Some((init, limit, step))) => {
                             set_reg!(a, init);
                             set_reg!(a + 1, limit);

@@ -147,6 +147,7 @@ pub(super) fn make_closure<'gc>(
 
 /// Numeric `for` preparation: returns (init, limit-or-count, step) or None to skip the loop.
 pub(super) fn for_prep<'gc>(
+    ctx: Context<'gc>,
     init: Value<'gc>,
     limit: Value<'gc>,
     step: Value<'gc>,
@@ -163,7 +164,7 @@ pub(super) fn for_prep<'gc>(
                 Some(l) => l,
                 None => return Ok(None),
             },
-            None => return Err(for_error("limit", limit)),
+            None => return Err(for_error(ctx, "limit", limit)),
         };
         if if st > 0 { i0 > lim } else { i0 < lim } {
             return Ok(None);
@@ -176,9 +177,9 @@ pub(super) fn for_prep<'gc>(
         return Ok(Some((init, Value::Integer(count as i64), step)));
     }
     let as_float = |v| for_number(v).map(|n| n.to_float());
-    let l = as_float(limit).ok_or_else(|| for_error("limit", limit))?;
-    let s = as_float(step).ok_or_else(|| for_error("step", step))?;
-    let i0 = as_float(init).ok_or_else(|| for_error("initial value", init))?;
+    let l = as_float(limit).ok_or_else(|| for_error(ctx, "limit", limit))?;
+    let s = as_float(step).ok_or_else(|| for_error(ctx, "step", step))?;
+    let i0 = as_float(init).ok_or_else(|| for_error(ctx, "initial value", init))?;
     if s == 0.0 {
         return Err("'for' step is zero".to_string());
     }
@@ -193,8 +194,9 @@ pub(super) fn for_prep<'gc>(
 }
 
 /// C Lua's `luaG_forerror`.
-fn for_error(what: &str, v: Value<'_>) -> String {
-    format!("bad 'for' {what} (number expected, got {})", v.type_name())
+fn for_error<'gc>(ctx: Context<'gc>, what: &str, v: Value<'gc>) -> String {
+    let t = super::debug::type_name_for_msg(ctx, v);
+    format!("bad 'for' {what} (number expected, got {t})")
 }
 
 /// A `for` control value as a number, converting numeric strings.
