@@ -200,7 +200,7 @@ fn rawlen<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let n = match call.arg(0) {
         Value::Table(t) => t.length(),
         Value::String(s) => s.len() as i64,
-        _ => return Err(call.arg_error(0, "table or string expected")),
+        _ => return Err(call.type_error(0, "table or string")),
     };
     call.ret1(Value::Integer(n))
 }

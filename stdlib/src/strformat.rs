@@ -225,7 +225,6 @@ fn quote<'gc>(
                         out.push(b'\\');
                         out.push(c);
                     }
-                    b'\r' => out.extend_from_slice(b"\\r"),
                     0 => {
                         if b.get(k + 1).is_some_and(|d| d.is_ascii_digit()) {
                             out.extend_from_slice(b"\\000");
