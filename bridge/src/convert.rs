@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use interp::{Context, UserData, Value};
-use pyo3::exceptions::{PyOverflowError, PyTypeError};
+use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyString, PyTuple};
 
@@ -240,10 +240,4 @@ pub(crate) fn pack_results(py: Python<'_>, mut vals: Vec<Py<PyAny>>) -> PyResult
         1 => Ok(vals.pop().unwrap_or_else(|| py.None())),
         _ => Ok(PyTuple::new(py, vals)?.into_any().unbind()),
     }
-}
-
-/// A `TypeError` for a value Lua cannot take.
-#[allow(dead_code)]
-pub(crate) fn type_error(msg: &str) -> PyErr {
-    PyTypeError::new_err(msg.to_string())
 }

@@ -428,38 +428,13 @@ fn show(n: Option<Number>) -> String {
 
 fn fmt_with(fmt: &str, x: Result<i64, f64>) -> Vec<u8> {
     let b = fmt.as_bytes();
-    let mut s = Spec::default();
-    let mut i = 1;
-    while let Some(&c) = b.get(i) {
-        match c {
-            b'-' => s.minus = true,
-            b'+' => s.plus = true,
-            b' ' => s.space = true,
-            b'#' => s.hash = true,
-            b'0' => s.zero = true,
-            _ => break,
-        }
-        i += 1;
-    }
-    let num = |i: &mut usize| {
-        let st = *i;
-        while b[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        fmt[st..*i].parse::<usize>().ok()
-    };
-    s.width = num(&mut i);
-    if b[i] == b'.' {
-        i += 1;
-        s.precision = Some(num(&mut i).unwrap_or(0));
-    }
-    s.conv = b[i];
+    let (s, n) = Spec::parse(b).expect("a complete spec");
     let mut out = Vec::new();
     match x {
         Ok(n) => number::fmt_int(&mut out, n, &s),
         Err(f) => number::fmt_float(&mut out, f, &s),
     }
-    out.extend_from_slice(&b[i + 1..]);
+    out.extend_from_slice(&b[n..]);
     // The script escapes backslashes and newlines (`%c` can print any byte).
     let mut esc = Vec::new();
     for c in out {

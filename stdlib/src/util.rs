@@ -17,7 +17,7 @@ pub fn register<'gc>(ctx: Context<'gc>, t: Table<'gc>, funcs: &[(&'static str, N
 /// functions are named `name.f` (as C Lua's tracebacks name them).
 pub fn new_lib<'gc>(
     ctx: Context<'gc>,
-    name: &str,
+    name: &'static str,
     funcs: &[(&'static str, NativeFn)],
 ) -> Table<'gc> {
     let t = Table::new(ctx.mutation());
@@ -35,16 +35,17 @@ pub fn new_lib<'gc>(
 
 /// `"lib.name"` as a `'static` string: each distinct name is allocated once per process
 /// (natives carry `'static` names), however many runtimes open the library.
-pub(crate) fn qualified_name(lib: &str, name: &str) -> &'static str {
+pub(crate) fn qualified_name(lib: &'static str, name: &'static str) -> &'static str {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static NAMES: OnceLock<Mutex<HashMap<(String, String), &'static str>>> = OnceLock::new();
+    type Names = HashMap<(&'static str, &'static str), &'static str>;
+    static NAMES: OnceLock<Mutex<Names>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     names
-        .entry((lib.to_string(), name.to_string()))
+        .entry((lib, name))
         .or_insert_with(|| Box::leak(format!("{lib}.{name}").into_boxed_str()))
 }
 

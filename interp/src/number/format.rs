@@ -25,6 +25,44 @@ pub struct Spec {
     pub conv: u8,
 }
 
+impl Spec {
+    /// Parses a printf-style specification starting at `%` (`"%-+#010.3e"`): flags, width,
+    /// precision and conversion, without Lua's limits (`string.format` checks those
+    /// itself). Returns the spec and the number of bytes read, or `None` if it is cut short.
+    pub fn parse(fmt: &[u8]) -> Option<(Spec, usize)> {
+        let mut s = Spec::default();
+        let mut i = 1;
+        while let Some(&c) = fmt.get(i) {
+            match c {
+                b'-' => s.minus = true,
+                b'+' => s.plus = true,
+                b' ' => s.space = true,
+                b'#' => s.hash = true,
+                b'0' => s.zero = true,
+                _ => break,
+            }
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let st = *i;
+            while fmt.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            std::str::from_utf8(&fmt[st..*i])
+                .ok()?
+                .parse::<usize>()
+                .ok()
+        };
+        s.width = digits(&mut i);
+        if fmt.get(i) == Some(&b'.') {
+            i += 1;
+            s.precision = Some(digits(&mut i).unwrap_or(0));
+        }
+        s.conv = *fmt.get(i)?;
+        Some((s, i + 1))
+    }
+}
+
 /// Bound on widths and precisions honoured (Lua's own limit is 99), so that no input
 /// allocates absurdly.
 const MAX_FIELD: usize = 1 << 16;
@@ -413,34 +451,8 @@ mod tests {
     }
 
     fn parse(fmt: &str) -> (Spec, &str) {
-        let b = fmt.as_bytes();
-        let mut s = Spec::default();
-        let mut i = 1;
-        while let Some(&c) = b.get(i) {
-            match c {
-                b'-' => s.minus = true,
-                b'+' => s.plus = true,
-                b' ' => s.space = true,
-                b'#' => s.hash = true,
-                b'0' => s.zero = true,
-                _ => break,
-            }
-            i += 1;
-        }
-        let num = |i: &mut usize| {
-            let st = *i;
-            while b[*i].is_ascii_digit() {
-                *i += 1;
-            }
-            fmt[st..*i].parse::<usize>().ok()
-        };
-        s.width = num(&mut i);
-        if b[i] == b'.' {
-            i += 1;
-            s.precision = Some(num(&mut i).unwrap_or(0));
-        }
-        s.conv = b[i];
-        (s, &fmt[i + 1..])
+        let (spec, n) = Spec::parse(fmt.as_bytes()).unwrap();
+        (spec, &fmt[n..])
     }
 
     #[test]

@@ -14,6 +14,32 @@ use super::debug;
 use super::meta::{tm_of, tm_of_table, Metamethod};
 use super::ops::*;
 
+/// What a native metamethod or an interrupted OP_CONCAT left to do at the next reload
+/// (rare, so kept off the reload path): the exit to take, if the loop must leave.
+#[cold]
+fn finish_pending_op<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    floor: usize,
+) -> Option<Inner<'gc>> {
+    if let Some(x) = st.meta_exit.take() {
+        return Some(match x {
+            MetaExit::Host => Inner::Host,
+            MetaExit::Yield => Inner::Yield,
+            MetaExit::Resume(co) => Inner::Resume(co),
+        });
+    }
+    let c = st.concat_resume.take()?;
+    if c.frames != st.frames.len() {
+        return None; // its frame was unwound by an error
+    }
+    match concat(ctx, thread, st, c.first, c.n) {
+        Ok(()) => None,
+        Err(e) => throw(ctx, thread, st, e, floor).err().map(Inner::Error),
+    }
+}
+
 /// How far past its budget a step may run before a call or slow path ends it (see
 /// `'reload` in `execute`).
 const RELOAD_FUEL_SLACK: i64 = 256;
@@ -36,23 +62,11 @@ pub(crate) fn execute<'gc>(
         if *fuel < -RELOAD_FUEL_SLACK || (ctx.state().gc_requested.get() && *fuel < i64::MAX / 4) {
             return Inner::OutOfFuel;
         }
-        if let Some(x) = st.meta_exit.take() {
-            return match x {
-                MetaExit::Host => Inner::Host,
-                MetaExit::Yield => Inner::Yield,
-                MetaExit::Resume(co) => Inner::Resume(co),
-            };
-        }
-        if let Some(c) = st.concat_resume.take() {
-            if c.frames == st.frames.len() {
-                if let Err(e) = concat(ctx, thread, st, c.first, c.n) {
-                    match throw(ctx, thread, st, e, floor) {
-                        Ok(()) => {}
-                        Err(e) => return Inner::Error(e),
-                    }
-                }
-                continue 'reload;
+        if st.meta_exit.is_some() || st.concat_resume.is_some() {
+            if let Some(x) = finish_pending_op(ctx, thread, st, floor) {
+                return x;
             }
+            continue 'reload;
         }
         let fi = match st.frames.len() {
             0 => return Inner::Returned,
