@@ -42,6 +42,7 @@ impl Conv<'_> {
                 Some((obj, protocol)) => Py::new(py, ProtocolWrapper { obj, protocol })?.into_any(),
                 None => self.wrap(py, ctx, v, objects::Kind::UserData)?,
             },
+            Value::LightUserData(_) => self.wrap(py, ctx, v, objects::Kind::UserData)?,
             Value::Table(_) => self.wrap(py, ctx, v, objects::Kind::Table)?,
             Value::Closure(_) | Value::Native(_) => {
                 self.wrap(py, ctx, v, objects::Kind::Function)?

@@ -54,6 +54,16 @@ pub enum ReturnTo {
     },
     /// A metamethod called for its effect only (`__newindex`, `__close`).
     Discard,
+    /// A `__close` metamethod run while an error unwinds to a protected call: the unwinding
+    /// goes on when it returns (see `ThreadState::unwinding`).
+    Unwind,
+    /// A `__close` metamethod called by OP_RETURN or OP_CLOSE: the instruction runs again
+    /// (to close the next variable or finish), with `top` restored (C Lua's
+    /// `luaV_finishOp` for OP_RETURN).
+    Reclose {
+        /// `top` when the metamethod was called (end of the results of OP_RETURN).
+        top: u32,
+    },
     /// The boundary of a nested call made by a native function: stop the nested VM loop.
     Boundary,
 }
@@ -117,6 +127,14 @@ pub struct ThreadState<'gc> {
     /// How many message handlers are running (errors inside them are not pre-handled).
     #[collect(require_static)]
     pub in_handler: u32,
+    /// Errors being delivered to protected calls while their to-be-closed variables close
+    /// (a `__close` may yield): (index of the protected-call frame, error), innermost last.
+    pub unwinding: Vec<(usize, crate::vm::Error<'gc>)>,
+    /// A `__close` run by an error unwinding returned: go on unwinding at the next reload.
+    #[collect(require_static)]
+    pub unwind_resume: bool,
+    /// The debug hook (`debug.sethook`) of this thread.
+    pub hook: crate::vm::Hook<'gc>,
 }
 
 /// The rest of an OP_CONCAT interrupted by a `__concat` metamethod call (C Lua's

@@ -1,7 +1,8 @@
 //! The debug library (manual §6.10): tracebacks, `getinfo`, locals, upvalues, metatables and
-//! the registry. Hooks are recorded but not yet called.
+//! the registry, and hooks.
 
 use interp::closure::UpvalueState;
+use interp::vm::{Hook, MASK_CALL, MASK_LINE, MASK_RETURN};
 use interp::{NativeCall, Value};
 
 use crate::util::{new_lib, Ret};
@@ -15,6 +16,7 @@ pub fn open_debug(ctx: interp::Context<'_>) {
             ("traceback", traceback),
             ("getinfo", getinfo),
             ("getlocal", getlocal),
+            ("setlocal", setlocal),
             ("getmetatable", getmetatable),
             ("setmetatable", setmetatable),
             ("getregistry", getregistry),
@@ -40,7 +42,8 @@ fn traceback<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if !msg.is_nil() && !matches!(msg, Value::String(_) | Value::Integer(_) | Value::Number(_)) {
         return call.ret1(msg);
     }
-    let level = call.opt_integer(level_i, 1)?.max(0) as usize;
+    let other = matches!(call.arg(0), Value::Thread(t) if !t.ptr_eq(call.thread));
+    let level = call.opt_integer(level_i, if other { 0 } else { 1 })?.max(0) as usize;
     let mut out = Vec::new();
     if let Ok(Some(s)) = call.opt_string(msg_i) {
         out.extend_from_slice(s.as_bytes());
@@ -48,7 +51,7 @@ fn traceback<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
     let tb = match call.arg(0) {
         Value::Thread(t) if !t.ptr_eq(call.thread) => match t.try_state_mut(call.ctx.mutation()) {
-            Some(st) => interp::vm::traceback_string(call.ctx, &st, level),
+            Some(st) => interp::vm::coroutine_traceback(&st, level),
             None => "stack traceback:".to_string(),
         },
         _ => interp::vm::traceback(call, level.max(1)),
@@ -90,10 +93,8 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         }
         let st = match target {
             Some(th) if !th.ptr_eq(call.thread) => match th.try_state_mut(call.ctx.mutation()) {
-                Some(s) => interp::vm::frame_info(&s, level as usize + 1).map(|i| {
-                    let f = interp::vm::frame_function(&s, level as usize + 1);
-                    (i, f.unwrap_or_default())
-                }),
+                Some(s) => interp::vm::coroutine_frame_info(&s, level as usize)
+                    .map(|(i, f)| (i, f.unwrap_or_default())),
                 None => None,
             },
             _ => {
@@ -204,26 +205,108 @@ fn function_info<'gc>(f: Value<'gc>) -> interp::vm::FunctionInfo {
 }
 
 fn getlocal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    // Only parameter names of a function value are supported for now.
-    if let Value::Closure(c) = call.arg(0) {
-        let n = call.check_integer(1)?;
-        let p = &c.proto().raw;
-        let name = p
-            .local_vars
-            .iter()
-            .filter(|v| v.start_pc == 0)
-            .nth((n - 1).max(0) as usize)
-            .filter(|_| n >= 1 && (n as usize) <= p.num_params as usize)
-            .map(|v| v.name.to_vec());
-        return match name {
-            Some(nm) => {
-                let s = call.ctx.intern(&nm);
-                call.ret1(Value::String(s))
-            }
-            None => call.ret1(Value::Nil),
-        };
+    let (target, a) = thread_arg(call);
+    let n = call.check_integer(a + 1)?;
+    match call.arg(a) {
+        // Parameter names of a function value.
+        Value::Closure(c) => {
+            let p = &c.proto().raw;
+            let name = p
+                .local_vars
+                .iter()
+                .filter(|v| v.start_pc == 0)
+                .nth((n - 1).max(0) as usize)
+                .filter(|_| n >= 1 && (n as usize) <= p.num_params as usize)
+                .map(|v| v.name.to_vec());
+            return match name {
+                Some(nm) => {
+                    let s = call.ctx.intern(&nm);
+                    call.ret1(Value::String(s))
+                }
+                None => call.ret1(Value::Nil),
+            };
+        }
+        Value::Native(_) => return call.ret1(Value::Nil),
+        _ => {}
     }
-    call.ret1(Value::Nil)
+    let level = call.check_integer(a)?;
+    let found = with_frame_local(call, target, level, n, |st, slot| st.stack[slot]);
+    match found {
+        Err(()) => Err(call.arg_error(a, "level out of range")),
+        Ok(None) => call.ret1(Value::Nil),
+        Ok(Some((name, v))) => {
+            let name = Value::String(call.ctx.intern(&name));
+            call.ret(&[name, v])
+        }
+    }
+}
+
+fn setlocal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let (target, a) = thread_arg(call);
+    let level = call.check_integer(a)?;
+    let n = call.check_integer(a + 1)?;
+    let v = call.check_any(a + 2)?;
+    let found = with_frame_local(call, target, level, n, |st, slot| {
+        st.stack[slot] = v;
+        v
+    });
+    match found {
+        Err(()) => Err(call.arg_error(a, "level out of range")),
+        Ok(None) => call.ret1(Value::Nil),
+        Ok(Some((name, _))) => {
+            let name = Value::String(call.ctx.intern(&name));
+            call.ret1(name)
+        }
+    }
+}
+
+/// The thread a debug function works on (`None`: the running one) and the index of its
+/// next argument.
+fn thread_arg<'gc>(call: &NativeCall<'gc, '_>) -> (Option<interp::Thread<'gc>>, usize) {
+    match call.arg(0) {
+        Value::Thread(t) if !t.ptr_eq(call.thread) => (Some(t), 1),
+        Value::Thread(_) => (None, 1),
+        _ => (None, 0),
+    }
+}
+
+/// Finds local `n` of the frame at `level` of `target` (or of the running thread) and
+/// applies `f` to its slot. `Err` if there is no such level.
+fn with_frame_local<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    target: Option<interp::Thread<'gc>>,
+    level: i64,
+    n: i64,
+    f: impl FnOnce(&mut interp::thread::ThreadState<'gc>, usize) -> Value<'gc>,
+) -> Result<Option<(Vec<u8>, Value<'gc>)>, ()> {
+    if level < 0 {
+        return Err(());
+    }
+    let apply = |st: &mut interp::thread::ThreadState<'gc>, level: usize, top: usize| {
+        if level > st.frames.len() {
+            return Err(());
+        }
+        Ok(interp::vm::frame_local(st, level, n, top).map(|(name, slot)| (name, f(st, slot))))
+    };
+    match target {
+        None => {
+            if level == 0 {
+                return Ok(None); // getlocal itself
+            }
+            let top = call.func_slot();
+            apply(call.thread_state(), level as usize, top)
+        }
+        Some(t) => match t.try_state_mut(call.ctx.mutation()) {
+            Some(mut st) => {
+                if level == 0 {
+                    return Ok(None); // the yield it waits in
+                }
+                let top = st.pending.map_or(st.top, |p| p.func);
+                apply(&mut st, level as usize, top)
+            }
+            None => Err(()),
+        },
+    }
 }
 
 fn getmetatable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -341,7 +424,7 @@ fn upvalue_id<'gc>(
 
 fn upvalueid<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match upvalue_id(call, 0)? {
-        Some(id) => call.ret1(Value::Integer(id)),
+        Some(id) => call.ret1(Value::LightUserData(id as usize)),
         None => call.ret1(Value::Nil),
     }
 }
@@ -394,29 +477,51 @@ fn setuservalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn sethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let reg = call.ctx.registry();
-    let key = call.ctx.intern(b"_HOOK");
-    let (f, mask, count) = (call.arg(0), call.arg(1), call.arg(2));
-    let hook = if f.is_nil() {
-        Value::Nil
+    let (target, a) = thread_arg(call);
+    let hook = if call.arg(a).is_nil() {
+        Hook::default()
     } else {
-        let t = call.ctx.new_table();
-        t.set_int(call.ctx.mutation(), 1, f);
-        t.set_int(call.ctx.mutation(), 2, mask);
-        t.set_int(call.ctx.mutation(), 3, count);
-        Value::Table(t)
+        let smask = call.check_string(a + 1)?.as_bytes().to_vec();
+        if !call.arg(a).is_function() {
+            return Err(call.type_error(a, "function"));
+        }
+        let count = call.opt_integer(a + 2, 0)?.clamp(0, i32::MAX as i64) as u32;
+        let mut mask = 0;
+        for (c, m) in [(b'c', MASK_CALL), (b'r', MASK_RETURN), (b'l', MASK_LINE)] {
+            if smask.contains(&c) {
+                mask |= m;
+            }
+        }
+        Hook::new(call.arg(a), mask, count)
     };
-    reg.set_str(call.ctx.mutation(), key, hook);
+    match target {
+        None => call.thread_state().hook = hook,
+        Some(t) => match t.try_state_mut(call.ctx.mutation()) {
+            Some(mut st) => st.hook = hook,
+            None => return Err(call.error("cannot set the hook of a running coroutine")),
+        },
+    }
     call.ret0()
 }
 
 fn gethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let reg = call.ctx.registry();
-    match reg.get_str(call.ctx.intern(b"_HOOK")) {
-        Value::Table(t) => {
-            let v = [t.get_int(1), t.get_int(2), t.get_int(3)];
-            call.ret(&v)
-        }
-        _ => call.ret0(),
+    let (target, _) = thread_arg(call);
+    let hook = match target {
+        None => call.thread_state().hook,
+        Some(t) => match t.try_state_mut(call.ctx.mutation()) {
+            Some(st) => st.hook,
+            None => Hook::default(),
+        },
+    };
+    if !hook.active() {
+        return call.ret1(Value::Nil);
     }
+    let mut smask = Vec::new();
+    for (c, m) in [(b'c', MASK_CALL), (b'r', MASK_RETURN), (b'l', MASK_LINE)] {
+        if hook.mask & m != 0 {
+            smask.push(c);
+        }
+    }
+    let smask = Value::String(call.ctx.intern(&smask));
+    call.ret(&[hook.func, smask, Value::Integer(hook.base_count as i64)])
 }

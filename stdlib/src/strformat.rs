@@ -181,6 +181,7 @@ fn pointer(v: Value<'_>) -> String {
         | Value::Native(_)
         | Value::Thread(_)
         | Value::UserData(_)
+        | Value::LightUserData(_)
         | Value::String(_) => format!("0x{:x}", v.gc_address().unwrap_or(0)),
         _ => "(null)".to_string(),
     }

@@ -33,9 +33,10 @@ pub fn compile(source: &[u8], chunk_name: &[u8]) -> Result<Proto, SyntaxError> {
     })
 }
 
-/// Skips a first line starting with `#` (as `luaL_loadfile` does for files), keeping the
-/// newline so line numbers stay right.
+/// Skips a UTF-8 byte-order mark and a first line starting with `#` (as `luaL_loadfile`
+/// does for files), keeping the newline so line numbers stay right.
 pub fn skip_shebang(source: &[u8]) -> &[u8] {
+    let source = source.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(source);
     if source.first() == Some(&b'#') {
         match source.iter().position(|&c| c == b'\n') {
             Some(p) => &source[p..],

@@ -39,6 +39,8 @@ pub enum Value<'gc> {
     Thread(Thread<'gc>),
     /// A full userdata.
     UserData(UserData<'gc>),
+    /// A light userdata: a bare address with no metatable of its own (`debug.upvalueid`).
+    LightUserData(usize),
 }
 
 /// The basic types of Lua, in `lua.h` order (`LUA_TNIL` ...).
@@ -48,7 +50,7 @@ pub enum ValueType {
     Nil,
     /// boolean
     Boolean,
-    /// light userdata (never produced; kept for `lua.h` numbering)
+    /// light userdata
     LightUserData,
     /// number
     Number,
@@ -118,6 +120,7 @@ impl<'gc> Value<'gc> {
             Value::Closure(_) | Value::Native(_) => ValueType::Function,
             Value::Thread(_) => ValueType::Thread,
             Value::UserData(_) => ValueType::UserData,
+            Value::LightUserData(_) => ValueType::LightUserData,
         }
     }
 
@@ -161,6 +164,7 @@ impl<'gc> Value<'gc> {
             (Value::Native(a), Value::Native(b)) => a.same(b),
             (Value::Thread(a), Value::Thread(b)) => Gc::ptr_eq(a.0, b.0),
             (Value::UserData(a), Value::UserData(b)) => Gc::ptr_eq(a.0, b.0),
+            (Value::LightUserData(a), Value::LightUserData(b)) => a == b,
             _ => false,
         }
     }
@@ -188,6 +192,7 @@ impl<'gc> Value<'gc> {
             Value::Native(f) => Gc::as_ptr(f.0) as usize,
             Value::Thread(t) => Gc::as_ptr(t.0) as usize,
             Value::UserData(u) => Gc::as_ptr(u.0) as usize,
+            Value::LightUserData(p) => p,
             _ => return None,
         })
     }

@@ -49,6 +49,8 @@ pub(crate) enum Inner<'gc> {
     OutOfFuel,
     /// A host function was called.
     Host,
+    /// The thread's hook was set or removed (internal to `execute`).
+    HookChanged,
 }
 
 /// What a call did.
@@ -104,10 +106,15 @@ pub(crate) fn precall<'gc>(
                     tail: false,
                     native: None,
                 });
+                st.hook.entered_lua();
                 return Ok(Flow::Reload);
             }
             Value::Native(f) => {
                 st.stack.truncate(func + 1 + nargs);
+                if st.hook.wants(super::hooks::MASK_CALL) {
+                    super::hooks::native_event(ctx, thread, st, f.name(), "call")?;
+                    st.stack.truncate(func + 1 + nargs);
+                }
                 thread.publish_stack(st);
                 let action = {
                     let mut call = NativeCall {
@@ -135,6 +142,12 @@ pub(crate) fn precall<'gc>(
                 };
                 match action {
                     Action::Return(n) => {
+                        if st.hook.active() {
+                            if st.hook.wants(super::hooks::MASK_RETURN) {
+                                super::hooks::native_event(ctx, thread, st, f.name(), "return")?;
+                            }
+                            super::hooks::returned_to_caller(st);
+                        }
                         let src = st.stack.len() - n;
                         complete_call(st, func, src, n, nresults, ret);
                         return Ok(Flow::Reload);
@@ -296,6 +309,13 @@ pub(crate) fn complete_call<'gc>(
                 }
             }
             ReturnTo::Discard => {}
+            ReturnTo::Unwind => st.unwind_resume = true,
+            ReturnTo::Reclose { top } => {
+                st.top = top as usize;
+                if let Some(f) = st.frames.last_mut() {
+                    f.pc -= 1;
+                }
+            }
         }
         if ret == ReturnTo::Caller {
             if let Some(m) = st.frames.last() {
@@ -348,9 +368,48 @@ pub(crate) fn throw<'gc>(
         }
     }
     st.frames.truncate(mi + 1);
+    // An error raised by a `__close` of this unwinding replaces the error being delivered.
+    while st.unwinding.last().is_some_and(|&(m, _)| m >= mi) {
+        st.unwinding.pop();
+    }
+    unwind(ctx, thread, st, err)
+}
+
+/// Closes the next pending to-be-closed variable of the protected call on top of the frames
+/// (its `__close` runs as a frame: it may yield; the unwinding goes on when it returns), or,
+/// when none is left, completes the protected call with `false, err` (C Lua's
+/// `luaD_closeprotected` and `finishpcallk`).
+pub(crate) fn unwind<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    mut err: Error<'gc>,
+) -> Result<(), Error<'gc>> {
+    let mi = st.frames.len() - 1;
+    let marker = st.frames[mi];
     let level = marker.func + 1;
-    if let Err(e) = close_tbc(ctx, thread, st, level, Some(err.clone())) {
-        err = e;
+    while let Some(idx) = st.tbc.last().copied().filter(|&t| t >= level) {
+        st.tbc.pop();
+        let v = st.stack[idx];
+        // A metamethod removed since the variable was declared fails as a call of nil.
+        let mm = tm_of(ctx, v, Metamethod::Close);
+        st.close_upvalues(ctx.mutation(), idx);
+        let e = err.value;
+        st.unwinding.push((mi, err));
+        let at = idx + 1;
+        match super::ops::call_meta_at(ctx, thread, st, at, mm, &[v, e], ReturnTo::Unwind) {
+            Ok(()) => return Ok(()),
+            Err(mut e) => {
+                st.unwinding.pop();
+                if !e.is_catchable() {
+                    return Err(e);
+                }
+                if let Some(h) = marker.handler {
+                    e = run_handler(ctx, thread, st, h, e);
+                }
+                err = e;
+            }
+        }
     }
     st.close_upvalues(ctx.mutation(), level);
     st.frames.pop();
@@ -359,6 +418,19 @@ pub(crate) fn throw<'gc>(
     st.stack[marker.func + 1] = err.value;
     complete_call(st, marker.func, marker.func, 2, marker.nresults, marker.ret);
     Ok(())
+}
+
+/// Goes on with the unwinding whose `__close` just returned (see `unwind`).
+pub(crate) fn resume_unwind<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+) -> Result<(), Error<'gc>> {
+    st.unwind_resume = false;
+    match st.unwinding.pop() {
+        Some((mi, err)) if mi + 1 == st.frames.len() => unwind(ctx, thread, st, err),
+        _ => Ok(()), // its protected call is gone (the thread was closed)
+    }
 }
 
 /// Runs the message handler of the `xpcall` that will catch `err` (if any) while the stack
@@ -408,7 +480,7 @@ fn run_handler<'gc>(
 }
 
 /// A stand-in frame for a native function (seen by tracebacks and `debug.getinfo`).
-fn push_native_frame(st: &mut ThreadState<'_>, name: &'static str) {
+pub(crate) fn push_native_frame(st: &mut ThreadState<'_>, name: &'static str) {
     let top = st.stack.len();
     st.frames.push(Frame {
         closure: None,
@@ -546,6 +618,14 @@ pub(crate) fn transfer_to_coroutine<'gc>(
         co_st.stack.extend_from_slice(args);
         precall(ctx, co, co_st, 0, args.len(), -1, ReturnTo::Caller)
     } else {
+        let yielded = co_st.pending.is_some_and(|p| p.kind == PendingKind::Yield);
+        if yielded && co_st.hook.active() {
+            // The yield returns now (its call event fired when it was called).
+            if co_st.hook.wants(super::hooks::MASK_RETURN) {
+                super::hooks::native_event(ctx, co, co_st, "yield", "return")?;
+            }
+            super::hooks::returned_to_caller(co_st);
+        }
         finish_pending(co_st, args);
         Ok(Flow::Reload)
     }
@@ -579,6 +659,8 @@ pub(crate) fn kill_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>, st: &mut Thre
     st.close_upvalues(ctx.mutation(), 0);
     st.frames.clear();
     st.tbc.clear();
+    st.unwinding.clear();
+    st.unwind_resume = false;
     st.pending = None;
     co.set_status(ThreadStatus::Dead);
 }

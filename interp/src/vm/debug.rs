@@ -562,9 +562,47 @@ fn call_site_name(p: &Proto, pc: usize) -> Option<(&'static str, Vec<u8>)> {
 
 /// `luaL_traceback`-style text for the frames of `st`, innermost first, starting at `level`.
 pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> String {
+    let mut out = traceback_lines(st, level, Vec::new());
+    out.push_str("\n\t[C]: in ?");
+    out
+}
+
+/// The name of the native call a suspended coroutine waits in, if any.
+fn pending_name(st: &ThreadState<'_>) -> Option<&'static str> {
+    use crate::thread::PendingKind;
+    st.pending.map(|p| match p.kind {
+        PendingKind::Yield => "coroutine.yield",
+        PendingKind::Resume => "coroutine.resume",
+        PendingKind::Wrap => "wrap",
+        PendingKind::Host => "?",
+    })
+}
+
+/// `debug.traceback` of another coroutine: level 0 is the native call it waits in (a yield
+/// or resume), level 1 its innermost Lua frame.
+pub fn coroutine_traceback(st: &ThreadState<'_>, level: usize) -> String {
+    let mut first = Vec::new();
+    if let Some(name) = pending_name(st).filter(|_| level == 0) {
+        first.push(format!("\n\t[C]: in function '{name}'"));
+    }
+    traceback_lines(st, level.max(1), first)
+}
+
+/// Information about level `level` of another coroutine (levels as `coroutine_traceback`
+/// counts them), and the function running there.
+pub fn coroutine_frame_info<'gc>(
+    st: &ThreadState<'gc>,
+    level: usize,
+) -> Option<(FunctionInfo, Option<Value<'gc>>)> {
+    if level == 0 {
+        return pending_name(st).map(|_| (FunctionInfo::native(), None));
+    }
+    Some((frame_info(st, level)?, frame_function(st, level)))
+}
+
+fn traceback_lines(st: &ThreadState<'_>, level: usize, mut lines: Vec<String>) -> String {
     let mut out = String::from("stack traceback:");
     let n = st.frames.len();
-    let mut lines = Vec::new();
     for fi in (0..n.saturating_sub(level.saturating_sub(1))).rev() {
         let f = &st.frames[fi];
         let line = match f.closure {
@@ -610,7 +648,6 @@ pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: u
     for l in lines {
         out.push_str(&l);
     }
-    out.push_str("\n\t[C]: in ?");
     out
 }
 
@@ -651,7 +688,8 @@ pub fn frame_info<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<FunctionIn
             }
         }
         None => FunctionInfo {
-            name: Some(("global", native_name(f).as_bytes().to_vec())),
+            name: function_name(st, fi)
+                .or_else(|| Some(("global", native_name(f).as_bytes().to_vec()))),
             ..FunctionInfo::native()
         },
     })
@@ -664,4 +702,45 @@ pub fn frame_function<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<Value<
     }
     let f = &st.frames[st.frames.len() - level];
     f.closure.map(Value::Closure)
+}
+
+/// Local `n` of the frame `level` levels up (as `frame_info` counts): its name and stack
+/// slot (`lua_getlocal`). Active locals come first, then `(temporary)` slots up to the next
+/// frame (or `top` for the innermost one); negative `n` names the varargs.
+pub fn frame_local(
+    st: &ThreadState<'_>,
+    level: usize,
+    n: i64,
+    top: usize,
+) -> Option<(Vec<u8>, usize)> {
+    if level == 0 || level > st.frames.len() || n == 0 {
+        return None;
+    }
+    let fi = st.frames.len() - level;
+    let f = &st.frames[fi];
+    let limit = match st.frames.get(fi + 1) {
+        Some(next) => next.func,
+        None => top,
+    };
+    let temporary = |what: &[u8]| {
+        let n = n as usize;
+        (limit >= f.base && limit - f.base >= n).then(|| (what.to_vec(), f.base + n - 1))
+    };
+    let Some(c) = f.closure else {
+        return if n > 0 {
+            temporary(b"(C temporary)")
+        } else {
+            None
+        };
+    };
+    let p = Gc_raw(c);
+    if n < 0 {
+        let j = (-n) as usize;
+        return (p.is_vararg && j <= f.nextra)
+            .then(|| (b"(vararg)".to_vec(), f.base - 1 - f.nextra + j - 1));
+    }
+    match local_name(p, n as usize - 1, f.pc.saturating_sub(1)) {
+        Some(name) => Some((name, f.base + n as usize - 1)),
+        None => temporary(b"(temporary)"),
+    }
 }

@@ -87,6 +87,7 @@ fn drive<'gc>(
         }
         // A coroutine above the base thread.
         match r {
+            Inner::HookChanged => unreachable!("handled by execute"),
             Inner::OutOfFuel => {
                 if nested {
                     *fuel = i64::MAX / 2;
@@ -140,7 +141,11 @@ fn drive<'gc>(
                         }
                         Inner::Error(e) => {
                             let e = e.clone();
+                            // Its to-be-closed variables wait for `coroutine.close` (or
+                            // the wrap below).
+                            let tbc = std::mem::take(&mut st.tbc);
                             kill_thread(ctx, cur, &mut st);
+                            st.tbc = tbc;
                             st.error = Some(e.clone());
                             (Default::default(), false, Some(e))
                         }
@@ -152,6 +157,20 @@ fn drive<'gc>(
                 resumer.set_status(ThreadStatus::Running);
                 let resumer_is_base =
                     resumer.ptr_eq(base) && ctx.state().running.borrow().len() == chain_floor;
+                let mut err = err;
+                if let Some(e) = err.as_mut().filter(|e| e.is_catchable()) {
+                    let kind = if resumer_is_base {
+                        with_base!(st => st.pending.map(|p| p.kind))
+                    } else {
+                        resumer.state_mut(mc).pending.map(|p| p.kind)
+                    };
+                    if kind == Some(PendingKind::Wrap) {
+                        // A wrapped coroutine that failed is closed before the error goes on.
+                        if let Some(v) = close_thread(ctx, cur) {
+                            e.value = v;
+                        }
+                    }
+                }
                 let deliver = |st: &mut ThreadState<'gc>| -> Option<Error<'gc>> {
                     let kind = st.pending.map(|p| p.kind).unwrap_or(PendingKind::Resume);
                     match (kind, ok) {
@@ -344,7 +363,7 @@ fn finish<'gc>(
                 Err(e) => Err(e),
             }
         }
-        Inner::OutOfFuel | Inner::Resume(_) => {
+        Inner::OutOfFuel | Inner::Resume(_) | Inner::HookChanged => {
             Err(error_msg(ctx, b"internal error in nested call"))
         }
     }
@@ -493,7 +512,7 @@ pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
     let mut st = thread.state_mut(mc);
     match r {
         Inner::Returned | Inner::BoundaryReturn => Exit::Finished,
-        Inner::OutOfFuel => Exit::Pending,
+        Inner::OutOfFuel | Inner::HookChanged => Exit::Pending,
         Inner::Yield => Exit::Yielded,
         Inner::Host => Exit::Host,
         Inner::Error(mut e) => {
@@ -587,7 +606,12 @@ pub fn close_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>) -> Option<Value<'gc
     ctx.state().running.borrow_mut(mc).push(co);
     let mut st = co.state_mut(mc);
     let prev_err = st.error.take();
-    let r = close_tbc(ctx, co, &mut st, 0, None);
+    // The frames are gone before the handlers run: an `xpcall` the coroutine was suspended
+    // in does not handle their errors (C Lua's `luaE_resetthread`). The handlers get the
+    // error that killed the coroutine, if any.
+    st.frames.clear();
+    st.pending = None;
+    let r = close_tbc(ctx, co, &mut st, 0, prev_err.clone());
     kill_thread(ctx, co, &mut st);
     st.stack.clear();
     drop(st);

@@ -9,7 +9,7 @@ use crate::thread::{MetaExit, ReturnTo, Thread, ThreadState};
 use crate::value::{Table, Value};
 
 use super::arith::{arith_numbers, primitive_less};
-use super::call::{close_tbc, complete_call, error_msg, precall, throw, upvalue_get, Flow, Inner};
+use super::call::{complete_call, error_msg, precall, throw, upvalue_get, Flow, Inner};
 use super::debug;
 use super::meta::{tm_of, tm_of_table, Metamethod};
 use super::ops::*;
@@ -29,6 +29,12 @@ fn finish_pending_op<'gc>(
             MetaExit::Yield => Inner::Yield,
             MetaExit::Resume(co) => Inner::Resume(co),
         });
+    }
+    if st.unwind_resume {
+        return match super::call::resume_unwind(ctx, thread, st) {
+            Ok(()) => None,
+            Err(e) => throw(ctx, thread, st, e, floor).err().map(Inner::Error),
+        };
     }
     let c = st.concat_resume.take()?;
     if c.frames != st.frames.len() {
@@ -52,8 +58,33 @@ pub(crate) fn execute<'gc>(
     floor: usize,
     fuel: &mut i64,
 ) -> Inner<'gc> {
+    loop {
+        let r = if st.hook.active() {
+            run::<true>(ctx, thread, st, floor, fuel)
+        } else {
+            run::<false>(ctx, thread, st, floor, fuel)
+        };
+        match r {
+            Inner::HookChanged => continue,
+            x => return x,
+        }
+    }
+}
+
+/// The instruction loop; `HOOKED` traces events for the thread's debug hook. Returns
+/// `Inner::HookChanged` when the hook was set or removed (run the other copy).
+fn run<'gc, const HOOKED: bool>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    floor: usize,
+    fuel: &mut i64,
+) -> Inner<'gc> {
     let mc = ctx.mutation();
     'reload: loop {
+        if st.hook.active() != HOOKED {
+            return Inner::HookChanged;
+        }
         // Calls and slow paths charge fuel here but end the step only well past the budget:
         // loops end their steps at their backward jumps, statement boundaries where dead
         // registers can be cleared before the collector runs (`clear_dead_registers`).
@@ -62,7 +93,7 @@ pub(crate) fn execute<'gc>(
         if *fuel < -RELOAD_FUEL_SLACK || (ctx.state().gc_requested.get() && *fuel < i64::MAX / 4) {
             return Inner::OutOfFuel;
         }
-        if st.meta_exit.is_some() || st.concat_resume.is_some() {
+        if st.meta_exit.is_some() || st.concat_resume.is_some() || st.unwind_resume {
             if let Some(x) = finish_pending_op(ctx, thread, st, floor) {
                 return x;
             }
@@ -255,6 +286,16 @@ pub(crate) fn execute<'gc>(
         }
 
         loop {
+            if HOOKED {
+                match super::hooks::before_instruction(ctx, thread, st, fi, pc) {
+                    Ok(false) => {}
+                    Ok(true) => continue 'reload,
+                    Err(e) => {
+                        pc += 1;
+                        raise!(e)
+                    }
+                }
+            }
             debug_assert!(pc < code.len());
             // SAFETY: loaded code always ends with a return and every jump stays inside the
             // code (checked by `FunctionProto::load`), so `pc` is in bounds here.
@@ -665,7 +706,8 @@ pub(crate) fn execute<'gc>(
                         st.close_upvalues(mc, level);
                         continue;
                     }
-                    slow!(close_level(ctx, thread, st, level));
+                    let top = st.top;
+                    slow!(close_next(ctx, thread, st, top));
                 }
                 OpCode::Tbc => {
                     let v = reg!(i.a());
@@ -817,6 +859,9 @@ pub(crate) fn execute<'gc>(
                                 tail: false,
                                 native: None,
                             });
+                            if HOOKED {
+                                st.hook.entered_lua();
+                            }
                             *fuel -= 1;
                             if *fuel < -RELOAD_FUEL_SLACK {
                                 continue 'reload;
@@ -891,15 +936,25 @@ pub(crate) fn execute<'gc>(
                     };
                     save_pc!();
                     if op == OpCode::Return && i.k() {
-                        if !st.tbc.is_empty() && *st.tbc.last().unwrap() >= base {
-                            // Keep the results safe above the registers while closing.
-                            if let Err(e) = close_tbc(ctx, thread, st, base, None) {
-                                raise!(e);
-                            }
+                        if st.tbc.last().is_some_and(|&t| t >= base) {
+                            // Each `__close` runs as a frame above the results; this
+                            // instruction runs again when it returns.
+                            slow!(close_next(ctx, thread, st, first + n));
                         }
                         st.close_upvalues(mc, base);
                     }
+                    if HOOKED && st.hook.wants(super::hooks::MASK_RETURN) {
+                        if op != OpCode::Return {
+                            st.top = first + n;
+                        }
+                        if let Err(e) = super::hooks::on_return(ctx, thread, st) {
+                            raise!(e);
+                        }
+                    }
                     let f = st.frames.pop().unwrap();
+                    if HOOKED {
+                        super::hooks::returned_to_caller(st);
+                    }
                     if f.ret == ReturnTo::Caller
                         && f.nresults >= 0
                         && st.frames.last().is_some_and(|c| !c.protected)

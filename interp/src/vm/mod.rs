@@ -10,12 +10,17 @@ mod debug;
 mod driver;
 mod error;
 mod execute;
+mod hooks;
 mod meta;
 mod native;
 mod ops;
 
-pub use debug::{frame_function, frame_info, traceback, traceback_string, where_, FunctionInfo};
+pub use debug::{
+    coroutine_frame_info, coroutine_traceback, frame_function, frame_info, frame_local, traceback,
+    traceback_string, where_, FunctionInfo,
+};
 pub use error::{Error, ErrorKind};
+pub use hooks::{Hook, MASK_CALL, MASK_COUNT, MASK_LINE, MASK_RETURN};
 pub use meta::{
     equals as meta_equals, index as meta_index_value, len as meta_len, less_than as meta_less_than,
     new_index as meta_new_index, number_to_string, tm_of as metamethod, tostring as meta_tostring,

@@ -144,6 +144,11 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         self.st.frames.len()
     }
 
+    /// Stack index of the function being called (the end of its caller's values).
+    pub fn func_slot(&self) -> usize {
+        self.base - 1
+    }
+
     /// Access to the running thread's state (for the debug library and tracebacks).
     pub fn thread_state(&mut self) -> &mut ThreadState<'gc> {
         self.st
@@ -195,6 +200,8 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         let v = self.arg(i);
         let got = if i >= self.nargs() {
             "no value".to_string()
+        } else if let Value::LightUserData(_) = v {
+            "light userdata".to_string()
         } else {
             self.type_name_of(v)
         };

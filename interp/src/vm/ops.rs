@@ -10,7 +10,7 @@ use crate::thread::{MetaExit, ReturnTo, Thread, ThreadState};
 use crate::value::{Table, Value};
 
 use super::arith::{arith, arith_numbers, ArithError};
-use super::call::{close_tbc, error_msg, precall, Flow, Inner};
+use super::call::{error_msg, precall, Flow, Inner};
 use super::debug;
 use super::meta::{tm_of, tm_of_table, Metamethod};
 use super::Error;
@@ -225,6 +225,19 @@ pub(super) fn call_meta<'gc>(
         },
         None => st.stack.len(),
     };
+    call_meta_at(ctx, thread, st, top, f, args, ret)
+}
+
+/// Pushes `f(args)` at stack index `top` (see `call_meta`).
+pub(super) fn call_meta_at<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    top: usize,
+    f: Value<'gc>,
+    args: &[Value<'gc>],
+    ret: ReturnTo,
+) -> Result<(), Error<'gc>> {
     st.ensure_stack(top + args.len() + 1);
     st.stack[top] = f;
     st.stack[top + 1..top + 1 + args.len()].copy_from_slice(args);
@@ -511,15 +524,32 @@ pub(super) fn len_slow<'gc>(
     call_meta(ctx, thread, st, mm, &[x, x], ReturnTo::Store(dst))
 }
 
-pub(super) fn close_level<'gc>(
+/// Starts the `__close` metamethod of the innermost pending to-be-closed variable (OP_CLOSE
+/// and OP_RETURN, which run again when it returns: it may yield). `top` is the end of the
+/// values to keep (the results of OP_RETURN).
+pub(super) fn close_next<'gc>(
     ctx: Context<'gc>,
     thread: Thread<'gc>,
     st: &mut ThreadState<'gc>,
-    level: usize,
+    top: usize,
 ) -> Result<(), Error<'gc>> {
-    close_tbc(ctx, thread, st, level, None)?;
-    st.close_upvalues(ctx.mutation(), level);
-    Ok(())
+    let Some(idx) = st.tbc.pop() else {
+        return Ok(());
+    };
+    let v = st.stack[idx];
+    // A metamethod removed since the variable was declared fails as a call of nil.
+    let mm = tm_of(ctx, v, Metamethod::Close);
+    st.close_upvalues(ctx.mutation(), idx);
+    let at = match st
+        .frames
+        .last()
+        .and_then(|f| f.closure.map(|c| (f.base, c)))
+    {
+        Some((base, c)) => (base + c.proto().max_stack).max(top),
+        None => st.stack.len().max(top),
+    };
+    let ret = ReturnTo::Reclose { top: top as u32 };
+    call_meta_at(ctx, thread, st, at, mm, &[v, Value::Nil], ret)
 }
 
 /// OP_CONCAT over `stack[first..first+n]`, result in `stack[first]`.
