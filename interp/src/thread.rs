@@ -133,6 +133,10 @@ pub struct ThreadState<'gc> {
     /// A `__close` run by an error unwinding returned: go on unwinding at the next reload.
     #[collect(require_static)]
     pub unwind_resume: bool,
+    /// The traceback of a coroutine that died by an error, as it was when it died (its
+    /// frames are gone; `debug.traceback` of it shows this).
+    #[collect(require_static)]
+    pub dead_traceback: Option<String>,
     /// The debug hook (`debug.sethook`) of this thread.
     pub hook: crate::vm::Hook<'gc>,
 }

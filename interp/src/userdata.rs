@@ -18,6 +18,9 @@ pub struct UserDataState<'gc> {
     pub metatable: Lock<Option<Table<'gc>>>,
     /// The user value (`debug.getuservalue`).
     pub user_value: Lock<Value<'gc>>,
+    /// Whether it has a user value (C Lua's `nuvalue`, 0 or 1 here).
+    #[collect(require_static)]
+    pub has_user_value: bool,
 }
 
 /// A full userdata: a pointer-sized `Copy` handle.
@@ -26,14 +29,20 @@ pub struct UserDataState<'gc> {
 pub struct UserData<'gc>(pub Gc<'gc, UserDataState<'gc>>);
 
 impl<'gc> UserData<'gc> {
-    /// Wraps host data.
+    /// Wraps host data (with one user value, as `lua_newuserdata`).
     pub fn new(mc: &Mutation<'gc>, data: Box<dyn Any>) -> UserData<'gc> {
+        Self::with_user_values(mc, data, true)
+    }
+
+    /// Wraps host data, with or without a user value (`lua_newuserdatauv` with 1 or 0).
+    pub fn with_user_values(mc: &Mutation<'gc>, data: Box<dyn Any>, uv: bool) -> UserData<'gc> {
         UserData(Gc::new(
             mc,
             UserDataState {
                 data: RefCell::new(data),
                 metatable: Lock::new(None),
                 user_value: Lock::new(Value::Nil),
+                has_user_value: uv,
             },
         ))
     }

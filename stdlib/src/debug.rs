@@ -54,7 +54,17 @@ fn traceback<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             Some(st) => interp::vm::coroutine_traceback(&st, level),
             None => "stack traceback:".to_string(),
         },
-        _ => interp::vm::traceback(call, level.max(1)),
+        _ if level == 0 => {
+            // Level 0 is traceback itself.
+            let rest = interp::vm::traceback(call, 1);
+            let body = rest.strip_prefix("stack traceback:").unwrap_or(&rest);
+            let name = match call.func_value() {
+                Value::Native(f) => f.name(),
+                _ => "?",
+            };
+            format!("stack traceback:\n\t[C]: in function '{name}'{body}")
+        }
+        _ => interp::vm::traceback(call, level),
     };
     out.extend_from_slice(tb.as_bytes());
     let s = call.ctx.intern(&out);
@@ -150,7 +160,7 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         }
     }
     if what.contains(&b'u') {
-        let (nups, nparams, vararg) = match f {
+        let (nups, nparams, vararg) = match func {
             Value::Closure(c) => (
                 c.num_upvalues() as i64,
                 c.proto().num_params as i64,
@@ -167,16 +177,24 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         set(call, t, "istailcall", Value::Boolean(info.is_tail_call));
     }
     if what.contains(&b'r') {
-        set(call, t, "ftransfer", Value::Integer(0));
-        set(call, t, "ntransfer", Value::Integer(0));
+        let (first, n) = match (call.arg(base), target) {
+            (Value::Integer(level), None) if level > 0 => {
+                interp::vm::frame_transfer(call.thread_state(), level as usize)
+            }
+            _ => (0, 0),
+        };
+        set(call, t, "ftransfer", Value::Integer(first as i64));
+        set(call, t, "ntransfer", Value::Integer(n as i64));
     }
     if what.contains(&b'f') && !func.is_nil() {
         set(call, t, "func", func);
     }
     if what.contains(&b'L') {
-        if let Value::Closure(c) = f {
+        if let Value::Closure(c) = func {
             let lines = ctx.new_table();
-            for &l in c.proto().raw.line_info.iter() {
+            // A vararg function's VARARGPREP does not count (C Lua's `collectvalidlines`).
+            let raw = &c.proto().raw;
+            for &l in raw.line_info.iter().skip(raw.is_vararg as usize) {
                 lines.set_int(ctx.mutation(), l as i64, Value::Boolean(true));
             }
             set(call, t, "activelines", Value::Table(lines));
@@ -291,7 +309,10 @@ fn with_frame_local<'gc>(
     match target {
         None => {
             if level == 0 {
-                return Ok(None); // getlocal itself
+                // getlocal itself: its arguments are its C temporaries.
+                let i = n.wrapping_sub(1) as usize;
+                let found = (n >= 1 && i < call.nargs()).then(|| call.arg(i));
+                return Ok(found.map(|v| (b"(C temporary)".to_vec(), v)));
             }
             let top = call.func_slot();
             apply(call.thread_state(), level as usize, top)
@@ -454,7 +475,7 @@ fn upvaluejoin<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn getuservalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match call.arg(0) {
-        Value::UserData(u) if call.opt_integer(1, 1)? == 1 => {
+        Value::UserData(u) if call.opt_integer(1, 1)? == 1 && u.0.has_user_value => {
             let v = u.0.user_value.get();
             call.ret(&[v, Value::Boolean(true)])
         }
@@ -467,6 +488,9 @@ fn setuservalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return Err(call.type_error(0, "userdata"));
     };
     let v = call.check_any(1)?;
+    if call.opt_integer(2, 1)? != 1 || !u.0.has_user_value {
+        return call.ret1(Value::Nil); // no such user value
+    }
     gc_arena::barrier::unlock!(
         gc_arena::Gc::write(call.ctx.mutation(), u.0),
         interp::userdata::UserDataState,
@@ -494,14 +518,34 @@ fn sethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         }
         Hook::new(call.arg(a), mask, count)
     };
+    record_hook(call, target.unwrap_or(call.thread), hook.func);
     match target {
-        None => call.thread_state().hook = hook,
+        None => call.thread_state().hook.replace(hook),
         Some(t) => match t.try_state_mut(call.ctx.mutation()) {
-            Some(mut st) => st.hook = hook,
+            Some(mut st) => st.hook.replace(hook),
             None => return Err(call.error("cannot set the hook of a running coroutine")),
         },
     }
     call.ret0()
+}
+
+/// Keeps `registry._HOOKKEY[thread] = hook` (a table with weak keys), as C Lua's debug
+/// library does; the hook itself lives in the thread.
+fn record_hook<'gc>(call: &NativeCall<'gc, '_>, thread: interp::Thread<'gc>, f: Value<'gc>) {
+    let ctx = call.ctx;
+    let key = ctx.intern(b"_HOOKKEY");
+    let table = match ctx.registry().get_str(key) {
+        Value::Table(t) => t,
+        _ => {
+            let t = ctx.new_table();
+            let mt = ctx.new_table();
+            mt.set_str(ctx.mutation(), ctx.intern(b"__mode"), ctx.str("k"));
+            ctx.set_table_metatable(t, Some(mt));
+            ctx.registry().set_str(ctx.mutation(), key, Value::Table(t));
+            t
+        }
+    };
+    table.set(ctx.mutation(), Value::Thread(thread), f);
 }
 
 fn gethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

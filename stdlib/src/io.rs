@@ -97,7 +97,8 @@ pub fn open_io(ctx: interp::Context<'_>) {
 }
 
 fn new_file<'gc>(ctx: interp::Context<'gc>, s: Stream, standard: bool) -> Value<'gc> {
-    let u = UserData::new(ctx.mutation(), Box::new(LuaFile::new(s, standard)));
+    let file = Box::new(LuaFile::new(s, standard));
+    let u = UserData::with_user_values(ctx.mutation(), file, false);
     let mt = match ctx.registry().get_str(ctx.intern(b"FILE*")) {
         Value::Table(t) => Some(t),
         _ => None,

@@ -112,7 +112,8 @@ pub(crate) fn precall<'gc>(
             Value::Native(f) => {
                 st.stack.truncate(func + 1 + nargs);
                 if st.hook.wants(super::hooks::MASK_CALL) {
-                    super::hooks::native_event(ctx, thread, st, f.name(), "call")?;
+                    let t = (1, nargs);
+                    super::hooks::native_event(ctx, thread, st, f.name(), func, "call", t)?;
                     st.stack.truncate(func + 1 + nargs);
                 }
                 thread.publish_stack(st);
@@ -144,7 +145,11 @@ pub(crate) fn precall<'gc>(
                     Action::Return(n) => {
                         if st.hook.active() {
                             if st.hook.wants(super::hooks::MASK_RETURN) {
-                                super::hooks::native_event(ctx, thread, st, f.name(), "return")?;
+                                let t = (st.stack.len() - n - func, n);
+                                let name = f.name();
+                                super::hooks::native_event(
+                                    ctx, thread, st, name, func, "return", t,
+                                )?;
                             }
                             super::hooks::returned_to_caller(st);
                         }
@@ -470,7 +475,8 @@ fn run_handler<'gc>(
     let depth = st.frames.len();
     if let Some(name) = err.raised_by {
         // The native function that raised the error is still "running" for the handler.
-        push_native_frame(st, name);
+        let top = st.stack.len();
+        push_native_frame(st, name, top);
     }
     st.in_handler += 1;
     let r = run_handler_loop(ctx, thread, st, h, err);
@@ -480,11 +486,12 @@ fn run_handler<'gc>(
 }
 
 /// A stand-in frame for a native function (seen by tracebacks and `debug.getinfo`).
-pub(crate) fn push_native_frame(st: &mut ThreadState<'_>, name: &'static str) {
+/// `func` is the slot of the function value (or the stack top when it is gone).
+pub(crate) fn push_native_frame(st: &mut ThreadState<'_>, name: &'static str, func: usize) {
     let top = st.stack.len();
     st.frames.push(Frame {
         closure: None,
-        func: top,
+        func,
         base: top,
         pc: 0,
         nresults: 0,
@@ -622,7 +629,8 @@ pub(crate) fn transfer_to_coroutine<'gc>(
         if yielded && co_st.hook.active() {
             // The yield returns now (its call event fired when it was called).
             if co_st.hook.wants(super::hooks::MASK_RETURN) {
-                super::hooks::native_event(ctx, co, co_st, "yield", "return")?;
+                let func = co_st.pending.map_or(0, |p| p.func);
+                super::hooks::native_event(ctx, co, co_st, "yield", func, "return", (0, 0))?;
             }
             super::hooks::returned_to_caller(co_st);
         }

@@ -531,6 +531,9 @@ fn function_name(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u
     if fi == 0 || st.frames[fi].tail {
         return None;
     }
+    if st.hook.hooked_frame() == Some(fi - 1) {
+        return Some(("hook", b"?".to_vec()));
+    }
     let caller = &st.frames[fi - 1];
     let p = Gc_raw(caller.closure?);
     call_site_name(p, caller.pc.checked_sub(1)?)
@@ -581,6 +584,12 @@ fn pending_name(st: &ThreadState<'_>) -> Option<&'static str> {
 /// `debug.traceback` of another coroutine: level 0 is the native call it waits in (a yield
 /// or resume), level 1 its innermost Lua frame.
 pub fn coroutine_traceback(st: &ThreadState<'_>, level: usize) -> String {
+    if let Some(tb) = &st.dead_traceback {
+        let mut lines = tb.split_inclusive('\n');
+        let mut out: String = lines.next().unwrap_or_default().to_string();
+        out.extend(lines.skip(level));
+        return out.trim_end_matches('\n').to_string();
+    }
     let mut first = Vec::new();
     if let Some(name) = pending_name(st).filter(|_| level == 0) {
         first.push(format!("\n\t[C]: in function '{name}'"));
@@ -598,6 +607,15 @@ pub fn coroutine_frame_info<'gc>(
         return pending_name(st).map(|_| (FunctionInfo::native(), None));
     }
     Some((frame_info(st, level)?, frame_function(st, level)))
+}
+
+/// The traceback of a coroutine dying by an error raised by native `raised_by` (if any),
+/// from level 0.
+pub(crate) fn death_traceback(st: &ThreadState<'_>, raised_by: Option<&str>) -> String {
+    let first = raised_by
+        .map(|name| vec![format!("\n\t[C]: in function '{name}'")])
+        .unwrap_or_default();
+    traceback_lines(st, 1, first)
 }
 
 fn traceback_lines(st: &ThreadState<'_>, level: usize, mut lines: Vec<String>) -> String {
@@ -701,7 +719,12 @@ pub fn frame_function<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<Value<
         return None;
     }
     let f = &st.frames[st.frames.len() - level];
-    f.closure.map(Value::Closure)
+    match (f.closure, f.native) {
+        (Some(c), _) => Some(Value::Closure(c)),
+        // A native function's stand-in frame (a hook event of its call or return).
+        (None, Some(_)) => st.stack.get(f.func).copied().filter(|v| v.is_function()),
+        (None, None) => None,
+    }
 }
 
 /// Local `n` of the frame `level` levels up (as `frame_info` counts): its name and stack
@@ -743,4 +766,13 @@ pub fn frame_local(
         Some(name) => Some((name, f.base + n as usize - 1)),
         None => temporary(b"(temporary)"),
     }
+}
+
+/// `(ftransfer, ntransfer)` of the frame `level` levels up: the values its running call or
+/// return hook sees (zeros otherwise).
+pub fn frame_transfer(st: &ThreadState<'_>, level: usize) -> (usize, usize) {
+    if level == 0 || level > st.frames.len() {
+        return (0, 0);
+    }
+    st.hook.transfer_of(st.frames.len() - level)
 }

@@ -144,6 +144,7 @@ fn drive<'gc>(
                             // Its to-be-closed variables wait for `coroutine.close` (or
                             // the wrap below).
                             let tbc = std::mem::take(&mut st.tbc);
+                            st.dead_traceback = Some(debug::death_traceback(&st, e.raised_by));
                             kill_thread(ctx, cur, &mut st);
                             st.tbc = tbc;
                             st.error = Some(e.clone());

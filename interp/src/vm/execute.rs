@@ -947,7 +947,7 @@ fn run<'gc, const HOOKED: bool>(
                         if op != OpCode::Return {
                             st.top = first + n;
                         }
-                        if let Err(e) = super::hooks::on_return(ctx, thread, st) {
+                        if let Err(e) = super::hooks::on_return(ctx, thread, st, first, n) {
                             raise!(e);
                         }
                     }

@@ -41,6 +41,13 @@ pub struct Hook<'gc> {
     /// A hook is running (hooks are off inside hooks).
     #[collect(require_static)]
     running: bool,
+    /// The frame whose event the running hook handles (its callee is named "hook").
+    #[collect(require_static)]
+    hooked_frame: usize,
+    /// The values a call or return event transfers: (first local index, count), for
+    /// `debug.getinfo`'s `ftransfer`/`ntransfer`.
+    #[collect(require_static)]
+    transfer: (usize, usize),
     /// Last instruction traced (C Lua's `L->oldpc`), in the function on top.
     #[collect(require_static)]
     old_pc: usize,
@@ -72,6 +79,19 @@ impl<'gc> Hook<'gc> {
         }
     }
 
+    /// Installs `new` (hook function, events and count) in place of this hook, keeping the
+    /// tracing state: a hook may replace itself while it runs.
+    pub fn replace(&mut self, new: Hook<'gc>) {
+        self.func = new.func;
+        self.mask = new.mask;
+        self.base_count = new.base_count;
+        self.count = new.count;
+        if new.mask == 0 {
+            self.call_pending = false;
+            self.traced = false;
+        }
+    }
+
     /// True when events must be traced.
     #[inline]
     pub fn active(&self) -> bool {
@@ -82,6 +102,20 @@ impl<'gc> Hook<'gc> {
     #[inline]
     pub(crate) fn wants(&self, mask: u8) -> bool {
         self.mask & mask != 0 && !self.running
+    }
+
+    /// The frame whose event the running hook handles, if a hook is running.
+    pub(crate) fn hooked_frame(&self) -> Option<usize> {
+        self.running.then_some(self.hooked_frame)
+    }
+
+    /// `(ftransfer, ntransfer)` of frame `fi` (zeros unless a call or return hook of it runs).
+    pub fn transfer_of(&self, fi: usize) -> (usize, usize) {
+        if self.hooked_frame() == Some(fi) {
+            self.transfer
+        } else {
+            (0, 0)
+        }
     }
 
     /// Notes that a Lua frame was pushed (its call event fires at its first instruction).
@@ -100,10 +134,13 @@ pub(crate) fn call_hook<'gc>(
     st: &mut ThreadState<'gc>,
     event: &'static str,
     line: Option<i64>,
+    transfer: (usize, usize),
 ) -> Result<(), Error<'gc>> {
     let f = st.hook.func;
     let line = line.map_or(Value::Nil, Value::Integer);
     st.hook.running = true;
+    st.hook.transfer = transfer;
+    st.hook.hooked_frame = st.frames.len().wrapping_sub(1);
     let r = nested_call(ctx, thread, st, f, &[ctx.str(event), line]);
     st.hook.running = false;
     r.map(|_| ())
@@ -137,7 +174,6 @@ pub(crate) fn before_instruction<'gc>(
         return Ok(false);
     };
     let proto = gc_arena::Gc::as_ref(closure.proto());
-    let mut events: [Option<(&'static str, Option<i64>)>; 3] = [None; 3];
     if st.hook.call_pending {
         // A vararg function's call event comes after its VARARGPREP.
         if proto.is_vararg && pc == 0 {
@@ -146,15 +182,25 @@ pub(crate) fn before_instruction<'gc>(
         st.hook.call_pending = false;
         st.hook.old_pc = pc;
         if st.hook.mask & MASK_CALL != 0 {
-            let tail = st.frames[fi].tail;
-            events[0] = Some((if tail { "tail call" } else { "call" }, None));
+            let event = if st.frames[fi].tail {
+                "tail call"
+            } else {
+                "call"
+            };
+            let params = proto.num_params;
+            fire(ctx, thread, st, fi, pc, event, None, (1, params))?;
+            if !st.hook.active() {
+                return Ok(true);
+            }
         }
     }
+    let mut fired = false;
     if st.hook.mask & MASK_COUNT != 0 {
         st.hook.count = st.hook.count.saturating_sub(1);
         if st.hook.count == 0 {
             st.hook.count = st.hook.base_count;
-            events[1] = Some(("count", None));
+            fire(ctx, thread, st, fi, pc, "count", None, (0, 0))?;
+            fired = true;
         }
     }
     if st.hook.mask & MASK_LINE != 0 {
@@ -164,40 +210,50 @@ pub(crate) fn before_instruction<'gc>(
         } else {
             0
         };
-        if pc <= old || lines.get(old) != lines.get(pc) {
-            let line = lines.get(pc).map_or(-1, |&l| l as i64);
-            events[2] = Some(("line", Some(line)));
-        }
+        let new_line = pc <= old || lines.get(old) != lines.get(pc);
         st.hook.old_pc = pc;
-    }
-    if events.iter().all(Option::is_none) {
-        return Ok(false);
-    }
-    // The hooked function's current instruction is `pc` while its hooks run.
-    st.frames[fi].pc = pc + 1;
-    for (event, line) in events.into_iter().flatten() {
-        if let Err(e) = call_hook(ctx, thread, st, event, line) {
-            st.frames[fi].pc = pc;
-            return Err(e);
-        }
-        if !st.hook.active() {
-            break;
+        if new_line {
+            let line = lines.get(pc).map_or(-1, |&l| l as i64);
+            fire(ctx, thread, st, fi, pc, "line", Some(line), (0, 0))?;
+            fired = true;
         }
     }
-    st.frames[fi].pc = pc;
-    st.hook.traced = st.hook.active();
-    Ok(true)
+    Ok(fired || st.hook.traced)
 }
 
-/// The return event of the Lua frame on top (its results are in place, its to-be-closed
-/// variables closed).
+/// Calls the hook for an event before the instruction at `pc` of frame `fi`, which is the
+/// current instruction while it runs; the instruction then runs without tracing.
+#[allow(clippy::too_many_arguments)]
+fn fire<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    fi: usize,
+    pc: usize,
+    event: &'static str,
+    line: Option<i64>,
+    transfer: (usize, usize),
+) -> Result<(), Error<'gc>> {
+    st.frames[fi].pc = pc + 1;
+    let r = call_hook(ctx, thread, st, event, line, transfer);
+    st.frames[fi].pc = pc;
+    st.hook.traced = st.hook.active();
+    r
+}
+
+/// The return event of the Lua frame on top: its `n` results are at stack index `first`
+/// (its to-be-closed variables are closed).
 pub(crate) fn on_return<'gc>(
     ctx: Context<'gc>,
     thread: Thread<'gc>,
     st: &mut ThreadState<'gc>,
+    first: usize,
+    n: usize,
 ) -> Result<(), Error<'gc>> {
     if st.hook.wants(MASK_RETURN) {
-        call_hook(ctx, thread, st, "return", None)?;
+        // Relative to the slot below register 0 (a vararg function's moved function slot).
+        let base = st.frames.last().map_or(1, |f| f.base);
+        call_hook(ctx, thread, st, "return", None, (first + 1 - base, n))?;
     }
     Ok(())
 }
@@ -213,17 +269,22 @@ pub(crate) fn returned_to_caller(st: &mut ThreadState<'_>) {
     }
 }
 
-/// The call or return event of a native function: a stand-in frame shows it to the hook.
+/// The call or return event of a native function: a stand-in frame shows it to the hook;
+/// `transfer` is (first slot, count) of its arguments or results.
 pub(crate) fn native_event<'gc>(
     ctx: Context<'gc>,
     thread: Thread<'gc>,
     st: &mut ThreadState<'gc>,
     name: &'static str,
+    func: usize,
     event: &'static str,
+    transfer: (usize, usize),
 ) -> Result<(), Error<'gc>> {
     let depth = st.frames.len();
-    super::call::push_native_frame(st, name);
-    let r = call_hook(ctx, thread, st, event, None);
+    super::call::push_native_frame(st, name, func);
+    // Its locals are its stack slots (arguments, then what it pushed).
+    st.frames[depth].base = func + 1;
+    let r = call_hook(ctx, thread, st, event, None, transfer);
     st.frames.truncate(depth);
     r
 }

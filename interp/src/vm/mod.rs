@@ -16,8 +16,8 @@ mod native;
 mod ops;
 
 pub use debug::{
-    coroutine_frame_info, coroutine_traceback, frame_function, frame_info, frame_local, traceback,
-    traceback_string, where_, FunctionInfo,
+    coroutine_frame_info, coroutine_traceback, frame_function, frame_info, frame_local,
+    frame_transfer, traceback, traceback_string, where_, FunctionInfo,
 };
 pub use error::{Error, ErrorKind};
 pub use hooks::{Hook, MASK_CALL, MASK_COUNT, MASK_LINE, MASK_RETURN};
