@@ -422,16 +422,14 @@ fn load_chunk<'gc>(
         );
         return Err(ctx.str(&m));
     }
-    if is_binary {
-        return Err(ctx.str("binary chunks are not supported yet"));
-    }
-    match interp::compiler::compile(src, name) {
-        Ok(p) => {
-            let c = ctx.load_proto(&std::rc::Rc::new(p), env);
-            Ok(Value::Closure(c))
-        }
-        Err(e) => Err(Value::String(ctx.intern(&e.message))),
-    }
+    let proto = if is_binary {
+        interp::chunk::undump(src, name).map_err(|m| Value::String(ctx.intern(&m)))?
+    } else {
+        interp::compiler::compile(src, name).map_err(|e| Value::String(ctx.intern(&e.message)))?
+    };
+    Ok(Value::Closure(
+        ctx.load_proto(&std::rc::Rc::new(proto), env),
+    ))
 }
 
 fn load<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

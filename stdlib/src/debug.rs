@@ -258,7 +258,7 @@ fn upvalue_name<'gc>(c: interp::Closure<'gc>, i: usize) -> Vec<u8> {
         .get(i)
         .and_then(|u| u.name.as_deref())
         .map(|n| n.to_vec())
-        .unwrap_or_else(|| b"?".to_vec())
+        .unwrap_or_else(|| b"(no name)".to_vec()) // stripped (`aux_upvalue`)
 }
 
 fn upvalue_value<'gc>(call: &NativeCall<'gc, '_>, c: interp::Closure<'gc>, i: usize) -> Value<'gc> {

@@ -225,7 +225,7 @@ pub(crate) fn precall<'gc>(
 
 #[cold]
 fn stack_overflow<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>) -> Error<'gc> {
-    let mut m = super::debug::where_(ctx, st, 1);
+    let mut m = super::debug::run_where(st);
     m.extend_from_slice(b"stack overflow");
     Error::new(Value::String(ctx.intern(&m)))
 }

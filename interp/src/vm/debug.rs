@@ -58,17 +58,35 @@ fn current_line(p: &Proto, pc: usize) -> i64 {
 }
 
 /// `chunk:line: ` for the frame `level` frames from the top (1 = the innermost), or empty for
-/// a non-Lua frame.
+/// a non-Lua frame or one without line information (`luaL_where`).
 pub fn where_<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> Vec<u8> {
+    match position(st, level) {
+        Some((src, line)) if line > 0 => {
+            let mut m = src;
+            m.extend_from_slice(format!(":{line}: ").as_bytes());
+            m
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The chunk id and current line of the frame `level` frames from the top, if a Lua frame.
+fn position(st: &ThreadState<'_>, level: usize) -> Option<(Vec<u8>, i64)> {
     if level == 0 || level > st.frames.len() {
-        return Vec::new();
+        return None;
     }
     let f = &st.frames[st.frames.len() - level];
-    match f.closure {
-        Some(c) => {
-            let p = &c.proto().raw;
-            let mut m = chunk_id(&p.source);
-            m.extend_from_slice(format!(":{}: ", current_line(p, f.pc)).as_bytes());
+    let p = &f.closure?.proto().raw;
+    Some((chunk_id(&p.source), current_line(p, f.pc)))
+}
+
+/// `chunk:line: ` for the innermost frame if it is a Lua frame, even without line information
+/// (`?:-1: `, as `luaG_runerror` gives for stripped code).
+pub(crate) fn run_where(st: &ThreadState<'_>) -> Vec<u8> {
+    match position(st, 1) {
+        Some((src, line)) => {
+            let mut m = src;
+            m.extend_from_slice(format!(":{line}: ").as_bytes());
             m
         }
         None => Vec::new(),
@@ -82,7 +100,7 @@ pub(crate) fn runtime_error<'gc>(
     st: &ThreadState<'gc>,
     msg: &str,
 ) -> Error<'gc> {
-    let mut m = where_(ctx, st, 1);
+    let mut m = run_where(st);
     m.extend_from_slice(msg.as_bytes());
     Error::new(Value::String(ctx.intern(&m)))
 }
@@ -517,7 +535,7 @@ pub(crate) fn tbc_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, reg: u32)
     let name = top_lua(st)
         .and_then(|(f, p)| local_name(p, reg as usize, f.pc))
         .map(|n: Vec<u8>| String::from_utf8_lossy(&n).into_owned())
-        .unwrap_or_else(|| "?".into());
+        .unwrap_or_else(|| "(temporary)".into()); // a register without a name (`luaG_findlocal`)
     let _ = tm_of;
     runtime_error(
         ctx,
@@ -592,7 +610,10 @@ pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: u
                         None => format!("function <{}:{}>", src, p.line_defined),
                     }
                 };
-                format!("\n\t{}:{}: in {}", src, current_line(p, f.pc), what)
+                match current_line(p, f.pc) {
+                    line if line > 0 => format!("\n\t{src}:{line}: in {what}"),
+                    _ => format!("\n\t{src}: in {what}"),
+                }
             }
         };
         lines.push(line);
