@@ -448,21 +448,13 @@ pub(crate) fn index_error<'gc>(
             .and_then(|(_, p)| {
                 p.upvalues
                     .get(u as usize)
-                    .and_then(|d| d.name.as_deref())
+                    .map(|d| d.name.as_deref().unwrap_or(b"?"))
                     .map(|n| format!(" (upvalue '{}')", String::from_utf8_lossy(n)))
             })
             .unwrap_or_default(),
         None => String::new(),
     };
-    let info = if info.is_empty() {
-        if let Value::String(s) = key {
-            format!(" (field '{}')", s.to_str_lossy())
-        } else {
-            info
-        }
-    } else {
-        info
-    };
+    let _ = key;
     runtime_error(
         ctx,
         st,

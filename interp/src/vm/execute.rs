@@ -41,7 +41,7 @@ fn finish_pending_op<'gc>(
 }
 
 /// Largest size OP_NEWTABLE preallocates (larger constructors grow as they are filled).
-const MAX_TABLE_HINT: usize = 1 << 20;
+const MAX_TABLE_HINT: usize = 1 << 16;
 
 /// How far past its budget a step may run before a call or slow path ends it (see
 /// `'reload` in `execute`).
