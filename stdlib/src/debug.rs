@@ -175,7 +175,9 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if what.contains(&b'L') {
         if let Value::Closure(c) = f {
             let lines = ctx.new_table();
-            for &l in c.proto().raw.line_info.iter() {
+            // A vararg function's VARARGPREP is not an active line (5.4.8 `collectvalidlines`).
+            let raw = &c.proto().raw;
+            for &l in raw.line_info.iter().skip(raw.is_vararg as usize) {
                 lines.set_int(ctx.mutation(), l as i64, Value::Boolean(true));
             }
             set(call, t, "activelines", Value::Table(lines));
