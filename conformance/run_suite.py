@@ -76,7 +76,7 @@ def run_one(lua_rs, name, expect, timeout, port, soft):
     else:
         body = f"local r = dofile('{name}'); "
     if expect is not None:
-        lit = f"'{expect}'" if isinstance(expect, str) else str(expect)
+        lit = str(expect)  # a Lua expression: a number, or a global the file defines
         body += f"assert(r == {lit}, '{name} returned ' .. tostring(r)); "
     body += "io.stderr:write('\\nSUITE-OK\\n')"
     t0 = time.monotonic()

@@ -40,10 +40,15 @@ pub struct FunctionProto<'gc> {
 impl<'gc> FunctionProto<'gc> {
     /// Loads a compiled prototype into the arena.
     ///
-    /// # Panics
-    /// If the bytecode breaks the VM's invariants (see [`verify`]); our compiler never produces
-    /// such code, and binary chunks are verified before they get here.
+    /// The bytecode must keep the VM's invariants (see [`crate::chunk::verify`]): our
+    /// compiler's output does (checked in debug builds), and binary chunks are verified by
+    /// [`crate::chunk::undump`].
     pub fn load(ctx: Context<'gc>, proto: &Rc<Proto>) -> Gc<'gc, FunctionProto<'gc>> {
+        if cfg!(debug_assertions) {
+            if let Err(e) = crate::chunk::verify(proto) {
+                panic!("invalid bytecode: {e}");
+            }
+        }
         Self::load_with(ctx, proto, &mut HashMap::new())
     }
 
@@ -54,9 +59,6 @@ impl<'gc> FunctionProto<'gc> {
         proto: &Rc<Proto>,
         strings: &mut HashMap<Box<[u8]>, LuaString<'gc>>,
     ) -> Gc<'gc, FunctionProto<'gc>> {
-        if let Err(e) = verify(proto) {
-            panic!("invalid bytecode: {e}");
-        }
         let constants = proto
             .constants
             .iter()
@@ -243,54 +245,4 @@ impl<'gc> NativeFunction<'gc> {
     pub fn upvalue(self, i: usize) -> Value<'gc> {
         self.0.upvalues.borrow().get(i).copied().unwrap_or_default()
     }
-}
-
-/// Checks the invariants the VM relies on for unchecked access: valid opcodes, code that
-/// ends with a return, jumps that stay inside the code, constant and prototype indices in
-/// range. (Register operands are trusted: only our compiler produces code today; loading
-/// binary chunks will need a register check too.)
-pub fn verify(p: &Proto) -> Result<(), String> {
-    use crate::opcode::OpCode::*;
-    let n = p.code.len();
-    match p.code.last().map(|i| i.opcode()) {
-        Some(Return | Return0 | Return1 | TailCall) => {}
-        _ => return Err("code does not end with a return".into()),
-    }
-    if p.line_info.len() != n {
-        return Err("line info does not match code".into());
-    }
-    let nk = p.constants.len() as u32;
-    for (pc, &i) in p.code.iter().enumerate() {
-        if !i.is_valid() {
-            return Err(format!("invalid opcode at {pc}"));
-        }
-        let target = |off: i64| -> Result<(), String> {
-            let t = pc as i64 + 1 + off;
-            if t < 0 || t >= n as i64 {
-                Err(format!("jump out of range at {pc}"))
-            } else {
-                Ok(())
-            }
-        };
-        let op = i.opcode();
-        match op {
-            Jmp => target(i.sj() as i64)?,
-            ForLoop | TForLoop => target(-(i.bx() as i64))?,
-            ForPrep => target(i.bx() as i64 + 1)?,
-            TForPrep => target(i.bx() as i64)?,
-            LoadK if i.bx() >= nk => return Err(format!("constant out of range at {pc}")),
-            Closure if i.bx() as usize >= p.protos.len() => {
-                return Err(format!("bad prototype index at {pc}"))
-            }
-            _ => {}
-        }
-        if matches!(
-            op,
-            Eq | Lt | Le | EqK | EqI | LtI | LeI | GtI | GeI | Test | TestSet
-        ) && pc + 1 >= n
-        {
-            return Err(format!("conditional at the end of code at {pc}"));
-        }
-    }
-    Ok(())
 }

@@ -7,6 +7,7 @@
 //! it with [`Lua::call`], which steps the VM with a fuel budget and collects garbage between
 //! steps.
 
+pub mod chunk;
 pub mod closure;
 pub mod compiler;
 pub mod host;

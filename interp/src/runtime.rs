@@ -360,14 +360,23 @@ impl<'gc> Context<'gc> {
         self.state.globals.get_str(k)
     }
 
-    /// Compiles a chunk and makes a closure of it with `_ENV` set to `env` (globals if None).
+    /// Compiles a chunk (or loads a binary one, as `lua_load` does) and makes a closure of it
+    /// with `_ENV` set to `env` (globals if None).
     pub fn load(
         self,
         source: &[u8],
         chunk_name: &[u8],
         env: Option<Table<'gc>>,
     ) -> Result<Closure<'gc>, SyntaxError> {
-        let proto = Rc::new(compiler::compile(source, chunk_name)?);
+        let proto = if source.first() == Some(&crate::chunk::SIGNATURE[0]) {
+            crate::chunk::undump(source, chunk_name).map_err(|message| SyntaxError {
+                message,
+                incomplete: false,
+            })?
+        } else {
+            compiler::compile(source, chunk_name)?
+        };
+        let proto = Rc::new(proto);
         Ok(self.load_proto(&proto, env.map(Value::Table)))
     }
 

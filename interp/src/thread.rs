@@ -137,6 +137,10 @@ pub struct ThreadState<'gc> {
     /// frames are gone; `debug.traceback` of it shows this).
     #[collect(require_static)]
     pub dead_traceback: Option<String>,
+    /// The function slot of the innermost call made by a native function (`nested_call`): a
+    /// native running there was called from native code, not from Lua.
+    #[collect(require_static)]
+    pub native_call_slot: usize,
     /// The debug hook (`debug.sethook`) of this thread.
     pub hook: crate::vm::Hook<'gc>,
 }

@@ -422,16 +422,14 @@ fn load_chunk<'gc>(
         );
         return Err(ctx.str(&m));
     }
-    if is_binary {
-        return Err(ctx.str("binary chunks are not supported yet"));
-    }
-    match interp::compiler::compile(src, name) {
-        Ok(p) => {
-            let c = ctx.load_proto(&std::rc::Rc::new(p), env);
-            Ok(Value::Closure(c))
-        }
-        Err(e) => Err(Value::String(ctx.intern(&e.message))),
-    }
+    let proto = if is_binary {
+        interp::chunk::undump(src, name).map_err(|m| Value::String(ctx.intern(&m)))?
+    } else {
+        interp::compiler::compile(src, name).map_err(|e| Value::String(ctx.intern(&e.message)))?
+    };
+    Ok(Value::Closure(
+        ctx.load_proto(&std::rc::Rc::new(proto), env),
+    ))
 }
 
 fn load<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -478,7 +476,13 @@ fn read_source(path: Option<&[u8]>) -> Result<(Vec<u8>, Vec<u8>), String> {
             (d, b"=stdin".to_vec())
         }
     };
-    Ok((interp::compiler::skip_shebang(&data).to_vec(), name))
+    let src = interp::compiler::skip_shebang(&data);
+    // A binary chunk after a '#' line loses the newline kept for line numbers.
+    let src = match src {
+        [b'\n', 0x1b, ..] => &src[1..],
+        _ => src,
+    };
+    Ok((src.to_vec(), name))
 }
 
 fn loadfile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

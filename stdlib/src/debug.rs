@@ -192,7 +192,7 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if what.contains(&b'L') {
         if let Value::Closure(c) = func {
             let lines = ctx.new_table();
-            // A vararg function's VARARGPREP does not count (C Lua's `collectvalidlines`).
+            // A vararg function's VARARGPREP is not an active line (5.4.8 `collectvalidlines`).
             let raw = &c.proto().raw;
             for &l in raw.line_info.iter().skip(raw.is_vararg as usize) {
                 lines.set_int(ctx.mutation(), l as i64, Value::Boolean(true));
@@ -362,7 +362,7 @@ fn upvalue_name<'gc>(c: interp::Closure<'gc>, i: usize) -> Vec<u8> {
         .get(i)
         .and_then(|u| u.name.as_deref())
         .map(|n| n.to_vec())
-        .unwrap_or_else(|| b"?".to_vec())
+        .unwrap_or_else(|| b"(no name)".to_vec()) // stripped (`aux_upvalue`)
 }
 
 fn upvalue_value<'gc>(call: &NativeCall<'gc, '_>, c: interp::Closure<'gc>, i: usize) -> Value<'gc> {
@@ -545,7 +545,8 @@ fn record_hook<'gc>(call: &NativeCall<'gc, '_>, thread: interp::Thread<'gc>, f: 
             t
         }
     };
-    table.set(ctx.mutation(), Value::Thread(thread), f);
+    // A thread key is never nil or NaN: this cannot fail.
+    let _ = table.set(ctx.mutation(), Value::Thread(thread), f);
 }
 
 fn gethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

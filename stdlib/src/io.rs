@@ -711,7 +711,7 @@ fn f_close<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn f_gc<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let f = call.arg(0);
-    with_file(call, f, |lf| {
+    let found = with_file(call, f, |lf| {
         if !lf.standard {
             if let Stream::File { w: Some(w), .. } = &mut *lf.stream.borrow_mut() {
                 let _ = w.flush();
@@ -719,6 +719,9 @@ fn f_gc<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             *lf.stream.borrow_mut() = Stream::Closed;
         }
     });
+    if found.is_none() {
+        return Err(call.type_error(0, "FILE*"));
+    }
     call.ret0()
 }
 

@@ -243,7 +243,7 @@ pub(crate) fn precall<'gc>(
 
 #[cold]
 fn stack_overflow<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>) -> Error<'gc> {
-    let mut m = super::debug::where_(ctx, st, 1);
+    let mut m = super::debug::run_where(st);
     m.extend_from_slice(b"stack overflow");
     Error::new(Value::String(ctx.intern(&m)))
 }
@@ -582,6 +582,7 @@ pub(crate) fn nested_call<'gc>(
     let floor = st.frames.len();
     let func = st.stack.len();
     let saved_top = st.top;
+    let saved_slot = std::mem::replace(&mut st.native_call_slot, func);
     st.stack.push(f);
     st.stack.extend_from_slice(args);
     thread.publish_stack(st);
@@ -609,6 +610,7 @@ pub(crate) fn nested_call<'gc>(
     };
     st.stack.truncate(func);
     st.top = saved_top;
+    st.native_call_slot = saved_slot;
     out
 }
 

@@ -58,17 +58,35 @@ fn current_line(p: &Proto, pc: usize) -> i64 {
 }
 
 /// `chunk:line: ` for the frame `level` frames from the top (1 = the innermost), or empty for
-/// a non-Lua frame.
+/// a non-Lua frame or one without line information (`luaL_where`).
 pub fn where_<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> Vec<u8> {
+    match position(st, level) {
+        Some((src, line)) if line > 0 => {
+            let mut m = src;
+            m.extend_from_slice(format!(":{line}: ").as_bytes());
+            m
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The chunk id and current line of the frame `level` frames from the top, if a Lua frame.
+fn position(st: &ThreadState<'_>, level: usize) -> Option<(Vec<u8>, i64)> {
     if level == 0 || level > st.frames.len() {
-        return Vec::new();
+        return None;
     }
     let f = &st.frames[st.frames.len() - level];
-    match f.closure {
-        Some(c) => {
-            let p = &c.proto().raw;
-            let mut m = chunk_id(&p.source);
-            m.extend_from_slice(format!(":{}: ", current_line(p, f.pc)).as_bytes());
+    let p = &f.closure?.proto().raw;
+    Some((chunk_id(&p.source), current_line(p, f.pc)))
+}
+
+/// `chunk:line: ` for the innermost frame if it is a Lua frame, even without line information
+/// (`?:-1: `, as `luaG_runerror` gives for stripped code).
+pub(crate) fn run_where(st: &ThreadState<'_>) -> Vec<u8> {
+    match position(st, 1) {
+        Some((src, line)) => {
+            let mut m = src;
+            m.extend_from_slice(format!(":{line}: ").as_bytes());
             m
         }
         None => Vec::new(),
@@ -82,7 +100,7 @@ pub(crate) fn runtime_error<'gc>(
     st: &ThreadState<'gc>,
     msg: &str,
 ) -> Error<'gc> {
-    let mut m = where_(ctx, st, 1);
+    let mut m = run_where(st);
     m.extend_from_slice(msg.as_bytes());
     Error::new(Value::String(ctx.intern(&m)))
 }
@@ -430,21 +448,13 @@ pub(crate) fn index_error<'gc>(
             .and_then(|(_, p)| {
                 p.upvalues
                     .get(u as usize)
-                    .and_then(|d| d.name.as_deref())
+                    .map(|d| d.name.as_deref().unwrap_or(b"?"))
                     .map(|n| format!(" (upvalue '{}')", String::from_utf8_lossy(n)))
             })
             .unwrap_or_default(),
         None => String::new(),
     };
-    let info = if info.is_empty() {
-        if let Value::String(s) = key {
-            format!(" (field '{}')", s.to_str_lossy())
-        } else {
-            info
-        }
-    } else {
-        info
-    };
+    let _ = key;
     runtime_error(
         ctx,
         st,
@@ -517,7 +527,7 @@ pub(crate) fn tbc_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, reg: u32)
     let name = top_lua(st)
         .and_then(|(f, p)| local_name(p, reg as usize, f.pc))
         .map(|n: Vec<u8>| String::from_utf8_lossy(&n).into_owned())
-        .unwrap_or_else(|| "?".into());
+        .unwrap_or_else(|| "(temporary)".into()); // a register without a name (`luaG_findlocal`)
     let _ = tm_of;
     runtime_error(
         ctx,
@@ -540,7 +550,7 @@ fn function_name(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u
 }
 
 /// How the instruction at `pc` names the function it calls (`funcnamefromcode`).
-fn call_site_name(p: &Proto, pc: usize) -> Option<(&'static str, Vec<u8>)> {
+pub(crate) fn call_site_name(p: &Proto, pc: usize) -> Option<(&'static str, Vec<u8>)> {
     let i = *p.code.get(pc)?;
     let mm = |n: &str| Some(("metamethod", n.as_bytes().to_vec()));
     match i.opcode() {
@@ -648,7 +658,10 @@ fn traceback_lines(st: &ThreadState<'_>, level: usize, mut lines: Vec<String>) -
                         None => format!("function <{}:{}>", src, p.line_defined),
                     }
                 };
-                format!("\n\t{}:{}: in {}", src, current_line(p, f.pc), what)
+                match current_line(p, f.pc) {
+                    line if line > 0 => format!("\n\t{src}:{line}: in {what}"),
+                    _ => format!("\n\t{src}: in {what}"),
+                }
             }
         };
         lines.push(line);

@@ -46,6 +46,9 @@ fn finish_pending_op<'gc>(
     }
 }
 
+/// Largest size OP_NEWTABLE preallocates (larger constructors grow as they are filled).
+const MAX_TABLE_HINT: usize = 1 << 16;
+
 /// How far past its budget a step may run before a call or slow path ends it (see
 /// `'reload` in `execute`).
 const RELOAD_FUEL_SLACK: i64 = 256;
@@ -507,7 +510,13 @@ fn run<'gc, const HOOKED: bool>(
                     if i.k() {
                         narr += code[pc].ax() as usize * (MAXARG_C as usize + 1);
                     }
-                    let nhash = if i.b() > 0 { 1usize << (i.b() - 1) } else { 0 };
+                    // Sizes are hints: a binary chunk may ask for any size, so cap them.
+                    let narr = narr.min(MAX_TABLE_HINT);
+                    let nhash = if i.b() > 0 {
+                        1usize << (i.b() - 1).min(MAX_TABLE_HINT.ilog2())
+                    } else {
+                        0
+                    };
                     pc += 1;
                     set_reg!(i.a(), Value::Table(Table::with_capacity(mc, narr, nhash)));
                 }
@@ -998,13 +1007,13 @@ fn run<'gc, const HOOKED: bool>(
                 OpCode::ForLoop => {
                     let a = i.a();
                     if let Value::Integer(step) = reg!(a + 2) {
-                        let Value::Integer(count) = reg!(a + 1) else {
-                            unreachable!()
+                        // FORPREP left integers in R[A] and R[A+1]; only a malformed
+                        // binary chunk changes them inside the loop.
+                        let (Value::Integer(count), Value::Integer(idx)) = (reg!(a + 1), reg!(a))
+                        else {
+                            raise!(debug::runtime_error(ctx, st, "'for' loop state corrupted"))
                         };
                         if count > 0 {
-                            let Value::Integer(idx) = reg!(a) else {
-                                unreachable!()
-                            };
                             let idx = idx.wrapping_add(step);
                             set_reg!(a + 1, Value::Integer(count - 1));
                             set_reg!(a, Value::Integer(idx));

@@ -204,8 +204,9 @@ pub(crate) fn before_instruction<'gc>(
         }
     }
     if st.hook.mask & MASK_LINE != 0 {
+        // Without line information (a stripped chunk) only backward jumps count.
         let lines = &proto.raw.line_info;
-        let old = if st.hook.old_pc < lines.len() {
+        let old = if st.hook.old_pc < proto.code.len() {
             st.hook.old_pc
         } else {
             0
@@ -213,8 +214,8 @@ pub(crate) fn before_instruction<'gc>(
         let new_line = pc <= old || lines.get(old) != lines.get(pc);
         st.hook.old_pc = pc;
         if new_line {
-            let line = lines.get(pc).map_or(-1, |&l| l as i64);
-            fire(ctx, thread, st, fi, pc, "line", Some(line), (0, 0))?;
+            let line = lines.get(pc).map(|&l| l as i64);
+            fire(ctx, thread, st, fi, pc, "line", line, (0, 0))?;
             fired = true;
         }
     }

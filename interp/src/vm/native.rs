@@ -7,6 +7,7 @@ use crate::thread::{Thread, ThreadState};
 use crate::value::{LuaString, Table, Value};
 
 use super::Error;
+use crate::opcode::OpCode;
 
 /// A function written in Rust. Arguments are in `call`; results are pushed onto the stack and
 /// returned as [`Action::Return`] with their count.
@@ -159,18 +160,44 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     /// An error with a message; position information of the calling Lua code is prepended
     /// (`luaL_error`).
     pub fn error(&self, msg: impl AsRef<[u8]>) -> Error<'gc> {
-        let mut m = super::debug::where_(self.ctx, self.st, 1);
+        // Called by a native function (pcall, sort, ...), there is no Lua position.
+        let mut m = match self.lua_caller() {
+            Some(_) => super::debug::where_(self.ctx, self.st, 1),
+            None => Vec::new(),
+        };
         m.extend_from_slice(msg.as_ref());
         Error::new(Value::String(self.ctx.intern(&m)))
     }
 
+    /// If Lua code called this function: how its call site names it (`None` inside when
+    /// unknown). `None` when a native function called it.
+    fn lua_caller(&self) -> Option<Option<(&'static str, Vec<u8>)>> {
+        let func = self.base - 1;
+        if func == self.st.native_call_slot {
+            return None;
+        }
+        let f = self.st.frames.last()?;
+        let p = &f.closure?.proto().raw;
+        let pc = f.pc.checked_sub(1)?;
+        let i = *p.code.get(pc)?;
+        let direct = matches!(i.opcode(), OpCode::Call | OpCode::TailCall)
+            && f.base + i.a() as usize == func;
+        // A metamethod's function is placed above the caller's registers.
+        let meta = !matches!(i.opcode(), OpCode::Call | OpCode::TailCall)
+            && func >= f.base + p.max_stack_size as usize;
+        (direct || meta).then(|| super::debug::call_site_name(p, pc))
+    }
+
     /// `bad argument #i to 'name' (msg)` (`luaL_argerror`; `i` is 0-based).
     pub fn arg_error(&self, i: usize, msg: impl AsRef<str>) -> Error<'gc> {
-        let name = self.func.name();
         let mut narg = i + 1;
-        let mut fname = name.to_string();
-        if let Some(m) = name.strip_prefix("method:") {
-            fname = m.to_string();
+        // Called from Lua code, C Lua names the function as the call site does ('rep');
+        // otherwise by its global name ('string.rep').
+        let (namewhat, fname) = match self.lua_caller() {
+            Some(Some((what, name))) => (what, String::from_utf8_lossy(&name).into_owned()),
+            _ => ("", self.func.name().to_string()),
+        };
+        if namewhat == "method" {
             narg -= 1;
             if narg == 0 {
                 return self.error(format!(
@@ -178,13 +205,6 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
                     fname,
                     msg.as_ref()
                 ));
-            }
-        } else if let Some((_, short)) = name.rsplit_once('.') {
-            // Called from Lua code, C Lua names the function as the call site does ('rep');
-            // called from a library function (pcall, ...), by its global name ('string.rep').
-            let from_lua = self.st.frames.last().is_some_and(|f| f.closure.is_some());
-            if from_lua {
-                fname = short.to_string();
             }
         }
         self.error(format!(

@@ -640,8 +640,8 @@ pub(super) fn clear_dead_registers(
     if st.stack.len() > end && st.top <= end {
         st.stack.truncate(end);
     }
-    let from = (base + active.max(proto.num_params)).min(st.stack.len());
     let to = end.min(st.stack.len());
+    let from = (base + active.max(proto.num_params)).min(to);
     for v in &mut st.stack[from..to] {
         *v = Value::Nil;
     }

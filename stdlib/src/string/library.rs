@@ -305,9 +305,16 @@ fn packsize<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
 }
 
+/// `string.dump(f [, strip])`: the binary chunk of a Lua function.
 fn dump<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match call.arg(0) {
-        Value::Closure(_) => Err(call.error("unable to dump given function")),
+        Value::Closure(c) => {
+            let strip = call.arg(1).is_truthy();
+            let chunk = interp::chunk::dump(&c.proto().raw, strip);
+            let s = call.ctx.intern(&chunk);
+            call.ret1(Value::String(s))
+        }
+        Value::Native(_) => Err(call.error("unable to dump given function")),
         _ => Err(call.type_error(0, "function")),
     }
 }
