@@ -169,6 +169,37 @@ def test_lua_after_the_core_let_go_of_its_python_objects():
     assert isinstance(lua.eval("node"), Node)
 
 
+def test_dropping_lua_objects_never_waits_for_a_busy_runtime():
+    """While one thread runs a long Lua loop (holding the runtime, GIL released), another
+    thread drops Lua objects and collects cycles at once: nothing waits for the runtime."""
+    lua = LuaRuntime()
+    spin = lua.eval(
+        """function(started, flag)
+             started()
+             local i = 0
+             repeat i = i + 1 until i % 100000 == 0 and flag.done
+             return i
+           end"""
+    )
+    started, flag = threading.Event(), Node()
+    flag.done = False
+    runner = threading.Thread(target=spin, args=(started.set, flag))
+    objects = [lua.table() for _ in range(100)]
+    node = Node()
+    node.me, node.table = node, lua.table(node)
+    runner.start()
+    assert started.wait(10)
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    del objects, node
+    gc.collect()
+    assert time.monotonic() - t0 < 1.0
+    assert runner.is_alive()  # the loop was running all along
+    flag.done = True
+    runner.join(timeout=60)
+    assert not runner.is_alive()
+
+
 def test_threads_making_cycles_while_lua_runs_elsewhere():
     """Collections run while another thread runs Lua (with the GIL released, and calling
     back into Python); wrappers are dropped from many threads. No crash, no deadlock."""

@@ -5,6 +5,7 @@
 
 mod call;
 mod convert;
+mod dropq;
 mod errors;
 mod objects;
 mod pyobject;

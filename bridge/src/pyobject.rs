@@ -5,7 +5,7 @@
 //! the arena (with the GIL) and may call back into the same runtime.
 
 use std::rc::Rc;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 
 use interp::{
     Action, Context, ErrorKind, Lua, NativeCall, NativeFn, NativeFunction, StashedError,
@@ -17,7 +17,8 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::convert::Conv;
-use crate::shared::{Dropped, Shared};
+use crate::dropq::DropQueue;
+use crate::shared::Shared;
 
 /// How Lua indexing maps to Python.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,7 +39,7 @@ pub(crate) struct PyBox {
     /// How indexing works on it.
     pub protocol: Protocol,
     /// The runtime's queue of freed slots (`Shared::dropped_queue`).
-    pub queue: *const Mutex<Dropped>,
+    pub queue: *const DropQueue,
 }
 
 impl Drop for PyBox {
@@ -46,7 +47,7 @@ impl Drop for PyBox {
         // SAFETY: the userdata holding this box lives in the arena of the runtime that owns
         // the queue; the runtime (inside an `Arc`, so it never moves) drops its arena before
         // the queue (`Shared`'s field order), so the queue outlives every box.
-        Dropped::push_pyref(unsafe { &*self.queue }, self.slot);
+        unsafe { &*self.queue }.push_pyref(self.slot);
     }
 }
 

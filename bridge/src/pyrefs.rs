@@ -3,7 +3,7 @@
 //! Python's garbage collector can read it (as the runtime core's references) at any time.
 //!
 //! A userdata holds a slot number (`PyBox`). When Lua's collector frees the userdata, possibly
-//! in a thread running Lua without the GIL, the slot number is queued (`Shared::dropped`); the
+//! in a thread running Lua without the GIL, the slot number is queued (`DropQueue`); the
 //! slot is emptied later, with the GIL held. `clear` (the core's `__clear__`) empties every slot
 //! but keeps it reserved until its userdata is freed, so a slot never names another object.
 

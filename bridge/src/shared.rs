@@ -21,6 +21,7 @@ use interp::{Lua, StashedValue};
 use pyo3::prelude::*;
 use pyo3::{ffi, PyTraverseError, PyVisit};
 
+use crate::dropq::DropQueue;
 use crate::errors;
 use crate::pyrefs::PyRefs;
 use crate::runtime_core::RuntimeCore;
@@ -77,25 +78,6 @@ impl Refs {
     }
 }
 
-/// What died since the runtime was last entered: freed at the next entry.
-#[derive(Default)]
-pub(crate) struct Dropped {
-    /// Slots of `refs` whose Python objects died.
-    slots: Vec<u32>,
-    /// Slots of `pyrefs` whose userdata Lua's collector freed.
-    pyrefs: Vec<u32>,
-}
-
-impl Dropped {
-    /// Queues `pyrefs` slot `i` (its userdata is gone). Never blocks for long, needs no GIL.
-    pub fn push_pyref(this: &Mutex<Dropped>, i: u32) {
-        this.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pyrefs
-            .push(i);
-    }
-}
-
 /// Compiled chunks by (chunk name, source).
 /// (A template closure of the chunk, rooted.)
 pub(crate) type ChunkCache = std::collections::HashMap<(String, Vec<u8>), StashedValue>;
@@ -130,7 +112,7 @@ pub(crate) struct Shared {
     /// Compiled chunks of `eval`/`execute`, by chunk name and source (cleared when large).
     chunks: UnsafeCell<ChunkCache>,
     /// What died since the last entry; freed at the next one.
-    dropped: Mutex<Dropped>,
+    dropped: DropQueue,
     /// Options.
     pub config: Config,
     /// Slot of the metatable given to wrapped Python objects.
@@ -196,7 +178,7 @@ impl Shared {
             lent: Cell::new(std::ptr::null_mut()),
             refs: UnsafeCell::new(Refs::default()),
             chunks: UnsafeCell::new(ChunkCache::default()),
-            dropped: Mutex::new(Dropped::default()),
+            dropped: DropQueue::default(),
             config,
             py_metatable: Cell::new(u32::MAX),
             none_value: Cell::new(u32::MAX),
@@ -213,11 +195,21 @@ impl Shared {
         f: impl FnOnce(Locked<'_>) -> PyResult<R>,
     ) -> PyResult<R> {
         let me = std::thread::current().id();
-        let reentrant = {
-            let o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
-            o.thread == Some(me)
+        // One look at the owner: re-entry, or (the common case) a free lock and nothing to
+        // clean up, taken at once without releasing the GIL.
+        let entry = {
+            let mut o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+            if o.thread == Some(me) {
+                Entry::Reentrant
+            } else if o.thread.is_none() && !self.dropped.is_pending() {
+                o.thread = Some(me);
+                o.depth += 1;
+                Entry::Acquired
+            } else {
+                Entry::Later
+            }
         };
-        if reentrant {
+        if let Entry::Reentrant = entry {
             let lent = self.lent.get();
             if lent.is_null() {
                 return Err(errors::lua_error(
@@ -234,22 +226,26 @@ impl Shared {
             self.lent.set(lent);
             return r;
         }
-        let dropped = self.take_dropped();
-        // Python objects Lua let go of are released before locking: dropping them may run
-        // Python code that calls into this runtime.
-        if !dropped.pyrefs.is_empty() {
-            self.release_pyrefs(py, &dropped.pyrefs);
-        }
-        // Uncontended: take the lock without releasing the GIL (nothing to wait for, so no
-        // deadlock is possible); otherwise wait with the GIL released.
-        if !self.try_acquire(me) {
-            py.detach(|| self.acquire(me));
+        let mut slots = Vec::new();
+        if let Entry::Later = entry {
+            let dropped = self.dropped.take();
+            // Python objects Lua let go of are released before locking: dropping them may
+            // run Python code that calls into this runtime.
+            if !dropped.pyrefs.is_empty() {
+                self.release_pyrefs(py, &dropped.pyrefs);
+            }
+            slots = dropped.slots;
+            // Uncontended: take the lock without releasing the GIL (nothing to wait for, so
+            // no deadlock is possible); otherwise wait with the GIL released.
+            if !self.try_acquire(me) {
+                py.detach(|| self.acquire(me));
+            }
         }
         let _guard = Release(self);
-        if !dropped.slots.is_empty() {
+        if !slots.is_empty() {
             // SAFETY: this thread holds the lock.
             let refs = unsafe { &mut *self.refs.get() };
-            for i in dropped.slots {
+            for i in slots {
                 refs.remove(i);
             }
         }
@@ -336,24 +332,12 @@ impl Shared {
 
     /// Forgets slot `i` (its Python object died). Never blocks on the runtime lock.
     pub fn drop_ref(&self, i: u32) {
-        self.dropped
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .slots
-            .push(i);
+        self.dropped.push_slot(i);
     }
 
     /// The queue `PyBox`es push their slot to when Lua frees them.
-    pub fn dropped_queue(&self) -> &Mutex<Dropped> {
+    pub fn dropped_queue(&self) -> &DropQueue {
         &self.dropped
-    }
-
-    fn take_dropped(&self) -> Dropped {
-        let mut d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
-        if d.slots.is_empty() && d.pyrefs.is_empty() {
-            return Dropped::default();
-        }
-        std::mem::take(&mut *d)
     }
 
     /// Runs `f` on the Python objects held by Lua. `f` must not run Python code (no
@@ -375,13 +359,7 @@ impl Shared {
 
     /// Releases the Python objects Lua has let go of (after a Lua collection).
     pub fn release_dropped_pyrefs(&self, py: Python<'_>) {
-        let ids = std::mem::take(
-            &mut self
-                .dropped
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pyrefs,
-        );
+        let ids = self.dropped.take_pyrefs();
         if !ids.is_empty() {
             self.release_pyrefs(py, &ids);
         }
@@ -444,6 +422,16 @@ impl Shared {
         drop(objects);
         drop(handler);
     }
+}
+
+/// How `with` enters the runtime.
+enum Entry {
+    /// This thread holds the lock already (a callback calling back).
+    Reentrant,
+    /// The lock was free and is now taken.
+    Acquired,
+    /// Clean up first, then take the lock (possibly waiting for it).
+    Later,
 }
 
 /// Releases the lock when dropped (also on panic).
