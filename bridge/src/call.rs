@@ -110,7 +110,7 @@ pub(crate) fn lua_error_to_py(py: Python<'_>, l: &mut Locked<'_>, e: StashedErro
     let (msg, value, exc) = l.lua.enter(|ctx| {
         let v = ctx.fetch(&e.value);
         if let Value::UserData(u) = v {
-            if let Some((obj, _)) = py_object_of(py, u) {
+            if let Some((obj, _)) = py_object_of(py, rt, u) {
                 if obj
                     .bind(py)
                     .is_instance_of::<pyo3::exceptions::PyBaseException>()

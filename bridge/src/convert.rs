@@ -37,7 +37,7 @@ impl Conv<'_> {
             Value::Integer(i) => i.into_pyobject(py)?.into_any().unbind(),
             Value::Number(f) => PyFloat::new(py, f).into_any().unbind(),
             Value::String(s) => self.string_to_py(py, s.as_bytes())?,
-            Value::UserData(u) => match py_object_of(py, u) {
+            Value::UserData(u) => match py_object_of(py, self.rt, u) {
                 Some((obj, Protocol::Default)) => obj,
                 Some((obj, protocol)) => Py::new(py, ProtocolWrapper { obj, protocol })?.into_any(),
                 None => self.wrap(py, ctx, v, objects::Kind::UserData)?,
@@ -76,15 +76,9 @@ impl Conv<'_> {
         v: Value<'gc>,
         kind: objects::Kind,
     ) -> PyResult<Py<PyAny>> {
+        let core = self.rt.core(py)?;
         let slot = self.refs.insert(ctx.stash(v));
-        objects::new_object(
-            py,
-            LuaRef {
-                rt: self.rt.clone(),
-                slot,
-            },
-            kind,
-        )
+        objects::new_object(py, LuaRef { core, slot }, kind)
     }
 
     /// A Python object as a Lua value.
@@ -119,7 +113,7 @@ impl Conv<'_> {
             return Ok(Value::String(ctx.intern(&b.to_vec())));
         }
         if let Some((rt, slot)) = objects::lua_ref_of(obj) {
-            if !Arc::ptr_eq(&rt, self.rt) {
+            if !std::ptr::eq(rt, &**self.rt) {
                 return Err(errors::lua_error(
                     py,
                     "cannot mix objects from different Lua runtimes",
@@ -129,19 +123,27 @@ impl Conv<'_> {
         }
         if let Ok(w) = obj.cast::<ProtocolWrapper>() {
             let w = w.borrow();
-            return Ok(self.py_userdata(ctx, w.obj.clone_ref(py), w.protocol));
+            return Ok(self.py_userdata(py, ctx, w.obj.clone_ref(py), w.protocol));
         }
-        Ok(self.py_userdata(ctx, obj.clone().unbind(), Protocol::Default))
+        Ok(self.py_userdata(py, ctx, obj.clone().unbind(), Protocol::Default))
     }
 
     /// Wraps a Python object as a Lua userdata with the runtime's metatable for them.
     pub fn py_userdata<'gc>(
         &mut self,
+        py: Python<'_>,
         ctx: Context<'gc>,
         obj: Py<PyAny>,
         protocol: Protocol,
     ) -> Value<'gc> {
-        let u = UserData::new(ctx.mutation(), Box::new(PyBox { obj, protocol }));
+        let slot = self.rt.pyrefs(py, |p| p.insert(obj));
+        let queue = self.rt.dropped_queue() as *const _;
+        let data = PyBox {
+            slot,
+            protocol,
+            queue,
+        };
+        let u = UserData::new(ctx.mutation(), Box::new(data));
         let mt = ctx.fetch(self.refs.get(self.rt.py_metatable.get()));
         if let Value::Table(mt) = mt {
             ctx.set_userdata_metatable(u, Some(mt));
@@ -176,7 +178,7 @@ impl Conv<'_> {
             .and_then(|h| objects::lua_ref_of(h.bind(py)))
         {
             // A Lua function (`python.set_overflow_handler(f)` in Lua) runs nested, here.
-            if Arc::ptr_eq(&rt, self.rt) {
+            if std::ptr::eq(rt, &**self.rt) {
                 let f = ctx.fetch(self.refs.get(slot));
                 let x: f64 = obj.extract()?;
                 return match ctx.call(f, &[Value::Number(x)]) {
@@ -226,11 +228,21 @@ impl Conv<'_> {
     }
 }
 
-/// The Python object inside a userdata made by `py_userdata`, if it is one.
-pub(crate) fn py_object_of(py: Python<'_>, u: UserData<'_>) -> Option<(Py<PyAny>, Protocol)> {
+/// The Python object inside a userdata made by `py_userdata` of runtime `rt`, if it is one
+/// (`None` once the runtime core's `__clear__` has let go of it).
+#[inline]
+pub(crate) fn py_object_of(
+    py: Python<'_>,
+    rt: &Shared,
+    u: UserData<'_>,
+) -> Option<(Py<PyAny>, Protocol)> {
     let data = u.0.data.try_borrow().ok()?;
     let b = data.downcast_ref::<PyBox>()?;
-    Some((b.obj.clone_ref(py), b.protocol))
+    if !std::ptr::eq(b.queue, rt.dropped_queue()) {
+        return None;
+    }
+    let obj = rt.pyrefs(py, |p| p.get(py, b.slot));
+    Some((obj.unwrap_or_else(|| py.None()), b.protocol))
 }
 
 /// Lua results as what a Python call returns: nothing is `None`, one value is itself,

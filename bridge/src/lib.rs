@@ -5,10 +5,13 @@
 
 mod call;
 mod convert;
+mod dropq;
 mod errors;
 mod objects;
 mod pyobject;
+mod pyrefs;
 mod runtime;
+mod runtime_core;
 mod shared;
 
 use pyo3::prelude::*;
@@ -37,15 +40,23 @@ fn as_itemgetter(
     pyobject::wrap(py, obj, pyobject::Protocol::Item)
 }
 
-/// The extension module.
-#[pymodule]
+/// `_live_runtimes()`: how many Lua runtimes are alive in this process (for tests).
+#[pyfunction]
+fn _live_runtimes() -> usize {
+    shared::LIVE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The extension module (it relies on the GIL: see `shared`).
+#[pymodule(gil_used = true)]
 fn _lupa_rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     runtime::register(m)?;
+    runtime_core::register(m)?;
     objects::register(m)?;
     pyobject::register(m)?;
     m.add_function(wrap_pyfunction!(lua_type, m)?)?;
     m.add_function(wrap_pyfunction!(as_attrgetter, m)?)?;
     m.add_function(wrap_pyfunction!(as_itemgetter, m)?)?;
+    m.add_function(wrap_pyfunction!(_live_runtimes, m)?)?;
     m.add("LUA_VERSION", (5, 4))?;
     m.add("LUA_MAXINTEGER", i64::MAX)?;
     m.add("LUA_MININTEGER", i64::MIN)?;

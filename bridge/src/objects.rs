@@ -6,23 +6,39 @@ use interp::Value;
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::call::call_slot;
 use crate::convert::{pack_results, Conv};
 use crate::runtime::Helper;
+use crate::runtime_core::RuntimeCore;
 use crate::shared::Shared;
 
 /// A Lua value kept alive for a Python object: its runtime and its slot there.
 pub(crate) struct LuaRef {
-    /// The runtime.
-    pub rt: Arc<Shared>,
+    /// The runtime (a Python reference, reported to Python's collector by the owner).
+    pub core: Py<RuntimeCore>,
     /// The slot in the runtime's reference table.
     pub slot: u32,
 }
 
+impl LuaRef {
+    /// The runtime's shared state.
+    #[inline]
+    pub fn rt(&self) -> &Arc<Shared> {
+        self.core.get().shared()
+    }
+
+    /// Reports the runtime core to Python's collector.
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.core)
+    }
+}
+
 impl Drop for LuaRef {
     fn drop(&mut self) {
-        self.rt.drop_ref(self.slot);
+        // Only queues the slot: never blocks on the runtime lock, from any thread.
+        self.rt().drop_ref(self.slot);
     }
 }
 
@@ -54,8 +70,10 @@ pub(crate) fn new_object(py: Python<'_>, r: LuaRef, kind: Kind) -> PyResult<Py<P
 
 /// The runtime and slot of a wrapped Lua object, if `obj` is one (borrowed: the object
 /// keeps owning its slot).
-pub(crate) fn lua_ref_of(obj: &Bound<'_, PyAny>) -> Option<(Arc<Shared>, u32)> {
-    let r = |r: &LuaRef| (r.rt.clone(), r.slot);
+pub(crate) fn lua_ref_of<'a>(obj: &'a Bound<'_, PyAny>) -> Option<(&'a Shared, u32)> {
+    fn r(r: &LuaRef) -> (&Shared, u32) {
+        (r.rt(), r.slot)
+    }
     if let Ok(t) = obj.cast::<LuaTable>() {
         return Some(r(&t.get().r));
     }
@@ -89,7 +107,7 @@ pub(crate) fn lua_type_of(obj: &Bound<'_, PyAny>) -> Option<&'static str> {
 /// `t[k]` (with metamethods) for a wrapped object.
 fn index(py: Python<'_>, r: &LuaRef, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     // Fast path: a table without a metatable is read directly (no metamethod can apply).
-    let fast = r.rt.with(py, |l| {
+    let fast = r.rt().with(py, |l| {
         let rt = l.shared;
         let refs = l.refs();
         let slot = r.slot;
@@ -109,9 +127,9 @@ fn index(py: Python<'_>, r: &LuaRef, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAn
     if let Some(v) = fast {
         return Ok(v);
     }
-    let helper = r.rt.helper(Helper::Index);
+    let helper = r.rt().helper(Helper::Index);
     let args = PyTuple::new(py, [r.to_object(py)?, key.clone().unbind()])?;
-    pack_first(py, call_slot(py, &r.rt, helper, &args)?)
+    pack_first(py, call_slot(py, r.rt(), helper, &args)?)
 }
 
 /// `t[k] = v` (with metamethods) for a wrapped object.
@@ -122,7 +140,7 @@ fn set_index(
     value: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
     // Fast path: a table without a metatable is written directly.
-    let done = r.rt.with(py, |l| {
+    let done = r.rt().with(py, |l| {
         let rt = l.shared;
         let refs = l.refs();
         let slot = r.slot;
@@ -144,7 +162,7 @@ fn set_index(
     if done {
         return Ok(());
     }
-    let helper = r.rt.helper(Helper::NewIndex);
+    let helper = r.rt().helper(Helper::NewIndex);
     let args = PyTuple::new(
         py,
         [
@@ -153,7 +171,7 @@ fn set_index(
             value.clone().unbind(),
         ],
     )?;
-    call_slot(py, &r.rt, helper, &args).map(|_| ())
+    call_slot(py, r.rt(), helper, &args).map(|_| ())
 }
 
 fn pack_first(py: Python<'_>, mut v: Vec<Py<PyAny>>) -> PyResult<Py<PyAny>> {
@@ -164,7 +182,7 @@ fn pack_first(py: Python<'_>, mut v: Vec<Py<PyAny>>) -> PyResult<Py<PyAny>> {
 impl LuaRef {
     /// A new Python object for the same Lua value.
     fn to_object(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.rt.with(py, |l| {
+        self.rt().with(py, |l| {
             let rt = l.shared;
             let refs = l.refs();
             let slot = self.slot;
@@ -177,9 +195,9 @@ impl LuaRef {
 
     /// `tostring(v)`, honouring `__tostring`.
     fn tostring(&self, py: Python<'_>) -> PyResult<String> {
-        let helper = self.rt.helper(Helper::ToString);
+        let helper = self.rt().helper(Helper::ToString);
         let args = PyTuple::new(py, [self.to_object(py)?])?;
-        let r = call_slot(py, &self.rt, helper, &args)?;
+        let r = call_slot(py, self.rt(), helper, &args)?;
         match r.first() {
             Some(s) => s.bind(py).str().map(|s| s.to_string()),
             None => Ok(String::new()),
@@ -188,7 +206,7 @@ impl LuaRef {
 
     /// The object's address, for `repr`.
     fn address(&self, py: Python<'_>) -> PyResult<usize> {
-        self.rt.with(py, |l| {
+        self.rt().with(py, |l| {
             let refs = l.refs();
             let slot = self.slot;
             Ok(l.lua
@@ -197,7 +215,7 @@ impl LuaRef {
     }
 
     fn call(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        pack_results(py, call_slot(py, &self.rt, self.slot, args)?)
+        pack_results(py, call_slot(py, self.rt(), self.slot, args)?)
     }
 }
 
@@ -217,6 +235,10 @@ enum IterWhat {
 
 #[pymethods]
 impl LuaTable {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.r.traverse(&visit)
+    }
+
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         index(py, &self.r, key)
     }
@@ -253,7 +275,7 @@ impl LuaTable {
 
     /// The raw length (`#` without `__len`).
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
-        self.r.rt.with(py, |l| {
+        self.r.rt().with(py, |l| {
             let refs = l.refs();
             let slot = self.r.slot;
             Ok(l.lua.enter(|ctx| match ctx.fetch(refs.get(slot)) {
@@ -298,7 +320,7 @@ impl LuaTable {
 
 impl LuaTable {
     fn iter(&self, py: Python<'_>, what: IterWhat) -> PyResult<LuaIter> {
-        let slot = self.r.rt.with(py, |l| {
+        let slot = self.r.rt().with(py, |l| {
             let refs = l.refs();
             let s = self.r.slot;
             Ok(l.lua.enter(|ctx| {
@@ -308,7 +330,7 @@ impl LuaTable {
         })?;
         Ok(LuaIter {
             table: LuaRef {
-                rt: self.r.rt.clone(),
+                core: self.r.core.clone_ref(py),
                 slot,
             },
             state: std::sync::Mutex::new(IterState::default()),
@@ -339,6 +361,32 @@ const ITER_BATCH: usize = 128;
 
 #[pymethods]
 impl LuaIter {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.table.traverse(&visit)?;
+        // Held across reads (which may wait with the GIL released): skipped then, which only
+        // hides edges (safe), and consistently for the whole collection.
+        if let Ok(st) = self.state.try_lock() {
+            if let Some(k) = &st.key {
+                k.traverse(&visit)?;
+            }
+            for v in &st.ahead {
+                visit.call(v)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        let ahead = match self.state.try_lock() {
+            Ok(mut st) => {
+                st.done = true;
+                std::mem::take(&mut st.ahead)
+            }
+            Err(_) => return,
+        };
+        drop(ahead);
+    }
+
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
@@ -358,7 +406,7 @@ impl LuaIter {
 impl LuaIter {
     /// Reads up to `ITER_BATCH` items after the last key.
     fn read_ahead(&self, py: Python<'_>, st: &mut IterState) -> PyResult<()> {
-        let rt = self.table.rt.clone();
+        let rt = self.table.rt().clone();
         let tslot = self.table.slot;
         let kslot = st.key.as_ref().map(|k| k.slot);
         let what = self.what;
@@ -396,7 +444,10 @@ impl LuaIter {
         }
         st.ahead.extend(items);
         if let Some(slot) = last {
-            st.key = Some(LuaRef { rt, slot });
+            st.key = Some(LuaRef {
+                core: self.table.core.clone_ref(py),
+                slot,
+            });
         }
         Ok(())
     }
@@ -410,6 +461,10 @@ pub struct LuaFunction {
 
 #[pymethods]
 impl LuaFunction {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.r.traverse(&visit)
+    }
+
     #[pyo3(signature = (*args))]
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
         self.r.call(py, args)
@@ -418,9 +473,9 @@ impl LuaFunction {
     /// A coroutine running this function, started with `args` by the first `send`/`next`.
     #[pyo3(signature = (*args))]
     fn coroutine(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        let helper = self.r.rt.helper(Helper::Create);
+        let helper = self.r.rt().helper(Helper::Create);
         let f = PyTuple::new(py, [self.r.to_object(py)?])?;
-        let co = call_slot(py, &self.r.rt, helper, &f)?;
+        let co = call_slot(py, self.r.rt(), helper, &f)?;
         let co = co.into_iter().next().unwrap_or_else(|| py.None());
         let co = co.bind(py).cast::<LuaThread>()?;
         *co.get().args.lock().unwrap_or_else(|e| e.into_inner()) = Some(args.clone().unbind());
@@ -446,6 +501,21 @@ pub struct LuaThread {
 
 #[pymethods]
 impl LuaThread {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.r.traverse(&visit)?;
+        // Locked only briefly with the GIL held, never while the collector runs; if it
+        // were, skipping it only hides an edge (safe).
+        if let Ok(a) = self.args.try_lock() {
+            visit.call(&*a)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        let args = self.args.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(args);
+    }
+
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
@@ -474,7 +544,7 @@ impl LuaThread {
         args: &Bound<'_, PyTuple>,
     ) -> PyResult<Py<PyAny>> {
         let slot = slf.r.slot;
-        let body = slf.r.rt.with(py, |l| {
+        let body = slf.r.rt().with(py, |l| {
             let rt = l.shared;
             let refs = l.refs();
             l.lua.enter(|ctx| match ctx.fetch(refs.get(slot)) {
@@ -486,8 +556,8 @@ impl LuaThread {
             })
         })?;
         if let Some(f) = body {
-            let helper = slf.r.rt.helper(Helper::Create);
-            let co = call_slot(py, &slf.r.rt, helper, &PyTuple::new(py, [f])?)?;
+            let helper = slf.r.rt().helper(Helper::Create);
+            let co = call_slot(py, slf.r.rt(), helper, &PyTuple::new(py, [f])?)?;
             let co = co.into_iter().next().unwrap_or_else(|| py.None());
             let co = co.bind(py).cast::<LuaThread>()?;
             *co.get().args.lock().unwrap_or_else(|e| e.into_inner()) = Some(args.clone().unbind());
@@ -510,7 +580,7 @@ impl LuaThread {
 impl LuaThread {
     fn status(&self, py: Python<'_>) -> PyResult<&'static str> {
         let slot = self.r.slot;
-        self.r.rt.with(py, |l| {
+        self.r.rt().with(py, |l| {
             let refs = l.refs();
             Ok(l.lua.enter(|ctx| match ctx.fetch(refs.get(slot)) {
                 Value::Thread(t) => match t.status() {
@@ -536,8 +606,8 @@ impl LuaThread {
             Some(a) => args.extend(a.bind(py).iter().map(|x| x.unbind())),
             None => args.extend(value),
         }
-        let helper = this.r.rt.helper(Helper::Resume);
-        let rt = this.r.rt.clone();
+        let helper = this.r.rt().helper(Helper::Resume);
+        let rt = this.r.rt().clone();
         let args: Vec<Bound<'_, PyAny>> = args.iter().map(|a| a.bind(py).clone()).collect();
         let vals = call_slot(py, &rt, helper, &PyTuple::new(py, args)?)?;
         let ok = vals
@@ -570,6 +640,10 @@ pub struct LuaUserData {
 
 #[pymethods]
 impl LuaUserData {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.r.traverse(&visit)
+    }
+
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         index(py, &self.r, key)
     }

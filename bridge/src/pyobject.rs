@@ -14,8 +14,10 @@ use interp::{
 use pyo3::exceptions::{PyAttributeError, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::convert::Conv;
+use crate::dropq::DropQueue;
 use crate::shared::Shared;
 
 /// How Lua indexing maps to Python.
@@ -29,12 +31,24 @@ pub enum Protocol {
     Item,
 }
 
-/// The host data of a userdata wrapping a Python object.
+/// The host data of a userdata wrapping a Python object: the object's slot in the runtime's
+/// table of Python references (`Shared::pyrefs`), which owns the reference.
 pub(crate) struct PyBox {
-    /// The object.
-    pub obj: Py<PyAny>,
+    /// The slot.
+    pub slot: u32,
     /// How indexing works on it.
     pub protocol: Protocol,
+    /// The runtime's queue of freed slots (`Shared::dropped_queue`).
+    pub queue: *const DropQueue,
+}
+
+impl Drop for PyBox {
+    fn drop(&mut self) {
+        // SAFETY: the userdata holding this box lives in the arena of the runtime that owns
+        // the queue; the runtime (inside an `Arc`, so it never moves) drops its arena before
+        // the queue (`Shared`'s field order), so the queue outlives every box.
+        unsafe { &*self.queue }.push_pyref(self.slot);
+    }
 }
 
 /// A Python object with an explicit indexing protocol (`as_attrgetter`, `as_itemgetter`).
@@ -44,6 +58,13 @@ pub struct ProtocolWrapper {
     pub obj: Py<PyAny>,
     /// The protocol.
     pub protocol: Protocol,
+}
+
+#[pymethods]
+impl ProtocolWrapper {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.obj)
+    }
 }
 
 /// Python code run by a host function: receives the Python arguments, returns the Python
@@ -149,7 +170,7 @@ fn error_to_lua(py: Python<'_>, rt: &Arc<Shared>, e: PyErr) -> Option<StashedErr
         let rt2 = l.shared;
         let refs = l.refs();
         Ok(l.lua.enter(|ctx| {
-            let v = Conv { rt: rt2, refs }.py_userdata(ctx, exc, Protocol::Default);
+            let v = Conv { rt: rt2, refs }.py_userdata(py, ctx, exc, Protocol::Default);
             StashedError {
                 value: ctx.stash(v),
                 kind: ErrorKind::Runtime,
@@ -299,6 +320,14 @@ pub struct PyArguments {
     kwargs: Py<PyDict>,
 }
 
+#[pymethods]
+impl PyArguments {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.args)?;
+        visit.call(&self.kwargs)
+    }
+}
+
 /// `python.args(t)`: the table's sequence as positional arguments, its string keys as
 /// keyword arguments.
 fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
@@ -443,6 +472,13 @@ pub struct IterState {
     mode: u8,
 }
 
+#[pymethods]
+impl IterState {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.it)
+    }
+}
+
 /// One step of a `python.iter` loop (called from Lua as the generic-for function).
 fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
     let state = arg(py, &args, 0);
@@ -551,7 +587,7 @@ fn run_inline<'gc>(
             let result = result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r));
             result.map_err(|e| {
                 let exc = e.into_value(py).into_any();
-                conv.py_userdata(ctx, exc, Protocol::Default)
+                conv.py_userdata(py, ctx, exc, Protocol::Default)
             })
         });
         out

@@ -7,11 +7,13 @@ use interp::{Context, Lua, StashedValue, Table, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::call::{call_fast, results_to_py};
 use crate::convert::{pack_results, Conv};
 use crate::errors;
 use crate::pyobject::{self, host_function};
+use crate::runtime_core::RuntimeCore;
 use crate::shared::{Config, Locked, Shared};
 
 /// Lua functions the bridge calls (kept from the standard library at start-up, so later
@@ -40,9 +42,10 @@ impl Shared {
 }
 
 /// A Lua runtime (lupa's `LuaRuntime`).
-#[pyclass(name = "LuaRuntime", module = "lupa_rs", subclass)]
+#[pyclass(name = "LuaRuntime", module = "lupa_rs", subclass, weakref)]
 pub struct LuaRuntime {
-    rt: Arc<Shared>,
+    /// Owns the runtime's state (shared with the Lua objects it hands out).
+    core: Py<RuntimeCore>,
     /// Bytes the runtime itself uses after start-up (excluded unless `total=True`).
     base_memory: usize,
 }
@@ -107,6 +110,7 @@ impl LuaRuntime {
         };
         let rt = Arc::new(Shared::new(lua, config));
         rt.set_overflow_handler(overflow_handler);
+        let core = RuntimeCore::new(py, rt.clone())?;
         let base_memory = rt.with(py, |mut l| {
             init(py, &mut l, register_eval, register_builtins)?;
             let base = l.lua.memory_used();
@@ -115,7 +119,7 @@ impl LuaRuntime {
             }
             Ok(base)
         })?;
-        Ok(LuaRuntime { rt, base_memory })
+        Ok(LuaRuntime { core, base_memory })
     }
 
     /// Evaluates a Lua expression and returns its value(s).
@@ -129,7 +133,7 @@ impl LuaRuntime {
         mode: Option<String>,
     ) -> PyResult<Py<PyAny>> {
         let mut src = b"return ".to_vec();
-        src.extend(source_bytes(&self.rt, code)?);
+        src.extend(source_bytes(self.rt(), code)?);
         self.run(py, &src, args, name, mode)
     }
 
@@ -143,7 +147,7 @@ impl LuaRuntime {
         name: Option<String>,
         mode: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let src = source_bytes(&self.rt, code)?;
+        let src = source_bytes(self.rt(), code)?;
         self.run(py, &src, args, name, mode)
     }
 
@@ -156,8 +160,8 @@ impl LuaRuntime {
         name: Option<String>,
         mode: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let src = source_bytes(&self.rt, code)?;
-        self.rt.with(py, |mut l| {
+        let src = source_bytes(self.rt(), code)?;
+        self.rt().with(py, |mut l| {
             let f = load(py, &mut l, &src, name, mode)?;
             pack_results(py, results_to_py(py, &mut l, &[f])?)
         })
@@ -174,7 +178,7 @@ impl LuaRuntime {
 
     /// The table of globals.
     fn globals(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.rt.with(py, |l| {
+        self.rt().with(py, |l| {
             let rt = l.shared;
             let refs = l.refs();
             l.lua.enter(|ctx| {
@@ -192,7 +196,7 @@ impl LuaRuntime {
         items: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
-        self.rt.with(py, |l| {
+        self.rt().with(py, |l| {
             let rt = l.shared;
             let refs = l.refs();
             l.lua.enter(|ctx| {
@@ -221,7 +225,7 @@ impl LuaRuntime {
         sources: &Bound<'_, PyTuple>,
         recursive: bool,
     ) -> PyResult<Py<PyAny>> {
-        self.rt.with(py, |l| {
+        self.rt().with(py, |l| {
             let rt = l.shared;
             let refs = l.refs();
             l.lua.enter(|ctx| {
@@ -242,17 +246,20 @@ impl LuaRuntime {
 
     /// Runs a full garbage collection.
     fn gccollect(&self, py: Python<'_>) -> PyResult<()> {
-        self.rt.with(py, |l| {
+        self.rt().with(py, |l| {
             l.lua.collect_all();
             l.lua.run_finalizers();
             Ok(())
-        })
+        })?;
+        // The Python objects of the userdata just freed go now, not at the next entry.
+        self.rt().release_dropped_pyrefs(py);
+        Ok(())
     }
 
     /// Bytes Lua currently uses (with `total=True`, including the runtime's own).
     #[pyo3(signature = (total=false))]
     fn get_memory_used(&self, py: Python<'_>, total: bool) -> PyResult<usize> {
-        let used = self.rt.with(py, |l| Ok(l.lua.memory_used()))?;
+        let used = self.rt().with(py, |l| Ok(l.lua.memory_used()))?;
         Ok(if total {
             used
         } else {
@@ -263,7 +270,7 @@ impl LuaRuntime {
     /// The memory limit (0: unlimited; with `total=True`, including the runtime's own use).
     #[pyo3(signature = (total=false))]
     fn get_max_memory(&self, py: Python<'_>, total: bool) -> PyResult<usize> {
-        let limit = self.rt.with(py, |l| Ok(l.lua.memory_limit()))?;
+        let limit = self.rt().with(py, |l| Ok(l.lua.memory_limit()))?;
         Ok(match limit {
             None => 0,
             Some(m) if total => m,
@@ -277,7 +284,7 @@ impl LuaRuntime {
     fn set_max_memory(&self, py: Python<'_>, max_memory: Option<i64>, total: bool) -> PyResult<()> {
         let base = if total { 0 } else { self.base_memory };
         let limit = max_memory.filter(|&m| m > 0).map(|m| m as usize + base);
-        self.rt.with(py, |l| {
+        self.rt().with(py, |l| {
             l.lua.set_memory_limit(limit);
             Ok(())
         })
@@ -285,7 +292,7 @@ impl LuaRuntime {
 
     /// Sets the handler for Python ints that do not fit in a Lua integer.
     fn set_overflow_handler(&self, handler: Option<Py<PyAny>>) {
-        self.rt.set_overflow_handler(handler);
+        self.rt().set_overflow_handler(handler);
     }
 
     /// `(5, 4)`.
@@ -299,9 +306,19 @@ impl LuaRuntime {
     fn lua_implementation(&self) -> &'static str {
         "Lua 5.4 (lupa_rs, pure Rust)"
     }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.core)
+    }
 }
 
 impl LuaRuntime {
+    /// The shared state.
+    #[inline]
+    fn rt(&self) -> &Arc<Shared> {
+        self.core.get().shared()
+    }
+
     fn run(
         &self,
         py: Python<'_>,
@@ -313,7 +330,7 @@ impl LuaRuntime {
         check_mode(py, &mode)?;
         let chunk = name.unwrap_or_else(|| "<python>".to_string());
         let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
-        self.rt.with(py, |mut l| {
+        self.rt().with(py, |mut l| {
             let template = compile_cached(py, &mut l, src, chunk)?;
             let out = call_fast(
                 py,
@@ -519,7 +536,7 @@ fn init(
     let builtins = py.import("builtins")?;
     lua.enter(|ctx| -> PyResult<()> {
         let mut conv = Conv { rt: &rt, refs };
-        let none = conv.py_userdata(ctx, py.None(), pyobject::Protocol::Default);
+        let none = conv.py_userdata(py, ctx, py.None(), pyobject::Protocol::Default);
         let slot = conv.refs.insert(ctx.stash(none));
         rt.none_value.set(slot);
         let python = ctx.new_table();

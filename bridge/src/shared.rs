@@ -6,15 +6,28 @@
 //! conversions); a thread waiting for the lock never holds the GIL. Python callbacks called
 //! from Lua run on the thread holding the lock; when they call back into the same runtime,
 //! they reuse the `Lua` lent to them by the host-function trampoline (`lend`).
+//!
+//! Python references held by the Lua side (`pyrefs`, the overflow handler, the options) are
+//! only touched with the GIL held and never while Python code runs, so the runtime core can
+//! report them to Python's garbage collector (`traverse`) without taking any lock that could
+//! be held by a thread waiting for the GIL.
 
 use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::ThreadId;
 
 use interp::{Lua, StashedValue};
 use pyo3::prelude::*;
+use pyo3::{ffi, PyTraverseError, PyVisit};
 
+use crate::dropq::DropQueue;
 use crate::errors;
+use crate::pyrefs::PyRefs;
+use crate::runtime_core::RuntimeCore;
+
+/// Runtimes alive in this process (`_live_runtimes()`, for tests).
+pub(crate) static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 /// Who holds the runtime lock, and how many times.
 #[derive(Default)]
@@ -82,17 +95,24 @@ pub(crate) struct Config {
 }
 
 /// One runtime and what its Python objects share.
+///
+/// Field order matters: `lua` is dropped before `dropped` and `pyrefs`, which the userdata
+/// inside it refer to while they are dropped.
 pub(crate) struct Shared {
     owner: Mutex<Owner>,
     released: Condvar,
     lua: UnsafeCell<Lua>,
+    /// Python objects held by Lua userdata (touched only with the GIL held).
+    pyrefs: UnsafeCell<PyRefs>,
+    /// The `_RuntimeCore` object (borrowed; null once it is gone; touched with the GIL held).
+    core: Cell<*mut ffi::PyObject>,
     /// The `Lua` lent to a Python callback on the owning thread (null when none).
     lent: Cell<*mut Lua>,
     refs: UnsafeCell<Refs>,
     /// Compiled chunks of `eval`/`execute`, by chunk name and source (cleared when large).
     chunks: UnsafeCell<ChunkCache>,
-    /// Slots whose Python objects died; freed at the next lock.
-    dropped: Mutex<Vec<u32>>,
+    /// What died since the last entry; freed at the next one.
+    dropped: DropQueue,
     /// Options.
     pub config: Config,
     /// Slot of the metatable given to wrapped Python objects.
@@ -110,7 +130,8 @@ pub(crate) struct Shared {
 // SAFETY: `lua`, `lent`, `refs`, `py_metatable` and `none_value` are only touched by the thread
 // that holds the lock (`owner`), so moving and sharing `Shared` between threads never lets two
 // threads use them at once. The `Rc`s inside `Lua` and `StashedValue` are only cloned or
-// dropped under that lock.
+// dropped under that lock. `pyrefs` and `core` are only touched with the GIL held (the module
+// declares `gil_used`, so there is a GIL even on free-threaded builds).
 unsafe impl Send for Shared {}
 // SAFETY: see above.
 unsafe impl Sync for Shared {}
@@ -147,14 +168,17 @@ impl<'a> Locked<'a> {
 impl Shared {
     /// A new runtime.
     pub fn new(lua: Lua, config: Config) -> Shared {
+        LIVE.fetch_add(1, Ordering::Relaxed);
         Shared {
             owner: Mutex::new(Owner::default()),
             released: Condvar::new(),
             lua: UnsafeCell::new(lua),
+            pyrefs: UnsafeCell::new(PyRefs::default()),
+            core: Cell::new(std::ptr::null_mut()),
             lent: Cell::new(std::ptr::null_mut()),
             refs: UnsafeCell::new(Refs::default()),
             chunks: UnsafeCell::new(ChunkCache::default()),
-            dropped: Mutex::new(Vec::new()),
+            dropped: DropQueue::default(),
             config,
             py_metatable: Cell::new(u32::MAX),
             none_value: Cell::new(u32::MAX),
@@ -171,11 +195,21 @@ impl Shared {
         f: impl FnOnce(Locked<'_>) -> PyResult<R>,
     ) -> PyResult<R> {
         let me = std::thread::current().id();
-        let reentrant = {
-            let o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
-            o.thread == Some(me)
+        // One look at the owner: re-entry, or (the common case) a free lock and nothing to
+        // clean up, taken at once without releasing the GIL.
+        let entry = {
+            let mut o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+            if o.thread == Some(me) {
+                Entry::Reentrant
+            } else if o.thread.is_none() && !self.dropped.is_pending() {
+                o.thread = Some(me);
+                o.depth += 1;
+                Entry::Acquired
+            } else {
+                Entry::Later
+            }
         };
-        if reentrant {
+        if let Entry::Reentrant = entry {
             let lent = self.lent.get();
             if lent.is_null() {
                 return Err(errors::lua_error(
@@ -192,13 +226,29 @@ impl Shared {
             self.lent.set(lent);
             return r;
         }
-        // Uncontended: take the lock without releasing the GIL (nothing to wait for, so no
-        // deadlock is possible); otherwise wait with the GIL released.
-        if !self.try_acquire(me) {
-            py.detach(|| self.acquire(me));
+        let mut slots = Vec::new();
+        if let Entry::Later = entry {
+            let dropped = self.dropped.take();
+            // Python objects Lua let go of are released before locking: dropping them may
+            // run Python code that calls into this runtime.
+            if !dropped.pyrefs.is_empty() {
+                self.release_pyrefs(py, &dropped.pyrefs);
+            }
+            slots = dropped.slots;
+            // Uncontended: take the lock without releasing the GIL (nothing to wait for, so
+            // no deadlock is possible); otherwise wait with the GIL released.
+            if !self.try_acquire(me) {
+                py.detach(|| self.acquire(me));
+            }
         }
         let _guard = Release(self);
-        self.free_dropped();
+        if !slots.is_empty() {
+            // SAFETY: this thread holds the lock.
+            let refs = unsafe { &mut *self.refs.get() };
+            for i in slots {
+                refs.remove(i);
+            }
+        }
         // SAFETY: this thread now holds the lock, so it is the only user of `lua`.
         let lua = unsafe { &mut *self.lua.get() };
         f(Locked { lua, shared: self })
@@ -261,10 +311,15 @@ impl Shared {
 
     /// Sets the overflow handler.
     pub fn set_overflow_handler(&self, h: Option<Py<PyAny>>) {
-        *self
-            .overflow_handler
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = h;
+        let old = std::mem::replace(
+            &mut *self
+                .overflow_handler
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+            h,
+        );
+        // Dropped after unlocking: it may run Python code.
+        drop(old);
     }
 
     /// Lends `lua` to Python code run by `f` (a callback) so it can call back into Lua.
@@ -277,23 +332,106 @@ impl Shared {
 
     /// Forgets slot `i` (its Python object died). Never blocks on the runtime lock.
     pub fn drop_ref(&self, i: u32) {
-        self.dropped
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(i);
+        self.dropped.push_slot(i);
     }
 
-    fn free_dropped(&self) {
-        let ids = std::mem::take(&mut *self.dropped.lock().unwrap_or_else(|e| e.into_inner()));
-        if ids.is_empty() {
-            return;
-        }
-        // SAFETY: called with the lock held.
-        let refs = unsafe { &mut *self.refs.get() };
-        for i in ids {
-            refs.remove(i);
+    /// The queue `PyBox`es push their slot to when Lua frees them.
+    pub fn dropped_queue(&self) -> &DropQueue {
+        &self.dropped
+    }
+
+    /// Runs `f` on the Python objects held by Lua. `f` must not run Python code (no
+    /// allocation of Python objects, no decref): Python's collector reads the table meanwhile.
+    #[inline]
+    pub fn pyrefs<R>(&self, _py: Python<'_>, f: impl FnOnce(&mut PyRefs) -> R) -> R {
+        // SAFETY: the GIL is held (`_py`), and every user of `pyrefs` holds it and runs no
+        // Python code while using it, so nothing else (another thread, or the collector's
+        // `traverse` on this thread) uses the table until `f` returns.
+        f(unsafe { &mut *self.pyrefs.get() })
+    }
+
+    /// Releases the Python objects of `pyrefs` slots whose userdata are gone.
+    fn release_pyrefs(&self, py: Python<'_>, ids: &[u32]) {
+        let mut out = Vec::with_capacity(ids.len());
+        self.pyrefs(py, |p| p.release(ids, &mut out));
+        drop(out);
+    }
+
+    /// Releases the Python objects Lua has let go of (after a Lua collection).
+    pub fn release_dropped_pyrefs(&self, py: Python<'_>) {
+        let ids = self.dropped.take_pyrefs();
+        if !ids.is_empty() {
+            self.release_pyrefs(py, &ids);
         }
     }
+
+    /// Records the runtime's `_RuntimeCore` object (borrowed).
+    pub fn set_core(&self, _py: Python<'_>, core: *mut ffi::PyObject) {
+        self.core.set(core);
+    }
+
+    /// Forgets the core (it is being deallocated, with the GIL held).
+    pub fn forget_core(&self) {
+        self.core.set(std::ptr::null_mut());
+    }
+
+    /// A new reference to the runtime's core, for a new Lua object wrapper.
+    #[inline]
+    pub fn core(&self, py: Python<'_>) -> PyResult<Py<RuntimeCore>> {
+        let p = self.core.get();
+        if p.is_null() {
+            return Err(errors::lua_error(py, "the Lua runtime is gone"));
+        }
+        // SAFETY: `core` is set to the live `_RuntimeCore` object by `set_core` and reset to
+        // null when it is deallocated (both with the GIL held, as is this read), so `p` points
+        // to a live `RuntimeCore`; the borrowed pointer becomes a new owned reference.
+        Ok(unsafe {
+            Bound::from_borrowed_ptr(py, p)
+                .cast_into_unchecked::<RuntimeCore>()
+                .unbind()
+        })
+    }
+
+    /// Reports the Python objects the runtime holds to Python's collector (the core's
+    /// `__traverse__`): each once, and the same set for the whole collection.
+    pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // SAFETY: the collector runs with the GIL held and `pyrefs` is only changed with the
+        // GIL held and never while Python code (such as a collection) runs, so no `&mut` to
+        // it exists now.
+        unsafe { &*self.pyrefs.get() }.traverse(visit)?;
+        visit.call(&self.config.attribute_filter)?;
+        visit.call(&self.config.attribute_handlers.0)?;
+        visit.call(&self.config.attribute_handlers.1)?;
+        // Held only with the GIL and without running Python code, so it is never locked
+        // while the collector runs; if it were, skipping it only hides an edge (safe).
+        if let Ok(h) = self.overflow_handler.try_lock() {
+            visit.call(&*h)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the Python objects the runtime holds (the core's `__clear__`), breaking cycles
+    /// through Lua. Lua userdata whose object is gone then read as `None`.
+    pub fn clear_python_refs(&self, py: Python<'_>) {
+        let objects = self.pyrefs(py, PyRefs::clear);
+        let handler = self
+            .overflow_handler
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(objects);
+        drop(handler);
+    }
+}
+
+/// How `with` enters the runtime.
+enum Entry {
+    /// This thread holds the lock already (a callback calling back).
+    Reentrant,
+    /// The lock was free and is now taken.
+    Acquired,
+    /// Clean up first, then take the lock (possibly waiting for it).
+    Later,
 }
 
 /// Releases the lock when dropped (also on panic).
@@ -310,5 +448,6 @@ impl Drop for Shared {
         // Roots must go before the arena that holds them.
         self.refs.get_mut().slots.clear();
         self.chunks.get_mut().clear();
+        LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }
