@@ -646,7 +646,7 @@ impl Lua {
             let mm = vm::metamethod(ctx, next, Metamethod::Gc);
             if mm.is_function() {
                 ctx.state().in_finalizer.set(true);
-                let r = ctx.call(mm, &[next]);
+                let r = vm::call_finalizer(ctx, mm, &[next]);
                 ctx.state().in_finalizer.set(false);
                 if let Err(e) = r {
                     let msg = match e.value {

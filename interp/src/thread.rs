@@ -141,6 +141,9 @@ pub struct ThreadState<'gc> {
     /// native running there was called from native code, not from Lua.
     #[collect(require_static)]
     pub native_call_slot: usize,
+    /// A `__gc` finalizer runs on this thread (called at `native_call_slot`).
+    #[collect(require_static)]
+    pub finalizing: bool,
     /// The debug hook (`debug.sethook`) of this thread.
     pub hook: crate::vm::Hook<'gc>,
 }

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::process::{Child, Command, Stdio};
 
 use interp::{NativeCall, UserData, Value};
@@ -17,10 +17,84 @@ enum Stream {
     Stderr,
     File {
         r: BufReader<File>,
-        w: Option<BufWriter<File>>,
+        w: Option<FileWriter>,
     },
     Pipe(Child),
     Closed,
+}
+
+/// How a file's writes are buffered (`setvbuf`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BufMode {
+    /// Every write goes out at once.
+    No,
+    /// Writes go out when the buffer is full (or on flush, seek, read, close).
+    Full,
+    /// Writes go out at each newline too.
+    Line,
+}
+
+/// C stdio's buffer size.
+const BUFSIZ: usize = 8192;
+
+/// The write side of a file: writes wait in a buffer, as C stdio's do, until `mode` says
+/// they go out. `r` shares the file offset (a duplicated descriptor).
+struct FileWriter {
+    file: File,
+    pending: Vec<u8>,
+    /// File position of `pending`'s first byte.
+    at: u64,
+    mode: BufMode,
+}
+
+impl FileWriter {
+    fn new(file: File) -> FileWriter {
+        FileWriter {
+            file,
+            pending: Vec::new(),
+            at: 0,
+            mode: BufMode::Full,
+        }
+    }
+
+    /// Writes `data` at the current position of `r`.
+    fn write(&mut self, r: &mut BufReader<File>, data: &[u8]) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            self.at = r.stream_position()?;
+        }
+        self.pending.extend_from_slice(data);
+        let now = match self.mode {
+            BufMode::No => true,
+            BufMode::Line => data.contains(&b'\n'),
+            BufMode::Full => false,
+        };
+        if now || self.pending.len() >= BUFSIZ {
+            self.flush(r)?;
+        }
+        Ok(())
+    }
+
+    /// Writes out the buffer; `r` continues after it.
+    fn flush(&mut self, r: &mut BufReader<File>) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.file.seek(SeekFrom::Start(self.at))?;
+        let r1 = self.file.write_all(&self.pending);
+        let end = self.at + self.pending.len() as u64;
+        self.pending.clear();
+        r1?;
+        r.seek(SeekFrom::Start(end)).map(|_| ())
+    }
+}
+
+impl Drop for FileWriter {
+    fn drop(&mut self) {
+        // A file never closed still gets its buffered output (C Lua closes files at exit).
+        if !self.pending.is_empty() && self.file.seek(SeekFrom::Start(self.at)).is_ok() {
+            let _ = self.file.write_all(&self.pending);
+        }
+    }
 }
 
 /// The Rust value inside a `FILE*` userdata.
@@ -173,7 +247,7 @@ fn open_path(path: &str, mode: &[u8]) -> std::io::Result<Stream> {
     };
     let f = o.open(path)?;
     let w = if m != b"r" {
-        Some(BufWriter::new(f.try_clone()?))
+        Some(FileWriter::new(f.try_clone()?))
     } else {
         None
     };
@@ -315,14 +389,7 @@ fn write_values<'gc>(call: &mut NativeCall<'gc, '_>, fv: Value<'gc>, first: usiz
                 o.flush()
             }
             Stream::Stderr => std::io::stderr().write_all(&buf),
-            Stream::File { w: Some(w), r } => {
-                // Keep reads and writes coherent: drop read-ahead before writing.
-                let pos = r.stream_position()?;
-                w.seek(SeekFrom::Start(pos))?;
-                w.write_all(&buf)?;
-                w.flush()?;
-                r.seek(SeekFrom::Start(pos + buf.len() as u64)).map(|_| ())
-            }
+            Stream::File { w: Some(w), r } => w.write(r, &buf),
             Stream::Pipe(c) => match c.stdin.as_mut() {
                 Some(i) => i.write_all(&buf),
                 None => Err(std::io::Error::other("Bad file descriptor")),
@@ -527,7 +594,12 @@ fn read_values_or_raise<'gc>(
         for fmt in &fmts {
             let v = match &mut *st {
                 Stream::Stdin(r) => read_format(r, fmt)?,
-                Stream::File { r, .. } => read_format(r, fmt)?,
+                Stream::File { r, w } => {
+                    if let Some(w) = w {
+                        w.flush(r)?;
+                    }
+                    read_format(r, fmt)?
+                }
                 Stream::Pipe(c) => match c.stdout.as_mut() {
                     Some(o) => read_format(&mut BufReader::new(o), fmt)?,
                     None => return Err(std::io::Error::from_raw_os_error(9)),
@@ -668,8 +740,11 @@ fn close_value<'gc>(call: &mut NativeCall<'gc, '_>, f: Value<'gc>) -> Ret<'gc> {
         }
         let old = std::mem::replace(&mut *lf.stream.borrow_mut(), Stream::Closed);
         match old {
-            Stream::File { w: Some(mut w), .. } => {
-                let _ = w.flush();
+            Stream::File {
+                w: Some(mut w),
+                mut r,
+            } => {
+                let _ = w.flush(&mut r);
                 Ok(None)
             }
             Stream::Pipe(mut c) => {
@@ -713,8 +788,8 @@ fn f_gc<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let f = call.arg(0);
     let found = with_file(call, f, |lf| {
         if !lf.standard {
-            if let Stream::File { w: Some(w), .. } = &mut *lf.stream.borrow_mut() {
-                let _ = w.flush();
+            if let Stream::File { w: Some(w), r } = &mut *lf.stream.borrow_mut() {
+                let _ = w.flush(r);
             }
             *lf.stream.borrow_mut() = Stream::Closed;
         }
@@ -737,8 +812,8 @@ fn f_flush<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn flush_file<'gc>(call: &mut NativeCall<'gc, '_>, f: Value<'gc>) -> Ret<'gc> {
     with_file(call, f, |lf| {
-        if let Stream::File { w: Some(w), .. } = &mut *lf.stream.borrow_mut() {
-            let _ = w.flush();
+        if let Stream::File { w: Some(w), r } = &mut *lf.stream.borrow_mut() {
+            let _ = w.flush(r);
         }
         let _ = std::io::stdout().flush();
     });
@@ -761,7 +836,7 @@ fn f_seek<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let r = with_file(call, f, |lf| match &mut *lf.stream.borrow_mut() {
         Stream::File { r, w } => {
             if let Some(w) = w {
-                w.flush()?;
+                w.flush(r)?;
             }
             r.seek(pos)
         }
@@ -775,11 +850,19 @@ fn f_seek<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn f_setvbuf<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    check_file(call, 0)?;
-    let mode = call.check_string(1)?;
-    if !matches!(mode.as_bytes(), b"no" | b"full" | b"line") {
-        return Err(call.arg_error(1, "invalid option"));
-    }
+    let f = check_file(call, 0)?;
+    let mode = match call.check_string(1)?.as_bytes() {
+        b"no" => BufMode::No,
+        b"full" => BufMode::Full,
+        b"line" => BufMode::Line,
+        _ => return Err(call.arg_error(1, "invalid option")),
+    };
+    with_file(call, f, |lf| {
+        if let Stream::File { w: Some(w), r } = &mut *lf.stream.borrow_mut() {
+            let _ = w.flush(r);
+            w.mode = mode;
+        }
+    });
     call.ret1(Value::Boolean(true))
 }
 

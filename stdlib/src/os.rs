@@ -65,7 +65,25 @@ fn time<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
                 .ok_or_else(|| format!("field '{}' is not an integer", name)),
         }
     };
-    let get = |n: &str, d: Option<i64>| field(n, d);
+    // Each field must fit a C `int` once `delta` is taken off (`getfield` in loslib.c).
+    let get = |n: &str, d: Option<i64>| {
+        let v = field(n, d)?;
+        let delta = match n {
+            "year" => 1900,
+            "month" => 1,
+            _ => 0,
+        };
+        let fits = if v >= 0 {
+            v - delta <= i32::MAX as i64
+        } else {
+            i32::MIN as i64 + delta <= v
+        };
+        if fits {
+            Ok(v)
+        } else {
+            Err(format!("field '{}' is out-of-bound", n))
+        }
+    };
     let r = (|| -> Result<i64, String> {
         let year = get("year", None)?;
         let month = get("month", None)?;
@@ -76,9 +94,35 @@ fn time<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         Ok(crate::util::timegm(year, month, day, hour, min, sec))
     })();
     match r {
-        Ok(v) => call.ret1(Value::Integer(v)),
+        Ok(v) => {
+            // The table gets the normalized fields (as C's `mktime` leaves them).
+            set_date_fields(ctx, t, &crate::util::gmtime(v));
+            call.ret1(Value::Integer(v))
+        }
         Err(m) => Err(call.error(m)),
     }
+}
+
+/// Sets the fields of a date table (`os.date("*t")`) from `tm`.
+fn set_date_fields<'gc>(
+    ctx: interp::Context<'gc>,
+    tab: interp::value::Table<'gc>,
+    tm: &crate::util::Tm,
+) {
+    let mc = ctx.mutation();
+    for (k, v) in [
+        ("year", tm.year),
+        ("month", tm.month),
+        ("day", tm.day),
+        ("hour", tm.hour),
+        ("min", tm.min),
+        ("sec", tm.sec),
+        ("wday", tm.wday + 1),
+        ("yday", tm.yday + 1),
+    ] {
+        tab.set_str(mc, ctx.intern(k.as_bytes()), Value::Integer(v));
+    }
+    tab.set_str(mc, ctx.intern(b"isdst"), Value::Boolean(false));
 }
 
 fn difftime<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -104,22 +148,8 @@ fn date<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let _ = utc; // Local time is UTC here (no time zone database without C).
     let tm = crate::util::gmtime(t);
     if fmt.starts_with(b"*t") {
-        let ctx = call.ctx;
-        let tab = ctx.new_table();
-        let mc = ctx.mutation();
-        for (k, v) in [
-            ("year", tm.year),
-            ("month", tm.month),
-            ("day", tm.day),
-            ("hour", tm.hour),
-            ("min", tm.min),
-            ("sec", tm.sec),
-            ("wday", tm.wday + 1),
-            ("yday", tm.yday + 1),
-        ] {
-            tab.set_str(mc, ctx.intern(k.as_bytes()), Value::Integer(v));
-        }
-        tab.set_str(mc, ctx.intern(b"isdst"), Value::Boolean(false));
+        let tab = call.ctx.new_table();
+        set_date_fields(call.ctx, tab, &tm);
         return call.ret1(Value::Table(tab));
     }
     match crate::util::strftime(&fmt, &tm) {
@@ -127,7 +157,13 @@ fn date<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             let v = call.ctx.intern(&s);
             call.ret1(Value::String(v))
         }
-        Err(c) => Err(call.arg_error(0, format!("invalid conversion specifier '%{}'", c as char))),
+        Err(c) => Err(call.arg_error(
+            0,
+            format!(
+                "invalid conversion specifier '%{}'",
+                String::from_utf8_lossy(&c)
+            ),
+        )),
     }
 }
 

@@ -173,7 +173,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// `strftime` in the C locale for the conversions C99 defines.
-pub fn strftime(fmt: &[u8], tm: &Tm) -> Result<Vec<u8>, u8> {
+pub fn strftime(fmt: &[u8], tm: &Tm) -> Result<Vec<u8>, Vec<u8>> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < fmt.len() {
@@ -184,12 +184,22 @@ pub fn strftime(fmt: &[u8], tm: &Tm) -> Result<Vec<u8>, u8> {
             continue;
         }
         let Some(&first) = fmt.get(i) else {
-            return Err(b'%');
+            return Err(Vec::new());
         };
         let mut conv = first;
         i += 1;
         if conv == b'E' || conv == b'O' {
-            conv = *fmt.get(i).ok_or(conv)?;
+            // C99's modified conversions only.
+            let valid: &[u8] = if conv == b'E' {
+                b"cCxXyY"
+            } else {
+                b"deHImMSuUVwWy"
+            };
+            match fmt.get(i) {
+                Some(&c) if valid.contains(&c) => conv = c,
+                Some(&c) => return Err(vec![first, c]),
+                None => return Err(vec![first]),
+            }
             i += 1;
         }
         let s = match conv {
@@ -244,7 +254,7 @@ pub fn strftime(fmt: &[u8], tm: &Tm) -> Result<Vec<u8>, u8> {
             b'z' => "+0000".to_string(),
             b'Z' => "UTC".to_string(),
             b'%' => "%".to_string(),
-            other => return Err(other),
+            other => return Err(vec![other]),
         };
         out.extend_from_slice(s.as_bytes());
     }

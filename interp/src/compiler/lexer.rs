@@ -127,7 +127,8 @@ fn is_alnum(c: u8) -> bool {
 pub fn token_to_str(t: &Token) -> String {
     match t {
         Token::Char(c) => {
-            if c.is_ascii_control() {
+            // C Lua's `lisprint`: printable ASCII only.
+            if !(c.is_ascii_graphic() || *c == b' ') {
                 format!("'<\\{}>'", c)
             } else {
                 format!("'{}'", *c as char)

@@ -887,7 +887,6 @@ impl<'a> Parser<'a> {
     }
 
     fn suffixed_exp(&mut self) -> PResult<ExpDesc> {
-        let line = self.lex.line;
         let mut v = self.primary_exp()?;
         loop {
             match &self.lex.token {
@@ -901,10 +900,13 @@ impl<'a> Parser<'a> {
                     self.next()?;
                     let mut key = self.code_name()?;
                     self.code_self(&mut v, &mut key)?;
+                    // A call's line is the line of its arguments (5.4.8 `funcargs`).
+                    let line = self.lex.line;
                     self.funcargs(&mut v, line)?;
                 }
                 Token::Char(b'(') | Token::Str(_) | Token::Char(b'{') => {
                     self.exp2nextreg(&mut v)?;
+                    let line = self.lex.line;
                     self.funcargs(&mut v, line)?;
                 }
                 _ => return Ok(v),

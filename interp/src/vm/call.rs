@@ -86,6 +86,11 @@ pub(crate) fn precall<'gc>(
                 // A message handler gets some extra room (C Lua's `ERRORSTACKSIZE`).
                 let extra = if st.in_handler > 0 { 200 } else { 0 };
                 if needed > MAX_STACK + extra || st.frames.len() >= MAX_FRAMES + extra {
+                    if extra > 0 {
+                        // Overflowing the room of a handler of a stack overflow (C Lua's
+                        // LUA_ERRERR from `luaD_growstack`).
+                        return Err(error_msg(ctx, b"error in error handling"));
+                    }
                     return Err(stack_overflow(ctx, st));
                 }
                 st.ensure_stack(needed);

@@ -544,6 +544,10 @@ fn function_name(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u
     if st.hook.hooked_frame() == Some(fi - 1) {
         return Some(("hook", b"?".to_vec()));
     }
+    if st.frames[fi].func == st.native_call_slot {
+        // Called by a native function: only a finalizer has a name.
+        return st.finalizing.then(|| ("metamethod", b"__gc".to_vec()));
+    }
     let caller = &st.frames[fi - 1];
     let p = Gc_raw(caller.closure?);
     call_site_name(p, caller.pc.checked_sub(1)?)
@@ -694,7 +698,12 @@ fn native_name(f: &Frame<'_>) -> &'static str {
 /// A traceback of the running thread for native functions (`debug.traceback`).
 pub fn traceback<'gc>(call: &mut NativeCall<'gc, '_>, level: usize) -> String {
     let ctx = call.ctx;
-    traceback_string(ctx, call.thread_state(), level)
+    if call.thread.ptr_eq(ctx.state().main_thread) {
+        traceback_string(ctx, call.thread_state(), level)
+    } else {
+        // A coroutine starts with its Lua function: no native entry below it.
+        traceback_lines(call.thread_state(), level, Vec::new())
+    }
 }
 
 /// Information about the frame `level` levels up (1 = the innermost Lua frame).

@@ -582,6 +582,24 @@ pub fn call_nested<'gc>(
     f: Value<'gc>,
     args: &[Value<'gc>],
 ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+    call_on_main(ctx, f, args, false)
+}
+
+/// Calls a `__gc` finalizer as `call_nested` does (`debug.getinfo` names it "__gc").
+pub fn call_finalizer<'gc>(
+    ctx: Context<'gc>,
+    f: Value<'gc>,
+    args: &[Value<'gc>],
+) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+    call_on_main(ctx, f, args, true)
+}
+
+fn call_on_main<'gc>(
+    ctx: Context<'gc>,
+    f: Value<'gc>,
+    args: &[Value<'gc>],
+    finalizer: bool,
+) -> Result<Vec<Value<'gc>>, Error<'gc>> {
     // The call runs nested on the main thread (like C Lua's finalizers on the current
     // thread), whatever coroutine chain a paused step left running; the chain comes back
     // afterwards.
@@ -592,7 +610,14 @@ pub fn call_nested<'gc>(
     thread.set_status(ThreadStatus::Running);
     let r = {
         let mut st = thread.state_mut(mc);
-        super::call::nested_call(ctx, thread, &mut st, f, args)
+        let saved = std::mem::replace(&mut st.finalizing, finalizer);
+        let hooks = finalizer.then(|| st.hook.pause());
+        let r = super::call::nested_call(ctx, thread, &mut st, f, args);
+        if let Some(h) = hooks {
+            st.hook.resume(h);
+        }
+        st.finalizing = saved;
+        r
     };
     thread.set_status(saved_status);
     *ctx.state().running.borrow_mut(mc) = saved_chain;

@@ -54,9 +54,9 @@ pub struct Hook<'gc> {
     /// A Lua frame was entered: its call event is due at its first instruction.
     #[collect(require_static)]
     call_pending: bool,
-    /// The hooks of the instruction at the top frame's pc already ran.
+    /// The hooks of this instruction (frame index, pc) already ran.
     #[collect(require_static)]
-    traced: bool,
+    traced: Option<(usize, usize)>,
 }
 
 impl<'gc> Hook<'gc> {
@@ -88,7 +88,7 @@ impl<'gc> Hook<'gc> {
         self.count = new.count;
         if new.mask == 0 {
             self.call_pending = false;
-            self.traced = false;
+            self.traced = None;
         }
     }
 
@@ -107,6 +107,20 @@ impl<'gc> Hook<'gc> {
     /// The frame whose event the running hook handles, if a hook is running.
     pub(crate) fn hooked_frame(&self) -> Option<usize> {
         self.running.then_some(self.hooked_frame)
+    }
+
+    /// Turns hooks off (while a finalizer runs, as C Lua's `GCTM` does); returns what
+    /// `resume` needs to turn them back on.
+    pub(crate) fn pause(&mut self) -> (bool, usize) {
+        let saved = (self.running, self.hooked_frame);
+        self.running = true;
+        self.hooked_frame = usize::MAX;
+        saved
+    }
+
+    /// Undoes `pause`.
+    pub(crate) fn resume(&mut self, saved: (bool, usize)) {
+        (self.running, self.hooked_frame) = saved;
     }
 
     /// `(ftransfer, ntransfer)` of frame `fi` (zeros unless a call or return hook of it runs).
@@ -156,9 +170,12 @@ pub(crate) fn before_instruction<'gc>(
     fi: usize,
     pc: usize,
 ) -> Result<bool, Error<'gc>> {
-    if st.hook.traced {
-        st.hook.traced = false;
-        return Ok(false);
+    if let Some(at) = st.hook.traced.take() {
+        if at == (fi, pc) {
+            return Ok(false);
+        }
+        // Another instruction runs first (a finalizer): the hooked one stays traced.
+        st.hook.traced = Some(at);
     }
     if st.hook.running {
         // Instructions of hooks count, but fire nothing (C Lua's `allowhook`).
@@ -219,7 +236,7 @@ pub(crate) fn before_instruction<'gc>(
             fired = true;
         }
     }
-    Ok(fired || st.hook.traced)
+    Ok(fired || st.hook.traced.is_some())
 }
 
 /// Calls the hook for an event before the instruction at `pc` of frame `fi`, which is the
@@ -238,7 +255,7 @@ fn fire<'gc>(
     st.frames[fi].pc = pc + 1;
     let r = call_hook(ctx, thread, st, event, line, transfer);
     st.frames[fi].pc = pc;
-    st.hook.traced = st.hook.active();
+    st.hook.traced = st.hook.active().then_some((fi, pc));
     r
 }
 
