@@ -59,18 +59,18 @@ fn print<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.ret0()
 }
 
+/// `warn`: as C Lua's default warning function, a message of one piece starting with '@'
+/// is a control message (`@on`, `@off`; others ignored); the pieces of any other message are
+/// written together when warnings are on.
 fn warn<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let mut msg = Vec::new();
-    for i in 0..call.nargs() {
+    for i in 0..call.nargs().max(1) {
         msg.extend_from_slice(call.check_string(i)?.as_bytes());
-    }
-    if call.nargs() == 0 {
-        call.check_string(0)?;
     }
     let ctx = call.ctx;
     let key = ctx.intern(b"_WARN_ON");
     let reg = ctx.registry();
-    if msg.first() == Some(&b'@') {
+    if call.nargs() == 1 && msg.first() == Some(&b'@') {
         match &msg[..] {
             b"@on" => reg.set_str(ctx.mutation(), key, Value::Boolean(true)),
             b"@off" => reg.set_str(ctx.mutation(), key, Value::Boolean(false)),
@@ -478,7 +478,12 @@ fn read_source(path: Option<&[u8]>) -> Result<(Vec<u8>, Vec<u8>), String> {
             (d, b"=stdin".to_vec())
         }
     };
-    Ok((interp::compiler::skip_shebang(&data).to_vec(), name))
+    let mut src = interp::compiler::skip_shebang(&data);
+    // A binary chunk after a '#' line loses the newline kept for line numbers.
+    if src.starts_with(b"\n\x1bLua") {
+        src = &src[1..];
+    }
+    Ok((src.to_vec(), name))
 }
 
 fn loadfile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
