@@ -483,6 +483,9 @@ pub struct Lua {
     pub(crate) host_returned: bool,
     /// Instructions (roughly) per step before garbage collection gets a turn.
     pub fuel_per_step: i64,
+    /// A flag (set by a signal handler, say) that interrupts the running Lua code with an
+    /// "interrupted!" error at its next instruction, as `lua.c`'s `lstop` hook does.
+    pub interrupt: Option<&'static std::sync::atomic::AtomicBool>,
 }
 
 // SAFETY: every `Rc` and `Gc` inside the arena is reachable only through the arena, and the
@@ -552,6 +555,7 @@ impl Lua {
             host_fns: Vec::new(),
             host_returned: false,
             fuel_per_step: 10_000,
+            interrupt: None,
         }
     }
 

@@ -29,7 +29,8 @@ impl Cli {
     /// A runtime with the standard libraries; with `no_env`, they ignore environment
     /// variables (the registry's `LUA_NOENV`, set before they open).
     pub fn new(progname: &str, no_env: bool) -> Cli {
-        let lua = Lua::new();
+        let mut lua = Lua::new();
+        lua.interrupt = Some(&super::signal::INTERRUPTED);
         let (handler, protect, loadfile, tostring, close) = lua.enter(|ctx| {
             if no_env {
                 let key = ctx.intern(b"LUA_NOENV");
@@ -60,7 +61,10 @@ impl Cli {
     pub fn docall(&mut self, f: StashedValue, args: Vec<StashedValue>) -> Outcome {
         let mut argv = vec![self.handler.clone(), f];
         argv.extend(args);
-        self.protected(&argv)
+        super::signal::catch_sigint();
+        let r = self.protected(&argv);
+        super::signal::default_sigint();
+        r
     }
 
     /// Calls `f` with `args` in protected mode without a handler (`lua_pcall`).
