@@ -1,310 +1,164 @@
-//! `lua-rs`: a command-line Lua 5.4 interpreter on lupa_rs's runtime, behaving like `lua5.4`.
+//! `lua-rs`: a command-line Lua 5.4 interpreter on lupa_rs's runtime, behaving like C Lua's
+//! stand-alone `lua` (`lua.c`).
 
-use std::io::{BufRead, Write};
+mod cli;
+
+use std::io::{IsTerminal, Write};
+use std::os::unix::ffi::OsStringExt;
 use std::process::ExitCode;
 
-use interp::{Lua, StashedError, StashedValue, Value};
+use cli::args::{collect_args, usage, Parsed};
+use cli::repl::do_repl;
+use cli::state::{Cli, Failure};
+use interp::Value;
 
-const VERSION: &str = "Lua 5.4  Copyright (C) 1994-2025 Lua.org, PUC-Rio (lupa_rs lua-rs)";
-
-fn usage(prog: &str, badopt: &str) {
-    let mut e = std::io::stderr().lock();
-    if badopt.starts_with("-e") || badopt.starts_with("-l") {
-        let _ = writeln!(e, "{prog}: '{badopt}' needs argument");
-    } else {
-        let _ = writeln!(e, "{prog}: unrecognized option '{badopt}'");
-    }
-    let _ = writeln!(
-        e,
-        "usage: {prog} [options] [script [args]]\n\
-         Available options are:\n  \
-         -e stat   execute string 'stat'\n  \
-         -i        enter interactive mode after executing 'script'\n  \
-         -l mod    require library 'mod' into global 'mod'\n  \
-         -l g=mod  require library 'mod' into global 'g'\n  \
-         -v        show version information\n  \
-         -E        ignore environment variables\n  \
-         -W        turn warnings on\n  \
-         --        stop handling options\n  \
-         -         stop handling options and execute stdin"
-    );
-}
-
-/// The text of an error object as lua.c's message handler shows it.
-fn error_text(lua: &mut Lua, err: &StashedError) -> String {
-    let msg = lua.enter(|ctx| {
-        let v = ctx.fetch(&err.value);
-        match v {
-            Value::String(s) => s.to_str_lossy().into_owned(),
-            Value::Integer(_) | Value::Number(_) => interp::vm::number_to_string(ctx, v)
-                .to_str_lossy()
-                .into_owned(),
-            _ => {
-                let mm = interp::vm::metamethod(ctx, v, interp::vm::Metamethod::ToString);
-                if !mm.is_nil() {
-                    if let Ok(r) = ctx.call(mm, &[v]) {
-                        if let Some(Value::String(s)) = r.first() {
-                            return s.to_str_lossy().into_owned();
-                        }
-                    }
-                }
-                format!("(error object is a {} value)", v.type_name())
-            }
-        }
-    });
-    match &err.traceback {
-        Some(tb) => format!("{msg}\n{tb}"),
-        None => msg,
-    }
-}
-
-fn report(lua: &mut Lua, prog: &str, err: &StashedError) {
-    let text = error_text(lua, err);
-    let mut e = std::io::stderr().lock();
-    // Like lua.c's l_message: the interactive loop reports without the program name.
-    if prog.is_empty() {
-        let _ = writeln!(e, "{text}");
-    } else {
-        let _ = writeln!(e, "{prog}: {text}");
-    }
-    let _ = e.flush();
-}
-
-/// Loads `source` as chunk `name` and calls it with `args`.
-fn run_chunk(
-    lua: &mut Lua,
-    source: &[u8],
-    name: &[u8],
-    args: &[Vec<u8>],
-) -> Result<Vec<StashedValue>, StashedError> {
-    let f = lua.enter(|ctx| match ctx.load(source, name, None) {
-        Ok(c) => Ok(ctx.stash(Value::Closure(c))),
-        Err(e) => Err(StashedError {
-            value: ctx.stash(Value::String(ctx.intern(&e.message))),
-            kind: interp::ErrorKind::Runtime,
-            traceback: None,
-        }),
-    })?;
-    let argv: Vec<StashedValue> = lua.enter(|ctx| {
-        args.iter()
-            .map(|a| ctx.stash(Value::String(ctx.intern(a))))
-            .collect()
-    });
-    lua.call(&f, &argv)
-}
-
-fn do_require(lua: &mut Lua, spec: &str) -> Result<(), StashedError> {
-    let (global, module) = match spec.split_once('=') {
-        Some((g, m)) => (g.to_string(), m.to_string()),
-        None => (spec.to_string(), spec.to_string()),
-    };
-    let src = format!("{global} = require('{module}')");
-    run_chunk(lua, src.as_bytes(), b"=(command line)", &[]).map(|_| ())
-}
-
-fn interactive(lua: &mut Lua) {
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
-    loop {
-        print!("> ");
-        let _ = std::io::stdout().flush();
-        let Some(Ok(mut line)) = lines.next() else {
-            break;
-        };
-        if let Some(rest) = line.strip_prefix('=') {
-            line = format!("return {rest}");
-        }
-        // Try as an expression first, then as statements; continue incomplete input.
-        let expr = format!("return {line}");
-        let compiled_expr = interp::compiler::compile(expr.as_bytes(), b"=stdin").is_ok();
-        let mut src = if compiled_expr { expr } else { line };
-        loop {
-            match interp::compiler::compile(src.as_bytes(), b"=stdin") {
-                Err(e) if e.incomplete => {
-                    print!(">> ");
-                    let _ = std::io::stdout().flush();
-                    match lines.next() {
-                        Some(Ok(more)) => {
-                            src.push('\n');
-                            src.push_str(&more);
-                        }
-                        _ => return,
-                    }
-                }
-                _ => break,
-            }
-        }
-        match run_chunk(lua, src.as_bytes(), b"=stdin", &[]) {
-            Ok(results) if !results.is_empty() => {
-                let print_src = b"print(...)";
-                let f = lua.enter(|ctx| {
-                    ctx.load(print_src, b"=stdin", None)
-                        .map(|c| ctx.stash(Value::Closure(c)))
-                });
-                if let Ok(f) = f {
-                    if let Err(e) = lua.call(&f, &results) {
-                        report(lua, "", &e);
-                    }
-                }
-            }
-            Ok(_) => {}
-            Err(e) => report(lua, "", &e),
-        }
-    }
-    println!();
-}
+/// The version line (`-v`, `-i` and interactive mode).
+const COPYRIGHT: &str = "Lua 5.4 (lupa_rs)  Copyright (C) 1994-2025 Lua.org, PUC-Rio";
 
 fn main() -> ExitCode {
-    let args: Vec<Vec<u8>> = std::env::args_os()
-        .map(|a| {
-            use std::os::unix::ffi::OsStringExt;
-            a.into_vec()
-        })
-        .collect();
-    let prog = String::from_utf8_lossy(&args[0])
-        .rsplit('/')
-        .next()
-        .unwrap_or("lua-rs")
-        .to_string();
-
-    // Parse options as lua.c does.
-    let mut i = 1;
-    let mut has_e = false;
-    let mut has_i = false;
-    let mut has_v = false;
-    let mut warnings = false;
-    while i < args.len() {
-        let a = &args[i];
-        if a.first() != Some(&b'-') {
-            break;
+    let args: Vec<Vec<u8>> = std::env::args_os().map(OsStringExt::into_vec).collect();
+    let progname = match args.first() {
+        Some(p) if !p.is_empty() => String::from_utf8_lossy(p).into_owned(),
+        _ => "lua".to_string(),
+    };
+    let parsed = match collect_args(&args) {
+        Ok(p) => p,
+        Err(bad) => {
+            usage(&progname, &args[bad]);
+            return ExitCode::FAILURE;
         }
-        match &a[..] {
-            b"-" => break,
-            b"--" => {
-                i += 1;
-                break;
-            }
-            b"-i" => {
-                has_i = true;
-                has_v = true;
-            }
-            b"-v" => has_v = true,
-            b"-E" => {}
-            b"-W" => warnings = true,
-            _ if a.starts_with(b"-e") || a.starts_with(b"-l") => {
-                has_e |= a.starts_with(b"-e");
-                if a.len() == 2 {
+    };
+    let mut cli = Cli::new(&progname, parsed.flags.no_env);
+    let ok = pmain(&mut cli, &args, &parsed);
+    cli.close();
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The steps of `lua.c`'s `pmain` after reading the options; false when one failed (it has
+/// been reported).
+fn pmain(cli: &mut Cli, args: &[Vec<u8>], parsed: &Parsed) -> bool {
+    let flags = parsed.flags;
+    let script = parsed.script;
+    if flags.version {
+        print_version();
+    }
+    create_arg_table(cli, args, script);
+    if !flags.no_env && !handle_luainit(cli) {
+        return false;
+    }
+    let optlim = if script > 0 { script } else { args.len() };
+    if !run_args(cli, &args[..optlim]) {
+        return false;
+    }
+    if script > 0 && script < args.len() && !handle_script(cli, args, script) {
+        return false;
+    }
+    if flags.interactive {
+        do_repl(cli);
+    } else if script == 0 && !flags.execute && !flags.version {
+        if std::io::stdin().is_terminal() {
+            print_version();
+            do_repl(cli);
+        } else {
+            let r = cli.do_file(None);
+            return cli.report(r);
+        }
+    }
+    true
+}
+
+fn print_version() {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{COPYRIGHT}");
+    let _ = out.flush();
+}
+
+/// The global `arg`: the script at index 0, what precedes it at negative indices, its
+/// arguments at positive ones (with no script, the program name is at 0).
+fn create_arg_table(cli: &mut Cli, args: &[Vec<u8>], script: usize) {
+    cli.lua.enter(|ctx| {
+        let t = ctx.new_table();
+        for (i, a) in args.iter().enumerate() {
+            let s = Value::String(ctx.intern(a));
+            t.set_int(ctx.mutation(), i as i64 - script as i64, s);
+        }
+        ctx.set_global("arg", Value::Table(t));
+    });
+}
+
+/// Runs `LUA_INIT_5_4` or else `LUA_INIT`: a file name after '@', or code.
+fn handle_luainit(cli: &mut Cli) -> bool {
+    let (name, init) = match std::env::var_os("LUA_INIT_5_4") {
+        Some(v) => ("=LUA_INIT_5_4", v),
+        None => match std::env::var_os("LUA_INIT") {
+            Some(v) => ("=LUA_INIT", v),
+            None => return true,
+        },
+    };
+    let init = init.into_vec();
+    let r = match init.strip_prefix(b"@") {
+        Some(file) => cli.do_file(Some(file)),
+        None => cli.do_string(&init, name.as_bytes()),
+    };
+    cli.report(r)
+}
+
+/// Runs the `-e`, `-l` and `-W` options in order.
+fn run_args(cli: &mut Cli, opts: &[Vec<u8>]) -> bool {
+    let mut i = 1;
+    while i < opts.len() {
+        let opt = &opts[i];
+        match opt.get(1) {
+            Some(c @ (b'e' | b'l')) => {
+                let extra = if opt.len() > 2 {
+                    &opt[2..]
+                } else {
                     i += 1;
-                    if i >= args.len() || args[i].first() == Some(&b'-') {
-                        usage(&prog, &String::from_utf8_lossy(a));
-                        return ExitCode::FAILURE;
-                    }
+                    &opts[i][..]
+                };
+                let r = if *c == b'e' {
+                    cli.do_string(extra, b"=(command line)")
+                } else {
+                    cli.do_library(extra)
+                };
+                if !cli.report(r) {
+                    return false;
                 }
             }
-            _ => {
-                usage(&prog, &String::from_utf8_lossy(a));
-                return ExitCode::FAILURE;
-            }
+            Some(b'W') => cli.lua.enter(|ctx| {
+                let key = ctx.intern(b"_WARN_ON");
+                ctx.registry()
+                    .set_str(ctx.mutation(), key, Value::Boolean(true));
+            }),
+            _ => {}
         }
         i += 1;
     }
-    let script = i;
+    true
+}
 
-    let mut lua = Lua::new();
-    lua.enter(|ctx| {
-        stdlib::open_all(ctx);
-        // The `arg` table: script at 0, options before it negative, arguments after.
-        let t = ctx.new_table();
-        let base = if script < args.len() {
-            script as i64
-        } else {
-            args.len() as i64 - 1
+/// Runs the script (stdin for `-` unless it follows `--`) with the arguments in `arg`.
+fn handle_script(cli: &mut Cli, args: &[Vec<u8>], script: usize) -> bool {
+    let name = &args[script][..];
+    let path = (name != b"-" || args[script - 1] == b"--").then_some(name);
+    let r = cli
+        .load_file(path)
+        .and_then(|f| Ok((f, script_args(cli)?)))
+        .and_then(|(f, a)| cli.docall(f, a));
+    cli.report(r)
+}
+
+/// The script's arguments: `arg[1]` to `arg[#arg]` (`pushargs`).
+fn script_args(cli: &mut Cli) -> Result<Vec<interp::StashedValue>, Failure> {
+    cli.lua.enter(|ctx| {
+        let Value::Table(t) = ctx.get_global("arg") else {
+            return Err(b"'arg' is not a table".to_vec());
         };
-        for (j, a) in args.iter().enumerate() {
-            let s = Value::String(ctx.intern(a));
-            t.set_int(ctx.mutation(), j as i64 - base, s);
-        }
-        ctx.set_global("arg", Value::Table(t));
-        if warnings {
-            ctx.registry().set_str(
-                ctx.mutation(),
-                ctx.intern(b"_WARN_ON"),
-                Value::Boolean(true),
-            );
-        }
-    });
-    if has_v {
-        println!("{VERSION}");
-    }
-
-    // Run -e and -l in order.
-    let mut j = 1;
-    while j < script {
-        let a = &args[j];
-        if a.starts_with(b"-e") || a.starts_with(b"-l") {
-            let (opt, val) = if a.len() > 2 {
-                (a[..2].to_vec(), a[2..].to_vec())
-            } else {
-                j += 1;
-                (a.clone(), args[j].clone())
-            };
-            let r = if opt == b"-e" {
-                run_chunk(&mut lua, &val, b"=(command line)", &[]).map(|_| ())
-            } else {
-                do_require(&mut lua, &String::from_utf8_lossy(&val))
-            };
-            if let Err(e) = r {
-                report(&mut lua, &prog, &e);
-                return ExitCode::FAILURE;
-            }
-        }
-        j += 1;
-    }
-
-    if script < args.len() {
-        let name = &args[script];
-        let script_args = &args[script + 1..];
-        let (source, chunk) =
-            if &name[..] == b"-" && (script == 0 || &args[script - 1][..] != b"--") {
-                let mut d = Vec::new();
-                let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut d);
-                (d, b"=stdin".to_vec())
-            } else {
-                let path = String::from_utf8_lossy(name).into_owned();
-                match std::fs::read(&path) {
-                    Ok(d) => {
-                        let mut c = b"@".to_vec();
-                        c.extend_from_slice(name);
-                        (d, c)
-                    }
-                    Err(e) => {
-                        let _ = writeln!(std::io::stderr(), "{prog}: cannot open {path}");
-                        let _ = e;
-                        return ExitCode::FAILURE;
-                    }
-                }
-            };
-        let source = interp::compiler::skip_shebang(&source).to_vec();
-        if let Err(e) = run_chunk(&mut lua, &source, &chunk, script_args) {
-            report(&mut lua, &prog, &e);
-            return ExitCode::FAILURE;
-        }
-    } else if !has_e && !has_v {
-        use std::io::IsTerminal;
-        if std::io::stdin().is_terminal() {
-            println!("{VERSION}");
-            interactive(&mut lua);
-        } else {
-            let mut d = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut d);
-            if let Err(e) = run_chunk(&mut lua, &d, b"=stdin", &[]) {
-                report(&mut lua, &prog, &e);
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    if has_i {
-        interactive(&mut lua);
-    }
-    ExitCode::SUCCESS
+        let n = t.length();
+        Ok((1..=n).map(|i| ctx.stash(t.get_int(i))).collect())
+    })
 }

@@ -219,6 +219,7 @@ impl Lua {
             match r {
                 Exit::Pending => {
                     self.after_step();
+                    self.check_interrupt();
                     if stop_when_long {
                         return None;
                     }
@@ -267,6 +268,16 @@ impl Lua {
                     return Some(Err(e));
                 }
             }
+        }
+    }
+
+    /// Hooks the innermost running thread to stop with an error if the interrupt flag is set.
+    fn check_interrupt(&mut self) {
+        let set = self
+            .interrupt
+            .is_some_and(|f| f.swap(false, std::sync::atomic::Ordering::SeqCst));
+        if set {
+            self.enter(vm::hooks::interrupt);
         }
     }
 

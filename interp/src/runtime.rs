@@ -49,6 +49,8 @@ pub struct State<'gc> {
     /// True while `__gc` metamethods run (the collector is not reentrant there).
     #[collect(require_static)]
     pub in_finalizer: std::cell::Cell<bool>,
+    /// Set while the state is being closed: new objects get no finalizer.
+    pub closing: std::cell::Cell<bool>,
     /// False after `collectgarbage("stop")`.
     #[collect(require_static)]
     pub gc_running: std::cell::Cell<bool>,
@@ -317,7 +319,7 @@ impl<'gc> Context<'gc> {
                     weak |= WEAK_VALUES;
                 }
             }
-            if !m.get_str(self.tm_name(Metamethod::Gc)).is_nil() {
+            if !m.get_str(self.tm_name(Metamethod::Gc)).is_nil() && !self.state.closing.get() {
                 self.state
                     .finalizable
                     .borrow_mut(self.mc)
@@ -339,13 +341,41 @@ impl<'gc> Context<'gc> {
     pub fn set_userdata_metatable(self, u: crate::userdata::UserData<'gc>, mt: Option<Table<'gc>>) {
         u.set_metatable(self.mc, mt);
         if let Some(m) = mt {
-            if !m.get_str(self.tm_name(Metamethod::Gc)).is_nil() {
+            if !m.get_str(self.tm_name(Metamethod::Gc)).is_nil() && !self.state.closing.get() {
                 self.state
                     .finalizable
                     .borrow_mut(self.mc)
                     .push(WeakObject::UserData(Gc::downgrade(u.0)));
             }
         }
+    }
+
+    /// Starts closing the state (C Lua's `lua_close`): every object still registered for
+    /// finalization joins the queue of due finalizers, newest first, and objects get no new
+    /// finalizers from now on. Take them with [`Context::next_to_finalize`].
+    pub fn begin_close(self) {
+        if self.state.closing.replace(true) {
+            return;
+        }
+        let all = std::mem::take(&mut *self.state.finalizable.borrow_mut(self.mc));
+        let mut q = self.state.to_finalize.borrow_mut(self.mc);
+        for w in all.iter().rev() {
+            match *w {
+                WeakObject::Table(t) => {
+                    q.extend(t.upgrade(self.mc).map(|g| Value::Table(Table(g))))
+                }
+                WeakObject::UserData(u) => q.extend(
+                    u.upgrade(self.mc)
+                        .map(|g| Value::UserData(crate::userdata::UserData(g))),
+                ),
+            }
+        }
+    }
+
+    /// Removes and returns the next object whose finalizer is due.
+    pub fn next_to_finalize(self) -> Option<Value<'gc>> {
+        let mut q = self.state.to_finalize.borrow_mut(self.mc);
+        (!q.is_empty()).then(|| q.remove(0))
     }
 
     /// Sets a global variable.
@@ -462,6 +492,9 @@ pub struct Lua {
     pub(crate) host_returned: bool,
     /// Instructions (roughly) per step before garbage collection gets a turn.
     pub fuel_per_step: i64,
+    /// A flag (set by a signal handler, say) that interrupts the running Lua code with an
+    /// "interrupted!" error at its next instruction, as `lua.c`'s `lstop` hook does.
+    pub interrupt: Option<&'static std::sync::atomic::AtomicBool>,
 }
 
 // SAFETY: every `Rc` and `Gc` inside the arena is reachable only through the arena, and the
@@ -503,6 +536,7 @@ impl Lua {
                 nested: std::cell::Cell::new(0),
                 gc_requested: std::cell::Cell::new(false),
                 in_finalizer: std::cell::Cell::new(false),
+                closing: std::cell::Cell::new(false),
                 gc_running: std::cell::Cell::new(true),
                 gc_generational: std::cell::Cell::new(false),
                 weak_tables: Gc::new(mc, RefLock::new(Vec::new())),
@@ -530,6 +564,7 @@ impl Lua {
             host_fns: Vec::new(),
             host_returned: false,
             fuel_per_step: 10_000,
+            interrupt: None,
         }
     }
 

@@ -59,18 +59,18 @@ fn print<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.ret0()
 }
 
+/// `warn`: as C Lua's default warning function, a message of one piece starting with '@'
+/// is a control message (`@on`, `@off`; others ignored); the pieces of any other message are
+/// written together when warnings are on.
 fn warn<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let mut msg = Vec::new();
-    for i in 0..call.nargs() {
+    for i in 0..call.nargs().max(1) {
         msg.extend_from_slice(call.check_string(i)?.as_bytes());
-    }
-    if call.nargs() == 0 {
-        call.check_string(0)?;
     }
     let ctx = call.ctx;
     let key = ctx.intern(b"_WARN_ON");
     let reg = ctx.registry();
-    if msg.first() == Some(&b'@') {
+    if call.nargs() == 1 && msg.first() == Some(&b'@') {
         match &msg[..] {
             b"@on" => reg.set_str(ctx.mutation(), key, Value::Boolean(true)),
             b"@off" => reg.set_str(ctx.mutation(), key, Value::Boolean(false)),

@@ -13,6 +13,7 @@ pub fn open_debug(ctx: interp::Context<'_>) {
         ctx,
         "debug",
         &[
+            ("debug", debug),
             ("traceback", traceback),
             ("getinfo", getinfo),
             ("getlocal", getlocal),
@@ -30,6 +31,32 @@ pub fn open_debug(ctx: interp::Context<'_>) {
             ("gethook", gethook),
         ],
     );
+}
+
+/// `debug.debug`: runs each line read from stdin until a line `cont` or the end of input;
+/// errors are written to stderr.
+fn debug<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    use std::io::{BufRead, Write};
+    loop {
+        let _ = std::io::stderr().write_all(b"lua_debug> ");
+        let mut line = Vec::new();
+        match std::io::stdin().lock().read_until(b'\n', &mut line) {
+            Ok(n) if n > 0 && line != b"cont\n" => {}
+            _ => return call.ret0(),
+        }
+        let r = match call.ctx.load(&line, b"=(debug command)", None) {
+            Ok(f) => call.call(Value::Closure(f), &[]).map(|_| ()),
+            Err(e) => Err(interp::Error::new(Value::String(
+                call.ctx.intern(&e.message),
+            ))),
+        };
+        if let Err(e) = r {
+            let msg = call.to_string(e.value)?;
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(msg.as_bytes());
+            let _ = err.write_all(b"\n");
+        }
+    }
 }
 
 fn traceback<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

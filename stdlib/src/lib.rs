@@ -21,7 +21,7 @@ pub use coroutine::open_coroutine;
 pub use debug::open_debug;
 pub use io::open_io;
 pub use math::open_math;
-pub use os::{open_os, open_os_safe};
+pub use os::{close_state, open_os, open_os_safe};
 pub use package::open_package;
 pub use strlib::open_string;
 pub use table::open_table;

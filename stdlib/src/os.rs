@@ -200,13 +200,53 @@ fn execute<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn exit<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let code = match call.arg(0) {
-        Value::Nil | Value::Boolean(true) => 0,
-        Value::Boolean(false) => 1,
-        _ => call.check_integer(0)? as i32,
+        Value::Boolean(b) => i32::from(!b),
+        _ => call.opt_integer(0, 0)? as i32,
     };
+    if call.arg(1).is_truthy() {
+        close_state(call);
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     std::process::exit(code)
+}
+
+/// Closes the state as C Lua's `lua_close` does: the pending to-be-closed variables of the
+/// running thread are closed, then every object with a `__gc` metamethod is finalized, newest
+/// first; errors become warnings. Used by `os.exit(code, true)` and by `lua-rs` on exit.
+pub fn close_state<'gc>(call: &mut NativeCall<'gc, '_>) {
+    if let Err(e) = call.close_all_tbc() {
+        gc_warning(call.ctx, "__close", e.value);
+    }
+    let ctx = call.ctx;
+    ctx.begin_close();
+    while let Some(obj) = ctx.next_to_finalize() {
+        let mm = ctx
+            .metatable(obj)
+            .map(|mt| mt.get_str(ctx.tm_name(interp::vm::Metamethod::Gc)))
+            .unwrap_or_default();
+        if !mm.is_function() {
+            continue;
+        }
+        let was = ctx.state().in_finalizer.replace(true);
+        let r = call.call(mm, &[obj]);
+        ctx.state().in_finalizer.set(was);
+        if let Err(e) = r {
+            gc_warning(ctx, "__gc", e.value);
+        }
+    }
+}
+
+/// The warning for an error in a finalizer or closing method (C Lua's `luaE_warnerror`).
+fn gc_warning<'gc>(ctx: interp::Context<'gc>, what: &str, err: Value<'gc>) {
+    if !ctx.registry().get_str(ctx.intern(b"_WARN_ON")).is_truthy() {
+        return;
+    }
+    let msg = match err {
+        Value::String(s) => s.to_str_lossy().into_owned(),
+        _ => "error object is not a string".to_string(),
+    };
+    eprintln!("Lua warning: error in {what} ({msg})");
 }
 
 fn getenv<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

@@ -23,12 +23,10 @@ pub fn open_package(ctx: interp::Context<'_>) {
     let loaded = loaded_table(ctx);
     pkg.set_str(mc, ctx.intern(b"loaded"), Value::Table(loaded));
     pkg.set_str(mc, ctx.intern(b"preload"), Value::Table(ctx.new_table()));
-    let path = std::env::var("LUA_PATH_5_4")
-        .or_else(|_| std::env::var("LUA_PATH"))
-        .map(|p| p.replace(";;", &format!(";{LUA_PATH_DEFAULT};")))
-        .unwrap_or_else(|_| LUA_PATH_DEFAULT.to_string());
-    pkg.set_str(mc, ctx.intern(b"path"), ctx.str(&path));
-    pkg.set_str(mc, ctx.intern(b"cpath"), ctx.str(LUA_CPATH_DEFAULT));
+    let path = env_path(ctx, "LUA_PATH", LUA_PATH_DEFAULT);
+    pkg.set_str(mc, ctx.intern(b"path"), ctx.intern(&path).into());
+    let cpath = env_path(ctx, "LUA_CPATH", LUA_CPATH_DEFAULT);
+    pkg.set_str(mc, ctx.intern(b"cpath"), ctx.intern(&cpath).into());
     pkg.set_str(mc, ctx.intern(b"config"), ctx.str("/\n;\n?\n!\n-\n"));
     let searchers = ctx.new_table();
     for (i, (name, f)) in [
@@ -70,6 +68,33 @@ pub fn open_package(ctx: interp::Context<'_>) {
             loaded.set_str(mc, ctx.intern(name.as_bytes()), v);
         }
     }
+}
+
+/// A search path from environment variable `name` (its `_5_4` version first), with the
+/// first `;;` replaced by the default `dft`; the default when the registry's `LUA_NOENV`
+/// is set (the `-E` option of `lua-rs`) or the variable is unset (C Lua's `setpath`).
+fn env_path(ctx: interp::Context<'_>, name: &str, dft: &str) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let noenv = ctx.registry().get_str(ctx.intern(b"LUA_NOENV")).is_truthy();
+    let var = std::env::var_os(format!("{name}_5_4")).or_else(|| std::env::var_os(name));
+    let path = match var {
+        Some(v) if !noenv => v.as_bytes().to_vec(),
+        _ => return dft.as_bytes().to_vec(),
+    };
+    let Some(mark) = path.windows(2).position(|w| w == b";;") else {
+        return path;
+    };
+    let mut out = Vec::with_capacity(path.len() + dft.len() + 2);
+    if mark > 0 {
+        out.extend_from_slice(&path[..mark]);
+        out.push(b';');
+    }
+    out.extend_from_slice(dft.as_bytes());
+    if mark + 2 < path.len() {
+        out.push(b';');
+        out.extend_from_slice(&path[mark + 2..]);
+    }
+    out
 }
 
 /// The registry's `_LOADED` table (created on first use).

@@ -306,3 +306,25 @@ pub(crate) fn native_event<'gc>(
     st.frames.truncate(depth);
     r
 }
+
+/// Makes the innermost running thread stop at its next instruction with an "interrupted!"
+/// error (C Lua's `lstop` hook, which `lua.c` sets on a SIGINT).
+pub(crate) fn interrupt(ctx: Context<'_>) {
+    let th = ctx
+        .state()
+        .running
+        .borrow()
+        .last()
+        .copied()
+        .unwrap_or(ctx.state().main_thread);
+    if let Some(mut st) = th.try_state_mut(ctx.mutation()) {
+        let stop = ctx.native("interrupt", stop);
+        st.hook = Hook::new(stop, MASK_CALL | MASK_RETURN | MASK_LINE, 1);
+    }
+}
+
+/// The interrupting hook: removes itself and raises the error.
+fn stop<'gc>(call: &mut super::NativeCall<'gc, '_>) -> Result<super::Action<'gc>, Error<'gc>> {
+    call.thread_state().hook = Hook::default();
+    Err(call.error("interrupted!"))
+}

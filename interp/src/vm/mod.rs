@@ -10,7 +10,7 @@ mod debug;
 mod driver;
 mod error;
 mod execute;
-mod hooks;
+pub(crate) mod hooks;
 mod meta;
 mod native;
 mod ops;

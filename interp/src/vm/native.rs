@@ -140,6 +140,28 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         super::call::nested_call(self.ctx, self.thread, self.st, f, args)
     }
 
+    /// Like [`NativeCall::call`], with a stand-in frame named `name` for this function on the
+    /// stack while `f` runs, so stack levels count it as C Lua's do.
+    pub fn call_in_frame(
+        &mut self,
+        name: &'static str,
+        f: Value<'gc>,
+        args: &[Value<'gc>],
+    ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+        let depth = self.st.frames.len();
+        let func = self.base - 1;
+        super::call::push_native_frame(self.st, name, func);
+        let r = self.call(f, args);
+        self.st.frames.truncate(depth);
+        r
+    }
+
+    /// Calls the `__close` handlers of all pending to-be-closed variables of the running
+    /// thread, innermost first, with no error (as closing the state does).
+    pub fn close_all_tbc(&mut self) -> Result<(), Error<'gc>> {
+        super::call::close_tbc(self.ctx, self.thread, self.st, 0, None)
+    }
+
     /// The current stack depth in frames (for diagnostics).
     pub fn depth(&self) -> usize {
         self.st.frames.len()

@@ -1,0 +1,27 @@
+//! SIGINT while Lua code runs (`lua.c`'s `laction`): the first one stops the code with an
+//! "interrupted!" error at its next instruction; the handler then goes back to the default,
+//! so another SIGINT ends a process stuck in a long library call.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the handler; the runtime checks it between steps (see `Lua::interrupt`).
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(sig: libc::c_int) {
+    // SAFETY: `signal` is async-signal-safe, and SIG_DFL is a valid disposition.
+    unsafe { libc::signal(sig, libc::SIG_DFL) };
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Installs the SIGINT handler (while Lua code runs).
+pub fn catch_sigint() {
+    let handler = on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: `on_sigint` only makes async-signal-safe calls and touches an atomic.
+    unsafe { libc::signal(libc::SIGINT, handler) };
+}
+
+/// Restores the default SIGINT disposition.
+pub fn default_sigint() {
+    // SAFETY: setting the default disposition has no preconditions.
+    unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
+}
