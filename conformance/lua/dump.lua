@@ -269,4 +269,14 @@ print(pcall(string.dump, 1))
 print(pcall(string.dump))
 print(select("#", string.dump(noups, false)), select("#", string.dump(noups, nil)))
 
+-- a method name longer than a short string is an OP_SELF constant
+do
+  local obj = {}
+  function obj:a_method_name_well_over_forty_characters_long() return "long method" end
+  local f = function () return obj:a_method_name_well_over_forty_characters_long() end
+  local g = load(string.dump(f))
+  debug.setupvalue(g, 1, obj)
+  print(g())
+end
+
 print("OK dump")

@@ -284,8 +284,9 @@ impl<'a> Verifier<'a> {
             Self_ => {
                 self.regs(a, 2)?;
                 self.reg(b)?;
+                // A method name may be a long string (`luaK_self` uses any RK operand).
                 if i.k() {
-                    self.kstr(c)
+                    self.konst(c).map(|_| ())
                 } else {
                     self.reg(c)
                 }
