@@ -64,4 +64,11 @@ for k, v in string.gmatch("a=1, b=2", "(%w+)=(%w+)") do io.write(k, v, ";") end
 print()
 print(("abc"):rep(2, "-"), ("a\0b"):len(), "a\0b" < "a\0c", "a" < "b", "Z" < "a", "" < "a")
 print(#"\u{7FFFFFFF}", ("x"):rep(0), pcall(string.rep, "x", 1e10))
+-- strings are coerced by arithmetic, never by bitwise operators
+print(pcall(function() return "3" | 0 end))
+print(pcall(function() return 1 & "3" end))
+print(pcall(function() return ~"3" end))
+print(pcall(function() return 1.5 | 1 end))
+print(pcall(function() return "1.5" | {} end))
+print("10" + 1, "3" * "4", -"2", "0x10" + 0)
 print("OK numbers_strings")

@@ -391,10 +391,11 @@ pub(super) fn arith_error<'gc>(
             );
             let culprit = if x.to_number().is_none() { x } else { y };
             if bitwise {
-                if culprit.to_number().is_some()
-                    || (x.to_number().is_some() && y.to_number().is_some())
-                {
-                    let culprit = if int_of_coerced(x).is_none() { x } else { y };
+                // Strings are not numbers here (5.4's string metamethods are arithmetic
+                // only): `luaG_opinterror` blames the first operand that is not a number.
+                let is_num = |v: Value<'_>| matches!(v, Value::Integer(_) | Value::Number(_));
+                if is_num(x) && is_num(y) {
+                    let culprit = if int_of(x).is_none() { x } else { y };
                     return debug::operand_error(
                         ctx,
                         st,
@@ -403,6 +404,7 @@ pub(super) fn arith_error<'gc>(
                         true,
                     );
                 }
+                let culprit = if is_num(x) { y } else { x };
                 debug::operand_error(
                     ctx,
                     st,
@@ -430,9 +432,21 @@ pub(super) fn arith_meta<'gc>(
     y: Value<'gc>,
     dst: usize,
 ) -> Result<(), Error<'gc>> {
-    // Strings are coerced to numbers (the string library's arithmetic metamethods in C Lua).
+    // Strings are coerced to numbers (the string library's arithmetic metamethods in C Lua;
+    // there are none for bitwise operators).
+    let bitwise = matches!(
+        tm,
+        Metamethod::BAnd
+            | Metamethod::BOr
+            | Metamethod::BXor
+            | Metamethod::Shl
+            | Metamethod::Shr
+            | Metamethod::BNot
+    );
+    let stringy = |v: Value<'_>| matches!(v, Value::String(_));
     if !matches!(x, Value::Table(_) | Value::UserData(_))
         && !matches!(y, Value::Table(_) | Value::UserData(_))
+        && !(bitwise && (stringy(x) || stringy(y)))
     {
         let r = if tm == Metamethod::Unm {
             x.to_number()
