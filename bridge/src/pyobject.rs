@@ -241,6 +241,7 @@ fn get_attr(
         let name = filter.bind(py).call1((obj, &name, false))?;
         return Ok(obj.getattr(attr_name(&name)?)?.unbind());
     }
+    check_public(rt, &name)?;
     Ok(obj.getattr(name)?.unbind())
 }
 
@@ -260,7 +261,19 @@ fn set_attr(
         let name = filter.bind(py).call1((obj, &name, true))?;
         return obj.setattr(attr_name(&name)?, value);
     }
+    check_public(rt, &name)?;
     obj.setattr(name, value)
+}
+
+/// In a sandbox, names starting with `_` (`__class__`, `_private`, ...) are out of reach.
+fn check_public(rt: &Shared, name: &Bound<'_, PyString>) -> PyResult<()> {
+    if rt.config.public_only && name.to_str()?.starts_with('_') {
+        return Err(PyAttributeError::new_err(format!(
+            "access to '{}' is not allowed in a sandbox",
+            name.to_str()?
+        )));
+    }
+    Ok(())
 }
 
 fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {

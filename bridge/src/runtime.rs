@@ -12,6 +12,7 @@ use pyo3::{PyTraverseError, PyVisit};
 use crate::call::{call_fast, results_to_py};
 use crate::convert::{pack_results, Conv};
 use crate::errors;
+use crate::objects::lua_ref_of;
 use crate::pyobject::{self, host_function};
 use crate::runtime_core::RuntimeCore;
 use crate::shared::{Config, Locked, Shared};
@@ -28,7 +29,7 @@ pub(crate) enum Helper {
 }
 
 const HELPERS: &str = "\
-local tostring, create, resume = tostring, coroutine.create, coroutine.resume
+local tostring, create, resume = ...
 return function(t, k) return t[k] end,
        function(t, k, v) t[k] = v end,
        function(v) return tostring(v) end,
@@ -68,7 +69,8 @@ impl LuaRuntime {
     #[pyo3(signature = (encoding=Some("UTF-8".to_string()), source_encoding=None,
                         attribute_filter=None, attribute_handlers=None, register_eval=true,
                         unpack_returned_tuples=false, register_builtins=true,
-                        overflow_handler=None, max_memory=None))]
+                        overflow_handler=None, max_memory=None, libraries=None,
+                        sandbox=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -81,8 +83,19 @@ impl LuaRuntime {
         register_builtins: bool,
         overflow_handler: Option<Py<PyAny>>,
         max_memory: Option<usize>,
+        libraries: Option<Vec<String>>,
+        sandbox: bool,
     ) -> PyResult<Self> {
         let _ = source_encoding;
+        let libraries = choose_libraries(libraries, sandbox)?;
+        // The sandbox preset: no `python.eval`/`python.builtins`, and only public Python
+        // attributes unless the host filters them itself.
+        let (register_eval, register_builtins) = if sandbox {
+            (false, false)
+        } else {
+            (register_eval, register_builtins)
+        };
+        let public_only = sandbox && attribute_filter.is_none() && attribute_handlers.is_none();
         let handlers = match attribute_handlers {
             None => (None, None),
             Some(h) => {
@@ -101,12 +114,22 @@ impl LuaRuntime {
             }
         }
         let lua = Lua::new();
-        lua.enter(stdlib::open_all);
+        lua.enter(|ctx| {
+            for name in &libraries {
+                if sandbox {
+                    stdlib::open_library_safe(ctx, name);
+                } else {
+                    stdlib::open_library(ctx, name);
+                }
+            }
+        });
         let config = Config {
             encoding,
             unpack_returned_tuples,
             attribute_filter,
             attribute_handlers: handlers,
+            public_only,
+            sandbox,
         };
         let rt = Arc::new(Shared::new(lua, config));
         rt.set_overflow_handler(overflow_handler);
@@ -122,8 +145,9 @@ impl LuaRuntime {
         Ok(LuaRuntime { core, base_memory })
     }
 
-    /// Evaluates a Lua expression and returns its value(s).
-    #[pyo3(signature = (code, *args, name=None, mode=None))]
+    /// Evaluates a Lua expression and returns its value(s); `env`: a Lua table to use as its
+    /// global environment instead of the globals.
+    #[pyo3(signature = (code, *args, name=None, mode=None, env=None))]
     fn eval(
         &self,
         py: Python<'_>,
@@ -131,14 +155,16 @@ impl LuaRuntime {
         args: &Bound<'_, PyTuple>,
         name: Option<String>,
         mode: Option<String>,
+        env: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let mut src = b"return ".to_vec();
         src.extend(source_bytes(self.rt(), code)?);
-        self.run(py, &src, args, name, mode)
+        self.run(py, &src, args, name, mode, env)
     }
 
-    /// Runs Lua code and returns what it returns.
-    #[pyo3(signature = (code, *args, name=None, mode=None))]
+    /// Runs Lua code and returns what it returns; `env`: a Lua table to use as its global
+    /// environment instead of the globals.
+    #[pyo3(signature = (code, *args, name=None, mode=None, env=None))]
     fn execute(
         &self,
         py: Python<'_>,
@@ -146,9 +172,10 @@ impl LuaRuntime {
         args: &Bound<'_, PyTuple>,
         name: Option<String>,
         mode: Option<String>,
+        env: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let src = source_bytes(self.rt(), code)?;
-        self.run(py, &src, args, name, mode)
+        self.run(py, &src, args, name, mode, env)
     }
 
     /// Compiles Lua code into a Lua function.
@@ -161,6 +188,7 @@ impl LuaRuntime {
         mode: Option<String>,
     ) -> PyResult<Py<PyAny>> {
         let src = source_bytes(self.rt(), code)?;
+        self.check_text(py, &src)?;
         self.rt().with(py, |mut l| {
             let f = load(py, &mut l, &src, name, mode)?;
             pack_results(py, results_to_py(py, &mut l, &[f])?)
@@ -326,17 +354,32 @@ impl LuaRuntime {
         args: &Bound<'_, PyTuple>,
         name: Option<String>,
         mode: Option<String>,
+        env: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         check_mode(py, &mode)?;
+        self.check_text(py, src)?;
         let chunk = name.unwrap_or_else(|| "<python>".to_string());
         let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
+        let env = match env {
+            None => None,
+            Some(e) => match lua_ref_of(e) {
+                Some((rt, slot)) if std::ptr::eq(rt, &**self.rt()) => Some(slot),
+                Some(_) => return Err(errors::lua_error(py, "env belongs to another runtime")),
+                None => return Err(PyTypeError::new_err("env must be a Lua table")),
+            },
+        };
         self.rt().with(py, |mut l| {
             let template = compile_cached(py, &mut l, src, chunk)?;
+            let env = env.map(|slot| l.refs().get(slot).clone());
             let out = call_fast(
                 py,
                 &mut l,
-                |ctx, _| match ctx.fetch(&template) {
-                    Value::Closure(c) => Ok(Value::Closure(ctx.reload(c))),
+                |ctx, _| match (ctx.fetch(&template), &env) {
+                    (Value::Closure(c), None) => Ok(Value::Closure(ctx.reload(c))),
+                    (Value::Closure(c), Some(e)) => match ctx.fetch(e) {
+                        t @ Value::Table(_) => Ok(Value::Closure(ctx.reload_in(c, t))),
+                        _ => Err(PyTypeError::new_err("env must be a Lua table")),
+                    },
                     _ => Err(errors::lua_error(py, "invalid cached chunk")),
                 },
                 &args,
@@ -344,6 +387,40 @@ impl LuaRuntime {
             pack_results(py, out)
         })
     }
+
+    /// In the sandbox, code from Python is text too: a binary chunk is refused.
+    fn check_text(&self, py: Python<'_>, src: &[u8]) -> PyResult<()> {
+        if self.rt().config.sandbox && src.first() == Some(&0x1b) {
+            return Err(errors::syntax_error(
+                py,
+                "attempt to load a binary chunk (mode is 't')".to_string(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The libraries to open: `libraries` (every one by default; the safe ones in a sandbox).
+fn choose_libraries(libraries: Option<Vec<String>>, sandbox: bool) -> PyResult<Vec<String>> {
+    let known: &[&str] = if sandbox {
+        &stdlib::SAFE_LIBRARIES
+    } else {
+        &stdlib::LIBRARIES
+    };
+    let Some(names) = libraries else {
+        return Ok(known.iter().map(|s| s.to_string()).collect());
+    };
+    for n in &names {
+        if !known.contains(&n.as_str()) {
+            let why = if sandbox && stdlib::LIBRARIES.contains(&n.as_str()) {
+                format!("library '{n}' is not available in a sandbox")
+            } else {
+                format!("unknown library '{n}' (known: {})", known.join(", "))
+            };
+            return Err(PyValueError::new_err(why));
+        }
+    }
+    Ok(names)
 }
 
 /// Compiles a chunk (a template closure), reusing the result for the same name and source.
@@ -562,9 +639,19 @@ fn init(
         );
     }
     let proto = HELPERS_PROTO.with(|p| p.clone());
-    let helpers = lua.enter(|ctx| ctx.stash(Value::Closure(ctx.load_proto(&proto, None))));
+    // The helpers get their library functions directly: the runtime may not open them.
+    let (helpers, natives) = lua.enter(|ctx| {
+        let natives: Vec<StashedValue> = ["tostring", "coroutine.create", "coroutine.resume"]
+            .iter()
+            .filter_map(|&n| stdlib::host_function(n).map(|f| ctx.stash(ctx.native(n, f))))
+            .collect();
+        (
+            ctx.stash(Value::Closure(ctx.load_proto(&proto, None))),
+            natives,
+        )
+    });
     let out = lua
-        .call(&helpers, &[])
+        .call(&helpers, &natives)
         .map_err(|_| errors::lua_error(py, "cannot set up the runtime"))?;
     let mut slots = [u32::MAX; 6];
     for (i, v) in out.into_iter().take(6).enumerate() {

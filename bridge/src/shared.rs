@@ -36,6 +36,10 @@ struct Owner {
     depth: usize,
     /// Threads waiting for the lock.
     waiting: usize,
+    /// Waiters take the lock in turn (a thread that releases and takes the lock again in a
+    /// loop does not starve the others): the next ticket to hand out, and the one served.
+    next_ticket: u64,
+    serving: u64,
 }
 
 /// Lua values referred to by Python objects, by slot number.
@@ -92,6 +96,10 @@ pub(crate) struct Config {
     pub attribute_filter: Option<Py<PyAny>>,
     /// `(getter, setter)` for attribute access.
     pub attribute_handlers: (Option<Py<PyAny>>, Option<Py<PyAny>>),
+    /// Lua may reach only public attributes (names not starting with `_`) of Python objects.
+    pub public_only: bool,
+    /// The sandbox preset (`LuaRuntime(sandbox=True)`).
+    pub sandbox: bool,
 }
 
 /// One runtime and what its Python objects share.
@@ -256,7 +264,8 @@ impl Shared {
 
     fn try_acquire(&self, me: ThreadId) -> bool {
         let mut o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
-        if o.thread.is_some() && o.thread != Some(me) {
+        let free = o.thread.is_none() && o.waiting == 0;
+        if o.thread != Some(me) && !free {
             return false;
         }
         o.thread = Some(me);
@@ -266,10 +275,17 @@ impl Shared {
 
     fn acquire(&self, me: ThreadId) {
         let mut o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+        if o.thread == Some(me) {
+            o.depth += 1;
+            return;
+        }
+        let ticket = o.next_ticket;
+        o.next_ticket += 1;
         o.waiting += 1;
-        while o.thread.is_some() && o.thread != Some(me) {
+        while o.thread.is_some() || o.serving != ticket {
             o = self.released.wait(o).unwrap_or_else(|e| e.into_inner());
         }
+        o.serving += 1;
         o.waiting -= 1;
         o.thread = Some(me);
         o.depth += 1;
@@ -283,7 +299,8 @@ impl Shared {
             let waiting = o.waiting > 0;
             drop(o);
             if waiting {
-                self.released.notify_one();
+                // Wake them all: the one whose turn it is takes the lock.
+                self.released.notify_all();
             }
         }
     }

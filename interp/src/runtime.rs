@@ -431,14 +431,15 @@ impl<'gc> Context<'gc> {
     /// A fresh main-chunk closure of the same prototype as `template` (from `load` or
     /// `load_proto`), with `_ENV` the globals: re-running a chunk without compiling it again.
     pub fn reload(self, template: Closure<'gc>) -> Closure<'gc> {
+        self.reload_in(template, Value::Table(self.state.globals))
+    }
+
+    /// Like `reload`, with `env` as `_ENV` (a per-call environment).
+    pub fn reload_in(self, template: Closure<'gc>, env: Value<'gc>) -> Closure<'gc> {
         let fp = template.proto();
         let upvalues: Box<[Upvalue<'gc>]> = (0..fp.raw.upvalues.len())
             .map(|i| {
-                let v = if i == 0 {
-                    Value::Table(self.state.globals)
-                } else {
-                    Value::Nil
-                };
+                let v = if i == 0 { env } else { Value::Nil };
                 Gc::new(self.mc, gc_arena::lock::Lock::new(UpvalueState::Closed(v)))
             })
             .collect();

@@ -43,6 +43,42 @@ pub fn open_base(ctx: Context<'_>) {
     g.set_str(ctx.mutation(), ctx.intern(b"_VERSION"), ctx.str("Lua 5.4"));
 }
 
+/// Opens the base library for untrusted code: no `dofile` and `loadfile` (no file access),
+/// `load` of text chunks only (binary chunks are refused), and `collectgarbage` limited to
+/// "collect", "step", "count" and "isrunning" (the collector cannot be stopped or retuned).
+pub fn open_base_safe(ctx: Context<'_>) {
+    open_base(ctx);
+    let g = ctx.globals();
+    let mc = ctx.mutation();
+    g.set_str(mc, ctx.intern(b"dofile"), Value::Nil);
+    g.set_str(mc, ctx.intern(b"loadfile"), Value::Nil);
+    register(
+        ctx,
+        g,
+        &[("load", load_text), ("collectgarbage", collectgarbage_safe)],
+    );
+}
+
+/// `tostring`, for hosts (`crate::host_function`).
+pub(crate) fn tostring_fn() -> interp::NativeFn {
+    tostring
+}
+
+fn load_text<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    load_impl(call, true)
+}
+
+fn collectgarbage_safe<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let allowed = match call.opt_string(0)? {
+        None => true,
+        Some(s) => matches!(s.as_bytes(), b"collect" | b"step" | b"count" | b"isrunning"),
+    };
+    if !allowed {
+        return Err(call.arg_error(0, "option not allowed in this sandbox"));
+    }
+    collectgarbage(call)
+}
+
 fn print<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let mut out = Vec::with_capacity(64);
     for i in 0..call.nargs() {
@@ -433,6 +469,11 @@ fn load_chunk<'gc>(
 }
 
 fn load<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    load_impl(call, false)
+}
+
+/// `load`; with `text_only`, binary chunks are refused whatever the mode says.
+fn load_impl<'gc>(call: &mut NativeCall<'gc, '_>, text_only: bool) -> Ret<'gc> {
     let src = match chunk_source(call)? {
         Ok(src) => src,
         Err(msg) => return call.ret(&[Value::Nil, msg]),
@@ -444,10 +485,13 @@ fn load<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             _ => b"=(load)".to_vec(),
         },
     };
-    let mode = match call.opt_string(2)? {
+    let mut mode = match call.opt_string(2)? {
         Some(s) => s.as_bytes().to_vec(),
         None => b"bt".to_vec(),
     };
+    if text_only {
+        mode.retain(|&c| c != b'b');
+    }
     let env = if call.nargs() >= 4 {
         Some(call.arg(3))
     } else {

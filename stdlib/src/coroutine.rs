@@ -35,6 +35,16 @@ fn new_thread<'gc>(call: &NativeCall<'gc, '_>, f: Value<'gc>) -> Thread<'gc> {
     co
 }
 
+/// `coroutine.create`, for hosts (`crate::host_function`).
+pub(crate) fn create_fn() -> interp::NativeFn {
+    create
+}
+
+/// `coroutine.resume`, for hosts (`crate::host_function`).
+pub(crate) fn resume_fn() -> interp::NativeFn {
+    resume
+}
+
 fn create<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let f = call.arg(0);
     if !f.is_function() {

@@ -16,7 +16,7 @@ mod util;
 
 pub mod string;
 
-pub use base::open_base;
+pub use base::{open_base, open_base_safe};
 pub use coroutine::open_coroutine;
 pub use debug::open_debug;
 pub use io::open_io;
@@ -26,6 +26,68 @@ pub use package::open_package;
 pub use strlib::open_string;
 pub use table::open_table;
 pub use utf8::open_utf8;
+
+/// The names of the standard libraries, in the order `open_all` opens them.
+pub const LIBRARIES: [&str; 10] = [
+    "base",
+    "coroutine",
+    "string",
+    "table",
+    "utf8",
+    "math",
+    "io",
+    "os",
+    "debug",
+    "package",
+];
+
+/// The libraries `open_library_safe` opens (the others reach the host: files, processes,
+/// the debug interface, loading modules from disk).
+pub const SAFE_LIBRARIES: [&str; 7] =
+    ["base", "coroutine", "string", "table", "utf8", "math", "os"];
+
+/// Opens the standard library `name` (one of `LIBRARIES`); false if there is none.
+pub fn open_library(ctx: interp::Context<'_>, name: &str) -> bool {
+    let open: fn(interp::Context<'_>) = match name {
+        "base" => open_base,
+        "coroutine" => open_coroutine,
+        "string" => open_string,
+        "table" => open_table,
+        "utf8" => open_utf8,
+        "math" => open_math,
+        "io" => open_io,
+        "os" => open_os,
+        "debug" => open_debug,
+        "package" => open_package,
+        _ => return false,
+    };
+    open(ctx);
+    true
+}
+
+/// Opens library `name` for untrusted code (one of `SAFE_LIBRARIES`): `base` without file
+/// access, binary chunks or collector control (`open_base_safe`), `os` with only `clock`,
+/// `date`, `difftime` and `time`. False if `name` is not a safe library.
+pub fn open_library_safe(ctx: interp::Context<'_>, name: &str) -> bool {
+    match name {
+        "base" => open_base_safe(ctx),
+        "os" => open_os_safe(ctx),
+        _ if SAFE_LIBRARIES.contains(&name) => return open_library(ctx, name),
+        _ => return false,
+    }
+    true
+}
+
+/// Functions a host needs whatever libraries it opens, by name: `tostring`,
+/// `coroutine.create`, `coroutine.resume`.
+pub fn host_function(name: &str) -> Option<interp::NativeFn> {
+    Some(match name {
+        "tostring" => base::tostring_fn(),
+        "coroutine.create" => coroutine::create_fn(),
+        "coroutine.resume" => coroutine::resume_fn(),
+        _ => return None,
+    })
+}
 
 /// Opens every standard library.
 pub fn open_all(ctx: interp::Context<'_>) {

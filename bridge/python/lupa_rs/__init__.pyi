@@ -1,4 +1,4 @@
-from typing import Any, Callable, Iterator, Optional, Tuple, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Tuple, Union
 
 __version__: str
 LUA_VERSION: Tuple[int, int]
@@ -52,9 +52,25 @@ class LuaRuntime:
         register_builtins: bool = True,
         overflow_handler: Optional[Callable[[int], Any]] = None,
         max_memory: Optional[int] = None,
+        libraries: Optional[Iterable[str]] = None,
+        sandbox: bool = False,
     ) -> None: ...
-    def eval(self, code: Union[str, bytes], *args: Any, name: Optional[str] = None, mode: Optional[str] = None) -> Any: ...
-    def execute(self, code: Union[str, bytes], *args: Any, name: Optional[str] = None, mode: Optional[str] = None) -> Any: ...
+    def eval(
+        self,
+        code: Union[str, bytes],
+        *args: Any,
+        name: Optional[str] = None,
+        mode: Optional[str] = None,
+        env: Optional[_LuaTable] = None,
+    ) -> Any: ...
+    def execute(
+        self,
+        code: Union[str, bytes],
+        *args: Any,
+        name: Optional[str] = None,
+        mode: Optional[str] = None,
+        env: Optional[_LuaTable] = None,
+    ) -> Any: ...
     def compile(self, code: Union[str, bytes], name: Optional[str] = None, mode: Optional[str] = None) -> _LuaFunction: ...
     def require(self, name: str) -> Any: ...
     def globals(self) -> _LuaTable: ...
