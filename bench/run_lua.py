@@ -7,6 +7,7 @@ check that both print the same checksum; then the geometric mean of the ratios.
 usage: run_lua.py [--lua-rs PATH] [--ref lua5.4] [--runs N] [--only NAME ...] [--markdown FILE]
 """
 import argparse
+import os
 import math
 import pathlib
 import statistics
@@ -34,6 +35,7 @@ def main():
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--markdown")
     a = ap.parse_args()
+    a.lua_rs = os.path.abspath(a.lua_rs)  # the programs run from their own folder
     progs = sorted((HERE / "lua").glob("*.lua"))
     if a.only:
         progs = [p for p in progs if p.stem in a.only]

@@ -99,6 +99,7 @@ def main():
     ap.add_argument("--port", action="store_true", default=True)
     ap.add_argument("--all-lua", action="store_true", help="also run all.lua itself")
     args = ap.parse_args()
+    args.lua_rs = os.path.abspath(args.lua_rs)  # the files run from the suite's folder
     obtain_suite()
     passed = failed = skipped = 0
     unexpected = []
