@@ -23,7 +23,7 @@ pub(crate) fn call_slot(
     f: u32,
     args: &Bound<'_, PyTuple>,
 ) -> PyResult<Vec<Py<PyAny>>> {
-    let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
+    let args: smallvec::SmallVec<[Bound<'_, PyAny>; 8]> = args.iter().collect();
     rt.with(py, |mut l| {
         call_fast(py, &mut l, |ctx, refs| Ok(ctx.fetch(refs.get(f))), &args)
     })
@@ -47,7 +47,7 @@ pub(crate) fn call_fast(
                 let argv = args
                     .iter()
                     .map(|a| conv.py_to_lua(py, ctx, a))
-                    .collect::<PyResult<Vec<_>>>()?;
+                    .collect::<PyResult<interp::ValueList<'_>>>()?;
                 PyResult::Ok((fv, argv))
             })
         },

@@ -129,7 +129,7 @@ impl Lua {
     /// from a host). Otherwise the call is handed back to be finished by [`Lua::call_rest`].
     pub fn call_first_step<E, R>(
         &mut self,
-        prepare: impl for<'gc> FnOnce(Context<'gc>) -> Result<(Value<'gc>, Vec<Value<'gc>>), E>,
+        prepare: impl for<'gc> FnOnce(Context<'gc>) -> Result<(Value<'gc>, crate::ValueList<'gc>), E>,
         finish: impl for<'gc> FnOnce(Context<'gc>, &[Value<'gc>]) -> R,
     ) -> Result<FirstStep<R>, E> {
         let fuel = self.fuel_per_step;

@@ -25,6 +25,9 @@ pub use closure::{Closure, FunctionProto, NativeFunction};
 pub use host::{CallProgress, FirstStep, HostFunction, RawHostFunction, RunningCall};
 pub use runtime::{Context, Lua, StashedError, StashedValue, State, StepResult};
 pub use thread::{Thread, ThreadStatus};
+
+/// A short list of values, inline up to 8 (arguments and results of host calls).
+pub type ValueList<'gc> = smallvec::SmallVec<[value::Value<'gc>; 8]>;
 pub use userdata::UserData;
 pub use value::{LuaString, Table, Value, ValueType};
 pub use vm::{Action, Error, ErrorKind, NativeCall, NativeFn};

@@ -134,7 +134,7 @@ fn load_and_run(chunk: &[u8]) -> bool {
     let r = lua.call_first_step(
         |ctx| -> Result<_, ()> {
             let f = Value::Closure(ctx.load_proto(&p, None));
-            Ok((f, vec![Value::Integer(1), Value::Nil]))
+            Ok((f, [Value::Integer(1), Value::Nil].into_iter().collect()))
         },
         |_, vals| vals.len(),
     );

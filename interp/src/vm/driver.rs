@@ -549,9 +549,9 @@ fn store_error<'gc>(ctx: Context<'gc>, st: &mut ThreadState<'gc>, e: Error<'gc>)
 }
 
 /// Takes the results of a finished call.
-pub fn take_results<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> Vec<Value<'gc>> {
+pub fn take_results<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> crate::ValueList<'gc> {
     let mut st = thread.state_mut(ctx.mutation());
-    let v = st.stack[..st.top.min(st.stack.len())].to_vec();
+    let v = crate::ValueList::from_slice(&st.stack[..st.top.min(st.stack.len())]);
     st.stack.clear();
     st.top = 0;
     v
