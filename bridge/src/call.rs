@@ -8,6 +8,7 @@ use pyo3::types::PyTuple;
 
 use crate::convert::{py_object_of, Conv};
 use crate::errors;
+use crate::limits::{stop_error, LimitedCall, SignalPoll};
 use crate::shared::{Locked, Refs, Shared};
 
 /// Moves a value into `Python::detach` (the runtime lock makes this thread its only user).
@@ -39,6 +40,8 @@ pub(crate) fn call_fast(
     args: &[Bound<'_, PyAny>],
 ) -> PyResult<Vec<Py<PyAny>>> {
     let shared = l.shared;
+    let limits = l.lua.limits().clone();
+    let _limited = LimitedCall::begin(&limits);
     let first = l.lua.call_first_step(
         |ctx| {
             shared.inline_refs(|refs| {
@@ -69,13 +72,19 @@ pub(crate) fn call_fast(
             let r = match l.lua.call_until_long(call) {
                 CallProgress::Done(r) => r,
                 CallProgress::Long(call) => {
-                    let job = AssertSend((&mut *l.lua, call));
-                    py.detach(move || {
-                        let job = job;
-                        let (lua, call) = job.0;
-                        AssertSend(lua.call_rest(call))
-                    })
-                    .0
+                    let mut signals = SignalPoll::new();
+                    let job = AssertSend((&mut *l.lua, call, &mut signals));
+                    let r = py
+                        .detach(move || {
+                            let job = job;
+                            let (lua, call, signals) = job.0;
+                            AssertSend(lua.call_rest_polling(call, &mut || signals.poll()))
+                        })
+                        .0;
+                    if let (Err(_), Some(e)) = (&r, signals.raised.take()) {
+                        return Err(e);
+                    }
+                    r
                 }
             };
             match r {
@@ -105,6 +114,9 @@ pub(crate) fn results_to_py(
 /// A Lua error as the Python exception to raise: the original exception if a Python
 /// callback raised it, `LuaMemoryError` when out of memory, else `LuaError`.
 pub(crate) fn lua_error_to_py(py: Python<'_>, l: &mut Locked<'_>, e: StashedError) -> PyErr {
+    if e.kind == ErrorKind::Interrupt {
+        return stop_error(py, l.lua.limits().stopped());
+    }
     let rt = l.shared;
     let refs = l.refs();
     let (msg, value, exc) = l.lua.enter(|ctx| {

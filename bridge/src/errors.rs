@@ -4,7 +4,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
-static CLASSES: PyOnceLock<[Py<PyType>; 3]> = PyOnceLock::new();
+static CLASSES: PyOnceLock<[Py<PyType>; 5]> = PyOnceLock::new();
 
 fn class(py: Python<'_>, i: usize) -> Bound<'_, PyType> {
     let classes = CLASSES.get_or_init(py, || {
@@ -21,6 +21,8 @@ fn class(py: Python<'_>, i: usize) -> Bound<'_, PyType> {
             get("LuaError"),
             get("LuaSyntaxError"),
             get("LuaMemoryError"),
+            get("LuaTimeoutError"),
+            get("LuaInterruptedError"),
         ]
     });
     classes[i].bind(py).clone()
@@ -49,4 +51,14 @@ pub fn syntax_error(py: Python<'_>, msg: impl Into<String>) -> PyErr {
 /// `LuaMemoryError(msg)`.
 pub fn memory_error(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     PyErr::from_type(class(py, 2), (msg.into(),))
+}
+
+/// `LuaTimeoutError(msg)`: a call stopped by `max_instructions` or `timeout`.
+pub fn timeout_error(py: Python<'_>, msg: impl Into<String>) -> PyErr {
+    PyErr::from_type(class(py, 3), (msg.into(),))
+}
+
+/// `LuaInterruptedError(msg)`: a call stopped by `LuaRuntime.interrupt()`.
+pub fn interrupted_error(py: Python<'_>, msg: impl Into<String>) -> PyErr {
+    PyErr::from_type(class(py, 4), (msg.into(),))
 }

@@ -1,6 +1,7 @@
 //! `LuaRuntime`: one Lua state, with lupa's methods.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use interp::{Context, Lua, StashedValue, Table, Value};
@@ -49,6 +50,8 @@ pub struct LuaRuntime {
     core: Py<RuntimeCore>,
     /// Bytes the runtime itself uses after start-up (excluded unless `total=True`).
     base_memory: usize,
+    /// The flag `interrupt()` sets (read by the running call between steps; no lock).
+    interrupt: Arc<AtomicBool>,
 }
 
 fn source_bytes(rt: &Shared, code: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
@@ -70,7 +73,7 @@ impl LuaRuntime {
                         attribute_filter=None, attribute_handlers=None, register_eval=true,
                         unpack_returned_tuples=false, register_builtins=true,
                         overflow_handler=None, max_memory=None, libraries=None,
-                        sandbox=false))]
+                        sandbox=false, max_instructions=None, timeout=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -85,7 +88,10 @@ impl LuaRuntime {
         max_memory: Option<usize>,
         libraries: Option<Vec<String>>,
         sandbox: bool,
+        max_instructions: Option<u64>,
+        timeout: Option<f64>,
     ) -> PyResult<Self> {
+        let timeout = crate::limits::timeout_of(timeout)?;
         let _ = source_encoding;
         let libraries = choose_libraries(libraries, sandbox)?;
         // The sandbox preset: no `python.eval`/`python.builtins`, and only public Python
@@ -142,7 +148,17 @@ impl LuaRuntime {
             }
             Ok(base)
         })?;
-        Ok(LuaRuntime { core, base_memory })
+        let interrupt = rt.with(py, |l| {
+            let limits = l.lua.limits();
+            limits.set_max_fuel(max_instructions);
+            limits.set_timeout(timeout);
+            Ok(limits.interrupt_handle())
+        })?;
+        Ok(LuaRuntime {
+            core,
+            base_memory,
+            interrupt,
+        })
     }
 
     /// Evaluates a Lua expression and returns its value(s); `env`: a Lua table to use as its
@@ -316,6 +332,50 @@ impl LuaRuntime {
             l.lua.set_memory_limit(limit);
             Ok(())
         })
+    }
+
+    /// The fuel budget of each call into Lua (`None`: unlimited).
+    #[getter]
+    fn max_instructions(&self, py: Python<'_>) -> PyResult<Option<u64>> {
+        self.rt().with(py, |l| Ok(l.lua.limits().max_fuel()))
+    }
+
+    /// Sets the fuel budget of each call into Lua (`None`: unlimited).
+    #[setter]
+    fn set_max_instructions(&self, py: Python<'_>, v: Option<u64>) -> PyResult<()> {
+        self.rt().with(py, |l| {
+            l.lua.limits().set_max_fuel(v);
+            Ok(())
+        })
+    }
+
+    /// The wall-clock limit in seconds of each call into Lua (`None`: unlimited).
+    #[getter]
+    fn timeout(&self, py: Python<'_>) -> PyResult<Option<f64>> {
+        self.rt().with(py, |l| {
+            Ok(l.lua.limits().timeout().map(|d| d.as_secs_f64()))
+        })
+    }
+
+    /// Sets the wall-clock limit in seconds of each call into Lua (`None`: unlimited).
+    #[setter]
+    fn set_timeout(&self, py: Python<'_>, v: Option<f64>) -> PyResult<()> {
+        let t = crate::limits::timeout_of(v)?;
+        self.rt().with(py, |l| {
+            l.lua.limits().set_timeout(t);
+            Ok(())
+        })
+    }
+
+    /// Fuel (roughly, Lua instructions) used by the last call into Lua from Python.
+    #[getter]
+    fn instructions_used(&self, py: Python<'_>) -> PyResult<u64> {
+        self.rt().with(py, |l| Ok(l.lua.limits().used()))
+    }
+
+    /// Stops the running call into Lua (from any thread) with `LuaInterruptedError`.
+    fn interrupt(&self) {
+        self.interrupt.store(true, Ordering::Relaxed);
     }
 
     /// Sets the handler for Python ints that do not fit in a Lua integer.

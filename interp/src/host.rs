@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use crate::limits::StopReason;
 use crate::runtime::{Context, Lua, StashedError, StashedValue};
 use crate::value::Value;
 use crate::vm::{self, Action, ErrorKind, Exit, NativeCall};
@@ -132,7 +133,7 @@ impl Lua {
         prepare: impl for<'gc> FnOnce(Context<'gc>) -> Result<(Value<'gc>, crate::ValueList<'gc>), E>,
         finish: impl for<'gc> FnOnce(Context<'gc>, &[Value<'gc>]) -> R,
     ) -> Result<FirstStep<R>, E> {
-        let fuel = self.fuel_per_step;
+        let fuel = self.limits().step_fuel(self.fuel_per_step);
         let first = self.enter(|ctx| -> Result<FirstStep<R>, E> {
             let (f, args) = prepare(ctx)?;
             let th = vm::thread_for_host_call(ctx);
@@ -167,7 +168,17 @@ impl Lua {
 
     /// Runs a call that did not finish in its first step to the end.
     pub fn call_rest(&mut self, call: RunningCall) -> Result<Vec<StashedValue>, StashedError> {
-        let r = self.run_from(&call.thread, Some(call.exit), false);
+        self.call_rest_polling(call, &mut || false)
+    }
+
+    /// Like [`Lua::call_rest`], calling `poll` after every step that ran out of fuel; when it
+    /// returns true, the call stops with the uncatchable error of [`StopReason::Host`].
+    pub fn call_rest_polling(
+        &mut self,
+        call: RunningCall,
+        poll: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<StashedValue>, StashedError> {
+        let r = self.run_from(&call.thread, Some(call.exit), false, poll);
         self.enter(vm::end_call);
         r.unwrap_or_else(|| unreachable!("run_from only stops early when asked"))
     }
@@ -179,7 +190,7 @@ impl Lua {
         if matches!(call.exit, Exit::Pending) {
             return CallProgress::Long(call);
         }
-        match self.run_from(&call.thread, Some(call.exit), true) {
+        match self.run_from(&call.thread, Some(call.exit), true, &mut || false) {
             Some(r) => {
                 self.enter(vm::end_call);
                 CallProgress::Done(r)
@@ -193,7 +204,7 @@ impl Lua {
 
     /// Steps the thread (prepared by `start_call`) until it finishes or fails.
     fn run_to_end(&mut self, thread: &StashedValue) -> Result<Vec<StashedValue>, StashedError> {
-        self.run_from(thread, None, false)
+        self.run_from(thread, None, false, &mut || false)
             .unwrap_or_else(|| unreachable!("run_from only stops early when asked"))
     }
 
@@ -204,9 +215,10 @@ impl Lua {
         thread: &StashedValue,
         mut first: Option<Exit>,
         stop_when_long: bool,
+        poll: &mut dyn FnMut() -> bool,
     ) -> Option<Result<Vec<StashedValue>, StashedError>> {
         loop {
-            let fuel = self.fuel_per_step;
+            let fuel = self.limits.step_fuel(self.fuel_per_step);
             let r = match first.take() {
                 Some(exit) => exit,
                 None => self.enter(|ctx| {
@@ -220,6 +232,10 @@ impl Lua {
                 Exit::Pending => {
                     self.after_step();
                     self.check_interrupt();
+                    if poll() {
+                        self.limits.stop(StopReason::Host);
+                    }
+                    self.check_limits();
                     if stop_when_long {
                         return None;
                     }
@@ -252,7 +268,10 @@ impl Lua {
                     self.after_step();
                     return Some(Err(e));
                 }
-                Exit::Host => self.run_host_function(),
+                Exit::Host => {
+                    self.run_host_function();
+                    self.check_limits();
+                }
                 Exit::Yielded => {
                     let e = self.enter(|ctx| {
                         let Value::Thread(th) = ctx.fetch(thread) else {
@@ -278,6 +297,14 @@ impl Lua {
             .is_some_and(|f| f.swap(false, std::sync::atomic::Ordering::SeqCst));
         if set {
             self.enter(vm::hooks::interrupt);
+        }
+    }
+
+    /// Hooks the innermost running thread to stop with an uncatchable error if one of the
+    /// host's limits is hit (see [`crate::limits::Limits`]).
+    fn check_limits(&mut self) {
+        if self.limits.check().is_some() {
+            self.enter(vm::hooks::stop_for_limits);
         }
     }
 

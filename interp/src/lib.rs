@@ -11,6 +11,7 @@ pub mod chunk;
 pub mod closure;
 pub mod compiler;
 pub mod host;
+pub mod limits;
 pub mod memory;
 pub mod number;
 pub mod opcode;
@@ -23,6 +24,7 @@ pub mod vm;
 
 pub use closure::{Closure, FunctionProto, NativeFunction};
 pub use host::{CallProgress, FirstStep, HostFunction, RawHostFunction, RunningCall};
+pub use limits::{Limits, StopReason};
 pub use runtime::{Context, Lua, StashedError, StashedValue, State, StepResult};
 pub use thread::{Thread, ThreadStatus};
 

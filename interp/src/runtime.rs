@@ -71,6 +71,9 @@ pub struct State<'gc> {
     pub outer_chains: Gc<'gc, RefLock<Vec<Vec<Thread<'gc>>>>>,
     /// An error a host function returned, to be raised in the waiting thread.
     pub host_error: Gc<'gc, RefLock<Option<Error<'gc>>>>,
+    /// The host's execution limits (shared with [`Lua`]).
+    #[collect(require_static)]
+    pub limits: Rc<crate::limits::Limits>,
 }
 
 /// A weak reference to an object that can have a finalizer.
@@ -496,6 +499,8 @@ pub struct Lua {
     /// A flag (set by a signal handler, say) that interrupts the running Lua code with an
     /// "interrupted!" error at its next instruction, as `lua.c`'s `lstop` hook does.
     pub interrupt: Option<&'static std::sync::atomic::AtomicBool>,
+    /// Execution limits (shared with the state, for nested calls).
+    pub(crate) limits: Rc<crate::limits::Limits>,
 }
 
 // SAFETY: every `Rc` and `Gc` inside the arena is reachable only through the arena, and the
@@ -521,6 +526,8 @@ impl Lua {
         let memory = Rc::new(MemoryAccount::default());
         let _g = AccountGuard::enter(&memory);
         let mem2 = memory.clone();
+        let limits = Rc::new(crate::limits::Limits::default());
+        let limits2 = limits.clone();
         let arena = Arena::<Root>::new(move |mc| {
             let mut interner = StringInterner::new(seed);
             let tm_names =
@@ -546,6 +553,7 @@ impl Lua {
                 memory: mem2,
                 outer_chains: Gc::new(mc, RefLock::new(Vec::new())),
                 host_error: Gc::new(mc, RefLock::new(None)),
+                limits: limits2,
             }
         });
         arena.mutate(|mc, st| {
@@ -566,7 +574,13 @@ impl Lua {
             host_returned: false,
             fuel_per_step: 10_000,
             interrupt: None,
+            limits,
         }
+    }
+
+    /// The execution limits of this runtime.
+    pub fn limits(&self) -> &Rc<crate::limits::Limits> {
+        &self.limits
     }
 
     /// Runs `f` inside the arena.

@@ -6,7 +6,13 @@
 import functools
 from contextlib import contextmanager
 
-from ._errors import LuaError, LuaMemoryError, LuaSyntaxError
+from ._errors import (
+    LuaError,
+    LuaInterruptedError,
+    LuaMemoryError,
+    LuaSyntaxError,
+    LuaTimeoutError,
+)
 from ._lupa_rs import (
     LUA_MAXINTEGER,
     LUA_MININTEGER,
@@ -24,6 +30,8 @@ __all__ = [
     "LuaError",
     "LuaSyntaxError",
     "LuaMemoryError",
+    "LuaTimeoutError",
+    "LuaInterruptedError",
     "lua_type",
     "as_attrgetter",
     "as_itemgetter",

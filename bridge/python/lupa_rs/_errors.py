@@ -21,3 +21,13 @@ class LuaSyntaxError(LuaError):
 
 class LuaMemoryError(LuaError, MemoryError):
     """Lua ran out of the memory it may use (``max_memory``)."""
+
+
+class LuaTimeoutError(LuaError):
+    """A call into Lua stopped by the runtime's limits (``max_instructions`` or
+    ``timeout``). Lua code cannot catch it (not with ``pcall``, ``xpcall``, coroutines or
+    ``__close``); the runtime stays usable."""
+
+
+class LuaInterruptedError(LuaTimeoutError):
+    """A call into Lua stopped by ``LuaRuntime.interrupt()`` (from another thread, say)."""

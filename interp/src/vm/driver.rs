@@ -68,10 +68,10 @@ fn drive<'gc>(
         };
         if is_base {
             match r {
-                Inner::OutOfFuel if nested => {
-                    *fuel = i64::MAX / 2;
-                    continue;
-                }
+                Inner::OutOfFuel if nested => match refuel_nested(ctx, fuel) {
+                    None => continue,
+                    Some(e) => return Inner::Error(e),
+                },
                 Inner::Resume(co) => {
                     let r = with_base!(st => match start_resume(ctx, cur, st, co) {
                         Ok(()) => Ok(()),
@@ -90,8 +90,13 @@ fn drive<'gc>(
             Inner::HookChanged => unreachable!("handled by execute"),
             Inner::OutOfFuel => {
                 if nested {
-                    *fuel = i64::MAX / 2;
-                    continue;
+                    match refuel_nested(ctx, fuel) {
+                        None => continue,
+                        Some(e) => {
+                            pending = Some(Inner::Error(e));
+                            continue;
+                        }
+                    }
                 }
                 return Inner::OutOfFuel;
             }
@@ -303,6 +308,38 @@ fn start_resume<'gc>(
     }
 }
 
+/// Fuel of one chunk of a nested call: between chunks, the host's limits are checked.
+const NESTED_FUEL: i64 = 10_000;
+
+/// Charges the fuel a nested call spent in its last chunk (`fuel` is what is left of it).
+fn charge_nested(ctx: Context<'_>, fuel: i64) {
+    if fuel <= NESTED_FUEL {
+        ctx.state().limits.charge(NESTED_FUEL - fuel);
+    }
+}
+
+/// A nested call ran out of fuel: charges the chunk, checks the host's limits (the
+/// uncatchable error to raise if one is hit) and gives the next chunk. A chunk ended early
+/// by a collection request goes on unchunked, as the request stays until the step ends.
+fn refuel_nested<'gc>(ctx: Context<'gc>, fuel: &mut i64) -> Option<Error<'gc>> {
+    if *fuel > NESTED_FUEL {
+        *fuel = i64::MAX / 2;
+        return None;
+    }
+    let limits = &ctx.state().limits;
+    limits.charge(NESTED_FUEL - *fuel);
+    if let Some(reason) = limits.check() {
+        *fuel = NESTED_FUEL;
+        return Some(super::hooks::limit_error(ctx, reason));
+    }
+    *fuel = if *fuel >= 0 {
+        i64::MAX / 2
+    } else {
+        NESTED_FUEL
+    };
+    None
+}
+
 /// Runs a nested call (made by a native function) until its boundary frame returns.
 pub(crate) fn drive_nested<'gc>(
     ctx: Context<'gc>,
@@ -310,14 +347,10 @@ pub(crate) fn drive_nested<'gc>(
     st: &mut ThreadState<'gc>,
     floor: usize,
 ) -> Result<(), Error<'gc>> {
-    let mut fuel = i64::MAX / 2;
-    finish(
-        drive(ctx, thread, Some(st), floor, true, &mut fuel, None),
-        ctx,
-        thread,
-        st,
-        floor,
-    )
+    let mut fuel = NESTED_FUEL;
+    let r = drive(ctx, thread, Some(st), floor, true, &mut fuel, None);
+    charge_nested(ctx, fuel);
+    finish(r, ctx, thread, st, floor)
 }
 
 /// Handles a nested call whose callee (a native) asked the driver for something at once.
@@ -328,7 +361,7 @@ pub(crate) fn finish_exit_nested<'gc>(
     floor: usize,
     inner: Inner<'gc>,
 ) -> Result<(), Error<'gc>> {
-    let mut fuel = i64::MAX / 2;
+    let mut fuel = NESTED_FUEL;
     let inner = match inner {
         Inner::Yield | Inner::Host => {
             st.pending = None;
@@ -336,13 +369,9 @@ pub(crate) fn finish_exit_nested<'gc>(
         }
         other => other,
     };
-    finish(
-        drive(ctx, thread, Some(st), floor, true, &mut fuel, Some(inner)),
-        ctx,
-        thread,
-        st,
-        floor,
-    )
+    let r = drive(ctx, thread, Some(st), floor, true, &mut fuel, Some(inner));
+    charge_nested(ctx, fuel);
+    finish(r, ctx, thread, st, floor)
 }
 
 fn finish<'gc>(
@@ -509,7 +538,9 @@ pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
         }
     }
     drop(st);
+    let given = fuel;
     let r = drive(ctx, thread, None, 0, false, &mut fuel, first);
+    ctx.state().limits.charge(given - fuel);
     let mut st = thread.state_mut(mc);
     match r {
         Inner::Returned | Inner::BoundaryReturn => Exit::Finished,

@@ -13,6 +13,7 @@ use crate::value::Value;
 
 use super::call::nested_call;
 use super::Error;
+use crate::limits::StopReason;
 
 /// Hook on calls.
 pub const MASK_CALL: u8 = 1;
@@ -310,6 +311,17 @@ pub(crate) fn native_event<'gc>(
 /// Makes the innermost running thread stop at its next instruction with an "interrupted!"
 /// error (C Lua's `lstop` hook, which `lua.c` sets on a SIGINT).
 pub(crate) fn interrupt(ctx: Context<'_>) {
+    stop_running(ctx, ctx.native("interrupt", stop));
+}
+
+/// Makes the innermost running thread stop at its next instruction with the uncatchable
+/// error of the host's limits (see [`crate::limits::Limits`]).
+pub(crate) fn stop_for_limits(ctx: Context<'_>) {
+    stop_running(ctx, ctx.native("interrupt", stop_uncatchable));
+}
+
+/// Sets `hook` (a stopping native) on the innermost running thread, at every instruction.
+fn stop_running<'gc>(ctx: Context<'gc>, hook: Value<'gc>) {
     let th = ctx
         .state()
         .running
@@ -318,8 +330,7 @@ pub(crate) fn interrupt(ctx: Context<'_>) {
         .copied()
         .unwrap_or(ctx.state().main_thread);
     if let Some(mut st) = th.try_state_mut(ctx.mutation()) {
-        let stop = ctx.native("interrupt", stop);
-        st.hook = Hook::new(stop, MASK_CALL | MASK_RETURN | MASK_LINE, 1);
+        st.hook = Hook::new(hook, MASK_CALL | MASK_RETURN | MASK_LINE, 1);
     }
 }
 
@@ -327,4 +338,24 @@ pub(crate) fn interrupt(ctx: Context<'_>) {
 fn stop<'gc>(call: &mut super::NativeCall<'gc, '_>) -> Result<super::Action<'gc>, Error<'gc>> {
     call.thread_state().hook = Hook::default();
     Err(call.error("interrupted!"))
+}
+
+/// The hook of the host's limits: removes itself and raises the uncatchable stop error.
+fn stop_uncatchable<'gc>(
+    call: &mut super::NativeCall<'gc, '_>,
+) -> Result<super::Action<'gc>, Error<'gc>> {
+    call.thread_state().hook = Hook::default();
+    let reason = call.ctx.state().limits.check();
+    Err(limit_error(call.ctx, reason.unwrap_or(StopReason::Host)))
+}
+
+/// The uncatchable error that stops a call for `reason`.
+pub(crate) fn limit_error(ctx: Context<'_>, reason: StopReason) -> Error<'_> {
+    Error {
+        value: ctx.str(reason.message()),
+        kind: super::ErrorKind::Interrupt,
+        traceback: None,
+        raised_by: None,
+        handled_at: None,
+    }
 }

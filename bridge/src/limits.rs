@@ -1,0 +1,85 @@
+//! Execution limits seen from Python: the timeout argument, the accounting of a call from
+//! Python, Ctrl-C while Lua runs with the GIL released, and the exception of a stopped call.
+
+use std::time::{Duration, Instant};
+
+use interp::{Limits, StopReason};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::errors;
+
+/// How often a long call re-takes the GIL to let Python handle signals (Ctrl-C).
+const SIGNAL_POLL: Duration = Duration::from_millis(20);
+
+/// A timeout in seconds as a duration (`None` or a non-negative number).
+pub(crate) fn timeout_of(t: Option<f64>) -> PyResult<Option<Duration>> {
+    match t {
+        None => Ok(None),
+        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(_) => Err(PyValueError::new_err(
+            "timeout must be None or a non-negative number of seconds",
+        )),
+    }
+}
+
+/// A call from Python under the runtime's limits: the outermost one starts the budget and
+/// the deadline; dropping it leaves the call.
+pub(crate) struct LimitedCall<'a>(&'a Limits);
+
+impl<'a> LimitedCall<'a> {
+    /// Enters a call.
+    #[inline]
+    pub fn begin(limits: &'a Limits) -> Self {
+        limits.begin();
+        LimitedCall(limits)
+    }
+}
+
+impl Drop for LimitedCall<'_> {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
+/// Polls Python's signal handlers every `SIGNAL_POLL` while a call runs without the GIL;
+/// keeps the exception a handler raised (KeyboardInterrupt) to raise instead of the stop.
+pub(crate) struct SignalPoll {
+    next: Instant,
+    /// The exception a signal handler raised.
+    pub raised: Option<PyErr>,
+}
+
+impl SignalPoll {
+    /// A poller whose first look is one period from now.
+    pub fn new() -> Self {
+        SignalPoll {
+            next: Instant::now() + SIGNAL_POLL,
+            raised: None,
+        }
+    }
+
+    /// True when a signal handler raised: the call must stop.
+    pub fn poll(&mut self) -> bool {
+        let now = Instant::now();
+        if now < self.next {
+            return false;
+        }
+        self.next = now + SIGNAL_POLL;
+        if let Err(e) = Python::attach(|py| py.check_signals()) {
+            self.raised = Some(e);
+            return true;
+        }
+        false
+    }
+}
+
+/// The Python exception for a call stopped for `reason` (`None`: it was stopped, but the
+/// reason is gone).
+pub(crate) fn stop_error(py: Python<'_>, reason: Option<StopReason>) -> PyErr {
+    let reason = reason.unwrap_or(StopReason::Host);
+    match reason {
+        StopReason::Interrupted => errors::interrupted_error(py, reason.message()),
+        _ => errors::timeout_error(py, reason.message()),
+    }
+}
