@@ -185,3 +185,27 @@ def test_ctrl_c_raises_keyboard_interrupt():
     finally:
         p.kill()
     assert out.split() == ["KeyboardInterrupt", "2"]
+
+
+def test_library_work_is_charged_by_size():
+    """A big string.rep, table.concat, gsub or sort costs fuel in proportion to its data, so
+    it counts against max_instructions and ends the step it runs in."""
+    lua = LuaRuntime()
+    costs = {}
+    for name, code in [
+        ("small rep", "local s = string.rep('x', 10)"),
+        ("big rep", "local s = string.rep('x', 6400000)"),
+        ("big concat", "local t = {} for i = 1, 1000 do t[i] = 'abcdefgh' end "
+                       "local s = table.concat(t) s = table.concat(t, s)"),
+        ("big gsub", "local s = string.rep('ab', 1000000):gsub('a', 'xyz')"),
+        ("big sort", "local t = {} for i = 1, 100000 do t[i] = -i end table.sort(t)"),
+    ]:
+        lua.execute(code)
+        costs[name] = lua.instructions_used
+    assert costs["big rep"] >= costs["small rep"] + 100_000      # 6.4 MB / 64
+    assert costs["big gsub"] >= 60_000
+    assert costs["big sort"] >= 100_000                        # n log n / 16
+    limited = LuaRuntime(max_instructions=50_000)
+    with pytest.raises(LuaTimeoutError):
+        limited.execute("local s = string.rep('x', 6400000) while true do end")
+    assert limited.instructions_used < 200_000

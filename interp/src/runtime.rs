@@ -46,6 +46,9 @@ pub struct State<'gc> {
     /// Set by `collectgarbage()`: the driver runs a full collection before the next step.
     #[collect(require_static)]
     pub gc_requested: std::cell::Cell<bool>,
+    /// Fuel charged by library functions for work proportional to their data (a big
+    /// `string.rep`, `table.concat`, ...), taken from the step's fuel at the next reload.
+    pub charged: std::cell::Cell<i64>,
     /// True while `__gc` metamethods run (the collector is not reentrant there).
     #[collect(require_static)]
     pub in_finalizer: std::cell::Cell<bool>,
@@ -543,6 +546,7 @@ impl Lua {
                 running: Gc::new(mc, RefLock::new(Vec::new())),
                 nested: std::cell::Cell::new(0),
                 gc_requested: std::cell::Cell::new(false),
+                charged: std::cell::Cell::new(0),
                 in_finalizer: std::cell::Cell::new(false),
                 closing: std::cell::Cell::new(false),
                 gc_running: std::cell::Cell::new(true),

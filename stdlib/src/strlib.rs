@@ -100,6 +100,7 @@ fn rep<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if total >= MAX_STRING as u128 {
         return Err(call.error("resulting string too large"));
     }
+    call.charge(total as usize / 64);
     let mut out = Vec::with_capacity(total as usize);
     for k in 0..n {
         out.extend_from_slice(s.as_bytes());

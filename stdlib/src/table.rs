@@ -192,6 +192,7 @@ fn concat<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         }
         k += 1;
     }
+    call.charge(out.len() / 64 + (j - i).max(0) as usize / 16);
     let s = call.ctx.intern(&out);
     call.ret1(Value::String(s))
 }
@@ -243,6 +244,8 @@ fn sort<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         if !cmp.is_nil() && !cmp.is_function() {
             return Err(call.type_error(1, "function"));
         }
+        // About n log n comparisons (those of a Lua comparator charge their own fuel too).
+        call.charge(n as usize * (64 - n.leading_zeros() as usize) / 16);
         Sorter { t, cmp }.auxsort(call, 1, n, 0)?;
     }
     call.ret0()

@@ -92,7 +92,7 @@ fn run<'gc, const HOOKED: bool>(
         // loops end their steps at their backward jumps, statement boundaries where dead
         // registers can be cleared before the collector runs (`clear_dead_registers`).
         // Recursion without loops still stops, `RELOAD_FUEL_SLACK` units late at most.
-        *fuel -= 1;
+        *fuel -= 1 + ctx.state().charged.replace(0);
         if *fuel < -RELOAD_FUEL_SLACK || (ctx.state().gc_requested.get() && *fuel < i64::MAX / 4) {
             return Inner::OutOfFuel;
         }

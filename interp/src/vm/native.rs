@@ -167,6 +167,13 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         self.st.frames.len()
     }
 
+    /// Charges fuel for work proportional to the data a library function handles (one unit
+    /// per 64 bytes, say), so big operations end steps and count against budgets.
+    pub fn charge(&self, units: usize) {
+        let c = &self.ctx.state().charged;
+        c.set(c.get().saturating_add(units.min(i64::MAX as usize) as i64));
+    }
+
     /// Stack index of the function being called (the end of its caller's values).
     pub fn func_slot(&self) -> usize {
         self.base - 1

@@ -218,6 +218,7 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     };
     match result {
         Ok((out, n)) => {
+            call.charge((src.len() + out.len()) / 64 + n / 8);
             let r = if changed { call.ctx.intern(&out) } else { s };
             call.ret(&[Value::String(r), Value::Integer(n as i64)])
         }
