@@ -597,24 +597,27 @@ impl LuaThread {
     fn resume(slf: &Bound<'_, Self>, value: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let this = slf.get();
-        if this.status(py)? == "dead" {
-            return Err(PyStopIteration::new_err(()));
-        }
         let first = this.args.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let mut args: Vec<Py<PyAny>> = vec![slf.clone().into_any().unbind()];
+        let mut args: smallvec::SmallVec<[Bound<'_, PyAny>; 8]> = smallvec::SmallVec::new();
+        args.push(slf.clone().into_any());
         match first {
-            Some(a) => args.extend(a.bind(py).iter().map(|x| x.unbind())),
-            None => args.extend(value),
+            Some(a) => args.extend(a.bind(py).iter()),
+            None => args.extend(value.map(|v| v.into_bound(py))),
         }
         let helper = this.r.rt().helper(Helper::Resume);
         let rt = this.r.rt().clone();
-        let args: Vec<Bound<'_, PyAny>> = args.iter().map(|a| a.bind(py).clone()).collect();
-        let vals = call_slot(py, &rt, helper, &PyTuple::new(py, args)?)?;
+        let mut vals = crate::call::call_slot_with(py, &rt, helper, &args)?;
         let ok = vals
             .first()
             .is_some_and(|b| b.bind(py).is_truthy().unwrap_or(false));
-        let mut vals = vals.into_iter().skip(1).collect::<Vec<_>>();
+        if !vals.is_empty() {
+            vals.remove(0);
+        }
         if !ok {
+            // Resuming a dead coroutine ends the iteration.
+            if this.status(py)? == "dead" && first_resume_failed(py, &vals) {
+                return Err(PyStopIteration::new_err(()));
+            }
             let err = vals.pop().unwrap_or_else(|| py.None());
             if err
                 .bind(py)
@@ -630,6 +633,16 @@ impl LuaThread {
         }
         pack_results(py, vals)
     }
+}
+
+/// True if `resume` failed because the coroutine was already dead (not by an error of its
+/// own, which is raised).
+fn first_resume_failed(py: Python<'_>, vals: &[Py<PyAny>]) -> bool {
+    vals.last().is_some_and(|e| {
+        e.bind(py)
+            .extract::<String>()
+            .is_ok_and(|m| m == "cannot resume dead coroutine")
+    })
 }
 
 /// A Lua userdata that is not a wrapped Python object.

@@ -181,7 +181,8 @@ fn drive<'gc>(
                     let kind = st.pending.map(|p| p.kind).unwrap_or(PendingKind::Resume);
                     match (kind, ok) {
                         (PendingKind::Resume, true) => {
-                            let mut out = vec![Value::Boolean(true)];
+                            let mut out = crate::ValueList::new();
+                            out.push(Value::Boolean(true));
                             out.extend_from_slice(&vals);
                             finish_pending(st, &out);
                             None
