@@ -36,16 +36,22 @@ pub fn new_lib<'gc>(
 /// `"lib.name"` as a `'static` string: each distinct name is allocated once per process
 /// (natives carry `'static` names), however many runtimes open the library.
 pub(crate) fn qualified_name(lib: &'static str, name: &'static str) -> &'static str {
-    use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    type Names = HashMap<(&'static str, &'static str), &'static str>;
+    // Keyed by the addresses of the two literals (cheap to hash; the same literal always has
+    // the same address, and a copy elsewhere only adds one entry).
+    type Names = hashbrown::HashMap<(usize, usize, usize), &'static str>;
     static NAMES: OnceLock<Mutex<Names>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
+    let key = (
+        lib.as_ptr() as usize,
+        name.as_ptr() as usize,
+        name.len() << 16 | lib.len(),
+    );
     names
-        .entry((lib, name))
+        .entry(key)
         .or_insert_with(|| Box::leak(format!("{lib}.{name}").into_boxed_str()))
 }
 
