@@ -215,16 +215,18 @@ impl Conv<'_> {
         py: Python<'_>,
         ctx: Context<'gc>,
         r: &Bound<'_, PyAny>,
-    ) -> PyResult<Vec<Value<'gc>>> {
+    ) -> PyResult<interp::ValueList<'gc>> {
         if self.rt.config.unpack_returned_tuples {
             if let Ok(t) = r.cast::<PyTuple>() {
                 return t.iter().map(|x| self.py_to_lua(py, ctx, &x)).collect();
             }
         }
         if r.is_none() {
-            return Ok(Vec::new());
+            return Ok(interp::ValueList::new());
         }
-        Ok(vec![self.py_to_lua(py, ctx, r)?])
+        let mut one = interp::ValueList::new();
+        one.push(self.py_to_lua(py, ctx, r)?);
+        Ok(one)
     }
 }
 

@@ -75,6 +75,8 @@ type PyHostFn = fn(Python<'_>, &Arc<Shared>, Vec<Py<PyAny>>) -> PyResult<HostRes
 pub(crate) enum HostResult {
     /// One Python value (a tuple explodes if the runtime unpacks returned tuples).
     Value(Py<PyAny>),
+    /// One value, as it is (`None` becomes nil).
+    One(Py<PyAny>),
     /// Several values, as they are (`None` becomes nil).
     Values(Vec<Py<PyAny>>),
     /// Values to return as they are, `None` as `python.none` for the first one.
@@ -136,20 +138,28 @@ fn results_for_lua<'gc>(
     ctx: Context<'gc>,
     conv: &mut Conv<'_>,
     result: &HostResult,
-) -> PyResult<Vec<Value<'gc>>> {
+) -> PyResult<interp::ValueList<'gc>> {
     Ok(match result {
         HostResult::Value(v) => conv.results_to_lua(py, ctx, v.bind(py))?,
+        HostResult::One(v) => {
+            let mut one = interp::ValueList::new();
+            one.push(conv.py_to_lua(py, ctx, v.bind(py))?);
+            one
+        }
         HostResult::Values(vs) => vs
             .iter()
             .map(|v| conv.py_to_lua(py, ctx, v.bind(py)))
             .collect::<PyResult<_>>()?,
         HostResult::Iterator(state) => {
             let step = ctx.fetch(conv.refs.get(conv.rt.iter_step.get()));
-            vec![step, conv.py_to_lua(py, ctx, state.bind(py))?]
+            let mut out = interp::ValueList::new();
+            out.push(step);
+            out.push(conv.py_to_lua(py, ctx, state.bind(py))?);
+            out
         }
         HostResult::IterStep(vs) => {
             let none = conv.rt.none_value.get();
-            let mut out = Vec::with_capacity(vs.len());
+            let mut out = interp::ValueList::with_capacity(vs.len());
             for (i, v) in vs.iter().enumerate() {
                 if i == 0 && v.is_none(py) {
                     out.push(ctx.fetch(conv.refs.get(none)));
@@ -285,7 +295,7 @@ fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<
     } else {
         get_attr(py, rt, obj, &key)?
     };
-    Ok(HostResult::Values(vec![v]))
+    Ok(HostResult::One(v))
 }
 
 fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
@@ -367,7 +377,7 @@ fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<
         args: PyTuple::new(py, positional)?.unbind(),
         kwargs: kwargs.unbind(),
     };
-    Ok(HostResult::Values(vec![Py::new(py, a)?.into_any()]))
+    Ok(HostResult::One(Py::new(py, a)?.into_any()))
 }
 
 /// `python.set_overflow_handler(f)`.
@@ -399,7 +409,7 @@ fn method_type(py: Python<'_>) -> &Bound<'_, pyo3::types::PyType> {
 fn mm_tostring(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, &args, 0));
     let s = obj.bind(py).str()?;
-    Ok(HostResult::Values(vec![s.into_any().unbind()]))
+    Ok(HostResult::One(s.into_any().unbind()))
 }
 
 fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
@@ -422,12 +432,12 @@ fn as_itemgetter(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyR
 fn wrap_protocol(py: Python<'_>, args: &[Py<PyAny>], protocol: Protocol) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, args, 0));
     let w = Py::new(py, ProtocolWrapper { obj, protocol })?;
-    Ok(HostResult::Values(vec![w.into_any()]))
+    Ok(HostResult::One(w.into_any()))
 }
 
 fn as_function(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, &args, 0));
-    Ok(HostResult::Values(vec![obj]))
+    Ok(HostResult::One(obj))
 }
 
 fn iter_next<'py>(py: Python<'py>, it: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
@@ -586,8 +596,8 @@ fn run_inline<'gc>(
         return Err(call.error("the Lua runtime is gone"));
     };
     let ctx = call.ctx;
-    let args: Vec<Value<'gc>> = call.args().to_vec();
-    let r = Python::attach(|py| -> Result<Vec<Value<'gc>>, Value<'gc>> {
+    let args = interp::ValueList::from_slice(call.args());
+    let r = Python::attach(|py| -> Result<interp::ValueList<'gc>, Value<'gc>> {
         // SAFETY: this runs inside a step of this runtime, on the thread holding its lock;
         // `inline_refs` blocks any other use of `refs` until it returns.
         let out = rt.inline_refs(|refs| {

@@ -80,7 +80,7 @@ impl Lua {
     /// Inside a raw host function: gives its results (if `f` succeeds).
     pub fn host_return<E>(
         &mut self,
-        f: impl for<'gc> FnOnce(Context<'gc>) -> Result<Vec<Value<'gc>>, E>,
+        f: impl for<'gc> FnOnce(Context<'gc>) -> Result<crate::ValueList<'gc>, E>,
     ) -> Result<(), E> {
         self.enter(|ctx| {
             let vals = f(ctx)?;
