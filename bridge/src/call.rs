@@ -30,18 +30,6 @@ pub(crate) fn call_slot(
     })
 }
 
-/// Calls the Lua value in slot `f` with the Python arguments `args`.
-pub(crate) fn call_slot_with(
-    py: Python<'_>,
-    rt: &Arc<Shared>,
-    f: u32,
-    args: &[Bound<'_, PyAny>],
-) -> PyResult<Vec<Py<PyAny>>> {
-    rt.with(py, |mut l| {
-        call_fast(py, &mut l, |ctx, refs| Ok(ctx.fetch(refs.get(f))), args)
-    })
-}
-
 /// Calls the function `f` makes with Python arguments. Arguments, the first step of Lua and
 /// the results stay inside one visit of the arena (the GIL held); a call that runs longer
 /// goes on with the GIL released, one step at a time.

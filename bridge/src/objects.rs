@@ -605,8 +605,23 @@ impl LuaThread {
             None => args.extend(value.map(|v| v.into_bound(py))),
         }
         let helper = this.r.rt().helper(Helper::Resume);
-        let rt = this.r.rt().clone();
-        let mut vals = crate::call::call_slot_with(py, &rt, helper, &args)?;
+        let slot = this.r.slot;
+        let mut vals = this.r.rt().with(py, |mut l| {
+            crate::call::call_fast(
+                py,
+                &mut l,
+                |ctx, refs| {
+                    // Resuming a dead coroutine ends the iteration.
+                    if let Value::Thread(t) = ctx.fetch(refs.get(slot)) {
+                        if t.status() == interp::ThreadStatus::Dead {
+                            return Err(PyStopIteration::new_err(()));
+                        }
+                    }
+                    Ok(ctx.fetch(refs.get(helper)))
+                },
+                &args,
+            )
+        })?;
         let ok = vals
             .first()
             .is_some_and(|b| b.bind(py).is_truthy().unwrap_or(false));
@@ -614,10 +629,6 @@ impl LuaThread {
             vals.remove(0);
         }
         if !ok {
-            // Resuming a dead coroutine ends the iteration.
-            if this.status(py)? == "dead" && first_resume_failed(py, &vals) {
-                return Err(PyStopIteration::new_err(()));
-            }
             let err = vals.pop().unwrap_or_else(|| py.None());
             if err
                 .bind(py)
@@ -633,16 +644,6 @@ impl LuaThread {
         }
         pack_results(py, vals)
     }
-}
-
-/// True if `resume` failed because the coroutine was already dead (not by an error of its
-/// own, which is raised).
-fn first_resume_failed(py: Python<'_>, vals: &[Py<PyAny>]) -> bool {
-    vals.last().is_some_and(|e| {
-        e.bind(py)
-            .extract::<String>()
-            .is_ok_and(|m| m == "cannot resume dead coroutine")
-    })
 }
 
 /// A Lua userdata that is not a wrapped Python object.

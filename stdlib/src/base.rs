@@ -7,56 +7,58 @@ use interp::{Action, Context, Error, NativeCall, Value};
 
 use crate::util::{register, Ret};
 
+/// The functions of the basic library, but those `open_base` and `open_base_safe` choose.
+const COMMON: &[(&str, interp::NativeFn)] = &[
+    ("assert", assert),
+    ("error", error),
+    ("getmetatable", getmetatable),
+    ("ipairs", ipairs),
+    ("next", next),
+    ("pairs", pairs),
+    ("pcall", pcall),
+    ("print", print),
+    ("rawequal", rawequal),
+    ("rawget", rawget),
+    ("rawlen", rawlen),
+    ("rawset", rawset),
+    ("select", select),
+    ("setmetatable", setmetatable),
+    ("tonumber", tonumber),
+    ("tostring", tostring),
+    ("type", type_),
+    ("warn", warn),
+    ("xpcall", xpcall),
+];
+
 /// Opens the basic library into the global table.
 pub fn open_base(ctx: Context<'_>) {
-    let g = ctx.globals();
-    register(
+    open_base_with(
         ctx,
-        g,
         &[
-            ("assert", assert),
             ("collectgarbage", collectgarbage),
             ("dofile", dofile),
-            ("error", error),
-            ("getmetatable", getmetatable),
-            ("ipairs", ipairs),
             ("load", load),
             ("loadfile", loadfile),
-            ("next", next),
-            ("pairs", pairs),
-            ("pcall", pcall),
-            ("print", print),
-            ("rawequal", rawequal),
-            ("rawget", rawget),
-            ("rawlen", rawlen),
-            ("rawset", rawset),
-            ("select", select),
-            ("setmetatable", setmetatable),
-            ("tonumber", tonumber),
-            ("tostring", tostring),
-            ("type", type_),
-            ("warn", warn),
-            ("xpcall", xpcall),
         ],
     );
-    g.set_str(ctx.mutation(), ctx.intern(b"_G"), Value::Table(g));
-    g.set_str(ctx.mutation(), ctx.intern(b"_VERSION"), ctx.str("Lua 5.4"));
 }
 
 /// Opens the base library for untrusted code: no `dofile` and `loadfile` (no file access),
 /// `load` of text chunks only (binary chunks are refused), and `collectgarbage` limited to
 /// "collect", "step", "count" and "isrunning" (the collector cannot be stopped or retuned).
 pub fn open_base_safe(ctx: Context<'_>) {
-    open_base(ctx);
-    let g = ctx.globals();
-    let mc = ctx.mutation();
-    g.set_str(mc, ctx.intern(b"dofile"), Value::Nil);
-    g.set_str(mc, ctx.intern(b"loadfile"), Value::Nil);
-    register(
+    open_base_with(
         ctx,
-        g,
-        &[("load", load_text), ("collectgarbage", collectgarbage_safe)],
+        &[("collectgarbage", collectgarbage_safe), ("load", load_text)],
     );
+}
+
+fn open_base_with(ctx: Context<'_>, chosen: &[(&'static str, interp::NativeFn)]) {
+    let g = ctx.globals();
+    register(ctx, g, COMMON);
+    register(ctx, g, chosen);
+    g.set_str(ctx.mutation(), ctx.intern(b"_G"), Value::Table(g));
+    g.set_str(ctx.mutation(), ctx.intern(b"_VERSION"), ctx.str("Lua 5.4"));
 }
 
 /// `tostring`, for hosts (`crate::host_function`).

@@ -60,38 +60,25 @@ fn debug<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn traceback<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let (msg_i, level_i) = if matches!(call.arg(0), Value::Thread(_)) {
-        (1, 2)
-    } else {
-        (0, 1)
-    };
+    let (target, msg_i) = thread_arg(call);
     let msg = call.arg(msg_i);
     if !msg.is_nil() && !matches!(msg, Value::String(_) | Value::Integer(_) | Value::Number(_)) {
         return call.ret1(msg);
     }
-    let other = matches!(call.arg(0), Value::Thread(t) if !t.ptr_eq(call.thread));
-    let level = call.opt_integer(level_i, if other { 0 } else { 1 })?.max(0) as usize;
+    // Another thread's level 0 is the yield it waits in; ours is traceback itself.
+    let default_level = if target.is_some() { 0 } else { 1 };
+    let level = call.opt_integer(msg_i + 1, default_level)?.max(0) as usize;
     let mut out = Vec::new();
     if let Ok(Some(s)) = call.opt_string(msg_i) {
         out.extend_from_slice(s.as_bytes());
         out.push(b'\n');
     }
-    let tb = match call.arg(0) {
-        Value::Thread(t) if !t.ptr_eq(call.thread) => match t.try_state_mut(call.ctx.mutation()) {
+    let tb = match target {
+        Some(t) => match t.try_state_mut(call.ctx.mutation()) {
             Some(st) => interp::vm::coroutine_traceback(&st, level),
             None => "stack traceback:".to_string(),
         },
-        _ if level == 0 => {
-            // Level 0 is traceback itself.
-            let rest = interp::vm::traceback(call, 1);
-            let body = rest.strip_prefix("stack traceback:").unwrap_or(&rest);
-            let name = match call.func_value() {
-                Value::Native(f) => f.name(),
-                _ => "?",
-            };
-            format!("stack traceback:\n\t[C]: in function '{name}'{body}")
-        }
-        _ => interp::vm::traceback(call, level),
+        None => interp::vm::traceback(call, level),
     };
     out.extend_from_slice(tb.as_bytes());
     let s = call.ctx.intern(&out);
@@ -103,10 +90,7 @@ fn set<'gc>(call: &NativeCall<'gc, '_>, t: interp::Table<'gc>, k: &str, v: Value
 }
 
 fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let (base, target) = match call.arg(0) {
-        Value::Thread(t) => (1, Some(t)),
-        _ => (0, None),
-    };
+    let (target, base) = thread_arg(call);
     let what = call
         .opt_string(base + 1)?
         .map(|s| s.as_bytes().to_vec())
@@ -129,7 +113,7 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             return call.ret1(Value::Nil);
         }
         let st = match target {
-            Some(th) if !th.ptr_eq(call.thread) => match th.try_state_mut(call.ctx.mutation()) {
+            Some(th) => match th.try_state_mut(call.ctx.mutation()) {
                 Some(s) => interp::vm::coroutine_frame_info(&s, level as usize)
                     .map(|(i, f)| (i, f.unwrap_or_default())),
                 None => None,

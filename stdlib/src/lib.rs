@@ -91,14 +91,7 @@ pub fn host_function(name: &str) -> Option<interp::NativeFn> {
 
 /// Opens every standard library.
 pub fn open_all(ctx: interp::Context<'_>) {
-    open_base(ctx);
-    open_coroutine(ctx);
-    open_string(ctx);
-    open_table(ctx);
-    open_utf8(ctx);
-    open_math(ctx);
-    open_io(ctx);
-    open_os(ctx);
-    open_debug(ctx);
-    open_package(ctx);
+    for name in LIBRARIES {
+        open_library(ctx, name);
+    }
 }

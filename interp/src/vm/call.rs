@@ -491,13 +491,14 @@ fn run_handler<'gc>(
 }
 
 /// A stand-in frame for a native function (seen by tracebacks and `debug.getinfo`).
-/// `func` is the slot of the function value (or the stack top when it is gone).
+/// `func` is the slot of the function value (or the stack top when it is gone); its locals
+/// are the slots above it (arguments, then what it pushed).
 pub(crate) fn push_native_frame(st: &mut ThreadState<'_>, name: &'static str, func: usize) {
     let top = st.stack.len();
     st.frames.push(Frame {
         closure: None,
         func,
-        base: top,
+        base: (func + 1).min(top),
         pc: 0,
         nresults: 0,
         nextra: 0,

@@ -698,12 +698,19 @@ fn native_name(f: &Frame<'_>) -> &'static str {
 /// A traceback of the running thread for native functions (`debug.traceback`).
 pub fn traceback<'gc>(call: &mut NativeCall<'gc, '_>, level: usize) -> String {
     let ctx = call.ctx;
-    if call.thread.ptr_eq(ctx.state().main_thread) {
-        traceback_string(ctx, call.thread_state(), level)
-    } else {
-        // A coroutine starts with its Lua function: no native entry below it.
-        traceback_lines(call.thread_state(), level, Vec::new())
+    // Level 0 is the native function asking (`debug.traceback` itself).
+    let mut first = Vec::new();
+    if level == 0 {
+        if let Value::Native(f) = call.func_value() {
+            first.push(format!("\n\t[C]: in function '{}'", f.name()));
+        }
     }
+    let mut out = traceback_lines(call.thread_state(), level.max(1), first);
+    // A coroutine starts with its Lua function: only the main thread has a native entry.
+    if call.thread.ptr_eq(ctx.state().main_thread) {
+        out.push_str("\n\t[C]: in ?");
+    }
+    out
 }
 
 /// Information about the frame `level` levels up (1 = the innermost Lua frame).

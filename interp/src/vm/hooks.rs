@@ -301,8 +301,6 @@ pub(crate) fn native_event<'gc>(
 ) -> Result<(), Error<'gc>> {
     let depth = st.frames.len();
     super::call::push_native_frame(st, name, func);
-    // Its locals are its stack slots (arguments, then what it pushed).
-    st.frames[depth].base = func + 1;
     let r = call_hook(ctx, thread, st, event, None, transfer);
     st.frames.truncate(depth);
     r
