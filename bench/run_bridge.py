@@ -4,7 +4,9 @@
     python3 bench/run_bridge.py [--repeat 5]
 
 Prints ns per operation for each library and the ratio lupa_rs / lupa (lower is better), then
-the geometric mean. Each figure is the best of --repeat timings (the machine is noisy).
+the geometric mean. Each figure is the best of --repeat timings, and the two libraries take
+turns (lupa, lupa_rs, lupa, ...) so that a burst of load elsewhere on this noisy machine hits
+both alike.
 """
 
 import argparse
@@ -109,13 +111,19 @@ OPS = [
 ]
 
 
-def measure(s, fn, n, repeat):
-    best = math.inf
+def timed(s, fn, n):
+    t0 = time.perf_counter()
+    fn(s, n)
+    return time.perf_counter() - t0
+
+
+def measure(ref, ours, fn, n, repeat):
+    """Best ns per operation of each library, measured in turns."""
+    best_ref = best_ours = math.inf
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(s, n)
-        best = min(best, time.perf_counter() - t0)
-    return best / n * 1e9
+        best_ref = min(best_ref, timed(ref, fn, n))
+        best_ours = min(best_ours, timed(ours, fn, n))
+    return best_ref / n * 1e9, best_ours / n * 1e9
 
 
 def main():
@@ -127,8 +135,7 @@ def main():
     rows = []
     for name, fn, n, _ in OPS:
         n = max(1, int(n * args.scale))
-        a = measure(ref, fn, n, args.repeat)
-        b = measure(ours, fn, n, args.repeat)
+        a, b = measure(ref, ours, fn, n, args.repeat)
         rows.append((name, a, b, b / a))
     print("| operation | lupa.lua54 (ns) | lupa_rs (ns) | ratio |")
     print("|---|---:|---:|---:|")

@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use interp::{CallProgress, Context, ErrorKind, FirstStep, StashedError, StashedValue, Value};
+use interp::{
+    CallProgress, Context, ErrorKind, FirstStep, HostEntry, StashedError, StashedValue, Value,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::convert::{py_object_of, Conv};
+use crate::convert::{py_object_of, Conv, PyValues};
 use crate::errors;
 use crate::limits::{stop_error, LimitedCall, SignalPoll};
 use crate::shared::{Locked, Refs, Shared};
@@ -23,7 +25,7 @@ pub(crate) fn call_slot(
     rt: &Arc<Shared>,
     f: u32,
     args: &Bound<'_, PyTuple>,
-) -> PyResult<Vec<Py<PyAny>>> {
+) -> PyResult<PyValues> {
     let args: smallvec::SmallVec<[Bound<'_, PyAny>; 8]> = args.iter().collect();
     rt.with(py, |mut l| {
         call_fast(py, &mut l, |ctx, refs| Ok(ctx.fetch(refs.get(f))), &args)
@@ -38,11 +40,34 @@ pub(crate) fn call_fast(
     l: &mut Locked<'_>,
     f: impl for<'gc> FnOnce(Context<'gc>, &mut Refs) -> PyResult<Value<'gc>>,
     args: &[Bound<'_, PyAny>],
-) -> PyResult<Vec<Py<PyAny>>> {
+) -> PyResult<PyValues> {
+    run_fast(py, l, HostEntry::Call, f, args)
+}
+
+/// Resumes the coroutine `co` gives with Python arguments, as [`call_fast`] calls: the
+/// results are what it yielded or returned.
+pub(crate) fn resume_fast(
+    py: Python<'_>,
+    l: &mut Locked<'_>,
+    co: impl for<'gc> FnOnce(Context<'gc>, &mut Refs) -> PyResult<Value<'gc>>,
+    args: &[Bound<'_, PyAny>],
+) -> PyResult<PyValues> {
+    run_fast(py, l, HostEntry::Resume, co, args)
+}
+
+/// A call (or a coroutine resume) from Python, as [`call_fast`] describes.
+fn run_fast(
+    py: Python<'_>,
+    l: &mut Locked<'_>,
+    entry: HostEntry,
+    f: impl for<'gc> FnOnce(Context<'gc>, &mut Refs) -> PyResult<Value<'gc>>,
+    args: &[Bound<'_, PyAny>],
+) -> PyResult<PyValues> {
     let shared = l.shared;
     let limits = l.lua.limits().clone();
     let _limited = LimitedCall::begin(&limits);
-    let first = l.lua.call_first_step(
+    let first = l.lua.first_step(
+        entry,
         |ctx| {
             shared.inline_refs(|refs| {
                 let fv = f(ctx, refs)?;
@@ -59,7 +84,7 @@ pub(crate) fn call_fast(
                 let mut conv = Conv { rt: shared, refs };
                 vals.iter()
                     .map(|&v| conv.lua_to_py(py, ctx, v))
-                    .collect::<PyResult<Vec<_>>>()
+                    .collect::<PyResult<PyValues>>()
             })
         },
     )?;
@@ -100,7 +125,7 @@ pub(crate) fn results_to_py(
     py: Python<'_>,
     l: &mut Locked<'_>,
     vals: &[StashedValue],
-) -> PyResult<Vec<Py<PyAny>>> {
+) -> PyResult<PyValues> {
     let rt = l.shared;
     let refs = l.refs();
     l.lua.enter(|ctx| {

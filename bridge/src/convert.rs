@@ -36,7 +36,15 @@ impl Conv<'_> {
             Value::Boolean(b) => PyBool::new(py, b).to_owned().into_any().unbind(),
             Value::Integer(i) => i.into_pyobject(py)?.into_any().unbind(),
             Value::Number(f) => PyFloat::new(py, f).into_any().unbind(),
-            Value::String(s) => self.string_to_py(py, s.as_bytes())?,
+            Value::String(s) => {
+                let cached = (self.rt.config.utf8)
+                    .then(|| self.rt.strings.get(py, s.hash(), s.as_bytes()))
+                    .flatten();
+                match cached {
+                    Some(v) => v,
+                    None => self.string_to_py(py, s.as_bytes())?,
+                }
+            }
             Value::UserData(u) => match py_object_of(py, self.rt, u) {
                 Some((obj, Protocol::Default)) => obj,
                 Some((obj, protocol)) => Py::new(py, ProtocolWrapper { obj, protocol })?.into_any(),
@@ -55,14 +63,12 @@ impl Conv<'_> {
     pub fn string_to_py(&self, py: Python<'_>, bytes: &[u8]) -> PyResult<Py<PyAny>> {
         match &self.rt.config.encoding {
             None => Ok(PyBytes::new(py, bytes).into_any().unbind()),
-            Some(enc) if enc.eq_ignore_ascii_case("utf-8") || enc.eq_ignore_ascii_case("utf8") => {
-                match std::str::from_utf8(bytes) {
-                    Ok(s) => Ok(PyString::new(py, s).into_any().unbind()),
-                    Err(_) => Ok(PyBytes::new(py, bytes)
-                        .call_method1("decode", (enc.as_str(),))?
-                        .unbind()),
-                }
-            }
+            Some(enc) if self.rt.config.utf8 => match std::str::from_utf8(bytes) {
+                Ok(s) => Ok(PyString::new(py, s).into_any().unbind()),
+                Err(_) => Ok(PyBytes::new(py, bytes)
+                    .call_method1("decode", (enc.as_str(),))?
+                    .unbind()),
+            },
             Some(enc) => Ok(PyBytes::new(py, bytes)
                 .call_method1("decode", (enc.as_str(),))?
                 .unbind()),
@@ -247,9 +253,11 @@ pub(crate) fn py_object_of(
     Some((obj.unwrap_or_else(|| py.None()), b.protocol))
 }
 
-/// Lua results as what a Python call returns: nothing is `None`, one value is itself,
-/// several are a tuple.
-pub(crate) fn pack_results(py: Python<'_>, mut vals: Vec<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+/// Python values of Lua results (most calls have few: no heap allocation for them).
+pub(crate) type PyValues = smallvec::SmallVec<[Py<PyAny>; 4]>;
+
+/// One result as itself, none as `None`, several as a tuple.
+pub(crate) fn pack_results(py: Python<'_>, mut vals: PyValues) -> PyResult<Py<PyAny>> {
     match vals.len() {
         0 => Ok(py.None()),
         1 => Ok(vals.pop().unwrap_or_else(|| py.None())),

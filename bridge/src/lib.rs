@@ -14,6 +14,7 @@ mod pyrefs;
 mod runtime;
 mod runtime_core;
 mod shared;
+mod strcache;
 
 use pyo3::prelude::*;
 

@@ -174,7 +174,7 @@ fn set_index(
     call_slot(py, r.rt(), helper, &args).map(|_| ())
 }
 
-fn pack_first(py: Python<'_>, mut v: Vec<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+fn pack_first(py: Python<'_>, mut v: crate::convert::PyValues) -> PyResult<Py<PyAny>> {
     v.truncate(1);
     pack_results(py, v)
 }
@@ -599,46 +599,28 @@ impl LuaThread {
         let this = slf.get();
         let first = this.args.lock().unwrap_or_else(|e| e.into_inner()).take();
         let mut args: smallvec::SmallVec<[Bound<'_, PyAny>; 8]> = smallvec::SmallVec::new();
-        args.push(slf.clone().into_any());
         match first {
             Some(a) => args.extend(a.bind(py).iter()),
             None => args.extend(value.map(|v| v.into_bound(py))),
         }
-        let helper = this.r.rt().helper(Helper::Resume);
         let slot = this.r.slot;
-        let mut vals = this.r.rt().with(py, |mut l| {
-            crate::call::call_fast(
+        let vals = this.r.rt().with(py, |mut l| {
+            crate::call::resume_fast(
                 py,
                 &mut l,
                 |ctx, refs| {
+                    let co = ctx.fetch(refs.get(slot));
                     // Resuming a dead coroutine ends the iteration.
-                    if let Value::Thread(t) = ctx.fetch(refs.get(slot)) {
-                        if t.status() == interp::ThreadStatus::Dead {
-                            return Err(PyStopIteration::new_err(()));
+                    match co {
+                        Value::Thread(t) if t.status() == interp::ThreadStatus::Dead => {
+                            Err(PyStopIteration::new_err(()))
                         }
+                        co => Ok(co),
                     }
-                    Ok(ctx.fetch(refs.get(helper)))
                 },
                 &args,
             )
         })?;
-        let ok = vals
-            .first()
-            .is_some_and(|b| b.bind(py).is_truthy().unwrap_or(false));
-        if !vals.is_empty() {
-            vals.remove(0);
-        }
-        if !ok {
-            let err = vals.pop().unwrap_or_else(|| py.None());
-            if err
-                .bind(py)
-                .is_instance_of::<pyo3::exceptions::PyBaseException>()
-            {
-                return Err(PyErr::from_value(err.into_bound(py)));
-            }
-            let msg = err.bind(py).str()?.to_string();
-            return Err(crate::errors::lua_error_with(py, msg, err, None));
-        }
         if vals.is_empty() && this.status(py)? == "dead" {
             return Err(PyStopIteration::new_err(()));
         }

@@ -26,15 +26,14 @@ pub(crate) enum Helper {
     NewIndex = 1,
     ToString = 2,
     Create = 3,
-    Resume = 4,
 }
 
 const HELPERS: &str = "\
-local tostring, create, resume = ...
+local tostring, create = ...
 return function(t, k) return t[k] end,
        function(t, k, v) t[k] = v end,
        function(v) return tostring(v) end,
-       create, resume";
+       create";
 
 impl Shared {
     /// The slot of a helper function.
@@ -129,7 +128,11 @@ impl LuaRuntime {
                 }
             }
         });
+        let utf8 = encoding
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case("utf-8") || e.eq_ignore_ascii_case("utf8"));
         let config = Config {
+            utf8,
             encoding,
             unpack_returned_tuples,
             attribute_filter,
@@ -701,7 +704,7 @@ fn init(
     let proto = HELPERS_PROTO.with(|p| p.clone());
     // The helpers get their library functions directly: the runtime may not open them.
     let (helpers, natives) = lua.enter(|ctx| {
-        let natives: Vec<StashedValue> = ["tostring", "coroutine.create", "coroutine.resume"]
+        let natives: Vec<StashedValue> = ["tostring", "coroutine.create"]
             .iter()
             .filter_map(|&n| stdlib::host_function(n).map(|f| ctx.stash(ctx.native(n, f))))
             .collect();
@@ -713,8 +716,8 @@ fn init(
     let out = lua
         .call(&helpers, &natives)
         .map_err(|_| errors::lua_error(py, "cannot set up the runtime"))?;
-    let mut slots = [u32::MAX; 6];
-    for (i, v) in out.into_iter().take(6).enumerate() {
+    let mut slots = [u32::MAX; 4];
+    for (i, v) in out.into_iter().take(4).enumerate() {
         slots[i] = refs.insert(v);
     }
     rt.helpers.set(slots);

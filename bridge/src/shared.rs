@@ -15,7 +15,6 @@
 use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::thread::ThreadId;
 
 use interp::{Lua, StashedValue};
 use pyo3::prelude::*;
@@ -28,6 +27,17 @@ use crate::runtime_core::RuntimeCore;
 
 /// Runtimes alive in this process (`_live_runtimes()`, for tests).
 pub(crate) static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// This thread, as an id that is unique among live threads: the address of a thread-local
+/// (cheaper than `std::thread::current().id()`, which clones the thread's handle).
+type ThreadId = usize;
+
+fn current_thread() -> ThreadId {
+    thread_local! {
+        static MARK: u8 = const { 0 };
+    }
+    MARK.with(|m| m as *const u8 as usize)
+}
 
 /// Who holds the runtime lock, and how many times.
 #[derive(Default)]
@@ -90,6 +100,8 @@ pub(crate) type ChunkCache = std::collections::HashMap<(String, Vec<u8>), Stashe
 pub(crate) struct Config {
     /// Encoding of Python strings in Lua (`None`: Lua strings come back as bytes).
     pub encoding: Option<String>,
+    /// The encoding is UTF-8 (Lua strings decode without a codec lookup).
+    pub utf8: bool,
     /// Whether tuples returned by Python functions become several Lua values.
     pub unpack_returned_tuples: bool,
     /// `attribute_filter(obj, name, is_setting)`.
@@ -130,9 +142,11 @@ pub(crate) struct Shared {
     /// Slot of the step function of `python.iter` loops.
     pub iter_step: Cell<u32>,
     /// Slots of Lua helper functions (see `runtime::HELPERS`).
-    pub helpers: Cell<[u32; 6]>,
+    pub helpers: Cell<[u32; 4]>,
     /// `overflow_handler(int)`, settable from Python and Lua.
     overflow_handler: Mutex<Option<Py<PyAny>>>,
+    /// Decoded short strings (with a UTF-8 encoding).
+    pub strings: crate::strcache::StrCache,
 }
 
 // SAFETY: `lua`, `lent`, `refs`, `py_metatable` and `none_value` are only touched by the thread
@@ -191,8 +205,9 @@ impl Shared {
             py_metatable: Cell::new(u32::MAX),
             none_value: Cell::new(u32::MAX),
             iter_step: Cell::new(u32::MAX),
-            helpers: Cell::new([u32::MAX; 6]),
+            helpers: Cell::new([u32::MAX; 4]),
             overflow_handler: Mutex::new(None),
+            strings: Default::default(),
         }
     }
 
@@ -202,7 +217,7 @@ impl Shared {
         py: Python<'_>,
         f: impl FnOnce(Locked<'_>) -> PyResult<R>,
     ) -> PyResult<R> {
-        let me = std::thread::current().id();
+        let me = current_thread();
         // One look at the owner: re-entry, or (the common case) a free lock and nothing to
         // clean up, taken at once without releasing the GIL.
         let entry = {

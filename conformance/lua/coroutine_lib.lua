@@ -109,4 +109,11 @@ local function nest(n)
   return c()
 end
 print(nest(100))
+do
+-- Errors of coroutine.yield where it cannot yield: C Lua gives them no position.
+print(pcall(coroutine.yield, 1))
+local co = coroutine.wrap(function() return pcall(table.sort, {1,2,3}, function() coroutine.yield() end) end)
+print(co())
+print(coroutine.resume(coroutine.create(function() return pcall(string.gsub, "a", "a", coroutine.yield) end)))
+end
 print("OK coroutine_lib")

@@ -33,6 +33,15 @@ fn host_trampoline<'gc>(_call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, 
     Ok(Action::Host)
 }
 
+/// How the host enters Lua: a call, or a resume of a suspended coroutine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostEntry {
+    /// Call a function (on the main thread when idle).
+    Call,
+    /// Resume a coroutine (C Lua's `lua_resume`): its yield ends the call.
+    Resume,
+}
+
 /// The outcome of [`Lua::call_first_step`].
 pub enum FirstStep<R> {
     /// The call finished; `finish` made this of its results.
@@ -133,14 +142,50 @@ impl Lua {
         prepare: impl for<'gc> FnOnce(Context<'gc>) -> Result<(Value<'gc>, crate::ValueList<'gc>), E>,
         finish: impl for<'gc> FnOnce(Context<'gc>, &[Value<'gc>]) -> R,
     ) -> Result<FirstStep<R>, E> {
+        self.first_step(HostEntry::Call, prepare, finish)
+    }
+
+    /// Starts a call or a resume ([`HostEntry`]) and runs its first step, as
+    /// [`Lua::call_first_step`] describes. For a resume, `prepare` gives the coroutine and the
+    /// values to resume it with, and `finish` reads what it yielded or returned; a coroutine
+    /// that cannot be resumed (dead, running, normal) fails with C Lua's message.
+    pub fn first_step<E, R>(
+        &mut self,
+        entry: HostEntry,
+        prepare: impl for<'gc> FnOnce(Context<'gc>) -> Result<(Value<'gc>, crate::ValueList<'gc>), E>,
+        finish: impl for<'gc> FnOnce(Context<'gc>, &[Value<'gc>]) -> R,
+    ) -> Result<FirstStep<R>, E> {
         let fuel = self.limits().step_fuel(self.fuel_per_step);
         let first = self.enter(|ctx| -> Result<FirstStep<R>, E> {
             let (f, args) = prepare(ctx)?;
-            let th = vm::thread_for_host_call(ctx);
-            vm::start_call(ctx, th, f, &args);
-            Ok(match vm::step(ctx, th, fuel) {
-                Exit::Finished => {
-                    let vals = vm::take_results(th, ctx);
+            let started = match entry {
+                HostEntry::Call => {
+                    let th = vm::thread_for_host_call(ctx);
+                    vm::start_call(ctx, th, f, &args);
+                    Ok((th, vm::step(ctx, th, fuel)))
+                }
+                HostEntry::Resume => match f {
+                    Value::Thread(co) => vm::resume_step(ctx, co, &args, fuel).map(|x| (co, x)),
+                    _ => Err(vm::Error::new(ctx.str("cannot resume non-coroutine"))),
+                },
+            };
+            let (th, exit) = match started {
+                Ok(started) => started,
+                Err(e) => {
+                    return Ok(FirstStep::Failed(StashedError {
+                        value: ctx.stash(e.value),
+                        kind: e.kind,
+                        traceback: None,
+                    }))
+                }
+            };
+            Ok(match exit {
+                Exit::Finished | Exit::Yielded => {
+                    let vals = if exit == Exit::Yielded {
+                        vm::take_yielded(th, ctx)
+                    } else {
+                        vm::take_results(th, ctx)
+                    };
                     let r = finish(ctx, &vals);
                     vm::end_call(ctx);
                     FirstStep::Done(r)
@@ -273,18 +318,18 @@ impl Lua {
                     self.check_limits();
                 }
                 Exit::Yielded => {
-                    let e = self.enter(|ctx| {
+                    // A coroutine the host resumed yielded.
+                    let out = self.enter(|ctx| {
                         let Value::Thread(th) = ctx.fetch(thread) else {
                             unreachable!()
                         };
-                        vm::reset_thread(ctx, th);
-                        StashedError {
-                            value: ctx.stash(ctx.str("attempt to yield from outside a coroutine")),
-                            kind: ErrorKind::Runtime,
-                            traceback: None,
-                        }
+                        vm::take_yielded(th, ctx)
+                            .into_iter()
+                            .map(|v| ctx.stash(v))
+                            .collect()
                     });
-                    return Some(Err(e));
+                    self.after_step();
+                    return Some(Ok(out));
                 }
             }
         }

@@ -23,7 +23,7 @@ pub mod value;
 pub mod vm;
 
 pub use closure::{Closure, FunctionProto, NativeFunction};
-pub use host::{CallProgress, FirstStep, HostFunction, RawHostFunction, RunningCall};
+pub use host::{CallProgress, FirstStep, HostEntry, HostFunction, RawHostFunction, RunningCall};
 pub use limits::{Limits, StopReason};
 pub use runtime::{Context, Lua, StashedError, StashedValue, State, StepResult};
 pub use thread::{Thread, ThreadStatus};

@@ -144,6 +144,10 @@ pub struct ThreadState<'gc> {
     /// A `__gc` finalizer runs on this thread (called at `native_call_slot`).
     #[collect(require_static)]
     pub finalizing: bool,
+    /// The host resumed this coroutine (it is the base of the running chain): a yield, return
+    /// or error ends the host's step, and the coroutine stays a coroutine (suspended or dead).
+    #[collect(require_static)]
+    pub host_resumed: bool,
     /// The debug hook (`debug.sethook`) of this thread.
     pub hook: crate::vm::Hook<'gc>,
 }
@@ -238,6 +242,12 @@ impl<'gc> Thread<'gc> {
                 stack_view: Cell::new((0, 0)),
             },
         ))
+    }
+
+    /// Whether this is the runtime's main thread (never resumable).
+    #[inline]
+    pub fn is_main(self) -> bool {
+        self.0.is_main
     }
 
     /// The status.

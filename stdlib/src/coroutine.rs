@@ -88,13 +88,25 @@ fn wrap<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn yield_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    // Raised by `lua_yieldk` in C Lua, where the running function is `yield` itself: the
+    // messages carry no position.
     if call.thread.0.is_main {
-        return Err(call.error("attempt to yield from outside a coroutine"));
+        return Err(plain_error(
+            call,
+            "attempt to yield from outside a coroutine",
+        ));
     }
     if call.thread.0.nny.get() > 0 {
-        return Err(call.error("attempt to yield across a C-call boundary"));
+        return Err(plain_error(
+            call,
+            "attempt to yield across a C-call boundary",
+        ));
     }
     Ok(Action::Yield)
+}
+
+fn plain_error<'gc>(call: &NativeCall<'gc, '_>, msg: &str) -> interp::Error<'gc> {
+    interp::Error::new(call.ctx.str(msg))
 }
 
 fn status<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

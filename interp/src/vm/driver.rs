@@ -412,6 +412,20 @@ pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, ar
     st.stack.push(f);
     st.stack.extend_from_slice(args);
     st.top = st.stack.len();
+    push_chain(ctx, thread);
+    // Mark the call as not yet started: a pending "start" is represented by no frames and
+    // `top > 0`; `step` performs the precall.
+    st.pending = Some(crate::thread::PendingCall {
+        func: usize::MAX,
+        nresults: -1,
+        kind: PendingKind::Host,
+        ret: ReturnTo::Caller,
+    });
+}
+
+/// Makes `thread` the base of a new running chain; the chain of a call waiting for a host
+/// function (if any) is kept for [`end_call`].
+fn push_chain<'gc>(ctx: Context<'gc>, thread: Thread<'gc>) {
     let mut running = ctx.state().running.borrow_mut(ctx.mutation());
     if !running.is_empty() {
         // A call made by a host function while another call waits for it.
@@ -423,15 +437,40 @@ pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, ar
     }
     running.push(thread);
     thread.set_status(ThreadStatus::Running);
-    drop(running);
-    // Mark the call as not yet started: a pending "start" is represented by no frames and
-    // `top > 0`; `step` performs the precall.
-    st.pending = Some(crate::thread::PendingCall {
-        func: usize::MAX,
-        nresults: -1,
-        kind: PendingKind::Host,
-        ret: ReturnTo::Caller,
-    });
+}
+
+/// Resumes the coroutine `co` from the host with `args` and runs the first step (lupa's
+/// `send`, C Lua's `lua_resume`): `co` is the base of the running chain, so its yield ends
+/// the step with [`Exit::Yielded`] (values from [`take_yielded`]). The host goes on with
+/// [`step`] and ends with [`end_call`], as for a call from [`start_call`].
+pub fn resume_step<'gc>(
+    ctx: Context<'gc>,
+    co: Thread<'gc>,
+    args: &[Value<'gc>],
+    fuel: i64,
+) -> Result<Exit, Error<'gc>> {
+    let status = co.status();
+    if status != ThreadStatus::Suspended || co.is_main() {
+        return Err(error_msg(
+            ctx,
+            if status == ThreadStatus::Dead {
+                b"cannot resume dead coroutine"
+            } else {
+                b"cannot resume non-suspended coroutine"
+            },
+        ));
+    }
+    push_chain(ctx, co);
+    let mut st = co.state_mut(ctx.mutation());
+    st.host_resumed = true;
+    let first = match transfer_to_coroutine(ctx, co, &mut st, args) {
+        Ok(Flow::Reload) => None,
+        Ok(Flow::Exit(x)) => Some(x),
+        // The coroutine's function failed at once (e.g. calling a non-function).
+        Err(e) => Some(Inner::Error(e)),
+    };
+    drop(st);
+    Ok(run_step(ctx, co, fuel, first))
 }
 
 /// Ends a call started by [`start_call`]: restores the running chain of the call (if any)
@@ -497,7 +536,6 @@ pub fn host_call_return<'gc>(ctx: Context<'gc>, result: Result<&[Value<'gc>], Er
 /// Runs one step of the call prepared by [`start_call`].
 pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
     let mc = ctx.mutation();
-    let mut fuel = fuel;
     let mut first = None;
     // An error returned by a host function is raised where the thread waits for it.
     let host_err = ctx.state().host_error.borrow_mut(mc).take();
@@ -539,14 +577,42 @@ pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
         }
     }
     drop(st);
+    run_step(ctx, thread, fuel, first)
+}
+
+/// Drives `thread` for one step (after `first`, an outcome already known) and says why the
+/// step ended; a host-resumed coroutine leaves suspended or dead as with `coroutine.resume`.
+fn run_step<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    mut fuel: i64,
+    first: Option<Inner<'gc>>,
+) -> Exit {
+    let mc = ctx.mutation();
     let given = fuel;
     let r = drive(ctx, thread, None, 0, false, &mut fuel, first);
     ctx.state().limits.charge(given - fuel);
     let mut st = thread.state_mut(mc);
+    let r = match r {
+        Inner::Yield if !st.host_resumed => {
+            st.pending = None;
+            Inner::Error(error_msg(ctx, b"attempt to yield from outside a coroutine"))
+        }
+        r => r,
+    };
     match r {
-        Inner::Returned | Inner::BoundaryReturn => Exit::Finished,
+        Inner::Returned | Inner::BoundaryReturn => {
+            if std::mem::take(&mut st.host_resumed) {
+                kill_thread(ctx, thread, &mut st);
+            }
+            Exit::Finished
+        }
         Inner::OutOfFuel | Inner::HookChanged => Exit::Pending,
-        Inner::Yield => Exit::Yielded,
+        Inner::Yield => {
+            st.host_resumed = false;
+            thread.set_status(ThreadStatus::Suspended);
+            Exit::Yielded
+        }
         Inner::Host => Exit::Host,
         Inner::Error(mut e) => {
             if e.traceback.is_none() {
@@ -560,8 +626,16 @@ pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
                 }
                 e.traceback = Some(tb);
             }
-            let mc = ctx.mutation();
-            let _ = mc;
+            if std::mem::take(&mut st.host_resumed) {
+                // A coroutine that died by an error: as in `drive`, its to-be-closed
+                // variables wait for `coroutine.close`.
+                let tbc = std::mem::take(&mut st.tbc);
+                st.dead_traceback = Some(debug::death_traceback(&st, e.raised_by));
+                kill_thread(ctx, thread, &mut st);
+                st.tbc = tbc;
+                st.error = Some(e);
+                return Exit::Error;
+            }
             st.close_upvalues(ctx.mutation(), 0);
             st.frames.clear();
             st.tbc.clear();
@@ -589,9 +663,18 @@ pub fn take_results<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> crate::Value
     v
 }
 
-/// Takes the error of a failed call.
+/// The values a host-resumed coroutine yielded (they stay in place until it is resumed).
+pub fn take_yielded<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> crate::ValueList<'gc> {
+    let _ = ctx;
+    outgoing_values(&thread.0.state.borrow(), false)
+}
+
+/// Takes the error of a failed call (a dead coroutine keeps a copy, for `coroutine.close`).
 pub fn take_error<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> Error<'gc> {
     let mut st = thread.state_mut(ctx.mutation());
+    if thread.status() == ThreadStatus::Dead {
+        return st.error.clone().unwrap_or_else(|| Error::new(Value::Nil));
+    }
     st.stack.clear();
     st.top = 0;
     st.error.take().unwrap_or_else(|| Error::new(Value::Nil))
