@@ -120,6 +120,8 @@ impl LuaRuntime {
         }
         let lua = Lua::new();
         lua.enter(|ctx| {
+            // Set-up makes little garbage: no collection until it is done.
+            ctx.set_gc_running(false);
             for name in &libraries {
                 if sandbox {
                     stdlib::open_library_safe(ctx, name);
@@ -143,19 +145,17 @@ impl LuaRuntime {
         let rt = Arc::new(Shared::new(lua, config));
         rt.set_overflow_handler(overflow_handler);
         let core = RuntimeCore::new(py, rt.clone())?;
-        let base_memory = rt.with(py, |mut l| {
+        let (base_memory, interrupt) = rt.with(py, |mut l| {
             init(py, &mut l, register_eval, register_builtins)?;
+            l.lua.enter(|ctx| ctx.set_gc_running(true));
             let base = l.lua.memory_used();
             if let Some(m) = max_memory.filter(|&m| m > 0) {
                 l.lua.set_memory_limit(Some(m + base));
             }
-            Ok(base)
-        })?;
-        let interrupt = rt.with(py, |l| {
             let limits = l.lua.limits();
             limits.set_max_fuel(max_instructions);
             limits.set_timeout(timeout);
-            Ok(limits.interrupt_handle())
+            Ok((base, limits.interrupt_handle()))
         })?;
         Ok(LuaRuntime {
             core,

@@ -20,7 +20,7 @@ pub fn new_lib<'gc>(
     name: &'static str,
     funcs: &[(&'static str, NativeFn)],
 ) -> Table<'gc> {
-    let t = Table::new(ctx.mutation());
+    let t = Table::with_capacity(ctx.mutation(), 0, funcs.len());
     for &(fname, f) in funcs {
         let full = qualified_name(name, fname);
         t.set_str(
