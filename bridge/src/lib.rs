@@ -7,6 +7,7 @@ mod call;
 mod convert;
 mod dropq;
 mod errors;
+mod inline_safe;
 mod limits;
 mod objects;
 mod pyobject;

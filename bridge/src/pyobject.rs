@@ -18,6 +18,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use crate::convert::Conv;
 use crate::dropq::DropQueue;
+use crate::inline_safe;
 use crate::shared::Shared;
 
 /// How Lua indexing maps to Python.
@@ -540,48 +541,80 @@ pub(crate) const PYTHON_FUNCTIONS: &[(&str, PyHostFn)] = &[
 pub(crate) const METAMETHODS: &[(&str, PyHostFn)] = &[("__call", mm_call)];
 
 /// Metamethods run inline: Python runs inside the Lua step (no step exit, so `print`,
-/// `tostring` and other library functions can use them), and may not call back into this
-/// runtime (that raises a `LuaError` in the callback).
-pub(crate) const INLINE_METAMETHODS: &[(&str, NativeFn)] = &[
-    ("__index", inline_index),
-    ("__newindex", inline_newindex),
-    ("__tostring", inline_tostring),
+/// `tostring` and other library functions can use them). An access that may run Python code
+/// (a property, `__getattr__`, a custom `__getitem__`: see `inline_safe`) goes on as the
+/// host function of the same name instead, outside the step, so that the Python code may
+/// call back into this runtime; only when a library function made the access (the step cannot
+/// be left) does it run inline anyway, and a call back into the runtime then fails.
+pub(crate) const INLINE_METAMETHODS: &[(&str, NativeFn, Option<PyHostFn>)] = &[
+    ("__index", inline_index, Some(mm_index)),
+    ("__newindex", inline_newindex, Some(mm_newindex)),
+    ("__tostring", inline_tostring, None),
 ];
 
 /// The runtime, for inline natives (held weakly: the runtime owns its natives).
 struct SharedHandle(Weak<Shared>);
 
 fn inline_index<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
-    run_inline(call, mm_index)
+    run_inline(call, mm_index, |py, rt, args| {
+        index_is_inline(py, rt, args, false)
+    })
 }
 
 fn inline_newindex<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
-    run_inline(call, mm_newindex)
+    run_inline(call, mm_newindex, |py, rt, args| {
+        index_is_inline(py, rt, args, true)
+    })
 }
 
 fn inline_tostring<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
-    run_inline(call, mm_tostring)
+    run_inline(call, mm_tostring, |_, _, _| true)
 }
 
-/// Makes an inline native for `f`.
+/// Whether `obj[key]` (`set`: `obj[key] = v`) from Lua runs no Python code.
+fn index_is_inline(py: Python<'_>, rt: &Shared, args: &[Py<PyAny>], set: bool) -> bool {
+    let (obj, protocol) = target(py, &arg(py, args, 0));
+    let obj = obj.bind(py);
+    let key = arg(py, args, 1);
+    if uses_items(obj, protocol) {
+        inline_safe::item_access_is_inline(obj, &key)
+    } else {
+        inline_safe::attribute_access_is_inline(&rt.config, obj, &key, set)
+    }
+}
+
+/// Makes an inline native for `f`; `host` is the host function that does the same when
+/// the access may call back into the runtime.
 pub(crate) fn inline_native<'gc>(
     ctx: Context<'gc>,
     rt: &Arc<Shared>,
     name: &'static str,
     f: NativeFn,
+    host: Value<'gc>,
 ) -> Value<'gc> {
     let handle = UserData::new(ctx.mutation(), Box::new(SharedHandle(Arc::downgrade(rt))));
     Value::Native(NativeFunction::with_upvalues(
         ctx.mutation(),
         name,
         f,
-        Box::new([Value::UserData(handle)]),
+        Box::new([Value::UserData(handle), host]),
     ))
+}
+
+/// What an inline native does after looking at its arguments.
+enum Inline<'gc> {
+    /// It ran: the results.
+    Done(interp::ValueList<'gc>),
+    /// It failed: the error value.
+    Failed(Value<'gc>),
+    /// The access may run Python code: hand it to the host function.
+    ToHost,
 }
 
 fn run_inline<'gc>(
     call: &mut NativeCall<'gc, '_>,
     f: PyHostFn,
+    inline_ok: fn(Python<'_>, &Shared, &[Py<PyAny>]) -> bool,
 ) -> Result<Action<'gc>, interp::Error<'gc>> {
     let rt = match call.upvalue(0) {
         Value::UserData(u) => {
@@ -597,27 +630,43 @@ fn run_inline<'gc>(
     };
     let ctx = call.ctx;
     let args = interp::ValueList::from_slice(call.args());
-    let r = Python::attach(|py| -> Result<interp::ValueList<'gc>, Value<'gc>> {
+    let host = call.upvalue(1);
+    // The step can be left only when Lua code made the access, not a library function.
+    let can_leave = !host.is_nil() && call.thread.0.nny.get() == 0;
+    let r = Python::attach(|py| -> Inline<'gc> {
         // SAFETY: this runs inside a step of this runtime, on the thread holding its lock;
         // `inline_refs` blocks any other use of `refs` until it returns.
-        let out = rt.inline_refs(|refs| {
+        rt.inline_refs(|refs| {
             let mut conv = Conv { rt: &rt, refs };
             let pyargs = args
                 .iter()
                 .map(|&a| conv.lua_to_py(py, ctx, a))
                 .collect::<PyResult<Vec<_>>>();
+            if can_leave && pyargs.as_ref().is_ok_and(|a| !inline_ok(py, &rt, a)) {
+                return Inline::ToHost;
+            }
             let result = pyargs.and_then(|a| f(py, &rt, a));
-            let result = result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r));
-            result.map_err(|e| {
-                let exc = e.into_value(py).into_any();
-                conv.py_userdata(py, ctx, exc, Protocol::Default)
-            })
-        });
-        out
+            match result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r)) {
+                Ok(vals) => Inline::Done(vals),
+                Err(e) => {
+                    let exc = e.into_value(py).into_any();
+                    Inline::Failed(conv.py_userdata(py, ctx, exc, Protocol::Default))
+                }
+            }
+        })
     });
     match r {
-        Ok(vals) => call.ret(&vals),
-        Err(e) => Err(interp::Error::new(e)),
+        Inline::Done(vals) => call.ret(&vals),
+        Inline::Failed(e) => Err(interp::Error::new(e)),
+        Inline::ToHost => {
+            // A tail call: the host function takes the same arguments.
+            call.set_nargs(0);
+            call.push(host);
+            for &a in &args {
+                call.push(a);
+            }
+            Ok(Action::TailCall(args.len()))
+        }
     }
 }
 

@@ -648,6 +648,10 @@ fn init(
         .iter()
         .map(|(name, f)| (*name, host_function(lua, &rt, name, *f)))
         .collect();
+    let inline_hosts: Vec<Option<StashedValue>> = pyobject::INLINE_METAMETHODS
+        .iter()
+        .map(|(name, _, host)| host.map(|h| host_function(lua, &rt, name, h)))
+        .collect();
     let eval = host_function(lua, &rt, "eval", pyobject::EVAL);
     let step = host_function(lua, &rt, "python_iter", pyobject::ITER_STEP);
     rt.iter_step.set(refs.insert(step));
@@ -656,8 +660,9 @@ fn init(
         for (name, f) in &mm {
             mt.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), ctx.fetch(f));
         }
-        for (name, f) in pyobject::INLINE_METAMETHODS {
-            let nf = pyobject::inline_native(ctx, &rt, name, *f);
+        for ((name, f, _), host) in pyobject::INLINE_METAMETHODS.iter().zip(&inline_hosts) {
+            let host = host.as_ref().map_or(Value::Nil, |h| ctx.fetch(h));
+            let nf = pyobject::inline_native(ctx, &rt, name, *f, host);
             mt.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), nf);
         }
         mt.set_str(

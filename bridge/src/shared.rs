@@ -237,7 +237,8 @@ impl Shared {
             if lent.is_null() {
                 return Err(errors::lua_error(
                     py,
-                    "the Lua runtime is busy in this thread (not inside a callback)",
+                    "the Lua runtime is busy in this thread: Python code that a Lua library function \
+                     runs inline (tostring, ipairs, ... on a Python object) cannot call into Lua",
                 ));
             }
             self.lent.set(std::ptr::null_mut());
