@@ -70,7 +70,10 @@ impl ProtocolWrapper {
 
 /// Python code run by a host function: receives the Python arguments, returns the Python
 /// results (already exploded into Lua values by the caller when needed).
-type PyHostFn = fn(Python<'_>, &Arc<Shared>, Vec<Py<PyAny>>) -> PyResult<HostResult>;
+type PyHostFn = fn(Python<'_>, &Arc<Shared>, PyArgs) -> PyResult<HostResult>;
+
+/// The Python arguments of a host function (most calls have few: no heap allocation).
+type PyArgs = smallvec::SmallVec<[Py<PyAny>; 4]>;
 
 /// What a host function gives back to Lua.
 pub(crate) enum HostResult {
@@ -117,7 +120,7 @@ fn run_host(py: Python<'_>, rt: &Arc<Shared>, f: PyHostFn) -> PyResult<()> {
                 let mut conv = Conv { rt: shared, refs };
                 args.iter()
                     .map(|&a| conv.lua_to_py(py, ctx, a))
-                    .collect::<PyResult<Vec<_>>>()
+                    .collect::<PyResult<PyArgs>>()
             })
         })
     })?;
@@ -287,7 +290,7 @@ fn check_public(rt: &Shared, name: &Bound<'_, PyString>) -> PyResult<()> {
     Ok(())
 }
 
-fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     let (obj, protocol) = target(py, &arg(py, &args, 0));
     let obj = obj.bind(py);
     let key = arg(py, &args, 1);
@@ -299,7 +302,7 @@ fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<
     Ok(HostResult::One(v))
 }
 
-fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     let (obj, protocol) = target(py, &arg(py, &args, 0));
     let obj = obj.bind(py);
     let (key, value) = (arg(py, &args, 1), arg(py, &args, 2));
@@ -311,29 +314,42 @@ fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResu
     Ok(HostResult::Values(Vec::new()))
 }
 
-fn mm_call(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn mm_call(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     let (f, _) = target(py, &arg(py, &args, 0));
     let f = f.bind(py);
-    let mut rest: Vec<Py<PyAny>> = args.into_iter().skip(1).collect();
+    let mut rest = args.get(1..).unwrap_or_default();
     // `obj:method(x)` passes the object again: a bound method already has it.
     let is_method =
         f.is_instance_of::<pyo3::types::PyCFunction>() || f.get_type().is(method_type(py));
     if is_method {
         if let (Some(first), Ok(owner)) = (rest.first(), f.getattr("__self__")) {
             if first.bind(py).is(&owner) {
-                rest.remove(0);
+                rest = &rest[1..];
             }
         }
     }
     // `f(python.args{1, 2, key=3})` passes positional and keyword arguments.
-    if let [only] = rest.as_slice() {
+    if let [only] = rest {
         if let Ok(a) = only.bind(py).cast::<PyArguments>() {
             let a = a.get();
             let r = f.call(a.args.bind(py), Some(a.kwargs.bind(py)))?;
             return Ok(HostResult::Value(r.unbind()));
         }
     }
-    let r = f.call1(PyTuple::new(py, rest)?)?;
+    // A vectorcall: no argument tuple for callables that take their arguments as an array.
+    let ptrs: smallvec::SmallVec<[*mut pyo3::ffi::PyObject; 8]> =
+        rest.iter().map(|a| a.as_ptr()).collect();
+    // SAFETY: `f` and the arguments are live objects kept alive by `args` for the whole
+    // call, the GIL is held, and the call returns a new reference or null with an error set.
+    let r = unsafe {
+        let r = pyo3::ffi::PyObject_Vectorcall(
+            f.as_ptr(),
+            ptrs.as_ptr(),
+            ptrs.len(),
+            std::ptr::null_mut(),
+        );
+        Bound::from_owned_ptr_or_err(py, r)?
+    };
     Ok(HostResult::Value(r.unbind()))
 }
 
@@ -354,7 +370,7 @@ impl PyArguments {
 
 /// `python.args(t)`: the table's sequence as positional arguments, its string keys as
 /// keyword arguments.
-fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     let t = arg(py, &args, 0);
     let positional = PyList::empty(py);
     let kwargs = PyDict::new(py);
@@ -382,11 +398,7 @@ fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<
 }
 
 /// `python.set_overflow_handler(f)`.
-fn py_set_overflow_handler(
-    py: Python<'_>,
-    rt: &Arc<Shared>,
-    args: Vec<Py<PyAny>>,
-) -> PyResult<HostResult> {
+fn py_set_overflow_handler(py: Python<'_>, rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     let h = arg(py, &args, 0);
     rt.set_overflow_handler(if h.is_none() { None } else { Some(h.unbind()) });
     Ok(HostResult::Values(Vec::new()))
@@ -407,13 +419,13 @@ fn method_type(py: Python<'_>) -> &Bound<'_, pyo3::types::PyType> {
         .bind(py)
 }
 
-fn mm_tostring(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn mm_tostring(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, &args, 0));
     let s = obj.bind(py).str()?;
     Ok(HostResult::One(s.into_any().unbind()))
 }
 
-fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     let code = arg(py, &args, 0);
     let builtins = py.import("builtins")?;
     let globals = PyDict::new(py);
@@ -422,11 +434,11 @@ fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<
     Ok(HostResult::Value(r.unbind()))
 }
 
-fn as_attrgetter(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn as_attrgetter(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     wrap_protocol(py, &args, Protocol::Attr)
 }
 
-fn as_itemgetter(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn as_itemgetter(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     wrap_protocol(py, &args, Protocol::Item)
 }
 
@@ -436,7 +448,7 @@ fn wrap_protocol(py: Python<'_>, args: &[Py<PyAny>], protocol: Protocol) -> PyRe
     Ok(HostResult::One(w.into_any()))
 }
 
-fn as_function(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn as_function(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, &args, 0));
     Ok(HostResult::One(obj))
 }
@@ -450,17 +462,17 @@ fn iter_next<'py>(py: Python<'py>, it: &Bound<'py, PyAny>) -> PyResult<Option<Bo
 }
 
 /// `python.iter(obj)`: a Lua iterator over a Python iterable.
-fn py_iter(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn py_iter(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     make_iterator(py, &args, 0)
 }
 
 /// `python.iterex(obj)`: like `iter`, tuples exploded into several loop values.
-fn py_iterex(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn py_iterex(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     make_iterator(py, &args, 1)
 }
 
 /// `python.enumerate(obj, start=0)`: index and value.
-fn py_enumerate(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn py_enumerate(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, &args, 0));
     let start = arg(py, &args, 1);
     let start = if start.is_none() {
@@ -504,7 +516,7 @@ impl IterState {
 }
 
 /// One step of a `python.iter` loop (called from Lua as the generic-for function).
-fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: Vec<Py<PyAny>>) -> PyResult<HostResult> {
+fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
     let state = arg(py, &args, 0);
     let (obj, _) = target(py, &state);
     let state = obj.bind(py).cast::<IterState>()?.get();
@@ -641,7 +653,7 @@ fn run_inline<'gc>(
             let pyargs = args
                 .iter()
                 .map(|&a| conv.lua_to_py(py, ctx, a))
-                .collect::<PyResult<Vec<_>>>();
+                .collect::<PyResult<PyArgs>>();
             if can_leave && pyargs.as_ref().is_ok_and(|a| !inline_ok(py, &rt, a)) {
                 return Inline::ToHost;
             }

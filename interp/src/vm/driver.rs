@@ -507,14 +507,15 @@ pub fn host_call_request_function<'gc>(ctx: Context<'gc>) -> Value<'gc> {
 }
 
 /// The host function the running thread waits for, and its arguments.
-pub fn host_call_request<'gc>(ctx: Context<'gc>) -> (Value<'gc>, Vec<Value<'gc>>) {
+pub fn host_call_request<'gc>(ctx: Context<'gc>) -> (Value<'gc>, crate::ValueList<'gc>) {
     let cur = *ctx.state().running.borrow().last().expect("running thread");
-    let st = cur.state_mut(ctx.mutation());
+    let st = cur.0.state.borrow();
     match st.pending {
-        Some(p) if p.kind == PendingKind::Host => {
-            (st.stack[p.func], st.stack[p.func + 1..].to_vec())
-        }
-        _ => (Value::Nil, Vec::new()),
+        Some(p) if p.kind == PendingKind::Host => (
+            st.stack[p.func],
+            crate::ValueList::from_slice(&st.stack[p.func + 1..]),
+        ),
+        _ => (Value::Nil, crate::ValueList::new()),
     }
 }
 
