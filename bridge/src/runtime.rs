@@ -667,12 +667,12 @@ fn init(
         }
         mt.set_str(
             ctx.mutation(),
-            ctx.intern(b"__name"),
+            ctx.intern_static(b"__name"),
             ctx.str("Python object"),
         );
         mt.set_str(
             ctx.mutation(),
-            ctx.intern(b"__metatable"),
+            ctx.intern_static(b"__metatable"),
             Value::Boolean(false),
         );
         ctx.stash(Value::Table(mt))
@@ -688,13 +688,13 @@ fn init(
         for (name, f) in &funcs {
             python.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), ctx.fetch(f));
         }
-        python.set_str(ctx.mutation(), ctx.intern(b"none"), none);
+        python.set_str(ctx.mutation(), ctx.intern_static(b"none"), none);
         if register_eval {
-            python.set_str(ctx.mutation(), ctx.intern(b"eval"), ctx.fetch(&eval));
+            python.set_str(ctx.mutation(), ctx.intern_static(b"eval"), ctx.fetch(&eval));
         }
         if register_builtins {
             let b = conv.py_to_lua(py, ctx, builtins.as_any())?;
-            python.set_str(ctx.mutation(), ctx.intern(b"builtins"), b);
+            python.set_str(ctx.mutation(), ctx.intern_static(b"builtins"), b);
         }
         ctx.set_global("python", Value::Table(python));
         Ok(())

@@ -243,6 +243,15 @@ impl<'gc> Context<'gc> {
             .intern(self.mc, bytes)
     }
 
+    /// Interns a `'static` literal (a name): a new string borrows the literal's bytes.
+    #[inline]
+    pub fn intern_static(self, bytes: &'static [u8]) -> LuaString<'gc> {
+        self.state
+            .interner
+            .borrow_mut(self.mc)
+            .intern_static(self.mc, bytes)
+    }
+
     /// A Lua string value.
     #[inline]
     pub fn str(self, s: &str) -> Value<'gc> {
@@ -385,8 +394,8 @@ impl<'gc> Context<'gc> {
     }
 
     /// Sets a global variable.
-    pub fn set_global(self, name: &str, v: Value<'gc>) {
-        let k = self.intern(name.as_bytes());
+    pub fn set_global(self, name: &'static str, v: Value<'gc>) {
+        let k = self.intern_static(name.as_bytes());
         self.state.globals.set_str(self.mc, k, v);
     }
 
@@ -707,7 +716,10 @@ impl Lua {
                         Value::String(s) => s.to_str_lossy().into_owned(),
                         v => format!("(error object is a {} value)", v.type_name()),
                     };
-                    let on = ctx.registry().get_str(ctx.intern(b"_WARN_ON")).is_truthy();
+                    let on = ctx
+                        .registry()
+                        .get_str(ctx.intern_static(b"_WARN_ON"))
+                        .is_truthy();
                     if on {
                         eprintln!("Lua warning: error in __gc ({msg})");
                     }

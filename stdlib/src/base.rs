@@ -57,8 +57,12 @@ fn open_base_with(ctx: Context<'_>, chosen: &[(&'static str, interp::NativeFn)])
     let g = ctx.globals();
     register(ctx, g, COMMON);
     register(ctx, g, chosen);
-    g.set_str(ctx.mutation(), ctx.intern(b"_G"), Value::Table(g));
-    g.set_str(ctx.mutation(), ctx.intern(b"_VERSION"), ctx.str("Lua 5.4"));
+    g.set_str(ctx.mutation(), ctx.intern_static(b"_G"), Value::Table(g));
+    g.set_str(
+        ctx.mutation(),
+        ctx.intern_static(b"_VERSION"),
+        ctx.str("Lua 5.4"),
+    );
 }
 
 /// `tostring`, for hosts (`crate::host_function`).
@@ -106,7 +110,7 @@ fn warn<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         msg.extend_from_slice(call.check_string(i)?.as_bytes());
     }
     let ctx = call.ctx;
-    let key = ctx.intern(b"_WARN_ON");
+    let key = ctx.intern_static(b"_WARN_ON");
     let reg = ctx.registry();
     if call.nargs() == 1 && msg.first() == Some(&b'@') {
         match &msg[..] {
@@ -315,7 +319,7 @@ fn getmetatable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match call.ctx.metatable(v) {
         None => call.ret1(Value::Nil),
         Some(mt) => {
-            let protected = mt.get_str(call.ctx.intern(b"__metatable"));
+            let protected = mt.get_str(call.ctx.intern_static(b"__metatable"));
             if !protected.is_nil() {
                 call.ret1(protected)
             } else {
@@ -336,7 +340,7 @@ fn setmetatable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return Err(call.type_error(1, "nil or table"));
     }
     if let Some(cur) = t.metatable() {
-        if !cur.get_str(call.ctx.intern(b"__metatable")).is_nil() {
+        if !cur.get_str(call.ctx.intern_static(b"__metatable")).is_nil() {
             return Err(call.error("cannot change a protected metatable"));
         }
     }

@@ -544,13 +544,13 @@ fn sethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 /// library does; the hook itself lives in the thread.
 fn record_hook<'gc>(call: &NativeCall<'gc, '_>, thread: interp::Thread<'gc>, f: Value<'gc>) {
     let ctx = call.ctx;
-    let key = ctx.intern(b"_HOOKKEY");
+    let key = ctx.intern_static(b"_HOOKKEY");
     let table = match ctx.registry().get_str(key) {
         Value::Table(t) => t,
         _ => {
             let t = ctx.new_table();
             let mt = ctx.new_table();
-            mt.set_str(ctx.mutation(), ctx.intern(b"__mode"), ctx.str("k"));
+            mt.set_str(ctx.mutation(), ctx.intern_static(b"__mode"), ctx.str("k"));
             ctx.set_table_metatable(t, Some(mt));
             ctx.registry().set_str(ctx.mutation(), key, Value::Table(t));
             t

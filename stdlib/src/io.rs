@@ -148,32 +148,33 @@ pub fn open_io(ctx: interp::Context<'_>) {
             ("write", f_write),
         ],
     );
-    mt.set_str(mc, ctx.intern(b"__index"), Value::Table(methods));
-    mt.set_str(mc, ctx.intern(b"__name"), ctx.str("FILE*"));
+    mt.set_str(mc, ctx.intern_static(b"__index"), Value::Table(methods));
+    mt.set_str(mc, ctx.intern_static(b"__name"), ctx.str("FILE*"));
     mt.set_str(
         mc,
-        ctx.intern(b"__tostring"),
+        ctx.intern_static(b"__tostring"),
         ctx.native("tostring", f_tostring),
     );
-    mt.set_str(mc, ctx.intern(b"__gc"), ctx.native("gc", f_gc));
-    mt.set_str(mc, ctx.intern(b"__close"), ctx.native("close", f_gc));
+    mt.set_str(mc, ctx.intern_static(b"__gc"), ctx.native("gc", f_gc));
+    mt.set_str(mc, ctx.intern_static(b"__close"), ctx.native("close", f_gc));
     ctx.registry()
-        .set_str(mc, ctx.intern(b"FILE*"), Value::Table(mt));
+        .set_str(mc, ctx.intern_static(b"FILE*"), Value::Table(mt));
     let stdin = new_file(ctx, Stream::Stdin(BufReader::new(std::io::stdin())), true);
     let stdout = new_file(ctx, Stream::Stdout, true);
     let stderr = new_file(ctx, Stream::Stderr, true);
-    io.set_str(mc, ctx.intern(b"stdin"), stdin);
-    io.set_str(mc, ctx.intern(b"stdout"), stdout);
-    io.set_str(mc, ctx.intern(b"stderr"), stderr);
-    ctx.registry().set_str(mc, ctx.intern(b"_IO_input"), stdin);
+    io.set_str(mc, ctx.intern_static(b"stdin"), stdin);
+    io.set_str(mc, ctx.intern_static(b"stdout"), stdout);
+    io.set_str(mc, ctx.intern_static(b"stderr"), stderr);
     ctx.registry()
-        .set_str(mc, ctx.intern(b"_IO_output"), stdout);
+        .set_str(mc, ctx.intern_static(b"_IO_input"), stdin);
+    ctx.registry()
+        .set_str(mc, ctx.intern_static(b"_IO_output"), stdout);
 }
 
 fn new_file<'gc>(ctx: interp::Context<'gc>, s: Stream, standard: bool) -> Value<'gc> {
     let file = Box::new(LuaFile::new(s, standard));
     let u = UserData::with_user_values(ctx.mutation(), file, false);
-    let mt = match ctx.registry().get_str(ctx.intern(b"FILE*")) {
+    let mt = match ctx.registry().get_str(ctx.intern_static(b"FILE*")) {
         Value::Table(t) => Some(t),
         _ => None,
     };

@@ -37,16 +37,31 @@ pub fn open_math(ctx: interp::Context<'_>) {
         ],
     );
     let mc = ctx.mutation();
-    t.set_str(mc, ctx.intern(b"pi"), Value::Number(std::f64::consts::PI));
-    t.set_str(mc, ctx.intern(b"huge"), Value::Number(f64::INFINITY));
-    t.set_str(mc, ctx.intern(b"maxinteger"), Value::Integer(i64::MAX));
-    t.set_str(mc, ctx.intern(b"mininteger"), Value::Integer(i64::MIN));
+    t.set_str(
+        mc,
+        ctx.intern_static(b"pi"),
+        Value::Number(std::f64::consts::PI),
+    );
+    t.set_str(mc, ctx.intern_static(b"huge"), Value::Number(f64::INFINITY));
+    t.set_str(
+        mc,
+        ctx.intern_static(b"maxinteger"),
+        Value::Integer(i64::MAX),
+    );
+    t.set_str(
+        mc,
+        ctx.intern_static(b"mininteger"),
+        Value::Integer(i64::MIN),
+    );
     let state = interp::UserData::new(
         mc,
         Box::new(std::cell::Cell::new(seed_state(0x2545_F491, 0))),
     );
-    ctx.registry()
-        .set_str(mc, ctx.intern(b"_RANDOM_STATE"), Value::UserData(state));
+    ctx.registry().set_str(
+        mc,
+        ctx.intern_static(b"_RANDOM_STATE"),
+        Value::UserData(state),
+    );
 }
 
 fn float_result<'gc>(call: &mut NativeCall<'gc, '_>, f: f64) -> Ret<'gc> {
@@ -254,7 +269,7 @@ fn with_state<'gc, R>(call: &NativeCall<'gc, '_>, f: impl FnOnce(&mut RandState)
     let ud = call
         .ctx
         .registry()
-        .get_str(call.ctx.intern(b"_RANDOM_STATE"));
+        .get_str(call.ctx.intern_static(b"_RANDOM_STATE"));
     let Value::UserData(u) = ud else {
         let mut s = seed_state(0, 0);
         return f(&mut s);

@@ -122,7 +122,7 @@ fn set_date_fields<'gc>(
     ] {
         tab.set_str(mc, ctx.intern(k.as_bytes()), Value::Integer(v));
     }
-    tab.set_str(mc, ctx.intern(b"isdst"), Value::Boolean(false));
+    tab.set_str(mc, ctx.intern_static(b"isdst"), Value::Boolean(false));
 }
 
 fn difftime<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -239,7 +239,11 @@ pub fn close_state<'gc>(call: &mut NativeCall<'gc, '_>) {
 
 /// The warning for an error in a finalizer or closing method (C Lua's `luaE_warnerror`).
 fn gc_warning<'gc>(ctx: interp::Context<'gc>, what: &str, err: Value<'gc>) {
-    if !ctx.registry().get_str(ctx.intern(b"_WARN_ON")).is_truthy() {
+    if !ctx
+        .registry()
+        .get_str(ctx.intern_static(b"_WARN_ON"))
+        .is_truthy()
+    {
         return;
     }
     let msg = match err {

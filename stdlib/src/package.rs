@@ -21,13 +21,17 @@ pub fn open_package(ctx: interp::Context<'_>) {
     );
     let mc = ctx.mutation();
     let loaded = loaded_table(ctx);
-    pkg.set_str(mc, ctx.intern(b"loaded"), Value::Table(loaded));
-    pkg.set_str(mc, ctx.intern(b"preload"), Value::Table(ctx.new_table()));
+    pkg.set_str(mc, ctx.intern_static(b"loaded"), Value::Table(loaded));
+    pkg.set_str(
+        mc,
+        ctx.intern_static(b"preload"),
+        Value::Table(ctx.new_table()),
+    );
     let path = env_path(ctx, "LUA_PATH", LUA_PATH_DEFAULT);
-    pkg.set_str(mc, ctx.intern(b"path"), ctx.intern(&path).into());
+    pkg.set_str(mc, ctx.intern_static(b"path"), ctx.intern(&path).into());
     let cpath = env_path(ctx, "LUA_CPATH", LUA_CPATH_DEFAULT);
-    pkg.set_str(mc, ctx.intern(b"cpath"), ctx.intern(&cpath).into());
-    pkg.set_str(mc, ctx.intern(b"config"), ctx.str("/\n;\n?\n!\n-\n"));
+    pkg.set_str(mc, ctx.intern_static(b"cpath"), ctx.intern(&cpath).into());
+    pkg.set_str(mc, ctx.intern_static(b"config"), ctx.str("/\n;\n?\n!\n-\n"));
     let searchers = ctx.new_table();
     for (i, (name, f)) in [
         ("searcher_preload", searcher_preload as interp::NativeFn),
@@ -41,7 +45,7 @@ pub fn open_package(ctx: interp::Context<'_>) {
         let nf = interp::NativeFunction::with_upvalues(mc, name, f, Box::new([Value::Table(pkg)]));
         searchers.set_int(mc, i as i64 + 1, Value::Native(nf));
     }
-    pkg.set_str(mc, ctx.intern(b"searchers"), Value::Table(searchers));
+    pkg.set_str(mc, ctx.intern_static(b"searchers"), Value::Table(searchers));
     let req = interp::NativeFunction::with_upvalues(
         mc,
         "require",
@@ -75,7 +79,10 @@ pub fn open_package(ctx: interp::Context<'_>) {
 /// is set (the `-E` option of `lua-rs`) or the variable is unset (C Lua's `setpath`).
 fn env_path(ctx: interp::Context<'_>, name: &str, dft: &str) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
-    let noenv = ctx.registry().get_str(ctx.intern(b"LUA_NOENV")).is_truthy();
+    let noenv = ctx
+        .registry()
+        .get_str(ctx.intern_static(b"LUA_NOENV"))
+        .is_truthy();
     let var = std::env::var_os(format!("{name}_5_4")).or_else(|| std::env::var_os(name));
     let path = match var {
         Some(v) if !noenv => v.as_bytes().to_vec(),
@@ -99,7 +106,7 @@ fn env_path(ctx: interp::Context<'_>, name: &str, dft: &str) -> Vec<u8> {
 
 /// The registry's `_LOADED` table (created on first use).
 pub fn loaded_table<'gc>(ctx: interp::Context<'gc>) -> Table<'gc> {
-    let key = ctx.intern(b"_LOADED");
+    let key = ctx.intern_static(b"_LOADED");
     match ctx.registry().get_str(key) {
         Value::Table(t) => t,
         _ => {

@@ -24,7 +24,11 @@ pub fn open_string(ctx: interp::Context<'_>) {
     );
     crate::string::register_extra(ctx, t);
     let mt = ctx.new_table();
-    mt.set_str(ctx.mutation(), ctx.intern(b"__index"), Value::Table(t));
+    mt.set_str(
+        ctx.mutation(),
+        ctx.intern_static(b"__index"),
+        Value::Table(t),
+    );
     ctx.set_type_metatable(ValueType::String, Some(mt));
 }
 

@@ -205,7 +205,7 @@ fn pack<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
     t.set_str(
         call.ctx.mutation(),
-        call.ctx.intern(b"n"),
+        call.ctx.intern_static(b"n"),
         Value::Integer(n as i64),
     );
     call.ret1(Value::Table(t))

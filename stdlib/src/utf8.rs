@@ -23,8 +23,8 @@ pub fn open_utf8(ctx: interp::Context<'_>) {
     );
     t.set_str(
         ctx.mutation(),
-        ctx.intern(b"charpattern"),
-        Value::String(ctx.intern(b"[\x00-\x7F\xC2-\xFD][\x80-\xBF]*")),
+        ctx.intern_static(b"charpattern"),
+        Value::String(ctx.intern_static(b"[\x00-\x7F\xC2-\xFD][\x80-\xBF]*")),
     );
 }
 

@@ -8,7 +8,7 @@ pub type Ret<'gc> = Result<Action<'gc>, Error<'gc>>;
 /// Sets `name = function` in `t` for each entry.
 pub fn register<'gc>(ctx: Context<'gc>, t: Table<'gc>, funcs: &[(&'static str, NativeFn)]) {
     for &(name, f) in funcs {
-        let k = ctx.intern(name.as_bytes());
+        let k = ctx.intern_static(name.as_bytes());
         t.set_str(ctx.mutation(), k, ctx.native(name, f));
     }
 }
@@ -25,7 +25,7 @@ pub fn new_lib<'gc>(
         let full = qualified_name(name, fname);
         t.set_str(
             ctx.mutation(),
-            ctx.intern(fname.as_bytes()),
+            ctx.intern_static(fname.as_bytes()),
             ctx.native(full, f),
         );
     }

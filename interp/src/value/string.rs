@@ -11,7 +11,10 @@ pub const SHORT_STRING_MAX: usize = 40;
 #[collect(require_static)]
 pub struct StringObject {
     hash: u64,
-    bytes: Box<[u8]>,
+    /// The bytes: a boxed slice this object owns (`owned`), or a `'static` literal (names
+    /// of library functions: no second allocation for them).
+    bytes: *const [u8],
+    owned: bool,
 }
 
 /// A Lua string: a pointer-sized `Copy` handle to an immutable byte string.
@@ -22,10 +25,29 @@ pub struct LuaString<'gc>(pub Gc<'gc, StringObject>);
 impl StringObject {
     fn new(hash: u64, bytes: &[u8]) -> StringObject {
         crate::memory::charge(Self::SIZE + bytes.len());
+        let boxed: Box<[u8]> = bytes.into();
         StringObject {
             hash,
-            bytes: bytes.into(),
+            bytes: Box::into_raw(boxed),
+            owned: true,
         }
+    }
+
+    fn new_static(hash: u64, bytes: &'static [u8]) -> StringObject {
+        crate::memory::charge(Self::SIZE);
+        StringObject {
+            hash,
+            bytes,
+            owned: false,
+        }
+    }
+
+    /// The bytes.
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `bytes` is a `'static` literal or a box this object owns and frees only
+        // when it is dropped, so it is valid for as long as `self` is borrowed.
+        unsafe { &*self.bytes }
     }
 
     /// Bytes charged per string besides its contents (object, header, box).
@@ -34,7 +56,14 @@ impl StringObject {
 
 impl Drop for StringObject {
     fn drop(&mut self) {
-        crate::memory::release(Self::SIZE + self.bytes.len());
+        if self.owned {
+            crate::memory::release(Self::SIZE + self.bytes.len());
+            // SAFETY: an owned `bytes` came from `Box::into_raw` in `new` and is freed only
+            // here, once.
+            drop(unsafe { Box::from_raw(self.bytes as *mut [u8]) });
+        } else {
+            crate::memory::release(Self::SIZE);
+        }
     }
 }
 
@@ -42,7 +71,7 @@ impl<'gc> LuaString<'gc> {
     /// The bytes of the string.
     #[inline(always)]
     pub fn as_bytes(self) -> &'gc [u8] {
-        &Gc::as_ref(self.0).bytes
+        Gc::as_ref(self.0).bytes()
     }
 
     /// The length in bytes.
@@ -83,7 +112,7 @@ impl<'gc> PartialEq for LuaString<'gc> {
         }
         let (a, b) = (&self.0, &other.0);
         // Two distinct short strings are never equal: they are interned.
-        a.bytes.len() > SHORT_STRING_MAX && a.hash == b.hash && a.bytes == b.bytes
+        a.bytes.len() > SHORT_STRING_MAX && a.hash == b.hash && a.bytes() == b.bytes()
     }
 }
 impl<'gc> Eq for LuaString<'gc> {}
@@ -136,20 +165,35 @@ impl<'gc> StringInterner<'gc> {
 
     /// Returns the Lua string with these bytes, interning it if it is short.
     pub fn intern(&mut self, mc: &Mutation<'gc>, bytes: &[u8]) -> LuaString<'gc> {
+        self.intern_with(mc, bytes, StringObject::new)
+    }
+
+    /// Like [`StringInterner::intern`], for a `'static` literal: a new string points to the
+    /// literal instead of copying it.
+    pub fn intern_static(&mut self, mc: &Mutation<'gc>, bytes: &'static [u8]) -> LuaString<'gc> {
+        self.intern_with(mc, bytes, |hash, _| StringObject::new_static(hash, bytes))
+    }
+
+    fn intern_with(
+        &mut self,
+        mc: &Mutation<'gc>,
+        bytes: &[u8],
+        make: impl FnOnce(u64, &[u8]) -> StringObject,
+    ) -> LuaString<'gc> {
         let hash = hash_bytes(self.seed, bytes);
         if bytes.len() > SHORT_STRING_MAX {
-            return LuaString(Gc::new(mc, StringObject::new(hash, bytes)));
+            return LuaString(Gc::new(mc, make(hash, bytes)));
         }
         let same = |e: &(u64, GcWeak<'gc, StringObject>)| {
             // SAFETY: a weak pointer that is not dropped points to a live `StringObject`.
-            e.0 == hash && !e.1.is_dropped() && &*unsafe { &*e.1.as_ptr() }.bytes == bytes
+            e.0 == hash && !e.1.is_dropped() && unsafe { &*e.1.as_ptr() }.bytes() == bytes
         };
         if let Some((_, w)) = self.table.find(hash, same) {
             if let Some(s) = w.upgrade(mc) {
                 return LuaString(s);
             }
         }
-        let s = Gc::new(mc, StringObject::new(hash, bytes));
+        let s = Gc::new(mc, make(hash, bytes));
         match self.table.find_entry(hash, same) {
             Ok(mut e) => e.get_mut().1 = Gc::downgrade(s),
             Err(_) => {
