@@ -218,7 +218,7 @@ LONG_LIBRARY_CALLS = {
     "huge gsub": "local s = string.rep('ab', 1e7) while true do s:gsub('%w', '%0%0') end",
     "big sort": """local t = {} for i = 1, 2e6 do t[i] = (i * 7919) % 2000003 end
                    while true do table.sort(t) end""",
-    "full collections": """local t = {} for i = 1, 2e5 do t[i] = {} end
+    "full collections": """local t = {} for i = 1, 1e5 do t[i] = {} end
                            while true do collectgarbage() end""",
 }
 

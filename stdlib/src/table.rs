@@ -91,6 +91,8 @@ fn insert<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             }
             let mut i = e;
             while i > pos {
+                // One unit of fuel per element moved (`__len` may give any length).
+                call.tick(1)?;
                 let v = geti(call, t, i - 1)?;
                 seti(call, t, i, v)?;
                 i -= 1;
@@ -112,6 +114,7 @@ fn remove<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
     let v = geti(call, t, pos)?;
     while pos < size {
+        call.tick(1)?;
         let next = geti(call, t, pos + 1)?;
         seti(call, t, pos, next)?;
         pos += 1;
@@ -140,12 +143,15 @@ fn move_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         let same = tt.raw_equals(a1);
         if t > e || t <= f || !same {
             for i in 0..=(e - f) {
+                // One unit of fuel per element moved.
+                call.tick(1)?;
                 let v = geti(call, a1, f + i)?;
                 seti(call, tt, t + i, v)?;
             }
         } else {
             let mut i = e - f;
             while i >= 0 {
+                call.tick(1)?;
                 let v = geti(call, a1, f + i)?;
                 seti(call, tt, t + i, v)?;
                 i -= 1;
