@@ -181,7 +181,9 @@ impl Limits {
     }
 
     /// Looks at the limits from inside a library call, as [`Limits::check`] does, with
-    /// `pending` units of fuel spent but not counted yet; asks the host's poll first.
+    /// `pending` units of fuel spent but not counted yet (the fuel of the step in progress is
+    /// not known here: the budget is enforced within a step's worth); asks the host's poll
+    /// first.
     #[cold]
     #[inline(never)]
     pub fn check_inside(&self, pending: u64) -> Option<StopReason> {
@@ -200,12 +202,16 @@ impl Limits {
                     self.stop(StopReason::Host);
                 }
             }
+        }
+        let r = self.check();
+        if r.is_none() {
             let used = self.used.get().saturating_add(pending);
             if self.max_fuel.get().is_some_and(|m| used >= m) {
                 self.stop(StopReason::Instructions);
+                return Some(StopReason::Instructions);
             }
         }
-        self.check()
+        r
     }
 
     /// The fuel to give the next step: `per_step`, or less when the budget is nearly spent.

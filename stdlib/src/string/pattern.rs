@@ -928,6 +928,48 @@ mod tests {
     }
 
     #[test]
+    fn budget_counts_steps_and_stops_matching() {
+        // All steps are reported, in batches, the same on every run.
+        let s = "a".repeat(200);
+        let total = |pat: &str| {
+            let mut steps = Vec::new();
+            let r = find_aux(s.as_bytes(), pat.as_bytes(), 1, false, true, &mut |n| {
+                steps.push(n);
+                true
+            });
+            assert!(matches!(r, Ok(None)));
+            assert!(steps.iter().all(|&n| n > 0 && n <= BUDGET_STEPS as usize));
+            steps.iter().sum::<usize>()
+        };
+        let backtracking = total(".-.-b");
+        assert_eq!(backtracking, total(".-.-b"));
+        // Cubic work: some 200^3 / 6 steps, against a linear scan's few hundred.
+        assert!(backtracking > 1_000_000, "{backtracking}");
+        assert!(total("b") < 1_000);
+        // A budget that says stop ends the match at its next report.
+        let mut reports = 0;
+        let r = find_aux(s.as_bytes(), b".-.-.-b", 1, false, true, &mut |_| {
+            reports += 1;
+            reports < 3
+        });
+        assert!(matches!(r, Err(PatternError::Stopped)));
+        assert_eq!(reports, 3);
+        let mut reports = 0;
+        let r = gsub_with::<PatternError, _>(
+            s.as_bytes(),
+            b"a-a-b",
+            None,
+            &mut |_| {
+                reports += 1;
+                false
+            },
+            |_, _| Ok(()),
+        );
+        assert_eq!(r, Err(PatternError::Stopped));
+        assert_eq!(reports, 1);
+    }
+
+    #[test]
     fn fuzz_no_panic() {
         let alphabet = b"ab%()[]^$*+?.-0129fbBxXsSdD";
         let mut seed: u64 = 0x1234_5678_9abc_def0;
