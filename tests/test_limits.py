@@ -308,6 +308,13 @@ def test_the_call_depth_limit():
                        "return down(60) end)")
     assert ok is False and msg.endswith("stack overflow")
     assert lua.eval("deep(90)") == 90
+    # So do coroutines resumed from Python (from depth 0).
+    co = lua.eval("function(n) while true do n = coroutine.yield(pcall(deep, n)) end end")
+    assert co.coroutine(90).send(None) == (True, 90)
+    gen = co.coroutine(200)
+    ok, msg = gen.send(None)
+    assert ok is False and msg.endswith("stack overflow")
+    assert gen.send(50) == (True, 50)
     lua.max_call_depth = None
     assert lua.max_call_depth is None
     assert lua.eval("deep(10000)") == 10000

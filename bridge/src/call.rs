@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use interp::{
-    CallProgress, Context, ErrorKind, FirstStep, HostEntry, StashedError, StashedValue,
-    StopReason, Value,
+    CallProgress, Context, ErrorKind, FirstStep, HostEntry, StashedError, StashedValue, StopReason,
+    Value,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;

@@ -477,6 +477,9 @@ pub fn resume_step<'gc>(
     push_chain(ctx, co);
     let mut st = co.state_mut(ctx.mutation());
     st.host_resumed = true;
+    // The base of the chain: its depth starts at 0.
+    st.depth_base = 0;
+    st.frame_cap = crate::thread::FrameCap::new(ctx.state().limits.max_depth(), 0);
     let first = match transfer_to_coroutine(ctx, co, &mut st, args) {
         Ok(Flow::Reload) => None,
         Ok(Flow::Exit(x)) => Some(x),
