@@ -331,6 +331,9 @@ def test_the_coroutine_limit():
     assert lua.eval("#keep") == 10
     ok, msg = lua.eval("pcall(coroutine.wrap, print)")
     assert ok is False and msg == "too many coroutines"
+    # Coroutines made from Python count too.
+    with pytest.raises(LuaError, match=r"too many coroutines"):
+        lua.eval("function() end").coroutine()
     # Collected ones stop counting.
     lua.execute("keep = nil collectgarbage()")
     assert lua.eval("coroutine.status(coroutine.create(print))") == "suspended"
