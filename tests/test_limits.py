@@ -209,3 +209,134 @@ def test_library_work_is_charged_by_size():
     with pytest.raises(LuaTimeoutError):
         limited.execute("local s = string.rep('x', 6400000) while true do end")
     assert limited.instructions_used < 200_000
+
+
+# Single library calls that each run for seconds without checks inside them: the limits
+# must stop them mid-call.
+LONG_LIBRARY_CALLS = {
+    "backtracking find": "return string.rep('a', 300000):find('.-.-.-.-b')",
+    "huge gsub": "local s = string.rep('ab', 1e7) while true do s:gsub('%w', '%0%0') end",
+    "big sort": """local t = {} for i = 1, 2e6 do t[i] = (i * 7919) % 2000003 end
+                   while true do table.sort(t) end""",
+    "full collections": """local t = {} for i = 1, 1e5 do t[i] = {} end
+                           while true do collectgarbage() end""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONG_LIBRARY_CALLS))
+def test_a_timeout_stops_a_long_library_call_on_time(name):
+    lua = LuaRuntime(timeout=0.5)
+    start = time.monotonic()
+    with pytest.raises(LuaTimeoutError, match="timeout exceeded"):
+        lua.execute(LONG_LIBRARY_CALLS[name])
+    elapsed = time.monotonic() - start
+    assert 0.5 <= elapsed <= 0.5 * 1.1 + 0.05, elapsed
+    assert lua.eval("1 + 1") == 2
+
+
+@pytest.mark.parametrize("name", sorted(LONG_LIBRARY_CALLS))
+def test_interrupt_stops_a_long_library_call_promptly(name):
+    lua = LuaRuntime()
+    timer = threading.Timer(0.3, lua.interrupt)
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(LuaInterruptedError):
+        lua.execute(LONG_LIBRARY_CALLS[name])
+    elapsed = time.monotonic() - start
+    timer.join()
+    assert 0.3 <= elapsed <= 0.3 * 1.1 + 0.1, elapsed
+    assert lua.eval("40 + 2") == 42
+
+
+@pytest.mark.parametrize("name", sorted(LONG_LIBRARY_CALLS))
+def test_fuel_stops_a_long_library_call_at_the_same_count(name):
+    stops = []
+    for _ in range(2):
+        lua = LuaRuntime(max_instructions=20_000_000)
+        with pytest.raises(LuaTimeoutError, match="instruction limit exceeded"):
+            lua.execute(LONG_LIBRARY_CALLS[name])
+        stops.append(lua.instructions_used)
+    assert stops[0] == stops[1]
+    # Stopped inside the call, not after it: at most a step or a collection past the budget.
+    assert 20_000_000 <= stops[0] < 20_000_000 + 300_000
+
+
+CTRL_C_IN_LIBRARY = """
+import lupa_rs
+lua = lupa_rs.LuaRuntime()
+print("ready", flush=True)
+try:
+    lua.execute("return string.rep('a', 300000):find('.-.-.-.-b')")
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+    print(lua.eval("1 + 1"), flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_stops_a_long_library_call():
+    p = subprocess.Popen(
+        [sys.executable, "-c", CTRL_C_IN_LIBRARY], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        os.kill(p.pid, signal.SIGINT)
+        out, _ = p.communicate(timeout=2)
+    finally:
+        p.kill()
+    assert out.split() == ["KeyboardInterrupt", "2"]
+
+
+DEEP = "function deep(n) if n == 0 then return 0 end return 1 + deep(n - 1) end"
+
+
+def test_the_call_depth_limit():
+    lua = LuaRuntime(max_call_depth=100)
+    assert lua.max_call_depth == 100
+    lua.execute(DEEP)
+    assert lua.eval("deep(90)") == 90
+    with pytest.raises(LuaError, match=r"stack overflow") as e:
+        lua.eval("deep(200)")
+    assert not isinstance(e.value, LuaTimeoutError)
+    # A Lua error: pcall catches it, as C Lua's stack overflow.
+    ok, msg = lua.eval("pcall(deep, 200)")
+    assert ok is False and msg.endswith("stack overflow")
+    # Coroutines start at the depth of the code resuming them.
+    ok, msg = lua.eval("pcall(function() local function down(n) if n == 0 then "
+                       "return coroutine.wrap(deep)(60) end return (down(n - 1)) end "
+                       "return down(60) end)")
+    assert ok is False and msg.endswith("stack overflow")
+    assert lua.eval("deep(90)") == 90
+    # So do coroutines resumed from Python (from depth 0).
+    co = lua.eval("function(n) while true do n = coroutine.yield(pcall(deep, n)) end end")
+    assert co.coroutine(90).send(None) == (True, 90)
+    gen = co.coroutine(200)
+    ok, msg = gen.send(None)
+    assert ok is False and msg.endswith("stack overflow")
+    assert gen.send(50) == (True, 50)
+    lua.max_call_depth = None
+    assert lua.max_call_depth is None
+    assert lua.eval("deep(10000)") == 10000
+
+
+def test_the_coroutine_limit():
+    lua = LuaRuntime(max_coroutines=10)
+    assert lua.max_coroutines == 10
+    # Finished coroutines stop counting at once.
+    assert lua.eval("(function() for i = 1, 100 do coroutine.wrap(function() end)() end "
+                    "return 'ok' end)()") == "ok"
+    with pytest.raises(LuaError, match=r"too many coroutines"):
+        lua.execute("keep = {} for i = 1, 11 do keep[i] = coroutine.create(print) end")
+    assert lua.eval("#keep") == 10
+    ok, msg = lua.eval("pcall(coroutine.wrap, print)")
+    assert ok is False and msg == "too many coroutines"
+    # Coroutines made from Python count too.
+    with pytest.raises(LuaError, match=r"too many coroutines"):
+        lua.eval("function() end").coroutine()
+    # Collected ones stop counting.
+    lua.execute("keep = nil collectgarbage()")
+    assert lua.eval("coroutine.status(coroutine.create(print))") == "suspended"
+    lua.max_coroutines = None
+    assert lua.max_coroutines is None
+    lua.execute("keep = {} for i = 1, 100 do keep[i] = coroutine.create(print) end")

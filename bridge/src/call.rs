@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use interp::{
-    CallProgress, Context, ErrorKind, FirstStep, HostEntry, StashedError, StashedValue, Value,
+    CallProgress, Context, ErrorKind, FirstStep, HostEntry, StashedError, StashedValue, StopReason,
+    Value,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::convert::{py_object_of, Conv, PyValues};
 use crate::errors;
-use crate::limits::{stop_error, LimitedCall, SignalPoll};
+use crate::limits::{stop_error, LimitedCall};
 use crate::shared::{Locked, Refs, Shared};
 
 /// Moves a value into `Python::detach` (the runtime lock makes this thread its only user).
@@ -97,19 +98,16 @@ fn run_fast(
             let r = match l.lua.call_until_long(call) {
                 CallProgress::Done(r) => r,
                 CallProgress::Long(call) => {
-                    let mut signals = SignalPoll::new();
-                    let job = AssertSend((&mut *l.lua, call, &mut signals));
-                    let r = py
-                        .detach(move || {
-                            let job = job;
-                            let (lua, call, signals) = job.0;
-                            AssertSend(lua.call_rest_polling(call, &mut || signals.poll()))
-                        })
-                        .0;
-                    if let (Err(_), Some(e)) = (&r, signals.raised.take()) {
-                        return Err(e);
-                    }
-                    r
+                    let signals = &*shared.signals;
+                    let job = AssertSend((&mut *l.lua, call, signals));
+                    py.detach(move || {
+                        let job = job;
+                        let (lua, call, signals) = job.0;
+                        AssertSend(lua.call_rest_polling(call, &mut || {
+                            signals.try_lock().is_ok_and(|mut s| s.poll())
+                        }))
+                    })
+                    .0
                 }
             };
             match r {
@@ -140,7 +138,15 @@ pub(crate) fn results_to_py(
 /// callback raised it, `LuaMemoryError` when out of memory, else `LuaError`.
 pub(crate) fn lua_error_to_py(py: Python<'_>, l: &mut Locked<'_>, e: StashedError) -> PyErr {
     if e.kind == ErrorKind::Interrupt {
-        return stop_error(py, l.lua.limits().stopped());
+        let reason = l.lua.limits().stopped();
+        if reason == Some(StopReason::Host) {
+            // A Python signal handler raised (KeyboardInterrupt): that exception goes on.
+            let mut signals = l.shared.signals.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(raised) = signals.raised.take() {
+                return raised;
+            }
+        }
+        return stop_error(py, reason);
     }
     let rt = l.shared;
     let refs = l.refs();

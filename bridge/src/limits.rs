@@ -1,6 +1,7 @@
 //! Execution limits seen from Python: the timeout argument, the accounting of a call from
 //! Python, Ctrl-C while Lua runs with the GIL released, and the exception of a stopped call.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use interp::{Limits, StopReason};
@@ -42,8 +43,20 @@ impl Drop for LimitedCall<'_> {
     }
 }
 
-/// Polls Python's signal handlers every `SIGNAL_POLL` while a call runs without the GIL;
-/// keeps the exception a handler raised (KeyboardInterrupt) to raise instead of the stop.
+/// Makes long library calls of the runtime poll Python's signal handlers through `signals`
+/// (Ctrl-C), as the steps of a long call do.
+pub(crate) fn install_signal_poll(limits: &Limits, signals: &Arc<Mutex<SignalPoll>>) {
+    let signals = signals.clone();
+    limits.set_poll(Some(Box::new(move || {
+        signals
+            .try_lock()
+            .is_ok_and(|mut s| s.poll_inside_library_call())
+    })));
+}
+
+/// Polls Python's signal handlers every `SIGNAL_POLL` while a call runs without the GIL (or
+/// inside a long library call); keeps the exception a handler raised (KeyboardInterrupt) to
+/// raise instead of the stop. One per runtime.
 pub(crate) struct SignalPoll {
     next: Instant,
     /// The exception a signal handler raised.
@@ -67,6 +80,27 @@ impl SignalPoll {
         }
         self.next = now + SIGNAL_POLL;
         if let Err(e) = Python::attach(|py| py.check_signals()) {
+            self.raised = Some(e);
+            return true;
+        }
+        false
+    }
+
+    /// Like [`SignalPoll::poll`], from inside a long library call, which may run with the
+    /// GIL held (the first step of a call): the GIL is also let go of for a moment, so other
+    /// Python threads can run (and call `interrupt()`).
+    pub fn poll_inside_library_call(&mut self) -> bool {
+        let now = Instant::now();
+        if now < self.next {
+            return false;
+        }
+        self.next = now + SIGNAL_POLL;
+        let r = Python::attach(|py| {
+            let r = py.check_signals();
+            py.detach(|| ());
+            r
+        });
+        if let Err(e) = r {
             self.raised = Some(e);
             return true;
         }

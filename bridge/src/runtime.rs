@@ -72,7 +72,8 @@ impl LuaRuntime {
                         attribute_filter=None, attribute_handlers=None, register_eval=true,
                         unpack_returned_tuples=false, register_builtins=true,
                         overflow_handler=None, max_memory=None, libraries=None,
-                        sandbox=false, max_instructions=None, timeout=None))]
+                        sandbox=false, max_instructions=None, timeout=None,
+                        max_call_depth=None, max_coroutines=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -89,6 +90,8 @@ impl LuaRuntime {
         sandbox: bool,
         max_instructions: Option<u64>,
         timeout: Option<f64>,
+        max_call_depth: Option<u32>,
+        max_coroutines: Option<u32>,
     ) -> PyResult<Self> {
         let timeout = crate::limits::timeout_of(timeout)?;
         let _ = source_encoding;
@@ -155,6 +158,9 @@ impl LuaRuntime {
             let limits = l.lua.limits();
             limits.set_max_fuel(max_instructions);
             limits.set_timeout(timeout);
+            limits.set_max_depth(max_call_depth);
+            limits.set_max_coroutines(max_coroutines);
+            crate::limits::install_signal_poll(limits, &l.shared.signals);
             Ok((base, limits.interrupt_handle()))
         })?;
         Ok(LuaRuntime {
@@ -366,6 +372,38 @@ impl LuaRuntime {
         let t = crate::limits::timeout_of(v)?;
         self.rt().with(py, |l| {
             l.lua.limits().set_timeout(t);
+            Ok(())
+        })
+    }
+
+    /// The largest call depth of Lua code (`None`: only the built-in limit of about
+    /// 125,000 frames); deeper calls raise "stack overflow", a Lua error.
+    #[getter]
+    fn max_call_depth(&self, py: Python<'_>) -> PyResult<Option<u32>> {
+        self.rt().with(py, |l| Ok(l.lua.limits().max_depth()))
+    }
+
+    /// Sets the largest call depth of Lua code (`None`: only the built-in limit).
+    #[setter]
+    fn set_max_call_depth(&self, py: Python<'_>, v: Option<u32>) -> PyResult<()> {
+        self.rt().with(py, |l| {
+            l.lua.limits().set_max_depth(v);
+            Ok(())
+        })
+    }
+
+    /// The largest number of live coroutines (`None`: unlimited); creating more raises
+    /// "too many coroutines", a Lua error.
+    #[getter]
+    fn max_coroutines(&self, py: Python<'_>) -> PyResult<Option<u32>> {
+        self.rt().with(py, |l| Ok(l.lua.limits().max_coroutines()))
+    }
+
+    /// Sets the largest number of live coroutines (`None`: unlimited).
+    #[setter]
+    fn set_max_coroutines(&self, py: Python<'_>, v: Option<u32>) -> PyResult<()> {
+        self.rt().with(py, |l| {
+            l.lua.limits().set_max_coroutines(v);
             Ok(())
         })
     }

@@ -147,6 +147,9 @@ pub(crate) struct Shared {
     overflow_handler: Mutex<Option<Py<PyAny>>>,
     /// Decoded short strings (with a UTF-8 encoding).
     pub strings: crate::strcache::StrCache,
+    /// Polls Python's signal handlers while Lua runs long (shared with the runtime's
+    /// limits, which poll it inside long library calls).
+    pub signals: Arc<Mutex<crate::limits::SignalPoll>>,
 }
 
 // SAFETY: `lua`, `lent`, `refs`, `py_metatable` and `none_value` are only touched by the thread
@@ -208,6 +211,7 @@ impl Shared {
             helpers: Cell::new([u32::MAX; 4]),
             overflow_handler: Mutex::new(None),
             strings: Default::default(),
+            signals: Arc::new(Mutex::new(crate::limits::SignalPoll::new())),
         }
     }
 

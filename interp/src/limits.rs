@@ -1,10 +1,20 @@
 //! Execution limits set by the host: a fuel budget, a deadline and an interrupt request,
-//! checked between steps (and between chunks of nested calls), never per instruction.
+//! checked between steps (and between chunks of nested calls), never per instruction, and
+//! every [`TICK_CHECK`] units of fuel inside long library calls (`Context::tick`). Also the
+//! limits on call depth and on live coroutines, which raise ordinary Lua errors.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Fuel a library call may charge through `Context::tick` between two looks at the limits.
+pub const TICK_CHECK: i64 = 4096;
+
+/// A host's own stop condition, looked at inside long library calls (every [`TICK_CHECK`]
+/// units of fuel): returning true stops the call with [`StopReason::Host`].
+pub type HostPoll = Box<dyn FnMut() -> bool>;
 
 /// Why the host stopped a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +53,20 @@ pub struct Limits {
     deadline: Cell<Option<Instant>>,
     depth: Cell<u32>,
     stopped: Cell<Option<StopReason>>,
+    poll: RefCell<Option<HostPoll>>,
+    max_depth: Cell<Option<u32>>,
+    max_coroutines: Cell<Option<u32>>,
+    coroutines: Rc<Cell<u32>>,
+}
+
+/// Held by a coroutine counted against [`Limits::max_coroutines`]: dropping it (when the
+/// coroutine dies or is collected) uncounts it.
+pub struct CoroutineToken(Rc<Cell<u32>>);
+
+impl Drop for CoroutineToken {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
 }
 
 impl Limits {
@@ -69,6 +93,50 @@ impl Limits {
     /// The flag that interrupts the running call when set (from any thread).
     pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
         self.interrupt.clone()
+    }
+
+    /// The largest call depth (frames of Lua functions, of library functions calling back
+    /// into Lua and of protected calls, over the running coroutine and those resuming it);
+    /// `None`: only the built-in stack limit. Going deeper raises "stack overflow".
+    pub fn max_depth(&self) -> Option<u32> {
+        self.max_depth.get()
+    }
+
+    /// Sets the largest call depth (takes effect for calls and resumes started afterwards).
+    pub fn set_max_depth(&self, v: Option<u32>) {
+        self.max_depth.set(v);
+    }
+
+    /// The largest number of live coroutines (created, neither dead nor collected);
+    /// `None`: unlimited.
+    pub fn max_coroutines(&self) -> Option<u32> {
+        self.max_coroutines.get()
+    }
+
+    /// Sets the largest number of live coroutines.
+    pub fn set_max_coroutines(&self, v: Option<u32>) {
+        self.max_coroutines.set(v);
+    }
+
+    /// Number of live coroutines (created, neither dead nor collected yet).
+    pub fn coroutines(&self) -> u32 {
+        self.coroutines.get()
+    }
+
+    /// Counts a new coroutine, or `None` if that would pass [`Limits::max_coroutines`].
+    pub fn new_coroutine(&self) -> Option<CoroutineToken> {
+        let n = self.coroutines.get();
+        if self.max_coroutines.get().is_some_and(|m| n >= m) {
+            return None;
+        }
+        self.coroutines.set(n + 1);
+        Some(CoroutineToken(self.coroutines.clone()))
+    }
+
+    /// Installs the host's own stop condition (see [`HostPoll`]); returns the one it
+    /// replaces, to put back when the call that installed it ends.
+    pub fn set_poll(&self, poll: Option<HostPoll>) -> Option<HostPoll> {
+        std::mem::replace(&mut *self.poll.borrow_mut(), poll)
     }
 
     /// Fuel used by the current (or last) outermost call.
@@ -110,6 +178,40 @@ impl Limits {
         if n > 0 {
             self.used.set(self.used.get().saturating_add(n as u64));
         }
+    }
+
+    /// Looks at the limits from inside a library call, as [`Limits::check`] does, with
+    /// `pending` units of fuel spent but not counted yet (the fuel of the step in progress is
+    /// not known here: the budget is enforced within a step's worth); asks the host's poll
+    /// first.
+    #[cold]
+    #[inline(never)]
+    pub fn check_inside(&self, pending: u64) -> Option<StopReason> {
+        if self.stopped.get().is_none() {
+            // The host's poll may run code of its own: no borrow is held across it but the
+            // poll's, and a nested tick finds the poll taken and skips it.
+            let poll = self.poll.try_borrow_mut().ok().and_then(|mut p| p.take());
+            if let Some(mut poll) = poll {
+                let stop = poll();
+                if let Ok(mut slot) = self.poll.try_borrow_mut() {
+                    if slot.is_none() {
+                        *slot = Some(poll);
+                    }
+                }
+                if stop {
+                    self.stop(StopReason::Host);
+                }
+            }
+        }
+        let r = self.check();
+        if r.is_none() {
+            let used = self.used.get().saturating_add(pending);
+            if self.max_fuel.get().is_some_and(|m| used >= m) {
+                self.stop(StopReason::Instructions);
+                return Some(StopReason::Instructions);
+            }
+        }
+        r
     }
 
     /// The fuel to give the next step: `per_step`, or less when the budget is nearly spent.

@@ -46,9 +46,14 @@ pub struct State<'gc> {
     /// Set by `collectgarbage()`: the driver runs a full collection before the next step.
     #[collect(require_static)]
     pub gc_requested: std::cell::Cell<bool>,
+    /// A collection requested inside a nested call, waiting for the nested call to end.
+    #[collect(require_static)]
+    pub gc_deferred: std::cell::Cell<bool>,
     /// Fuel charged by library functions for work proportional to their data (a big
     /// `string.rep`, `table.concat`, ...), taken from the step's fuel at the next reload.
     pub charged: std::cell::Cell<i64>,
+    /// Fuel [`Context::tick`] may charge before it next looks at the host's limits.
+    pub tick_left: std::cell::Cell<i64>,
     /// True while `__gc` metamethods run (the collector is not reentrant there).
     #[collect(require_static)]
     pub in_finalizer: std::cell::Cell<bool>,
@@ -287,6 +292,42 @@ impl<'gc> Context<'gc> {
     /// Sets the metatable shared by all values of a non-table type (e.g. strings).
     pub fn set_type_metatable(self, ty: ValueType, mt: Option<Table<'gc>>) {
         self.state.type_metatables.borrow_mut(self.mc)[ty as usize] = mt;
+    }
+
+    /// Charges `units` of fuel for library work done so far and, every few thousand units,
+    /// looks at the host's limits ([`crate::Limits::tick`]): an `Err` is the uncatchable
+    /// error that stops the call, to return at once. Cheap enough for every step of a loop.
+    #[inline]
+    pub fn tick(self, units: usize) -> Result<(), crate::vm::Error<'gc>> {
+        let st = self.state;
+        let units = units.min(i64::MAX as usize / 2) as i64;
+        // Charged as `NativeCall::charge` does: the fuel of the step (or of the chunk of a
+        // nested call) that runs next pays it, and a big charge ends that step.
+        st.charged.set(st.charged.get().saturating_add(units));
+        let left = st.tick_left.get() - units;
+        st.tick_left.set(left);
+        if left > 0 {
+            return Ok(());
+        }
+        self.tick_check()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn tick_check(self) -> Result<(), crate::vm::Error<'gc>> {
+        let st = self.state;
+        st.tick_left.set(crate::limits::TICK_CHECK);
+        match st.limits.check_inside(st.charged.get().max(0) as u64) {
+            None => Ok(()),
+            Some(reason) => Err(crate::vm::hooks::limit_error(self, reason)),
+        }
+    }
+
+    /// The uncatchable error of the host's limit that stopped the running call, if one did
+    /// (after [`Context::tick`] failed, say).
+    pub fn stop_error(self) -> Option<crate::vm::Error<'gc>> {
+        let reason = self.state.limits.stopped()?;
+        Some(crate::vm::hooks::limit_error(self, reason))
     }
 
     /// Asks for a full garbage collection at the end of the current step.
@@ -555,7 +596,9 @@ impl Lua {
                 running: Gc::new(mc, RefLock::new(Vec::new())),
                 nested: std::cell::Cell::new(0),
                 gc_requested: std::cell::Cell::new(false),
+                gc_deferred: std::cell::Cell::new(false),
                 charged: std::cell::Cell::new(0),
+                tick_left: std::cell::Cell::new(0),
                 in_finalizer: std::cell::Cell::new(false),
                 closing: std::cell::Cell::new(false),
                 gc_running: std::cell::Cell::new(true),
@@ -685,6 +728,10 @@ impl Lua {
         let mut collected = requested;
         if requested {
             self.collect_all();
+            // A full collection asked for by Lua (`collectgarbage`) costs fuel in proportion
+            // to its work: one unit per live object traced.
+            self.limits
+                .charge(self.arena.metrics().total_gc_count() as i64);
         } else if running
             && (self.arena.metrics().allocation_debt() > 0.0 || self.memory.unreported() >= 1024)
         {

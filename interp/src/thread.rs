@@ -150,6 +150,32 @@ pub struct ThreadState<'gc> {
     pub host_resumed: bool,
     /// The debug hook (`debug.sethook`) of this thread.
     pub hook: crate::vm::Hook<'gc>,
+    /// Most frames this thread may hold while it runs (the host's call depth limit less
+    /// the frames of the threads resuming it; at most the built-in stack limit).
+    #[collect(require_static)]
+    pub frame_cap: FrameCap,
+    /// Frames of the threads resuming this one (its depth starts above them).
+    #[collect(require_static)]
+    pub depth_base: usize,
+}
+
+/// The most frames a thread may hold: [`crate::vm::MAX_FRAMES`] unless the host's call depth
+/// limit is lower.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameCap(pub usize);
+
+impl Default for FrameCap {
+    fn default() -> Self {
+        FrameCap(crate::vm::MAX_FRAMES)
+    }
+}
+
+impl FrameCap {
+    /// The cap of a thread whose depth starts at `base` under the call depth limit `max`.
+    pub fn new(max: Option<u32>, base: usize) -> FrameCap {
+        let hard = crate::vm::MAX_FRAMES;
+        FrameCap(max.map_or(hard, |m| (m as usize).saturating_sub(base).min(hard)))
+    }
 }
 
 /// The rest of an OP_CONCAT interrupted by a `__concat` metamethod call (C Lua's
@@ -216,6 +242,9 @@ pub struct ThreadObject<'gc> {
     /// Number of active nested (non-yieldable) native calls on this thread.
     #[collect(require_static)]
     pub nny: Cell<u32>,
+    /// Counts this coroutine against the host's limit until it dies or is collected.
+    #[collect(require_static)]
+    pub live: Cell<Option<crate::limits::CoroutineToken>>,
     /// Stack, frames and upvalues.
     pub state: RefLock<ThreadState<'gc>>,
     /// Where the stack was (buffer address, length) when this thread last handed control to
@@ -238,6 +267,7 @@ impl<'gc> Thread<'gc> {
                 status: Cell::new(ThreadStatus::Suspended),
                 is_main,
                 nny: Cell::new(0),
+                live: Cell::new(None),
                 state: RefLock::new(ThreadState::default()),
                 stack_view: Cell::new((0, 0)),
             },
@@ -248,6 +278,16 @@ impl<'gc> Thread<'gc> {
     #[inline]
     pub fn is_main(self) -> bool {
         self.0.is_main
+    }
+
+    /// A new coroutine that will run `f`, counted against the host's limit on live
+    /// coroutines until it dies or is collected; `None` when that limit is reached.
+    pub fn new_coroutine(ctx: crate::Context<'gc>, f: Value<'gc>) -> Option<Thread<'gc>> {
+        let token = ctx.state().limits.new_coroutine()?;
+        let co = Thread::new(ctx.mutation(), false);
+        co.0.live.set(Some(token));
+        co.state_mut(ctx.mutation()).stack.push(f);
+        Some(co)
     }
 
     /// The status.

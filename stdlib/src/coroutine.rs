@@ -29,10 +29,16 @@ fn check_co<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<Thread<'gc>, in
     }
 }
 
-fn new_thread<'gc>(call: &NativeCall<'gc, '_>, f: Value<'gc>) -> Thread<'gc> {
-    let co = Thread::new(call.ctx.mutation(), false);
-    co.state_mut(call.ctx.mutation()).stack.push(f);
-    co
+/// A coroutine running `f`; "too many coroutines" past the host's limit on live ones (a
+/// collection is requested too, so abandoned coroutines stop counting soon).
+fn new_thread<'gc>(
+    call: &NativeCall<'gc, '_>,
+    f: Value<'gc>,
+) -> Result<Thread<'gc>, interp::Error<'gc>> {
+    Thread::new_coroutine(call.ctx, f).ok_or_else(|| {
+        call.ctx.request_gc();
+        call.error("too many coroutines")
+    })
 }
 
 /// `coroutine.create`, for hosts (`crate::host_function`).
@@ -50,7 +56,7 @@ fn create<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if !f.is_function() {
         return Err(call.type_error(0, "function"));
     }
-    let co = new_thread(call, f);
+    let co = new_thread(call, f)?;
     call.ret1(Value::Thread(co))
 }
 
@@ -77,7 +83,7 @@ fn wrap<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if !f.is_function() {
         return Err(call.type_error(0, "function"));
     }
-    let co = new_thread(call, f);
+    let co = new_thread(call, f)?;
     let w = interp::NativeFunction::with_upvalues(
         call.ctx.mutation(),
         "wrap",

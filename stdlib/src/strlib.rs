@@ -104,14 +104,20 @@ fn rep<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if total >= MAX_STRING as u128 {
         return Err(call.error("resulting string too large"));
     }
-    call.charge(total as usize / 64);
+    // One unit of fuel per 64 bytes, charged as the string grows (a big one takes a while).
     let mut out = Vec::with_capacity(total as usize);
+    let mut paid = 0;
     for k in 0..n {
         out.extend_from_slice(s.as_bytes());
         if k + 1 < n {
             out.extend_from_slice(sep_b);
         }
+        if out.len() - paid >= 1 << 16 {
+            call.tick((out.len() - paid) / 64)?;
+            paid = out.len() / 64 * 64;
+        }
     }
+    call.tick((out.len() - paid) / 64)?;
     str_ret(call, &out)
 }
 

@@ -91,6 +91,8 @@ fn insert<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             }
             let mut i = e;
             while i > pos {
+                // One unit of fuel per element moved (`__len` may give any length).
+                call.tick(1)?;
                 let v = geti(call, t, i - 1)?;
                 seti(call, t, i, v)?;
                 i -= 1;
@@ -112,6 +114,7 @@ fn remove<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
     let v = geti(call, t, pos)?;
     while pos < size {
+        call.tick(1)?;
         let next = geti(call, t, pos + 1)?;
         seti(call, t, pos, next)?;
         pos += 1;
@@ -140,12 +143,15 @@ fn move_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         let same = tt.raw_equals(a1);
         if t > e || t <= f || !same {
             for i in 0..=(e - f) {
+                // One unit of fuel per element moved.
+                call.tick(1)?;
                 let v = geti(call, a1, f + i)?;
                 seti(call, tt, t + i, v)?;
             }
         } else {
             let mut i = e - f;
             while i >= 0 {
+                call.tick(1)?;
                 let v = geti(call, a1, f + i)?;
                 seti(call, tt, t + i, v)?;
                 i -= 1;
@@ -169,7 +175,13 @@ fn concat<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     };
     let mut out = Vec::new();
     let mut k = i;
+    // Fuel: one unit per 64 bytes built and per 16 values, charged as it goes.
+    let cost = |bytes: usize, k: i64| bytes / 64 + (k - i) as u64 as usize / 16;
+    let mut paid = 0;
     while k <= j {
+        let c = cost(out.len(), k);
+        call.tick(c - paid)?;
+        paid = c;
         let v = geti(call, t, k)?;
         match v {
             Value::String(s) => out.extend_from_slice(s.as_bytes()),
@@ -192,7 +204,9 @@ fn concat<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         }
         k += 1;
     }
-    call.charge(out.len() / 64 + (j - i).max(0) as usize / 16);
+    if j >= i {
+        call.tick(cost(out.len(), j).saturating_sub(paid))?;
+    }
     let s = call.ctx.intern(&out);
     call.ret1(Value::String(s))
 }
@@ -244,8 +258,6 @@ fn sort<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         if !cmp.is_nil() && !cmp.is_function() {
             return Err(call.type_error(1, "function"));
         }
-        // About n log n comparisons (those of a Lua comparator charge their own fuel too).
-        call.charge(n as usize * (64 - n.leading_zeros() as usize) / 16);
         Sorter { t, cmp }.auxsort(call, 1, n, 0)?;
     }
     call.ret0()
@@ -269,6 +281,8 @@ impl<'gc> Sorter<'gc> {
         a: Value<'gc>,
         b: Value<'gc>,
     ) -> SortResult<'gc, bool> {
+        // One unit of fuel per comparison (a Lua comparator charges its own as well).
+        call.tick(1)?;
         if self.cmp.is_nil() {
             return meta_less_than(call, a, b, false);
         }
@@ -387,18 +401,22 @@ impl<'gc> Sorter<'gc> {
                 up = p - 1;
             }
             if (up - lo) / 128 > n {
-                rnd = randomize_pivot();
+                rnd = randomize_pivot(lo, up, rnd);
             }
         }
         Ok(())
     }
 }
 
-/// A cheap varying value to randomize pivots (ltablib.c's `l_randomizePivot`).
-fn randomize_pivot() -> u32 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() ^ d.as_secs() as u32)
-        .unwrap_or(0);
-    t | 1
+/// A varying value to randomize pivots after a bad partition (ltablib.c's
+/// `l_randomizePivot`, which reads the clock): a hash of the interval and the previous value,
+/// so a sort makes the same comparisons, and costs the same fuel, on every run.
+fn randomize_pivot(lo: i64, up: i64, prev: u32) -> u32 {
+    let mut x = (lo as u64) ^ (up as u64).rotate_left(32) ^ u64::from(prev) ^ 0x9e37_79b9_7f4a_7c15;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^= x >> 33;
+    x as u32 | 1
 }

@@ -58,9 +58,21 @@ class LuaRuntime:
         sandbox: bool = False,
         max_instructions: Optional[int] = None,
         timeout: Optional[float] = None,
+        max_call_depth: Optional[int] = None,
+        max_coroutines: Optional[int] = None,
     ) -> None: ...
     max_instructions: Optional[int]
     timeout: Optional[float]
+    max_call_depth: Optional[int]
+    """Largest call depth of Lua code (Lua functions, library functions calling back into
+    Lua and pcall levels, counting the coroutines that resume the running one); deeper
+    calls raise the Lua error "stack overflow", which pcall can catch. None: only the
+    built-in limit (about 125,000 frames)."""
+    max_coroutines: Optional[int]
+    """Largest number of live coroutines: created and neither finished nor collected;
+    coroutine.create/wrap beyond it raise the Lua error "too many coroutines". Abandoned
+    suspended coroutines count until the collector frees them (collectgarbage() does it at
+    once). None: unlimited."""
     @property
     def instructions_used(self) -> int: ...
     def interrupt(self) -> None: ...

@@ -85,7 +85,7 @@ pub(crate) fn precall<'gc>(
                 let needed = base + p.max_stack + if p.is_vararg { nargs + 1 } else { 0 };
                 // A message handler gets some extra room (C Lua's `ERRORSTACKSIZE`).
                 let extra = if st.in_handler > 0 { 200 } else { 0 };
-                if needed > MAX_STACK + extra || st.frames.len() >= MAX_FRAMES + extra {
+                if needed > MAX_STACK + extra || st.frames.len() >= st.frame_cap.0 + extra {
                     if extra > 0 {
                         // Overflowing the room of a handler of a stack overflow (C Lua's
                         // LUA_ERRERR from `luaD_growstack`).
@@ -679,6 +679,8 @@ pub(crate) fn kill_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>, st: &mut Thre
     st.unwind_resume = false;
     st.pending = None;
     co.set_status(ThreadStatus::Dead);
+    // No longer counted against the host's limit on live coroutines.
+    drop(co.0.live.take());
 }
 
 /// Reads an upvalue's current value; `cur` is the running thread and its state.

@@ -287,6 +287,10 @@ fn start_resume<'gc>(
     }
     cur.publish_stack(cur_st);
     let mut co_st = co.state_mut(ctx.mutation());
+    // The coroutine's depth starts above its resumer's.
+    co_st.depth_base = cur_st.depth_base + cur_st.frames.len();
+    co_st.frame_cap =
+        crate::thread::FrameCap::new(ctx.state().limits.max_depth(), co_st.depth_base);
     cur.set_status(ThreadStatus::Normal);
     co.set_status(ThreadStatus::Running);
     ctx.state().running.borrow_mut(ctx.mutation()).push(co);
@@ -298,6 +302,7 @@ fn start_resume<'gc>(
             drop(co_st);
             ctx.state().running.borrow_mut(ctx.mutation()).pop();
             co.set_status(ThreadStatus::Dead);
+            drop(co.0.live.take());
             cur.set_status(ThreadStatus::Running);
             if p.kind == PendingKind::Wrap {
                 cur_st.pending = None;
@@ -321,24 +326,31 @@ fn charge_nested(ctx: Context<'_>, fuel: i64) {
 
 /// A nested call ran out of fuel: charges the chunk, checks the host's limits (the
 /// uncatchable error to raise if one is hit) and gives the next chunk. A chunk ended early
-/// by a collection request goes on unchunked, as the request stays until the step ends.
+/// by a collection request goes on: the collector cannot run inside a nested call, so the
+/// request waits (in `gc_deferred`) until the nested call ends.
 fn refuel_nested<'gc>(ctx: Context<'gc>, fuel: &mut i64) -> Option<Error<'gc>> {
-    if *fuel > NESTED_FUEL {
-        *fuel = i64::MAX / 2;
+    let state = ctx.state();
+    if *fuel >= 0 && state.gc_requested.get() {
+        state.gc_requested.set(false);
+        state.gc_deferred.set(true);
         return None;
     }
-    let limits = &ctx.state().limits;
+    let limits = &state.limits;
     limits.charge(NESTED_FUEL - *fuel);
-    if let Some(reason) = limits.check() {
-        *fuel = NESTED_FUEL;
-        return Some(super::hooks::limit_error(ctx, reason));
+    *fuel = NESTED_FUEL;
+    limits
+        .check()
+        .map(|reason| super::hooks::limit_error(ctx, reason))
+}
+
+/// Ends a nested call's driving: a collection requested inside it is requested again, for
+/// the caller (or the end of the step) to see.
+fn end_nested(ctx: Context<'_>, fuel: i64) {
+    charge_nested(ctx, fuel);
+    let state = ctx.state();
+    if state.gc_deferred.replace(false) {
+        state.gc_requested.set(true);
     }
-    *fuel = if *fuel >= 0 {
-        i64::MAX / 2
-    } else {
-        NESTED_FUEL
-    };
-    None
 }
 
 /// Runs a nested call (made by a native function) until its boundary frame returns.
@@ -350,7 +362,7 @@ pub(crate) fn drive_nested<'gc>(
 ) -> Result<(), Error<'gc>> {
     let mut fuel = NESTED_FUEL;
     let r = drive(ctx, thread, Some(st), floor, true, &mut fuel, None);
-    charge_nested(ctx, fuel);
+    end_nested(ctx, fuel);
     finish(r, ctx, thread, st, floor)
 }
 
@@ -371,7 +383,7 @@ pub(crate) fn finish_exit_nested<'gc>(
         other => other,
     };
     let r = drive(ctx, thread, Some(st), floor, true, &mut fuel, Some(inner));
-    charge_nested(ctx, fuel);
+    end_nested(ctx, fuel);
     finish(r, ctx, thread, st, floor)
 }
 
@@ -409,6 +421,8 @@ pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, ar
     st.frames.clear();
     st.tbc.clear();
     st.pending = None;
+    st.depth_base = 0;
+    st.frame_cap = crate::thread::FrameCap::new(ctx.state().limits.max_depth(), 0);
     st.stack.push(f);
     st.stack.extend_from_slice(args);
     st.top = st.stack.len();
@@ -463,6 +477,9 @@ pub fn resume_step<'gc>(
     push_chain(ctx, co);
     let mut st = co.state_mut(ctx.mutation());
     st.host_resumed = true;
+    // The base of the chain: its depth starts at 0.
+    st.depth_base = 0;
+    st.frame_cap = crate::thread::FrameCap::new(ctx.state().limits.max_depth(), 0);
     let first = match transfer_to_coroutine(ctx, co, &mut st, args) {
         Ok(Flow::Reload) => None,
         Ok(Flow::Exit(x)) => Some(x),
@@ -592,7 +609,10 @@ fn run_step<'gc>(
     let mc = ctx.mutation();
     let given = fuel;
     let r = drive(ctx, thread, None, 0, false, &mut fuel, first);
-    ctx.state().limits.charge(given - fuel);
+    // Fuel charged by a library call that no reload took from the step's fuel (the call
+    // failed, or was the step's last act) counts too.
+    let pending = ctx.state().charged.replace(0);
+    ctx.state().limits.charge(given - fuel + pending);
     let mut st = thread.state_mut(mc);
     let r = match r {
         Inner::Yield if !st.host_resumed => {

@@ -849,7 +849,7 @@ fn run<'gc, const HOOKED: bool>(
                         let need = nbase + p.max_stack;
                         if !p.is_vararg
                             && need <= super::call::MAX_STACK
-                            && st.frames.len() < super::call::MAX_FRAMES
+                            && st.frames.len() < st.frame_cap.0
                         {
                             st.ensure_stack(need);
                             for j in nargs..p.num_params {

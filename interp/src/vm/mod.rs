@@ -29,7 +29,7 @@ pub use meta::{
 pub use native::{read_open_upvalue, write_open_upvalue, Action, NativeCall, NativeFn};
 
 pub use arith::arith_numbers;
-pub use call::Exit;
+pub use call::{Exit, MAX_FRAMES};
 pub use driver::{
     call_finalizer, call_nested, close_thread, end_call, host_call_request,
     host_call_request_function, host_call_return, reset_thread, resume_step, start_call, step,

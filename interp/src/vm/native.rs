@@ -174,6 +174,16 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         c.set(c.get().saturating_add(units.min(i64::MAX as usize) as i64));
     }
 
+    /// Charges `units` of fuel for work done so far (one unit per matcher step or
+    /// comparison, per 64 bytes copied, say) and, every few thousand units, looks at the
+    /// host's limits: an `Err` is the uncatchable stop error, to return at once
+    /// ([`Context::tick`]). Long library functions call it as they go, so a single call
+    /// stops promptly at the fuel budget, the deadline or an interrupt.
+    #[inline]
+    pub fn tick(&self, units: usize) -> Result<(), Error<'gc>> {
+        self.ctx.tick(units)
+    }
+
     /// Stack index of the function being called (the end of its caller's values).
     pub fn func_slot(&self) -> usize {
         self.base - 1

@@ -34,7 +34,20 @@ pub fn register_extra<'gc>(ctx: interp::Context<'gc>, t: Table<'gc>) {
 }
 
 fn perr<'gc>(call: &NativeCall<'gc, '_>, e: PatternError) -> Error<'gc> {
-    call.error(e.to_string())
+    match e {
+        // The budget stopped the match: the host's limits were hit.
+        PatternError::Stopped => call
+            .ctx
+            .stop_error()
+            .unwrap_or_else(|| call.error(e.to_string())),
+        e => call.error(e.to_string()),
+    }
+}
+
+/// The budget of a match: its steps are fuel (one unit each), with the host's limits
+/// looked at every few thousand.
+fn budget(ctx: interp::Context<'_>) -> impl FnMut(usize) -> bool + '_ {
+    move |n| ctx.tick(n).is_ok()
 }
 
 fn capture_value<'gc>(
@@ -69,11 +82,7 @@ fn find_aux<'gc>(call: &mut NativeCall<'gc, '_>, find: bool) -> Ret<'gc> {
     let init = call.opt_integer(2, 1)?;
     let plain = call.arg(3).is_truthy();
     let src = s.as_bytes();
-    let r = if find {
-        pattern::find(src, p.as_bytes(), init, plain)
-    } else {
-        pattern::str_match(src, p.as_bytes(), init)
-    };
+    let r = pattern::find_aux(src, p.as_bytes(), init, plain, find, &mut budget(call.ctx));
     match r.map_err(|e| perr(call, e))? {
         None => call.ret1(Value::Nil),
         Some(m) => {
@@ -112,7 +121,7 @@ fn gmatch_aux<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return call.ret0();
     };
     let mut st = b.0.get();
-    let r = st.next(s.as_bytes(), p.as_bytes());
+    let r = st.next_with(s.as_bytes(), p.as_bytes(), &mut budget(call.ctx));
     b.0.set(st);
     drop(data);
     match r.map_err(|e| perr(call, e))? {
@@ -172,7 +181,15 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let result = match repl {
         Value::String(_) | Value::Integer(_) | Value::Number(_) => {
             let r = call.check_string(2)?;
-            let res = pattern::gsub_str(src, p.as_bytes(), r.as_bytes(), max_n);
+            let res = pattern::gsub_with(
+                src,
+                p.as_bytes(),
+                max_n,
+                &mut budget(call.ctx),
+                |m: &Match, out: &mut Vec<u8>| {
+                    pattern::expand_replacement(src, r.as_bytes(), m, out)
+                },
+            );
             changed = res.as_ref().is_ok_and(|(_, n)| *n > 0);
             res.map_err(GsubError::Pattern)
         }
@@ -180,6 +197,7 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             src,
             p.as_bytes(),
             max_n,
+            &mut budget(call.ctx),
             |m: &Match, out: &mut Vec<u8>| -> Result<(), GsubError<'gc>> {
                 let first = capture_value(call, src, m, 0).map_err(GsubError::Lua)?;
                 let v = if let Value::Table(t) = repl {
@@ -218,7 +236,7 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     };
     match result {
         Ok((out, n)) => {
-            call.charge((src.len() + out.len()) / 64 + n / 8);
+            call.tick(out.len() / 64)?;
             let r = if changed { call.ctx.intern(&out) } else { s };
             call.ret(&[Value::String(r), Value::Integer(n as i64)])
         }

@@ -1,7 +1,10 @@
 //! Lua 5.4 pattern matching (manual §6.4.1) over byte strings, following `lstrlib.c`.
 //!
 //! Recursion is bounded by [`MAXCCALLS`] exactly as in C Lua ("pattern too complex"), the
-//! frames are small, and no heap allocation happens per match attempt.
+//! frames are small, and no heap allocation happens per match attempt. The work is counted
+//! in steps (one per match attempt at a pattern item, per byte scanned by a repetition or
+//! `%b`, per 64 bytes compared by a back reference) and reported to a [`Budget`] every
+//! [`BUDGET_STEPS`] steps, which may stop the match ([`PatternError::Stopped`]).
 
 use std::fmt;
 
@@ -9,6 +12,13 @@ use std::fmt;
 pub const MAXCCALLS: usize = 200;
 /// Maximum number of captures in one pattern (C Lua's `LUA_MAXCAPTURES`).
 pub const MAXCAPTURES: usize = 32;
+
+/// Steps between two reports to the [`Budget`].
+pub const BUDGET_STEPS: u32 = 1024;
+
+/// Told the matcher's steps as they go (in batches); returning false stops the match with
+/// [`PatternError::Stopped`].
+pub type Budget<'b> = &'b mut dyn FnMut(usize) -> bool;
 
 const CAP_UNFINISHED: isize = -1;
 const CAP_POSITION: isize = -2;
@@ -40,6 +50,8 @@ pub enum PatternError {
     TooComplex,
     /// "invalid use of '%' in replacement string"
     InvalidPercentInReplacement,
+    /// The [`Budget`] stopped the match (the caller knows why).
+    Stopped,
 }
 
 impl fmt::Display for PatternError {
@@ -63,6 +75,7 @@ impl fmt::Display for PatternError {
             PatternError::UnfinishedCapture => f.write_str("unfinished capture"),
             PatternError::TooManyCaptures => f.write_str("too many captures"),
             PatternError::TooComplex => f.write_str("pattern too complex"),
+            PatternError::Stopped => f.write_str("pattern matching stopped"),
             PatternError::InvalidPercentInReplacement => {
                 f.write_str("invalid use of '%' in replacement string")
             }
@@ -192,6 +205,9 @@ pub struct Matcher<'a> {
     level: usize,
     depth: usize,
     caps: [(usize, isize); MAXCAPTURES],
+    /// Steps left before the next report to `budget`.
+    countdown: u32,
+    budget: Option<Budget<'a>>,
 }
 
 fn is_space(c: u8) -> bool {
@@ -230,7 +246,56 @@ impl<'a> Matcher<'a> {
             level: 0,
             depth: MAXCCALLS,
             caps: [(0, 0); MAXCAPTURES],
+            countdown: BUDGET_STEPS,
+            budget: None,
         }
+    }
+
+    /// A matcher that reports its steps to `budget`.
+    pub fn with_budget(src: &'a [u8], pat: &'a [u8], budget: Budget<'a>) -> Matcher<'a> {
+        Matcher {
+            budget: Some(budget),
+            ..Matcher::new(src, pat)
+        }
+    }
+
+    /// Counts one step of work.
+    #[inline]
+    fn step(&mut self) -> Result<(), PatternError> {
+        self.countdown -= 1;
+        if self.countdown == 0 {
+            return self.report();
+        }
+        Ok(())
+    }
+
+    /// Counts `n` steps of work.
+    fn steps(&mut self, n: usize) -> Result<(), PatternError> {
+        let mut n = n;
+        while n >= self.countdown as usize {
+            n -= self.countdown as usize;
+            self.countdown = 0;
+            self.report()?;
+        }
+        self.countdown -= n as u32;
+        Ok(())
+    }
+
+    #[cold]
+    fn report(&mut self) -> Result<(), PatternError> {
+        let n = (BUDGET_STEPS - self.countdown) as usize;
+        self.countdown = BUDGET_STEPS;
+        if let Some(b) = &mut self.budget {
+            if n > 0 && !b(n) {
+                return Err(PatternError::Stopped);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports the steps not reported yet (when the matching is over).
+    pub fn flush(&mut self) -> Result<(), PatternError> {
+        self.report()
     }
 
     /// Pattern byte at `i`, or 0 past the end (C's NUL terminator).
@@ -328,6 +393,7 @@ impl<'a> Matcher<'a> {
         if self.depth == 0 {
             return Err(PatternError::TooComplex);
         }
+        self.step()?;
         self.depth -= 1;
         let r = self.match_body(s, p);
         self.depth += 1;
@@ -420,6 +486,7 @@ impl<'a> Matcher<'a> {
         let mut i = 0;
         while self.single_match(s + i, p, ep) {
             i += 1;
+            self.step()?;
         }
         loop {
             if let Some(r) = self.do_match(s + i, ep + 1)? {
@@ -482,7 +549,7 @@ impl<'a> Matcher<'a> {
         Ok(r)
     }
 
-    fn match_balance(&self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
+    fn match_balance(&mut self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
         if p + 1 >= self.pat.len() {
             return Err(PatternError::MissingBalanceArgs);
         }
@@ -491,7 +558,9 @@ impl<'a> Matcher<'a> {
             return Ok(None);
         }
         let mut cont = 1usize;
-        for (i, &c) in self.src.iter().enumerate().skip(s + 1) {
+        let src = self.src;
+        for (i, &c) in src.iter().enumerate().skip(s + 1) {
+            self.step()?;
             if c == e {
                 cont -= 1;
                 if cont == 0 {
@@ -504,7 +573,7 @@ impl<'a> Matcher<'a> {
         Ok(None)
     }
 
-    fn match_capture(&self, s: usize, digit: u8) -> Result<Option<usize>, PatternError> {
+    fn match_capture(&mut self, s: usize, digit: u8) -> Result<Option<usize>, PatternError> {
         let l = digit.wrapping_sub(b'1') as usize;
         if digit < b'1' || l >= self.level || self.caps[l].1 == CAP_UNFINISHED {
             return Err(PatternError::InvalidCaptureIndex(digit));
@@ -514,6 +583,7 @@ impl<'a> Matcher<'a> {
             return Ok(None);
         }
         let len = len as usize;
+        self.steps(len / 64)?;
         if self.src.len() - s >= len && self.src[init..init + len] == self.src[s..s + len] {
             Ok(Some(s + len))
         } else {
@@ -532,43 +602,52 @@ fn split_anchor(pat: &[u8]) -> (bool, &[u8]) {
 
 /// Shared body of `string.find` / `string.match` (C's `str_find_aux`); `init` is Lua's raw
 /// argument (default 1). With `find` set, a plain search is done when `plain` or when the
-/// pattern has no specials; the result then has no captures.
+/// pattern has no specials; the result then has no captures. The work is told to `budget`
+/// (a plain search counts one step per 64 bytes searched).
 pub fn find_aux(
     src: &[u8],
     pat: &[u8],
     init: i64,
     plain: bool,
     find: bool,
+    budget: Budget<'_>,
 ) -> Result<Option<Match>, PatternError> {
     let init = posrelat_init(init, src.len()) - 1;
     if init > src.len() {
         return Ok(None);
     }
     if find && (plain || no_specials(pat)) {
-        return Ok(memfind(&src[init..], pat).map(|i| Match::plain(init + i, init + i + pat.len())));
+        let r = memfind(&src[init..], pat);
+        let searched = r.map_or(src.len() - init, |i| i + pat.len());
+        if !budget(searched / 64 + 1) {
+            return Err(PatternError::Stopped);
+        }
+        return Ok(r.map(|i| Match::plain(init + i, init + i + pat.len())));
     }
     let (anchor, pat) = split_anchor(pat);
-    let mut m = Matcher::new(src, pat);
+    let mut m = Matcher::with_budget(src, pat, budget);
     let mut s = init;
-    loop {
+    let r = loop {
         if let Some(r) = m.match_at(s)? {
-            return Ok(Some(r));
+            break Some(r);
         }
         s += 1;
         if s > src.len() || anchor {
-            return Ok(None);
+            break None;
         }
-    }
+    };
+    m.flush()?;
+    Ok(r)
 }
 
 /// `string.find(s, pat, init, plain)`: returns `start+1`, `end`, then captures `0..level()`.
 pub fn find(src: &[u8], pat: &[u8], init: i64, plain: bool) -> Result<Option<Match>, PatternError> {
-    find_aux(src, pat, init, plain, true)
+    find_aux(src, pat, init, plain, true, &mut |_| true)
 }
 
 /// `string.match(s, pat, init)`: returns captures `0..value_count()`.
 pub fn str_match(src: &[u8], pat: &[u8], init: i64) -> Result<Option<Match>, PatternError> {
-    find_aux(src, pat, init, false, false)
+    find_aux(src, pat, init, false, false, &mut |_| true)
 }
 
 /// Iteration state of `string.gmatch` (kept by the library between calls).
@@ -594,19 +673,31 @@ impl GMatchState {
     /// Next match (values `0..value_count()`), or `None` when exhausted. `src` and `pat`
     /// must be the same on every call; `^` is not an anchor in `gmatch`.
     pub fn next(&mut self, src: &[u8], pat: &[u8]) -> Result<Option<Match>, PatternError> {
-        let mut m = Matcher::new(src, pat);
+        self.next_with(src, pat, &mut |_| true)
+    }
+
+    /// [`GMatchState::next`] telling its work to `budget`.
+    pub fn next_with(
+        &mut self,
+        src: &[u8],
+        pat: &[u8],
+        budget: Budget<'_>,
+    ) -> Result<Option<Match>, PatternError> {
+        let mut m = Matcher::with_budget(src, pat, budget);
         let mut s = self.pos;
         while s <= src.len() {
             if let Some(r) = m.match_at(s)? {
                 if Some(r.end) != self.lastmatch {
                     self.pos = r.end;
                     self.lastmatch = Some(r.end);
+                    m.flush()?;
                     return Ok(Some(r));
                 }
             }
             s += 1;
         }
         self.pos = s;
+        m.flush()?;
         Ok(None)
     }
 }
@@ -645,11 +736,13 @@ pub fn expand_replacement(
 
 /// `string.gsub` driven by a callback that appends each match's replacement to the output
 /// buffer (`out` already holds everything before the match). `max_n` is Lua's raw fourth
-/// argument (`None` = unlimited). Returns the new bytes and the number of matches.
+/// argument (`None` = unlimited). Returns the new bytes and the number of matches. The work
+/// is told to `budget`, the replacements' bytes counting one step per 64.
 pub fn gsub_with<E, F>(
     src: &[u8],
     pat: &[u8],
     max_n: Option<i64>,
+    budget: Budget<'_>,
     mut repl: F,
 ) -> Result<(Vec<u8>, usize), E>
 where
@@ -658,7 +751,7 @@ where
 {
     let (anchor, pat) = split_anchor(pat);
     let max_s = max_n.unwrap_or(src.len() as i64 + 1);
-    let mut m = Matcher::new(src, pat);
+    let mut m = Matcher::with_budget(src, pat, budget);
     let mut out = Vec::with_capacity(src.len());
     let mut s = 0;
     let mut lastmatch = None;
@@ -667,7 +760,9 @@ where
         match m.match_at(s)? {
             Some(r) if Some(r.end) != lastmatch => {
                 n += 1;
+                let before = out.len();
                 repl(&r, &mut out)?;
+                m.steps((out.len() - before) / 64)?;
                 s = r.end;
                 lastmatch = Some(r.end);
             }
@@ -682,6 +777,7 @@ where
         }
     }
     out.extend_from_slice(&src[s..]);
+    m.flush()?;
     Ok((out, n as usize))
 }
 
@@ -696,13 +792,19 @@ where
     E: From<PatternError>,
     F: FnMut(&Match) -> Result<Replacement, E>,
 {
-    gsub_with(src, pat, max_n, |m: &Match, out: &mut Vec<u8>| {
-        match repl(m)? {
-            Replacement::Keep => out.extend_from_slice(&src[m.start..m.end]),
-            Replacement::Bytes(b) => out.extend_from_slice(&b),
-        }
-        Ok(())
-    })
+    gsub_with(
+        src,
+        pat,
+        max_n,
+        &mut |_| true,
+        |m: &Match, out: &mut Vec<u8>| {
+            match repl(m)? {
+                Replacement::Keep => out.extend_from_slice(&src[m.start..m.end]),
+                Replacement::Bytes(b) => out.extend_from_slice(&b),
+            }
+            Ok(())
+        },
+    )
 }
 
 /// `string.gsub` with a string replacement (handles `%0`-`%9` and `%%`).
@@ -712,9 +814,13 @@ pub fn gsub_str(
     repl: &[u8],
     max_n: Option<i64>,
 ) -> Result<(Vec<u8>, usize), PatternError> {
-    gsub_with(src, pat, max_n, |m: &Match, out: &mut Vec<u8>| {
-        expand_replacement(src, repl, m, out)
-    })
+    gsub_with(
+        src,
+        pat,
+        max_n,
+        &mut |_| true,
+        |m: &Match, out: &mut Vec<u8>| expand_replacement(src, repl, m, out),
+    )
 }
 
 #[cfg(test)]
@@ -819,6 +925,48 @@ mod tests {
         assert_eq!(mt(&s, &p).unwrap_err(), "pattern too complex");
         let nested = format!("{}{}", "(".repeat(100_000), ")".repeat(100_000));
         assert!(mt(&nested, "%b()").unwrap().is_some());
+    }
+
+    #[test]
+    fn budget_counts_steps_and_stops_matching() {
+        // All steps are reported, in batches, the same on every run.
+        let s = "a".repeat(200);
+        let total = |pat: &str| {
+            let mut steps = Vec::new();
+            let r = find_aux(s.as_bytes(), pat.as_bytes(), 1, false, true, &mut |n| {
+                steps.push(n);
+                true
+            });
+            assert!(matches!(r, Ok(None)));
+            assert!(steps.iter().all(|&n| n > 0 && n <= BUDGET_STEPS as usize));
+            steps.iter().sum::<usize>()
+        };
+        let backtracking = total(".-.-b");
+        assert_eq!(backtracking, total(".-.-b"));
+        // Cubic work: some 200^3 / 6 steps, against a linear scan's few hundred.
+        assert!(backtracking > 1_000_000, "{backtracking}");
+        assert!(total("b") < 1_000);
+        // A budget that says stop ends the match at its next report.
+        let mut reports = 0;
+        let r = find_aux(s.as_bytes(), b".-.-.-b", 1, false, true, &mut |_| {
+            reports += 1;
+            reports < 3
+        });
+        assert!(matches!(r, Err(PatternError::Stopped)));
+        assert_eq!(reports, 3);
+        let mut reports = 0;
+        let r = gsub_with::<PatternError, _>(
+            s.as_bytes(),
+            b"a-a-b",
+            None,
+            &mut |_| {
+                reports += 1;
+                false
+            },
+            |_, _| Ok(()),
+        );
+        assert_eq!(r, Err(PatternError::Stopped));
+        assert_eq!(reports, 1);
     }
 
     #[test]
