@@ -67,30 +67,33 @@ fn run_fast(
     let shared = l.shared;
     let limits = l.lua.limits().clone();
     let _limited = LimitedCall::begin(&limits);
+    // The results are converted into `out` where they lie on Lua's stack (moving lists of
+    // values around costs more than converting them: stores forwarded to wider loads stall).
+    let mut out = PyValues::new();
     let first = l.lua.first_step(
         entry,
-        |ctx| {
+        |ctx, argv| {
             shared.inline_refs(|refs| {
                 let fv = f(ctx, refs)?;
                 let mut conv = Conv { rt: shared, refs };
-                let argv = args
-                    .iter()
-                    .map(|a| conv.py_to_lua(py, ctx, a))
-                    .collect::<PyResult<interp::ValueList<'_>>>()?;
-                PyResult::Ok((fv, argv))
+                for a in args {
+                    argv.push(conv.py_to_lua(py, ctx, a)?);
+                }
+                PyResult::Ok(fv)
             })
         },
         |ctx, vals| {
             shared.inline_refs(|refs| {
                 let mut conv = Conv { rt: shared, refs };
-                vals.iter()
-                    .map(|&v| conv.lua_to_py(py, ctx, v))
-                    .collect::<PyResult<PyValues>>()
+                for &v in vals {
+                    out.push(conv.lua_to_py(py, ctx, v)?);
+                }
+                PyResult::Ok(())
             })
         },
     )?;
     match first {
-        FirstStep::Done(r) => r,
+        FirstStep::Done(r) => r.map(|()| out),
         FirstStep::Failed(e) => Err(lua_error_to_py(py, l, e)),
         FirstStep::Running(call) => {
             // Calls into Python (host functions) go on with the GIL held; once a step runs

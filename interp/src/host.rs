@@ -142,22 +142,32 @@ impl Lua {
         prepare: impl for<'gc> FnOnce(Context<'gc>) -> Result<(Value<'gc>, crate::ValueList<'gc>), E>,
         finish: impl for<'gc> FnOnce(Context<'gc>, &[Value<'gc>]) -> R,
     ) -> Result<FirstStep<R>, E> {
-        self.first_step(HostEntry::Call, prepare, finish)
+        self.first_step(
+            HostEntry::Call,
+            |ctx, args| {
+                let (f, a) = prepare(ctx)?;
+                *args = a;
+                Ok(f)
+            },
+            finish,
+        )
     }
 
     /// Starts a call or a resume ([`HostEntry`]) and runs its first step, as
-    /// [`Lua::call_first_step`] describes. For a resume, `prepare` gives the coroutine and the
-    /// values to resume it with, and `finish` reads what it yielded or returned; a coroutine
-    /// that cannot be resumed (dead, running, normal) fails with C Lua's message.
+    /// [`Lua::call_first_step`] describes, with `prepare` giving the function and pushing the
+    /// arguments (no list of them is moved around). For a resume, `prepare` gives the coroutine
+    /// and the values to resume it with, and `finish` reads what it yielded or returned; a
+    /// coroutine that cannot be resumed (dead, running, normal) fails with C Lua's message.
     pub fn first_step<E, R>(
         &mut self,
         entry: HostEntry,
-        prepare: impl for<'gc> FnOnce(Context<'gc>) -> Result<(Value<'gc>, crate::ValueList<'gc>), E>,
+        prepare: impl for<'gc> FnOnce(Context<'gc>, &mut crate::ValueList<'gc>) -> Result<Value<'gc>, E>,
         finish: impl for<'gc> FnOnce(Context<'gc>, &[Value<'gc>]) -> R,
     ) -> Result<FirstStep<R>, E> {
         let fuel = self.limits().step_fuel(self.fuel_per_step);
         let first = self.enter(|ctx| -> Result<FirstStep<R>, E> {
-            let (f, args) = prepare(ctx)?;
+            let mut args = crate::ValueList::new();
+            let f = prepare(ctx, &mut args)?;
             let started = match entry {
                 HostEntry::Call => {
                     let th = vm::thread_for_host_call(ctx);
@@ -181,12 +191,8 @@ impl Lua {
             };
             Ok(match exit {
                 Exit::Finished | Exit::Yielded => {
-                    let vals = if exit == Exit::Yielded {
-                        vm::take_yielded(th, ctx)
-                    } else {
-                        vm::take_results(th, ctx)
-                    };
-                    let r = finish(ctx, &vals);
+                    let r =
+                        vm::read_results(th, ctx, exit == Exit::Yielded, |vals| finish(ctx, vals));
                     vm::end_call(ctx);
                     FirstStep::Done(r)
                 }

@@ -684,6 +684,30 @@ pub fn take_results<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> crate::Value
     v
 }
 
+/// Runs `f` on the results of a finished call (with `yielded`: on the values a host-resumed
+/// coroutine yielded) where they are on the stack, then drops the results: no copy of them.
+pub fn read_results<'gc, R>(
+    thread: Thread<'gc>,
+    ctx: Context<'gc>,
+    yielded: bool,
+    f: impl FnOnce(&[Value<'gc>]) -> R,
+) -> R {
+    let r = {
+        let st = thread.0.state.borrow();
+        let vals = match st.pending {
+            Some(p) if yielded => &st.stack[p.func + 1..],
+            _ => &st.stack[..st.top.min(st.stack.len())],
+        };
+        f(vals)
+    };
+    if !yielded {
+        let mut st = thread.state_mut(ctx.mutation());
+        st.stack.clear();
+        st.top = 0;
+    }
+    r
+}
+
 /// The values a host-resumed coroutine yielded (they stay in place until it is resumed).
 pub fn take_yielded<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> crate::ValueList<'gc> {
     let _ = ctx;
