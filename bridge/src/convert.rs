@@ -221,18 +221,20 @@ impl Conv<'_> {
         py: Python<'_>,
         ctx: Context<'gc>,
         r: &Bound<'_, PyAny>,
-    ) -> PyResult<interp::ValueList<'gc>> {
+        out: &mut interp::ValueList<'gc>,
+    ) -> PyResult<()> {
         if self.rt.config.unpack_returned_tuples {
             if let Ok(t) = r.cast::<PyTuple>() {
-                return t.iter().map(|x| self.py_to_lua(py, ctx, &x)).collect();
+                for x in t.iter() {
+                    out.push(self.py_to_lua(py, ctx, &x)?);
+                }
+                return Ok(());
             }
         }
-        if r.is_none() {
-            return Ok(interp::ValueList::new());
+        if !r.is_none() {
+            out.push(self.py_to_lua(py, ctx, r)?);
         }
-        let mut one = interp::ValueList::new();
-        one.push(self.py_to_lua(py, ctx, r)?);
-        Ok(one)
+        Ok(())
     }
 }
 

@@ -70,7 +70,7 @@ impl ProtocolWrapper {
 
 /// Python code run by a host function: receives the Python arguments, returns the Python
 /// results (already exploded into Lua values by the caller when needed).
-type PyHostFn = fn(Python<'_>, &Arc<Shared>, PyArgs) -> PyResult<HostResult>;
+type PyHostFn = fn(Python<'_>, &Arc<Shared>, &[Py<PyAny>]) -> PyResult<HostResult>;
 
 /// The Python arguments of a host function (most calls have few: no heap allocation).
 type PyArgs = smallvec::SmallVec<[Py<PyAny>; 4]>;
@@ -113,24 +113,28 @@ pub(crate) fn host_function(
 
 /// Runs a host function: arguments to Python, the call, results back to Lua.
 fn run_host(py: Python<'_>, rt: &Arc<Shared>, f: PyHostFn) -> PyResult<()> {
-    let pyargs = rt.with(py, |l| {
+    // Arguments are converted where they lie on Lua's stack and results pushed where Lua
+    // reads them: no list of values moves around (see `call::run_fast`).
+    let mut pyargs = PyArgs::new();
+    rt.with(py, |l| {
         let shared = l.shared;
         l.lua.host_args(|ctx, args| {
             shared.inline_refs(|refs| {
                 let mut conv = Conv { rt: shared, refs };
-                args.iter()
-                    .map(|&a| conv.lua_to_py(py, ctx, a))
-                    .collect::<PyResult<PyArgs>>()
+                for &a in args {
+                    pyargs.push(conv.lua_to_py(py, ctx, a)?);
+                }
+                PyResult::Ok(())
             })
         })
     })?;
-    let result = f(py, rt, pyargs)?;
+    let result = f(py, rt, &pyargs)?;
     rt.with(py, |l| {
         let shared = l.shared;
-        l.lua.host_return(|ctx| {
+        l.lua.host_return(|ctx, out| {
             shared.inline_refs(|refs| {
                 let mut conv = Conv { rt: shared, refs };
-                results_for_lua(py, ctx, &mut conv, &result)
+                results_for_lua(py, ctx, &mut conv, &result, out)
             })
         })
     })
@@ -142,28 +146,22 @@ fn results_for_lua<'gc>(
     ctx: Context<'gc>,
     conv: &mut Conv<'_>,
     result: &HostResult,
-) -> PyResult<interp::ValueList<'gc>> {
-    Ok(match result {
-        HostResult::Value(v) => conv.results_to_lua(py, ctx, v.bind(py))?,
-        HostResult::One(v) => {
-            let mut one = interp::ValueList::new();
-            one.push(conv.py_to_lua(py, ctx, v.bind(py))?);
-            one
+    out: &mut interp::ValueList<'gc>,
+) -> PyResult<()> {
+    match result {
+        HostResult::Value(v) => conv.results_to_lua(py, ctx, v.bind(py), out)?,
+        HostResult::One(v) => out.push(conv.py_to_lua(py, ctx, v.bind(py))?),
+        HostResult::Values(vs) => {
+            for v in vs {
+                out.push(conv.py_to_lua(py, ctx, v.bind(py))?);
+            }
         }
-        HostResult::Values(vs) => vs
-            .iter()
-            .map(|v| conv.py_to_lua(py, ctx, v.bind(py)))
-            .collect::<PyResult<_>>()?,
         HostResult::Iterator(state) => {
-            let step = ctx.fetch(conv.refs.get(conv.rt.iter_step.get()));
-            let mut out = interp::ValueList::new();
-            out.push(step);
+            out.push(ctx.fetch(conv.refs.get(conv.rt.iter_step.get())));
             out.push(conv.py_to_lua(py, ctx, state.bind(py))?);
-            out
         }
         HostResult::IterStep(vs) => {
             let none = conv.rt.none_value.get();
-            let mut out = interp::ValueList::with_capacity(vs.len());
             for (i, v) in vs.iter().enumerate() {
                 if i == 0 && v.is_none(py) {
                     out.push(ctx.fetch(conv.refs.get(none)));
@@ -171,9 +169,9 @@ fn results_for_lua<'gc>(
                     out.push(conv.py_to_lua(py, ctx, v.bind(py))?);
                 }
             }
-            out
         }
-    })
+    }
+    Ok(())
 }
 
 /// A Python exception as a Lua error: the exception object itself, wrapped, so `pcall`
@@ -290,7 +288,7 @@ fn check_public(rt: &Shared, name: &Bound<'_, PyString>) -> PyResult<()> {
     Ok(())
 }
 
-fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let (obj, protocol) = target(py, &arg(py, &args, 0));
     let obj = obj.bind(py);
     let key = arg(py, &args, 1);
@@ -302,7 +300,7 @@ fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResu
     Ok(HostResult::One(v))
 }
 
-fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let (obj, protocol) = target(py, &arg(py, &args, 0));
     let obj = obj.bind(py);
     let (key, value) = (arg(py, &args, 1), arg(py, &args, 2));
@@ -314,7 +312,7 @@ fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostR
     Ok(HostResult::Values(Vec::new()))
 }
 
-fn mm_call(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn mm_call(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let (f, _) = target(py, &arg(py, &args, 0));
     let f = f.bind(py);
     let mut rest = args.get(1..).unwrap_or_default();
@@ -370,7 +368,7 @@ impl PyArguments {
 
 /// `python.args(t)`: the table's sequence as positional arguments, its string keys as
 /// keyword arguments.
-fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let t = arg(py, &args, 0);
     let positional = PyList::empty(py);
     let kwargs = PyDict::new(py);
@@ -398,7 +396,11 @@ fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResu
 }
 
 /// `python.set_overflow_handler(f)`.
-fn py_set_overflow_handler(py: Python<'_>, rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn py_set_overflow_handler(
+    py: Python<'_>,
+    rt: &Arc<Shared>,
+    args: &[Py<PyAny>],
+) -> PyResult<HostResult> {
     let h = arg(py, &args, 0);
     rt.set_overflow_handler(if h.is_none() { None } else { Some(h.unbind()) });
     Ok(HostResult::Values(Vec::new()))
@@ -419,13 +421,13 @@ fn method_type(py: Python<'_>) -> &Bound<'_, pyo3::types::PyType> {
         .bind(py)
 }
 
-fn mm_tostring(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn mm_tostring(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, &args, 0));
     let s = obj.bind(py).str()?;
     Ok(HostResult::One(s.into_any().unbind()))
 }
 
-fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let code = arg(py, &args, 0);
     let builtins = py.import("builtins")?;
     let globals = PyDict::new(py);
@@ -434,11 +436,11 @@ fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResu
     Ok(HostResult::Value(r.unbind()))
 }
 
-fn as_attrgetter(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn as_attrgetter(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     wrap_protocol(py, &args, Protocol::Attr)
 }
 
-fn as_itemgetter(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn as_itemgetter(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     wrap_protocol(py, &args, Protocol::Item)
 }
 
@@ -448,7 +450,7 @@ fn wrap_protocol(py: Python<'_>, args: &[Py<PyAny>], protocol: Protocol) -> PyRe
     Ok(HostResult::One(w.into_any()))
 }
 
-fn as_function(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn as_function(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, &args, 0));
     Ok(HostResult::One(obj))
 }
@@ -462,17 +464,17 @@ fn iter_next<'py>(py: Python<'py>, it: &Bound<'py, PyAny>) -> PyResult<Option<Bo
 }
 
 /// `python.iter(obj)`: a Lua iterator over a Python iterable.
-fn py_iter(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn py_iter(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     make_iterator(py, &args, 0)
 }
 
 /// `python.iterex(obj)`: like `iter`, tuples exploded into several loop values.
-fn py_iterex(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn py_iterex(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     make_iterator(py, &args, 1)
 }
 
 /// `python.enumerate(obj, start=0)`: index and value.
-fn py_enumerate(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn py_enumerate(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, &args, 0));
     let start = arg(py, &args, 1);
     let start = if start.is_none() {
@@ -516,7 +518,7 @@ impl IterState {
 }
 
 /// One step of a `python.iter` loop (called from Lua as the generic-for function).
-fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: PyArgs) -> PyResult<HostResult> {
+fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let state = arg(py, &args, 0);
     let (obj, _) = target(py, &state);
     let state = obj.bind(py).cast::<IterState>()?.get();
@@ -615,8 +617,8 @@ pub(crate) fn inline_native<'gc>(
 
 /// What an inline native does after looking at its arguments.
 enum Inline<'gc> {
-    /// It ran: the results.
-    Done(interp::ValueList<'gc>),
+    /// It ran (the results are in the list the caller gave).
+    Done,
     /// It failed: the error value.
     Failed(Value<'gc>),
     /// The access may run Python code: hand it to the host function.
@@ -641,25 +643,35 @@ fn run_inline<'gc>(
         return Err(call.error("the Lua runtime is gone"));
     };
     let ctx = call.ctx;
-    let args = interp::ValueList::from_slice(call.args());
     let host = call.upvalue(1);
     // The step can be left only when Lua code made the access, not a library function.
     let can_leave = !host.is_nil() && call.thread.0.nny.get() == 0;
+    // Arguments are read where they lie and results collected in place (see
+    // `call::run_fast` on moving lists of values).
+    let args = call.args();
+    let mut out = interp::ValueList::new();
     let r = Python::attach(|py| -> Inline<'gc> {
         // SAFETY: this runs inside a step of this runtime, on the thread holding its lock;
         // `inline_refs` blocks any other use of `refs` until it returns.
         rt.inline_refs(|refs| {
             let mut conv = Conv { rt: &rt, refs };
-            let pyargs = args
-                .iter()
-                .map(|&a| conv.lua_to_py(py, ctx, a))
-                .collect::<PyResult<PyArgs>>();
-            if can_leave && pyargs.as_ref().is_ok_and(|a| !inline_ok(py, &rt, a)) {
+            let mut pyargs = PyArgs::new();
+            let mut converted = Ok(());
+            for &a in args {
+                match conv.lua_to_py(py, ctx, a) {
+                    Ok(v) => pyargs.push(v),
+                    Err(e) => {
+                        converted = Err(e);
+                        break;
+                    }
+                }
+            }
+            if can_leave && converted.is_ok() && !inline_ok(py, &rt, &pyargs) {
                 return Inline::ToHost;
             }
-            let result = pyargs.and_then(|a| f(py, &rt, a));
-            match result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r)) {
-                Ok(vals) => Inline::Done(vals),
+            let result = converted.and_then(|()| f(py, &rt, &pyargs));
+            match result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r, &mut out)) {
+                Ok(()) => Inline::Done,
                 Err(e) => {
                     let exc = e.into_value(py).into_any();
                     Inline::Failed(conv.py_userdata(py, ctx, exc, Protocol::Default))
@@ -668,10 +680,11 @@ fn run_inline<'gc>(
         })
     });
     match r {
-        Inline::Done(vals) => call.ret(&vals),
+        Inline::Done => call.ret(&out),
         Inline::Failed(e) => Err(interp::Error::new(e)),
         Inline::ToHost => {
             // A tail call: the host function takes the same arguments.
+            let args = interp::ValueList::from_slice(call.args());
             call.set_nargs(0);
             call.push(host);
             for &a in &args {

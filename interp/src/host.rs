@@ -78,21 +78,19 @@ impl Lua {
         self.register_host_fn(name, HostFn::Raw(f))
     }
 
-    /// Inside a raw host function: reads its arguments.
+    /// Inside a raw host function: reads its arguments (where they lie on the stack).
     pub fn host_args<R>(&mut self, f: impl for<'gc> FnOnce(Context<'gc>, &[Value<'gc>]) -> R) -> R {
-        self.enter(|ctx| {
-            let (_, args) = vm::host_call_request(ctx);
-            f(ctx, &args)
-        })
+        self.enter(|ctx| vm::with_host_call_args(ctx, |args| f(ctx, args)))
     }
 
-    /// Inside a raw host function: gives its results (if `f` succeeds).
+    /// Inside a raw host function: gives its results, which `f` pushes (if it succeeds).
     pub fn host_return<E>(
         &mut self,
-        f: impl for<'gc> FnOnce(Context<'gc>) -> Result<crate::ValueList<'gc>, E>,
+        f: impl for<'gc> FnOnce(Context<'gc>, &mut crate::ValueList<'gc>) -> Result<(), E>,
     ) -> Result<(), E> {
         self.enter(|ctx| {
-            let vals = f(ctx)?;
+            let mut vals = crate::ValueList::new();
+            f(ctx, &mut vals)?;
             vm::host_call_return(ctx, Ok(&vals));
             Ok(())
         })?;

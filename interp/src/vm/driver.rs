@@ -536,6 +536,17 @@ pub fn host_call_request<'gc>(ctx: Context<'gc>) -> (Value<'gc>, crate::ValueLis
     }
 }
 
+/// Runs `f` on the arguments of the host function the running thread waits for, where they
+/// lie on its stack.
+pub fn with_host_call_args<'gc, R>(ctx: Context<'gc>, f: impl FnOnce(&[Value<'gc>]) -> R) -> R {
+    let cur = *ctx.state().running.borrow().last().expect("running thread");
+    let st = cur.0.state.borrow();
+    match st.pending {
+        Some(p) if p.kind == PendingKind::Host => f(&st.stack[p.func + 1..]),
+        _ => f(&[]),
+    }
+}
+
 /// Hands a host function's results (or error) to the thread waiting for it.
 pub fn host_call_return<'gc>(ctx: Context<'gc>, result: Result<&[Value<'gc>], Error<'gc>>) {
     let cur = *ctx.state().running.borrow().last().expect("running thread");
