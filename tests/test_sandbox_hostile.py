@@ -1,6 +1,9 @@
 """Hostile scripts against the sandbox preset: every escape attempt fails with a clean
 error, nothing crashes, and the runtime stays usable."""
 
+import subprocess
+import sys
+
 import pytest
 
 import lupa_rs as lupa
@@ -142,6 +145,49 @@ def test_memory_bombs_stop_at_max_memory(lua):
         with pytest.raises((lupa.LuaMemoryError, lupa.LuaError)):
             lua.execute(code)
         assert lua.eval("1 + 1") == 2
+
+
+MORE_BOMBS = {
+    "closures": "local t = {} while true do t[#t + 1] = function() return #t end end",
+    "coroutines": "local t = {} while true do t[#t + 1] = coroutine.create(print) end",
+    "running coroutines": "local t = {} while true do "
+    "local co = coroutine.wrap(function() coroutine.yield() end) co() t[#t + 1] = co end",
+    "pattern captures": "local s = string.rep('ab', 100000) local t = {} "
+    "while true do t[#t + 1] = {s:match(string.rep('(a)(b)', 16))} end",
+    "gsub results": "local s = string.rep('ab', 1000000) local t = {} "
+    "while true do t[#t + 1] = s:gsub('a', '%0%0') end",
+    "load": "local src = 'return function() return {' .. "
+    "string.rep('\"abcdefghijklmnopqrstuvwxyz0123456789\",', 20000) .. '} end' "
+    "local t = {} while true do t[#t + 1] = load(src) end",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MORE_BOMBS))
+def test_more_memory_bombs_stop_at_max_memory_with_rss_bounded(kind):
+    # In a fresh process: its peak RSS shows what the bomb really allocated.
+    code = MORE_BOMBS[kind]
+    script = f'''
+import resource, lupa_rs as lupa
+def rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+lua = lupa.LuaRuntime(sandbox=True, max_memory=50_000_000)
+before = rss()
+try:
+    lua.execute({code!r})
+    print("no error")
+except lupa.LuaMemoryError:
+    print("memory error", rss() - before)
+assert lua.eval("1 + 1") == 2
+'''
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    word, _, grown = out.stdout.strip().rpartition(" ")
+    assert word == "memory error", out.stdout
+    # 50 MB of Lua objects; the process may hold some more (allocator slack, the
+    # garbage not yet collected when the limit hit), not several times more.
+    assert int(grown) < 150_000_000, f"{kind}: RSS grew by {int(grown) >> 20} MB"
 
 
 def test_sandbox_runs_ordinary_code(lua):

@@ -35,6 +35,9 @@ pub struct FunctionProto<'gc> {
     pub num_params: usize,
     /// Variadic?
     pub is_vararg: bool,
+    /// The memory this prototype (and its share of the compiler's) is charged for.
+    #[collect(require_static)]
+    pub mem: crate::memory::Charge,
 }
 
 impl<'gc> FunctionProto<'gc> {
@@ -100,9 +103,30 @@ impl<'gc> FunctionProto<'gc> {
                 max_stack: proto.max_stack_size as usize,
                 num_params: proto.num_params as usize,
                 is_vararg: proto.is_vararg,
+                mem: crate::memory::Charge::new(proto_size(proto)),
             },
         )
     }
+}
+
+/// Bytes a loaded prototype holds: its code and constants in the arena, and the compiler's
+/// prototype with its debug information (shared by every load of the same chunk, but
+/// counted for each: loading a chunk over and over is a way to use memory).
+fn proto_size(p: &Proto) -> usize {
+    std::mem::size_of::<FunctionProto<'_>>()
+        + std::mem::size_of::<Proto>()
+        + 2 * crate::memory::GC_HEADER
+        + p.code.len() * 4
+        + p.code.capacity() * 4
+        + p.line_info.capacity() * 4
+        + p.constants.len() * 16
+        + p.constants.capacity() * std::mem::size_of::<Constant>()
+        + p.protos.len() * 8
+        + p.protos.capacity() * 8
+        + p.upvalues.capacity() * std::mem::size_of::<crate::proto::UpvalueDesc>()
+        + p.local_vars.capacity() * std::mem::size_of::<crate::proto::LocalVar>()
+        // The chunk name (for `load(s)`, the source itself), shared by the chunk's prototypes.
+        + p.source.len() / Rc::strong_count(&p.source).max(1)
 }
 
 /// Where an upvalue's value lives.
@@ -131,6 +155,19 @@ pub struct ClosureState<'gc> {
     pub proto: Gc<'gc, FunctionProto<'gc>>,
     /// The upvalues (replaced only by `debug.upvaluejoin`).
     pub upvalues: Box<[Lock<Upvalue<'gc>>]>,
+    /// The memory this closure and its upvalues are charged for.
+    #[collect(require_static)]
+    pub mem: crate::memory::Charge,
+}
+
+/// Bytes charged per closure: the object and, per upvalue, its cell and an upvalue object
+/// (shared upvalues are counted once per closure).
+fn closure_charge(upvalues: usize) -> crate::memory::Charge {
+    crate::memory::Charge::new(
+        std::mem::size_of::<ClosureState<'_>>()
+            + crate::memory::GC_HEADER
+            + upvalues * (8 + 24 + crate::memory::GC_HEADER),
+    )
 }
 
 /// A Lua function: a pointer-sized `Copy` handle.
@@ -145,8 +182,16 @@ impl<'gc> Closure<'gc> {
         proto: Gc<'gc, FunctionProto<'gc>>,
         upvalues: &[Upvalue<'gc>],
     ) -> Closure<'gc> {
-        let upvalues = upvalues.iter().map(|&u| Lock::new(u)).collect();
-        Closure(Gc::new(mc, ClosureState { proto, upvalues }))
+        let upvalues: Box<[_]> = upvalues.iter().map(|&u| Lock::new(u)).collect();
+        let mem = closure_charge(upvalues.len());
+        Closure(Gc::new(
+            mc,
+            ClosureState {
+                proto,
+                upvalues,
+                mem,
+            },
+        ))
     }
 
     /// A closure from ready-made upvalue cells.
@@ -155,7 +200,15 @@ impl<'gc> Closure<'gc> {
         proto: Gc<'gc, FunctionProto<'gc>>,
         upvalues: Box<[Lock<Upvalue<'gc>>]>,
     ) -> Closure<'gc> {
-        Closure(Gc::new(mc, ClosureState { proto, upvalues }))
+        let mem = closure_charge(upvalues.len());
+        Closure(Gc::new(
+            mc,
+            ClosureState {
+                proto,
+                upvalues,
+                mem,
+            },
+        ))
     }
 
     /// The prototype.
@@ -196,6 +249,9 @@ pub struct NativeState<'gc> {
     pub name: &'static str,
     /// Values the function closes over (like a C closure's upvalues).
     pub upvalues: RefLock<Box<[Value<'gc>]>>,
+    /// The memory this function is charged for.
+    #[collect(require_static)]
+    pub mem: crate::memory::Charge,
 }
 
 /// A function written in Rust: a pointer-sized `Copy` handle.
@@ -216,12 +272,16 @@ impl<'gc> NativeFunction<'gc> {
         func: NativeFn,
         upvalues: Box<[Value<'gc>]>,
     ) -> NativeFunction<'gc> {
+        let mem = crate::memory::Charge::new(
+            std::mem::size_of::<NativeState<'_>>() + crate::memory::GC_HEADER + upvalues.len() * 16,
+        );
         NativeFunction(Gc::new(
             mc,
             NativeState {
                 func,
                 name,
                 upvalues: RefLock::new(upvalues),
+                mem,
             },
         ))
     }

@@ -61,6 +61,38 @@ impl MemoryAccount {
     }
 }
 
+/// Bytes charged to the current account for as long as an object lives (released when the
+/// object is dropped): for objects whose size the collector does not report in bytes.
+#[derive(Debug, Default)]
+pub struct Charge(Cell<usize>);
+
+impl Charge {
+    /// Charges `n` bytes now.
+    pub fn new(n: usize) -> Charge {
+        charge(n);
+        Charge(Cell::new(n))
+    }
+
+    /// Raises the charge to `n` bytes (a buffer that grew); never lowers it.
+    #[inline]
+    pub fn grow_to(&self, n: usize) {
+        let old = self.0.get();
+        if n > old {
+            charge(n - old);
+            self.0.set(n);
+        }
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        release(self.0.get());
+    }
+}
+
+/// Bytes charged per collected object besides its own size (the collector's header).
+pub const GC_HEADER: usize = 32;
+
 thread_local! {
     static CURRENT: Cell<*const MemoryAccount> = const { Cell::new(std::ptr::null()) };
 }

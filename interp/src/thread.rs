@@ -150,6 +150,10 @@ pub struct ThreadState<'gc> {
     pub host_resumed: bool,
     /// The debug hook (`debug.sethook`) of this thread.
     pub hook: crate::vm::Hook<'gc>,
+    /// The memory this thread is charged for: the object and its stack and frames as they
+    /// grow (checked where frames are pushed).
+    #[collect(require_static)]
+    pub mem: crate::memory::Charge,
     /// Most frames this thread may hold while it runs (the host's call depth limit less
     /// the frames of the threads resuming it; at most the built-in stack limit).
     #[collect(require_static)]
@@ -253,6 +257,10 @@ pub struct ThreadObject<'gc> {
     stack_view: Cell<(usize, usize)>,
 }
 
+/// Bytes charged per thread besides its stack and frames: the object, its state and the
+/// collector's header.
+const THREAD_SIZE: usize = std::mem::size_of::<ThreadObject<'static>>() + crate::memory::GC_HEADER;
+
 /// A Lua thread: a pointer-sized `Copy` handle.
 #[derive(Clone, Copy, Collect)]
 #[collect(no_drop)]
@@ -261,6 +269,10 @@ pub struct Thread<'gc>(pub Gc<'gc, ThreadObject<'gc>>);
 impl<'gc> Thread<'gc> {
     /// A new, empty thread.
     pub fn new(mc: &Mutation<'gc>, is_main: bool) -> Thread<'gc> {
+        let state = ThreadState {
+            mem: crate::memory::Charge::new(THREAD_SIZE),
+            ..ThreadState::default()
+        };
         Thread(Gc::new(
             mc,
             ThreadObject {
@@ -268,7 +280,7 @@ impl<'gc> Thread<'gc> {
                 is_main,
                 nny: Cell::new(0),
                 live: Cell::new(None),
-                state: RefLock::new(ThreadState::default()),
+                state: RefLock::new(state),
                 stack_view: Cell::new((0, 0)),
             },
         ))
@@ -393,6 +405,14 @@ impl<'gc> ThreadState<'gc> {
         if self.stack.len() < n {
             self.stack.resize(n, Value::Nil);
         }
+        self.mem.grow_to(self.heap_size());
+    }
+
+    /// Bytes of the thread object and its buffers.
+    fn heap_size(&self) -> usize {
+        THREAD_SIZE
+            + self.stack.capacity() * std::mem::size_of::<Value<'_>>()
+            + self.frames.capacity() * std::mem::size_of::<Frame<'_>>()
     }
 
     /// Closes open upvalues at stack index `level` and above.

@@ -21,6 +21,9 @@ pub struct UserDataState<'gc> {
     /// Whether it has a user value (C Lua's `nuvalue`, 0 or 1 here).
     #[collect(require_static)]
     pub has_user_value: bool,
+    /// The memory this userdata is charged for.
+    #[collect(require_static)]
+    pub mem: crate::memory::Charge,
 }
 
 /// A full userdata: a pointer-sized `Copy` handle.
@@ -43,6 +46,9 @@ impl<'gc> UserData<'gc> {
                 metatable: Lock::new(None),
                 user_value: Lock::new(Value::Nil),
                 has_user_value: uv,
+                mem: crate::memory::Charge::new(
+                    std::mem::size_of::<UserDataState<'_>>() + crate::memory::GC_HEADER + 16,
+                ),
             },
         ))
     }
