@@ -692,7 +692,9 @@ pub(crate) fn upvalue_get<'gc>(
         UpvalueState::Closed(v) => v,
         UpvalueState::Open { thread, index } => {
             if thread.ptr_eq(cur) {
-                stack[index]
+                // A slot past the top (a malformed binary chunk can capture a register its
+                // calls then overwrite) reads as nil, as it does from another thread.
+                stack.get(index).copied().unwrap_or_default()
             } else {
                 thread.stack_slot(index)
             }

@@ -93,7 +93,10 @@ pub(super) fn upvalue_set<'gc>(
     match state {
         UpvalueState::Open { thread, index } => {
             if thread.ptr_eq(cur) {
-                st.stack[index] = v;
+                // A slot past the top (see `upvalue_get`) is not written.
+                if let Some(slot) = st.stack.get_mut(index) {
+                    *slot = v;
+                }
             } else {
                 thread.set_stack_slot(ctx.mutation(), index, v);
             }
