@@ -63,19 +63,11 @@ pub fn format(data: &[u8]) {
     let _ = lua.call(&f, &args);
 }
 
-/// Subject strings longer than this are cut (patterns backtrack without a fuel check).
-pub const PATTERN_MAX_SUBJECT: usize = 256;
-/// The work (about subject length to the power of quantifiers plus two) a pattern input
-/// may ask for; longer subjects are cut to stay under it.
-pub const PATTERN_MAX_WORK: f64 = 2e7;
-
 /// Runs a pattern function of the string library. `data`: an operation byte (`find`,
 /// `match`, `gmatch`, `gsub` with a string, table or function replacement), an `init`
 /// byte, then the pattern, the subject and the replacement separated by zero bytes.
-///
-/// Matching backtracks without charging fuel (as in C Lua, a pattern like `.-.-.-x` takes
-/// time exponential in the number of quantifiers), so the subject is cut to a length that
-/// keeps the worst case under [`PATTERN_MAX_WORK`].
+/// Backtracking (exponential in the number of quantifiers, as in C Lua) is bounded by the
+/// fuel the matcher charges.
 pub fn pattern(data: &[u8]) {
     let (op, init) = match data {
         [op, init, ..] => (*op, *init as i8 as i64),
@@ -83,7 +75,6 @@ pub fn pattern(data: &[u8]) {
     };
     let (pat, rest) = split0(&data[2..]);
     let (subject, repl) = split0(rest);
-    let subject = &subject[..subject.len().min(pattern_subject_limit(pat))];
     let mut lua = sandbox();
     let driver: &[u8] = match op % 6 {
         0 => b"local p, s, r, i = ... return s:find(p, i)",
@@ -109,29 +100,6 @@ pub fn pattern(data: &[u8]) {
         ]
     });
     let _ = lua.call(&f, &args);
-}
-
-/// The longest subject `pattern` lets through for `pat`: with q quantifiers, back
-/// references and balances, the matcher can take about n^(q+2) steps over n bytes (every
-/// start position, every split).
-pub fn pattern_subject_limit(pat: &[u8]) -> usize {
-    let mut q = 0i32;
-    let mut i = 0;
-    while i < pat.len() {
-        match pat[i] {
-            b'*' | b'+' | b'-' | b'?' => q += 1,
-            b'%' if i + 1 < pat.len() => {
-                if pat[i + 1] == b'b' || pat[i + 1].is_ascii_digit() {
-                    q += 1;
-                }
-                i += 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let n = PATTERN_MAX_WORK.powf(1.0 / f64::from(q + 2));
-    (n as usize).clamp(1, PATTERN_MAX_SUBJECT)
 }
 
 /// Runs `string.packsize`, `string.unpack` (then `string.pack` on what it unpacked) and

@@ -3,6 +3,8 @@
 //! same functions as the fuzzers: each must return normally.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use lupa_conformance::fuzzing::{run_target, seeds, TARGETS};
 
@@ -19,7 +21,22 @@ fn regressions(target: &str) -> Vec<PathBuf> {
     v
 }
 
-fn check(target: &str) {
+/// Runs `data` through `target` on its own thread: a panic fails the test, and so does a
+/// run longer than a fuzzer's timeout (a hang that fuel or memory limits missed).
+fn run_bounded(target: &'static str, name: &str, data: Vec<u8>) {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let known = run_target(target, &data);
+        let _ = tx.send(known);
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(known) => assert!(known),
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{target}: {name} runs over 30s"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{target}: {name} panicked"),
+    }
+}
+
+fn check(target: &'static str) {
     let mut scripts: Vec<PathBuf> =
         std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("lua"))
             .unwrap()
@@ -30,13 +47,12 @@ fn check(target: &str) {
     let sources: Vec<Vec<u8>> = scripts.iter().map(|p| std::fs::read(p).unwrap()).collect();
     let seeds = seeds(target, &sources);
     assert!(!seeds.is_empty(), "{target} has seeds");
-    for s in &seeds {
-        assert!(run_target(target, s));
+    for (i, s) in seeds.into_iter().enumerate() {
+        run_bounded(target, &format!("seed {i}"), s);
     }
     for p in regressions(target) {
         let data = std::fs::read(&p).unwrap();
-        eprintln!("{target}: {}", p.display());
-        assert!(run_target(target, &data));
+        run_bounded(target, &p.display().to_string(), data);
     }
 }
 

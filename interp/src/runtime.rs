@@ -452,6 +452,18 @@ impl<'gc> Context<'gc> {
         Closure::new(self.mc, fp, &upvalues)
     }
 
+    /// Charges `fuel` spent by a library function that runs no Lua code for long (pattern
+    /// matching, say) and checks the host's limits: the uncatchable error that stops the call
+    /// if one is hit.
+    pub fn check_limits(self, fuel: u64) -> Result<(), Error<'gc>> {
+        let limits = &self.state.limits;
+        limits.charge(fuel.min(i64::MAX as u64) as i64);
+        match limits.check() {
+            Some(reason) => Err(vm::hooks::limit_error(self, reason)),
+            None => Ok(()),
+        }
+    }
+
     /// Calls a function to completion inside this context (a nested call: no yields to the
     /// host, no host functions). For hosts and tests; Lua code should use the driver.
     pub fn call(self, f: Value<'gc>, args: &[Value<'gc>]) -> Result<Vec<Value<'gc>>, Error<'gc>> {

@@ -100,6 +100,11 @@ fn rep<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if total >= MAX_STRING as u128 {
         return Err(call.error("resulting string too large"));
     }
+    if total == 0 {
+        // No copies to make, however many (C Lua loops `n` times here).
+        return str_ret(call, b"");
+    }
+    call.reserve(total as usize)?;
     call.charge(total as usize / 64);
     let mut out = Vec::with_capacity(total as usize);
     for k in 0..n {

@@ -110,7 +110,7 @@ fn run_rust(c: &Case) -> String {
             let mut out = Vec::new();
             let mut res = Ok(());
             for _ in 0..50 {
-                match st.next(&s.bytes, &p.bytes) {
+                match st.next(&s.bytes, &p.bytes, None) {
                     Err(e) => {
                         res = Err(e);
                         break;

@@ -400,7 +400,9 @@ pub(crate) fn unwind<'gc>(
     let level = marker.func + 1;
     while let Some(idx) = st.tbc.last().copied().filter(|&t| t >= level) {
         st.tbc.pop();
-        let v = st.stack[idx];
+        // A slot past the top (a malformed binary chunk can mark a register its calls then
+        // overwrite) holds nil.
+        let v = st.stack.get(idx).copied().unwrap_or_default();
         // A metamethod removed since the variable was declared fails as a call of nil.
         let mm = tm_of(ctx, v, Metamethod::Close);
         st.close_upvalues(ctx.mutation(), idx);
@@ -555,7 +557,9 @@ pub(crate) fn close_tbc<'gc>(
             break;
         }
         st.tbc.pop();
-        let v = st.stack[idx];
+        // A slot past the top (a malformed binary chunk can mark a register its calls then
+        // overwrite) holds nil.
+        let v = st.stack.get(idx).copied().unwrap_or_default();
         // A metamethod removed since the variable was declared fails as a call of nil.
         let mm = tm_of(ctx, v, Metamethod::Close);
         let e = err.as_ref().map(|e| e.value).unwrap_or_default();

@@ -174,6 +174,16 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         c.set(c.get().saturating_add(units.min(i64::MAX as usize) as i64));
     }
 
+    /// Fails with `not enough memory` if `bytes` more would pass the memory limit: the check
+    /// to make before a big allocation whose result is accounted only once it is a value.
+    pub fn reserve(&self, bytes: usize) -> Result<(), Error<'gc>> {
+        if self.ctx.state().memory.allows(bytes) {
+            Ok(())
+        } else {
+            Err(super::call::memory_error(self.ctx))
+        }
+    }
+
     /// Stack index of the function being called (the end of its caller's values).
     pub fn func_slot(&self) -> usize {
         self.base - 1

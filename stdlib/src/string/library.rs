@@ -37,6 +37,41 @@ fn perr<'gc>(call: &NativeCall<'gc, '_>, e: PatternError) -> Error<'gc> {
     call.error(e.to_string())
 }
 
+/// Matching steps per unit of fuel.
+const STEPS_PER_FUEL: u64 = 8;
+
+/// The host's limits as seen by a long match: a [`pattern::Poll`] callback that charges
+/// fuel and keeps the error that stops the call, if one comes.
+struct LimitPoll<'gc> {
+    ctx: interp::Context<'gc>,
+    stop: Option<Error<'gc>>,
+}
+
+impl<'gc> LimitPoll<'gc> {
+    fn new(ctx: interp::Context<'gc>) -> Self {
+        LimitPoll { ctx, stop: None }
+    }
+
+    /// Whether the match may go on after `work` more steps.
+    fn poll(&mut self, work: u64) -> bool {
+        match self.ctx.check_limits(work / STEPS_PER_FUEL) {
+            Ok(()) => true,
+            Err(e) => {
+                self.stop = Some(e);
+                false
+            }
+        }
+    }
+
+    /// The error for a failed match: the host's stop error, or the pattern error.
+    fn error(self, call: &NativeCall<'gc, '_>, e: PatternError) -> Error<'gc> {
+        match (e, self.stop) {
+            (PatternError::Stopped, Some(stop)) => stop,
+            (e, _) => perr(call, e),
+        }
+    }
+}
+
 fn capture_value<'gc>(
     call: &NativeCall<'gc, '_>,
     src: &[u8],
@@ -69,12 +104,16 @@ fn find_aux<'gc>(call: &mut NativeCall<'gc, '_>, find: bool) -> Ret<'gc> {
     let init = call.opt_integer(2, 1)?;
     let plain = call.arg(3).is_truthy();
     let src = s.as_bytes();
-    let r = if find {
-        pattern::find(src, p.as_bytes(), init, plain)
-    } else {
-        pattern::str_match(src, p.as_bytes(), init)
-    };
-    match r.map_err(|e| perr(call, e))? {
+    let mut limits = LimitPoll::new(call.ctx);
+    let r = pattern::find_aux(
+        src,
+        p.as_bytes(),
+        init,
+        plain,
+        find,
+        Some(&mut |w| limits.poll(w)),
+    );
+    match r.map_err(|e| limits.error(call, e))? {
         None => call.ret1(Value::Nil),
         Some(m) => {
             let mut out = Vec::new();
@@ -112,10 +151,11 @@ fn gmatch_aux<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return call.ret0();
     };
     let mut st = b.0.get();
-    let r = st.next(s.as_bytes(), p.as_bytes());
+    let mut limits = LimitPoll::new(call.ctx);
+    let r = st.next(s.as_bytes(), p.as_bytes(), Some(&mut |w| limits.poll(w)));
     b.0.set(st);
     drop(data);
-    match r.map_err(|e| perr(call, e))? {
+    match r.map_err(|e| limits.error(call, e))? {
         None => call.ret1(Value::Nil),
         Some(m) => {
             let out = captures(call, s.as_bytes(), &m, true)?;
@@ -169,10 +209,20 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return Err(call.type_error(2, "string/function/table"));
     }
     let mut changed = false;
+    let mut limits = LimitPoll::new(call.ctx);
+    let mut poll = |w| limits.poll(w);
     let result = match repl {
         Value::String(_) | Value::Integer(_) | Value::Number(_) => {
             let r = call.check_string(2)?;
-            let res = pattern::gsub_str(src, p.as_bytes(), r.as_bytes(), max_n);
+            let res = pattern::gsub_with(
+                src,
+                p.as_bytes(),
+                max_n,
+                Some(&mut poll),
+                |m: &Match, out: &mut Vec<u8>| {
+                    pattern::expand_replacement(src, r.as_bytes(), m, out)
+                },
+            );
             changed = res.as_ref().is_ok_and(|(_, n)| *n > 0);
             res.map_err(GsubError::Pattern)
         }
@@ -180,6 +230,7 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             src,
             p.as_bytes(),
             max_n,
+            Some(&mut poll),
             |m: &Match, out: &mut Vec<u8>| -> Result<(), GsubError<'gc>> {
                 let first = capture_value(call, src, m, 0).map_err(GsubError::Lua)?;
                 let v = if let Value::Table(t) = repl {
@@ -222,7 +273,7 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             let r = if changed { call.ctx.intern(&out) } else { s };
             call.ret(&[Value::String(r), Value::Integer(n as i64)])
         }
-        Err(GsubError::Pattern(e)) => Err(perr(call, e)),
+        Err(GsubError::Pattern(e)) => Err(limits.error(call, e)),
         Err(GsubError::Lua(e)) => Err(e),
     }
 }

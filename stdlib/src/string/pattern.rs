@@ -40,7 +40,18 @@ pub enum PatternError {
     TooComplex,
     /// "invalid use of '%' in replacement string"
     InvalidPercentInReplacement,
+    /// The [`Poll`] callback stopped the match (the host's limits were hit).
+    Stopped,
 }
+
+/// Called by a long match with the work done since its last call (about one unit per
+/// matching step or subject byte scanned); returning false stops the match with
+/// [`PatternError::Stopped`]. Matching never charges fuel otherwise, and can take time
+/// exponential in the number of quantifiers (`.-.-.-.-x`), as in C Lua.
+pub type Poll<'p> = &'p mut dyn FnMut(u64) -> bool;
+
+/// Work units between two calls of the [`Poll`] callback.
+const POLL_EVERY: u64 = 1 << 12;
 
 impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -66,6 +77,7 @@ impl fmt::Display for PatternError {
             PatternError::InvalidPercentInReplacement => {
                 f.write_str("invalid use of '%' in replacement string")
             }
+            PatternError::Stopped => f.write_str("pattern matching stopped"),
         }
     }
 }
@@ -186,12 +198,15 @@ pub fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The matcher state (C's `MatchState`) for one subject and one (un-anchored) pattern.
-pub struct Matcher<'a> {
+pub struct Matcher<'a, 'p> {
     src: &'a [u8],
     pat: &'a [u8],
     level: usize,
     depth: usize,
     caps: [(usize, isize); MAXCAPTURES],
+    /// Work done since the poll callback was last called.
+    work: u64,
+    poll: Option<Poll<'p>>,
 }
 
 fn is_space(c: u8) -> bool {
@@ -221,16 +236,39 @@ pub fn match_class(c: u8, cl: u8) -> bool {
     }
 }
 
-impl<'a> Matcher<'a> {
+impl<'a, 'p> Matcher<'a, 'p> {
     /// A matcher for `src` and `pat` (the pattern without a leading `^` anchor).
-    pub fn new(src: &'a [u8], pat: &'a [u8]) -> Matcher<'a> {
+    pub fn new(src: &'a [u8], pat: &'a [u8]) -> Matcher<'a, 'p> {
         Matcher {
             src,
             pat,
             level: 0,
             depth: MAXCCALLS,
             caps: [(0, 0); MAXCAPTURES],
+            work: 0,
+            poll: None,
         }
+    }
+
+    /// The same matcher, calling `poll` as it works (see [`Poll`]).
+    pub fn with_poll(mut self, poll: Option<Poll<'p>>) -> Matcher<'a, 'p> {
+        self.poll = poll;
+        self
+    }
+
+    /// Counts `n` units of work, and calls the poll callback every [`POLL_EVERY`] units.
+    #[inline]
+    fn spend(&mut self, n: usize) -> Result<(), PatternError> {
+        self.work += n as u64;
+        if self.work >= POLL_EVERY {
+            let work = std::mem::take(&mut self.work);
+            if let Some(poll) = self.poll.as_mut() {
+                if !poll(work) {
+                    return Err(PatternError::Stopped);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Pattern byte at `i`, or 0 past the end (C's NUL terminator).
@@ -328,6 +366,7 @@ impl<'a> Matcher<'a> {
         if self.depth == 0 {
             return Err(PatternError::TooComplex);
         }
+        self.spend(1)?;
         self.depth -= 1;
         let r = self.match_body(s, p);
         self.depth += 1;
@@ -421,6 +460,7 @@ impl<'a> Matcher<'a> {
         while self.single_match(s + i, p, ep) {
             i += 1;
         }
+        self.spend(i)?;
         loop {
             if let Some(r) = self.do_match(s + i, ep + 1)? {
                 return Ok(Some(r));
@@ -482,7 +522,7 @@ impl<'a> Matcher<'a> {
         Ok(r)
     }
 
-    fn match_balance(&self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
+    fn match_balance(&mut self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
         if p + 1 >= self.pat.len() {
             return Err(PatternError::MissingBalanceArgs);
         }
@@ -491,16 +531,19 @@ impl<'a> Matcher<'a> {
             return Ok(None);
         }
         let mut cont = 1usize;
-        for (i, &c) in self.src.iter().enumerate().skip(s + 1) {
+        let src = self.src;
+        for (i, &c) in src.iter().enumerate().skip(s + 1) {
             if c == e {
                 cont -= 1;
                 if cont == 0 {
+                    self.spend(i + 1 - s)?;
                     return Ok(Some(i + 1));
                 }
             } else if c == b {
                 cont += 1;
             }
         }
+        self.spend(src.len() - s)?;
         Ok(None)
     }
 
@@ -539,6 +582,7 @@ pub fn find_aux(
     init: i64,
     plain: bool,
     find: bool,
+    poll: Option<Poll<'_>>,
 ) -> Result<Option<Match>, PatternError> {
     let init = posrelat_init(init, src.len()) - 1;
     if init > src.len() {
@@ -548,7 +592,7 @@ pub fn find_aux(
         return Ok(memfind(&src[init..], pat).map(|i| Match::plain(init + i, init + i + pat.len())));
     }
     let (anchor, pat) = split_anchor(pat);
-    let mut m = Matcher::new(src, pat);
+    let mut m = Matcher::new(src, pat).with_poll(poll);
     let mut s = init;
     loop {
         if let Some(r) = m.match_at(s)? {
@@ -563,12 +607,12 @@ pub fn find_aux(
 
 /// `string.find(s, pat, init, plain)`: returns `start+1`, `end`, then captures `0..level()`.
 pub fn find(src: &[u8], pat: &[u8], init: i64, plain: bool) -> Result<Option<Match>, PatternError> {
-    find_aux(src, pat, init, plain, true)
+    find_aux(src, pat, init, plain, true, None)
 }
 
 /// `string.match(s, pat, init)`: returns captures `0..value_count()`.
 pub fn str_match(src: &[u8], pat: &[u8], init: i64) -> Result<Option<Match>, PatternError> {
-    find_aux(src, pat, init, false, false)
+    find_aux(src, pat, init, false, false, None)
 }
 
 /// Iteration state of `string.gmatch` (kept by the library between calls).
@@ -593,8 +637,13 @@ impl GMatchState {
 
     /// Next match (values `0..value_count()`), or `None` when exhausted. `src` and `pat`
     /// must be the same on every call; `^` is not an anchor in `gmatch`.
-    pub fn next(&mut self, src: &[u8], pat: &[u8]) -> Result<Option<Match>, PatternError> {
-        let mut m = Matcher::new(src, pat);
+    pub fn next(
+        &mut self,
+        src: &[u8],
+        pat: &[u8],
+        poll: Option<Poll<'_>>,
+    ) -> Result<Option<Match>, PatternError> {
+        let mut m = Matcher::new(src, pat).with_poll(poll);
         let mut s = self.pos;
         while s <= src.len() {
             if let Some(r) = m.match_at(s)? {
@@ -650,6 +699,7 @@ pub fn gsub_with<E, F>(
     src: &[u8],
     pat: &[u8],
     max_n: Option<i64>,
+    poll: Option<Poll<'_>>,
     mut repl: F,
 ) -> Result<(Vec<u8>, usize), E>
 where
@@ -658,7 +708,7 @@ where
 {
     let (anchor, pat) = split_anchor(pat);
     let max_s = max_n.unwrap_or(src.len() as i64 + 1);
-    let mut m = Matcher::new(src, pat);
+    let mut m = Matcher::new(src, pat).with_poll(poll);
     let mut out = Vec::with_capacity(src.len());
     let mut s = 0;
     let mut lastmatch = None;
@@ -696,7 +746,7 @@ where
     E: From<PatternError>,
     F: FnMut(&Match) -> Result<Replacement, E>,
 {
-    gsub_with(src, pat, max_n, |m: &Match, out: &mut Vec<u8>| {
+    gsub_with(src, pat, max_n, None, |m: &Match, out: &mut Vec<u8>| {
         match repl(m)? {
             Replacement::Keep => out.extend_from_slice(&src[m.start..m.end]),
             Replacement::Bytes(b) => out.extend_from_slice(&b),
@@ -712,7 +762,7 @@ pub fn gsub_str(
     repl: &[u8],
     max_n: Option<i64>,
 ) -> Result<(Vec<u8>, usize), PatternError> {
-    gsub_with(src, pat, max_n, |m: &Match, out: &mut Vec<u8>| {
+    gsub_with(src, pat, max_n, None, |m: &Match, out: &mut Vec<u8>| {
         expand_replacement(src, repl, m, out)
     })
 }
@@ -801,7 +851,7 @@ mod tests {
         );
         let mut st = GMatchState::new(3, 1);
         let mut seen = Vec::new();
-        while let Some(m) = st.next(b"abc", b"a*").unwrap() {
+        while let Some(m) = st.next(b"abc", b"a*", None).unwrap() {
             seen.push((m.start, m.end));
         }
         assert_eq!(seen, vec![(0, 1), (2, 2), (3, 3)]);
@@ -842,7 +892,7 @@ mod tests {
             let _ = gsub_str(&src, &pat, b"%0%1", None);
             let mut st = GMatchState::new(src.len(), init);
             for _ in 0..40 {
-                match st.next(&src, &pat) {
+                match st.next(&src, &pat, None) {
                     Ok(Some(_)) => {}
                     _ => break,
                 }
