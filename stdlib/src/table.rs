@@ -192,7 +192,7 @@ fn concat<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         }
         k += 1;
     }
-    call.charge(out.len() / 64 + (j - i).max(0) as usize / 16);
+    call.charge(out.len() / 64 + j.saturating_sub(i).max(0) as usize / 16);
     let s = call.ctx.intern(&out);
     call.ret1(Value::String(s))
 }
