@@ -3,7 +3,7 @@
 # Rust (RUSTC_BOOTSTRAP=1, no sanitizer, debug assertions and overflow checks on), writes seed
 # corpora made from the repo's Lua scripts (and the official test suite if
 # conformance/.cache/testes holds it), then fuzzes each target for FUZZ_SECONDS seconds
-# (default 15), the committed regressions included. Fails on the first crash, hang (over
+# (default 10), the committed regressions included. Fails on the first crash, hang (over
 # FUZZ_TIMEOUT seconds for one input, default 10) or out-of-memory; the input is left in
 # conformance/fuzz/artifacts/<target>/.
 #
@@ -12,7 +12,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-seconds="${FUZZ_SECONDS:-15}"
+seconds="${FUZZ_SECONDS:-10}"
 timeout="${FUZZ_TIMEOUT:-10}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
