@@ -177,11 +177,7 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     /// Fails with `not enough memory` if `bytes` more would pass the memory limit: the check
     /// to make before a big allocation whose result is accounted only once it is a value.
     pub fn reserve(&self, bytes: usize) -> Result<(), Error<'gc>> {
-        if self.ctx.state().memory.allows(bytes) {
-            Ok(())
-        } else {
-            Err(super::call::memory_error(self.ctx))
-        }
+        self.ctx.reserve(bytes)
     }
 
     /// Stack index of the function being called (the end of its caller's values).

@@ -298,8 +298,10 @@ impl<'gc> From<PackError> for PackFail<'gc> {
 
 fn str_pack<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let fmt = call.check_string(0)?;
+    let ctx = call.ctx;
     let r = pack::pack(
         fmt.as_bytes(),
+        |len| ctx.reserve(len).map_err(PackFail::Lua),
         |n: usize, kind: PackKind| -> Result<PackArg<'gc>, PackFail<'gc>> {
             let i = n - 1;
             match kind {

@@ -1,6 +1,6 @@
-//! Pattern matching backtracks without running Lua code, and can take time exponential in
-//! the number of quantifiers; the host's limits (fuel, timeout) still stop it, with their
-//! uncatchable error.
+//! Library functions that work long or allocate much without running Lua code still obey
+//! the host's limits: pattern matching (exponential backtracking) is stopped by fuel and
+//! timeouts with their uncatchable error, and big results are refused before they are built.
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -91,4 +91,15 @@ fn matches_within_the_limits_are_unchanged() {
         assert(s:match('^(a.-)(b*)$') == s:sub(1, -2)) \
         assert(('x'):rep(100):find('x-x-x-y') == nil)";
     assert_eq!(outcome_with(fuel, code), "ok");
+}
+
+#[test]
+fn big_results_are_refused_before_they_are_built() {
+    let memory = |lua: &Lua| lua.set_memory_limit(Some(lua.memory_used() + (4 << 20)));
+    let code = "local ok, e = pcall(string.pack, 'c2000000000', '') \
+        assert(not ok and e == 'not enough memory', e) \
+        ok, e = pcall(string.rep, 'x', 2000000000) \
+        assert(not ok and e == 'not enough memory', e) \
+        assert(#string.pack('c100', 'ab') == 100 and #('x'):rep(100) == 100)";
+    assert_eq!(outcome_with(memory, code), "ok");
 }
