@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A bounded fuzz run of every target (the CI step): builds the cargo-fuzz targets with stable
-# Rust (RUSTC_BOOTSTRAP=1, no sanitizer, debug assertions and overflow checks on), writes seed
+# Rust (RUSTC_BOOTSTRAP=1, debug assertions and overflow checks on, AddressSanitizer if
+# FUZZ_SANITIZER=address, else none), writes seed
 # corpora made from the repo's Lua scripts (and the official test suite if
 # conformance/.cache/testes holds it), then fuzzes each target for FUZZ_SECONDS seconds
 # (default 10), the committed regressions included. Fails on the first crash, hang (over
@@ -14,6 +15,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 seconds="${FUZZ_SECONDS:-10}"
 timeout="${FUZZ_TIMEOUT:-10}"
+sanitizer="${FUZZ_SANITIZER:-none}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(compile run format pattern pack undump)
@@ -30,7 +32,7 @@ echo "== seeds"
 
 echo "== build"
 cd "$here"
-cargo fuzz build -s none
+cargo fuzz build -s "$sanitizer"
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 bin="${CARGO_TARGET_DIR:-$here/target}/$triple/release"
 
@@ -40,7 +42,7 @@ for t in "${targets[@]}"; do
     log="artifacts/$t/fuzz.log"
     rc=0
     "$bin/$t" "corpus/$t" "regressions/$t" \
-        -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=2048 \
+        -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=3072 \
         -max_len=4096 -print_final_stats=1 -artifact_prefix="artifacts/$t/" \
         >"$log" 2>&1 || rc=$?
     grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
