@@ -289,9 +289,9 @@ fn check_public(rt: &Shared, name: &Bound<'_, PyString>) -> PyResult<()> {
 }
 
 fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let (obj, protocol) = target(py, &arg(py, &args, 0));
+    let (obj, protocol) = target(py, &arg(py, args, 0));
     let obj = obj.bind(py);
-    let key = arg(py, &args, 1);
+    let key = arg(py, args, 1);
     let v = if uses_items(obj, protocol) {
         obj.get_item(&key)?.unbind()
     } else {
@@ -301,9 +301,9 @@ fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<Ho
 }
 
 fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let (obj, protocol) = target(py, &arg(py, &args, 0));
+    let (obj, protocol) = target(py, &arg(py, args, 0));
     let obj = obj.bind(py);
-    let (key, value) = (arg(py, &args, 1), arg(py, &args, 2));
+    let (key, value) = (arg(py, args, 1), arg(py, args, 2));
     if uses_items(obj, protocol) {
         obj.set_item(&key, &value)?;
     } else {
@@ -313,7 +313,7 @@ fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult
 }
 
 fn mm_call(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let (f, _) = target(py, &arg(py, &args, 0));
+    let (f, _) = target(py, &arg(py, args, 0));
     let f = f.bind(py);
     let mut rest = args.get(1..).unwrap_or_default();
     // `obj:method(x)` passes the object again: a bound method already has it.
@@ -369,7 +369,7 @@ impl PyArguments {
 /// `python.args(t)`: the table's sequence as positional arguments, its string keys as
 /// keyword arguments.
 fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let t = arg(py, &args, 0);
+    let t = arg(py, args, 0);
     let positional = PyList::empty(py);
     let kwargs = PyDict::new(py);
     if !t.is_none() {
@@ -401,7 +401,7 @@ fn py_set_overflow_handler(
     rt: &Arc<Shared>,
     args: &[Py<PyAny>],
 ) -> PyResult<HostResult> {
-    let h = arg(py, &args, 0);
+    let h = arg(py, args, 0);
     rt.set_overflow_handler(if h.is_none() { None } else { Some(h.unbind()) });
     Ok(HostResult::Values(Vec::new()))
 }
@@ -422,13 +422,13 @@ fn method_type(py: Python<'_>) -> &Bound<'_, pyo3::types::PyType> {
 }
 
 fn mm_tostring(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let (obj, _) = target(py, &arg(py, &args, 0));
+    let (obj, _) = target(py, &arg(py, args, 0));
     let s = obj.bind(py).str()?;
     Ok(HostResult::One(s.into_any().unbind()))
 }
 
 fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let code = arg(py, &args, 0);
+    let code = arg(py, args, 0);
     let builtins = py.import("builtins")?;
     let globals = PyDict::new(py);
     globals.set_item("__builtins__", &builtins)?;
@@ -437,11 +437,11 @@ fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<Ho
 }
 
 fn as_attrgetter(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    wrap_protocol(py, &args, Protocol::Attr)
+    wrap_protocol(py, args, Protocol::Attr)
 }
 
 fn as_itemgetter(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    wrap_protocol(py, &args, Protocol::Item)
+    wrap_protocol(py, args, Protocol::Item)
 }
 
 fn wrap_protocol(py: Python<'_>, args: &[Py<PyAny>], protocol: Protocol) -> PyResult<HostResult> {
@@ -451,7 +451,7 @@ fn wrap_protocol(py: Python<'_>, args: &[Py<PyAny>], protocol: Protocol) -> PyRe
 }
 
 fn as_function(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let (obj, _) = target(py, &arg(py, &args, 0));
+    let (obj, _) = target(py, &arg(py, args, 0));
     Ok(HostResult::One(obj))
 }
 
@@ -465,18 +465,18 @@ fn iter_next<'py>(py: Python<'py>, it: &Bound<'py, PyAny>) -> PyResult<Option<Bo
 
 /// `python.iter(obj)`: a Lua iterator over a Python iterable.
 fn py_iter(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    make_iterator(py, &args, 0)
+    make_iterator(py, args, 0)
 }
 
 /// `python.iterex(obj)`: like `iter`, tuples exploded into several loop values.
 fn py_iterex(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    make_iterator(py, &args, 1)
+    make_iterator(py, args, 1)
 }
 
 /// `python.enumerate(obj, start=0)`: index and value.
 fn py_enumerate(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let (obj, _) = target(py, &arg(py, &args, 0));
-    let start = arg(py, &args, 1);
+    let (obj, _) = target(py, &arg(py, args, 0));
+    let start = arg(py, args, 1);
     let start = if start.is_none() {
         0i64
     } else {
@@ -519,7 +519,7 @@ impl IterState {
 
 /// One step of a `python.iter` loop (called from Lua as the generic-for function).
 fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let state = arg(py, &args, 0);
+    let state = arg(py, args, 0);
     let (obj, _) = target(py, &state);
     let state = obj.bind(py).cast::<IterState>()?.get();
     let Some(v) = iter_next(py, state.it.bind(py))? else {

@@ -502,6 +502,16 @@ impl<'gc> Context<'gc> {
         Closure::new(self.mc, fp, &upvalues)
     }
 
+    /// Fails with `not enough memory` if `bytes` more would pass the memory limit: the check
+    /// to make before a big allocation whose result is accounted only once it is a value.
+    pub fn reserve(self, bytes: usize) -> Result<(), Error<'gc>> {
+        if self.state.memory.allows(bytes) {
+            Ok(())
+        } else {
+            Err(vm::memory_error(self))
+        }
+    }
+
     /// Calls a function to completion inside this context (a nested call: no yields to the
     /// host, no host functions). For hosts and tests; Lua code should use the driver.
     pub fn call(self, f: Value<'gc>, args: &[Value<'gc>]) -> Result<Vec<Value<'gc>>, Error<'gc>> {

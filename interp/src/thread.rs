@@ -421,7 +421,9 @@ impl<'gc> ThreadState<'gc> {
             if idx < level {
                 break;
             }
-            let v = self.stack[idx];
+            // A slot past the top (a register a malformed binary chunk captured, then called
+            // below) closes as nil.
+            let v = self.stack.get(idx).copied().unwrap_or_default();
             uv.set(mc, crate::closure::UpvalueState::Closed(v));
             self.open_upvalues.pop();
         }

@@ -104,6 +104,11 @@ fn rep<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if total >= MAX_STRING as u128 {
         return Err(call.error("resulting string too large"));
     }
+    if total == 0 {
+        // No copies to make, however many (C Lua loops `n` times here).
+        return str_ret(call, b"");
+    }
+    call.reserve(total as usize)?;
     // One unit of fuel per 64 bytes, charged as the string grows (a big one takes a while).
     let mut out = Vec::with_capacity(total as usize);
     let mut paid = 0;

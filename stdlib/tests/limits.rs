@@ -91,8 +91,9 @@ fn fuel_used_inside_library_calls_is_deterministic() {
         used.push(lua.limits().used());
     }
     assert_eq!(used[0], used[1]);
-    // Well over the instructions of the Lua code: the matcher's steps count.
-    assert!(used[0] > 2_000_000, "{}", used[0]);
+    // Well over the instructions of the Lua code: the matcher's steps count (the find
+    // takes about 4.5M steps, one unit of fuel per 8).
+    assert!(used[0] > 500_000, "{}", used[0]);
 }
 
 #[test]

@@ -130,12 +130,16 @@ fn run_rust(c: &Case) -> String {
         Case::Gsub(s, p, r, n) => pattern::gsub_str(&s.bytes, &p.bytes, &r.bytes, *n)
             .map(|(b, k)| vec![format!("s:{}", hex(&b)), format!("i:{k}")]),
         Case::Pack(f, args) => {
-            let r = pack::pack(&f.bytes, |n, _k: PackKind| {
-                args.get(n - 2).cloned().ok_or_else(|| PackError {
-                    arg: Some(n),
-                    msg: "no value".into(),
-                })
-            });
+            let r = pack::pack(
+                &f.bytes,
+                |_| Ok(()),
+                |n, _k: PackKind| {
+                    args.get(n - 2).cloned().ok_or_else(|| PackError {
+                        arg: Some(n),
+                        msg: "no value".into(),
+                    })
+                },
+            );
             return match r {
                 Ok(b) => ok(vec![format!("s:{}", hex(&b))]),
                 Err(e) => pack_err(e),

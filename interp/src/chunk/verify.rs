@@ -333,7 +333,9 @@ impl<'a> Verifier<'a> {
                 0 => self.open(a),
                 _ => self.regs(a, b - 1),
             },
-            Return0 => Ok(()),
+            // No value moves, but the VM takes `A` as the first result: a register or the
+            // top of the frame.
+            Return0 => self.regs(a, 0),
             ForLoop => {
                 self.regs(a, 4)?;
                 self.jump(-(i.bx() as i64))

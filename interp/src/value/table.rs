@@ -158,10 +158,13 @@ fn hash_key(key: Value<'_>) -> u64 {
     }
 }
 
-/// Key equality for normalized keys (no integral floats, no NaN).
+/// Key equality for normalized keys (no integral floats, no NaN). `a` is a slot's key; when
+/// the slot is `dead` (its value is nil) the key is not traced and may have been freed, so it
+/// is compared by address only, never dereferenced (C Lua's dead keys).
 #[inline(always)]
-fn key_eq<'gc>(a: Value<'gc>, b: Value<'gc>) -> bool {
+fn key_eq<'gc>(a: Value<'gc>, b: Value<'gc>, dead: bool) -> bool {
     match (a, b) {
+        (Value::String(x), Value::String(y)) if dead => Gc::ptr_eq(x.0, y.0),
         (Value::String(x), Value::String(y)) => x == y,
         (Value::Integer(x), Value::Integer(y)) => x == y,
         (Value::Number(x), Value::Number(y)) => x == y,
@@ -227,13 +230,25 @@ impl<'gc> TableState<'gc> {
                 }
             }
         }
+        // A dead key (nil value) may have been freed: it is compared by address only, and a
+        // live key equal to `s` further on wins over it.
+        let mut dead = None;
         loop {
             let n = &self.nodes[i];
             match n.key {
-                Value::String(k) if k == s => return Some(i),
-                Value::Nil => return None,
-                _ => i = (i + 1) & mask,
+                Value::Nil => return dead,
+                Value::String(k) => {
+                    if n.value.is_nil() {
+                        if dead.is_none() && Gc::ptr_eq(k.0, s.0) {
+                            dead = Some(i);
+                        }
+                    } else if k == s {
+                        return Some(i);
+                    }
+                }
+                _ => {}
             }
+            i = (i + 1) & mask;
         }
     }
 
@@ -286,13 +301,19 @@ impl<'gc> TableState<'gc> {
         }
         let mask = self.nodes.len() - 1;
         let mut i = hash as usize & mask;
+        // A dead slot matches only if no live one does (see `key_eq`).
+        let mut dead = None;
         loop {
             let n = &self.nodes[i];
             if n.key.is_nil() {
-                return None;
+                return dead;
             }
-            if key_eq(n.key, key) {
-                return Some(i);
+            let is_dead = n.value.is_nil();
+            if key_eq(n.key, key, is_dead) {
+                if !is_dead {
+                    return Some(i);
+                }
+                dead = dead.or(Some(i));
             }
             i = (i + 1) & mask;
         }

@@ -400,7 +400,9 @@ pub(crate) fn unwind<'gc>(
     let level = marker.func + 1;
     while let Some(idx) = st.tbc.last().copied().filter(|&t| t >= level) {
         st.tbc.pop();
-        let v = st.stack[idx];
+        // A slot past the top (a malformed binary chunk can mark a register its calls then
+        // overwrite) holds nil.
+        let v = st.stack.get(idx).copied().unwrap_or_default();
         // A metamethod removed since the variable was declared fails as a call of nil.
         let mm = tm_of(ctx, v, Metamethod::Close);
         st.close_upvalues(ctx.mutation(), idx);
@@ -555,7 +557,9 @@ pub(crate) fn close_tbc<'gc>(
             break;
         }
         st.tbc.pop();
-        let v = st.stack[idx];
+        // A slot past the top (a malformed binary chunk can mark a register its calls then
+        // overwrite) holds nil.
+        let v = st.stack.get(idx).copied().unwrap_or_default();
         // A metamethod removed since the variable was declared fails as a call of nil.
         let mm = tm_of(ctx, v, Metamethod::Close);
         let e = err.as_ref().map(|e| e.value).unwrap_or_default();
@@ -694,7 +698,9 @@ pub(crate) fn upvalue_get<'gc>(
         UpvalueState::Closed(v) => v,
         UpvalueState::Open { thread, index } => {
             if thread.ptr_eq(cur) {
-                stack[index]
+                // A slot past the top (a malformed binary chunk can capture a register its
+                // calls then overwrite) reads as nil, as it does from another thread.
+                stack.get(index).copied().unwrap_or_default()
             } else {
                 thread.stack_slot(index)
             }
@@ -704,6 +710,9 @@ pub(crate) fn upvalue_get<'gc>(
 
 /// The error kind used for memory errors.
 pub(crate) fn memory_error<'gc>(ctx: Context<'gc>) -> Error<'gc> {
+    // An emergency collection (as C Lua's allocator runs one when it fails): what the
+    // failed work left unreachable is freed before the next step, so the runtime can go on.
+    ctx.request_gc();
     Error {
         value: ctx.str("not enough memory"),
         kind: ErrorKind::Memory,

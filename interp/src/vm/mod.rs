@@ -29,6 +29,7 @@ pub use meta::{
 pub use native::{read_open_upvalue, write_open_upvalue, Action, NativeCall, NativeFn};
 
 pub use arith::arith_numbers;
+pub(crate) use call::memory_error;
 pub use call::{Exit, MAX_FRAMES};
 pub use driver::{
     call_finalizer, call_nested, close_thread, end_call, host_call_request,

@@ -184,6 +184,12 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         self.ctx.tick(units)
     }
 
+    /// Fails with `not enough memory` if `bytes` more would pass the memory limit: the check
+    /// to make before a big allocation whose result is accounted only once it is a value.
+    pub fn reserve(&self, bytes: usize) -> Result<(), Error<'gc>> {
+        self.ctx.reserve(bytes)
+    }
+
     /// Stack index of the function being called (the end of its caller's values).
     pub fn func_slot(&self) -> usize {
         self.base - 1

@@ -93,7 +93,10 @@ pub(super) fn upvalue_set<'gc>(
     match state {
         UpvalueState::Open { thread, index } => {
             if thread.ptr_eq(cur) {
-                st.stack[index] = v;
+                // A slot past the top (see `upvalue_get`) is not written.
+                if let Some(slot) = st.stack.get_mut(index) {
+                    *slot = v;
+                }
             } else {
                 thread.set_stack_slot(ctx.mutation(), index, v);
             }
@@ -550,7 +553,8 @@ pub(super) fn close_next<'gc>(
     let Some(idx) = st.tbc.pop() else {
         return Ok(());
     };
-    let v = st.stack[idx];
+    // A slot past the top (see `close_tbc`) holds nil.
+    let v = st.stack.get(idx).copied().unwrap_or_default();
     // A metamethod removed since the variable was declared fails as a call of nil.
     let mm = tm_of(ctx, v, Metamethod::Close);
     st.close_upvalues(ctx.mutation(), idx);

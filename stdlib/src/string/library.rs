@@ -44,10 +44,14 @@ fn perr<'gc>(call: &NativeCall<'gc, '_>, e: PatternError) -> Error<'gc> {
     }
 }
 
-/// The budget of a match: its steps are fuel (one unit each), with the host's limits
-/// looked at every few thousand.
+/// Matcher steps per unit of fuel: a step (one comparison of a pattern item with a byte)
+/// takes a small fraction of a VM instruction's time.
+const STEPS_PER_FUEL: usize = 8;
+
+/// The budget of a match: its steps are fuel (one unit per [`STEPS_PER_FUEL`]), with the
+/// host's limits looked at every few thousand units.
 fn budget(ctx: interp::Context<'_>) -> impl FnMut(usize) -> bool + '_ {
-    move |n| ctx.tick(n).is_ok()
+    move |n| ctx.tick(n / STEPS_PER_FUEL).is_ok()
 }
 
 fn capture_value<'gc>(
@@ -265,8 +269,10 @@ impl<'gc> From<PackError> for PackFail<'gc> {
 
 fn str_pack<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let fmt = call.check_string(0)?;
+    let ctx = call.ctx;
     let r = pack::pack(
         fmt.as_bytes(),
+        |len| ctx.reserve(len).map_err(PackFail::Lua),
         |n: usize, kind: PackKind| -> Result<PackArg<'gc>, PackFail<'gc>> {
             let i = n - 1;
             match kind {

@@ -300,11 +300,13 @@ fn arg_str(v: PackArg<'_>) -> Cow<'_, [u8]> {
 
 /// `string.pack(fmt, ...)`. `arg(n, kind)` supplies Lua argument `n` (1-based, the first
 /// value is argument 2) converted to `kind`, raising its own type errors; it should return
-/// the variant matching `kind`.
-pub fn pack<'a, E, F>(fmt: &[u8], mut arg: F) -> Result<Vec<u8>, E>
+/// the variant matching `kind`. `reserve(len)` is asked before the result grows to `len`
+/// bytes from a size in the format (`c` pads its string to any size), and may refuse.
+pub fn pack<'a, E, F, R>(fmt: &[u8], mut reserve: R, mut arg: F) -> Result<Vec<u8>, E>
 where
     E: From<PackError>,
     F: FnMut(usize, PackKind) -> Result<PackArg<'a>, E>,
+    R: FnMut(usize) -> Result<(), E>,
 {
     let mut h = Header::new(fmt);
     let mut out = Vec::new();
@@ -354,6 +356,7 @@ where
                 if s.len() > size {
                     return Err(PackError::arg(argn, "string longer than given size").into());
                 }
+                reserve(out.len() + size)?;
                 out.extend_from_slice(&s);
                 out.resize(out.len() + (size - s.len()), 0);
             }
@@ -478,11 +481,15 @@ mod tests {
     use super::*;
 
     fn p(fmt: &str, args: Vec<PackArg<'static>>) -> Result<Vec<u8>, PackError> {
-        pack(fmt.as_bytes(), |n, _k| {
-            args.get(n - 2)
-                .cloned()
-                .ok_or_else(|| PackError::arg(n, "number expected, got no value"))
-        })
+        pack(
+            fmt.as_bytes(),
+            |_| Ok(()),
+            |n, _k| {
+                args.get(n - 2)
+                    .cloned()
+                    .ok_or_else(|| PackError::arg(n, "number expected, got no value"))
+            },
+        )
     }
 
     #[test]
@@ -568,13 +575,17 @@ mod tests {
             let data: Vec<u8> = (0..dlen).map(|_| rnd(256) as u8).collect();
             let _ = packsize(&fmt);
             let _ = unpack(&fmt, &data, rnd(50) as i64 - 25);
-            let _ = pack(&fmt, |_, k| -> Result<PackArg<'static>, PackError> {
-                Ok(match k {
-                    PackKind::Int => PackArg::Int(rnd(1000) as i64 - 500),
-                    PackKind::Float => PackArg::Float(0.5),
-                    PackKind::Str => PackArg::Str(Cow::Borrowed(b"abc")),
-                })
-            });
+            let _ = pack(
+                &fmt,
+                |_| Ok(()),
+                |_, k| -> Result<PackArg<'static>, PackError> {
+                    Ok(match k {
+                        PackKind::Int => PackArg::Int(rnd(1000) as i64 - 500),
+                        PackKind::Float => PackArg::Float(0.5),
+                        PackKind::Str => PackArg::Str(Cow::Borrowed(b"abc")),
+                    })
+                },
+            );
         }
     }
 }
