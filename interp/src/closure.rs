@@ -182,16 +182,8 @@ impl<'gc> Closure<'gc> {
         proto: Gc<'gc, FunctionProto<'gc>>,
         upvalues: &[Upvalue<'gc>],
     ) -> Closure<'gc> {
-        let upvalues: Box<[_]> = upvalues.iter().map(|&u| Lock::new(u)).collect();
-        let mem = closure_charge(upvalues.len());
-        Closure(Gc::new(
-            mc,
-            ClosureState {
-                proto,
-                upvalues,
-                mem,
-            },
-        ))
+        let upvalues = upvalues.iter().map(|&u| Lock::new(u)).collect();
+        Self::from_cells(mc, proto, upvalues)
     }
 
     /// A closure from ready-made upvalue cells.

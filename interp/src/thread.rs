@@ -404,8 +404,9 @@ impl<'gc> ThreadState<'gc> {
     pub fn ensure_stack(&mut self, n: usize) {
         if self.stack.len() < n {
             self.stack.resize(n, Value::Nil);
+            // The frames grow with the stack: both are charged when the stack grows.
+            self.mem.grow_to(self.heap_size());
         }
-        self.mem.grow_to(self.heap_size());
     }
 
     /// Bytes of the thread object and its buffers.
