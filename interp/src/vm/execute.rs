@@ -518,6 +518,13 @@ fn run<'gc, const HOOKED: bool>(
                         0
                     };
                     pc += 1;
+                    // Nor may they take the runtime past its memory limit: without room, the
+                    // table starts empty and grows (and is charged) as it fills.
+                    let (narr, nhash) = if crate::memory::allows(narr * 16 + nhash * 32) {
+                        (narr, nhash)
+                    } else {
+                        (0, 0)
+                    };
                     set_reg!(i.a(), Value::Table(Table::with_capacity(mc, narr, nhash)));
                 }
                 OpCode::Self_ => {
