@@ -101,14 +101,12 @@ fn run_fast(
             let r = match l.lua.call_until_long(call) {
                 CallProgress::Done(r) => r,
                 CallProgress::Long(call) => {
-                    let signals = &*shared.signals;
-                    let job = AssertSend((&mut *l.lua, call, signals));
+                    // Between steps, the runtime's poll lets Python handle signals (Ctrl-C).
+                    let job = AssertSend((&mut *l.lua, call));
                     py.detach(move || {
                         let job = job;
-                        let (lua, call, signals) = job.0;
-                        AssertSend(lua.call_rest_polling(call, &mut || {
-                            signals.try_lock().is_ok_and(|mut s| s.poll())
-                        }))
+                        let (lua, call) = job.0;
+                        AssertSend(lua.call_rest(call))
                     })
                     .0
                 }

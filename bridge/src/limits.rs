@@ -43,20 +43,18 @@ impl Drop for LimitedCall<'_> {
     }
 }
 
-/// Makes long library calls of the runtime poll Python's signal handlers through `signals`
-/// (Ctrl-C), as the steps of a long call do.
+/// Makes the runtime poll Python's signal handlers through `signals` (Ctrl-C) between the
+/// steps of a long call and inside long library calls.
 pub(crate) fn install_signal_poll(limits: &Limits, signals: &Arc<Mutex<SignalPoll>>) {
     let signals = signals.clone();
     limits.set_poll(Some(Box::new(move || {
-        signals
-            .try_lock()
-            .is_ok_and(|mut s| s.poll_inside_library_call())
+        signals.try_lock().is_ok_and(|mut s| s.poll())
     })));
 }
 
-/// Polls Python's signal handlers every `SIGNAL_POLL` while a call runs without the GIL (or
-/// inside a long library call); keeps the exception a handler raised (KeyboardInterrupt) to
-/// raise instead of the stop. One per runtime.
+/// Polls Python's signal handlers every `SIGNAL_POLL` while a long call runs; keeps the
+/// exception a handler raised (KeyboardInterrupt) to raise instead of the stop. One per
+/// runtime.
 pub(crate) struct SignalPoll {
     next: Instant,
     /// The exception a signal handler raised.
@@ -72,24 +70,10 @@ impl SignalPoll {
         }
     }
 
-    /// True when a signal handler raised: the call must stop.
+    /// True when a signal handler raised: the call must stop. The GIL is taken for the
+    /// look and let go of for a moment, so other Python threads run (and may call
+    /// `interrupt()`) even when the call holds it (a long library call in a first step).
     pub fn poll(&mut self) -> bool {
-        let now = Instant::now();
-        if now < self.next {
-            return false;
-        }
-        self.next = now + SIGNAL_POLL;
-        if let Err(e) = Python::attach(|py| py.check_signals()) {
-            self.raised = Some(e);
-            return true;
-        }
-        false
-    }
-
-    /// Like [`SignalPoll::poll`], from inside a long library call, which may run with the
-    /// GIL held (the first step of a call): the GIL is also let go of for a moment, so other
-    /// Python threads can run (and call `interrupt()`).
-    pub fn poll_inside_library_call(&mut self) -> bool {
         let now = Instant::now();
         if now < self.next {
             return false;

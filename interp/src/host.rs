@@ -33,6 +33,15 @@ fn host_trampoline<'gc>(_call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, 
     Ok(Action::Host)
 }
 
+/// A VM error rooted for the host.
+fn stash_error<'gc>(ctx: Context<'gc>, e: vm::Error<'gc>) -> StashedError {
+    StashedError {
+        value: ctx.stash(e.value),
+        kind: e.kind,
+        traceback: e.traceback,
+    }
+}
+
 /// How the host enters Lua: a call, or a resume of a suspended coroutine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostEntry {
@@ -179,13 +188,7 @@ impl Lua {
             };
             let (th, exit) = match started {
                 Ok(started) => started,
-                Err(e) => {
-                    return Ok(FirstStep::Failed(StashedError {
-                        value: ctx.stash(e.value),
-                        kind: e.kind,
-                        traceback: None,
-                    }))
-                }
+                Err(e) => return Ok(FirstStep::Failed(stash_error(ctx, e))),
             };
             Ok(match exit {
                 Exit::Finished | Exit::Yielded => {
@@ -197,11 +200,7 @@ impl Lua {
                 Exit::Error => {
                     let e = vm::take_error(th, ctx);
                     vm::end_call(ctx);
-                    FirstStep::Failed(StashedError {
-                        value: ctx.stash(e.value),
-                        kind: e.kind,
-                        traceback: e.traceback,
-                    })
+                    FirstStep::Failed(stash_error(ctx, e))
                 }
                 exit => FirstStep::Running(RunningCall {
                     thread: ctx.stash(Value::Thread(th)),
@@ -215,19 +214,11 @@ impl Lua {
         Ok(first)
     }
 
-    /// Runs a call that did not finish in its first step to the end.
+    /// Runs a call that did not finish in its first step to the end. After every step that
+    /// ran out of fuel, the host's poll ([`crate::Limits::set_poll`]) may stop it with the
+    /// uncatchable error of [`StopReason::Host`].
     pub fn call_rest(&mut self, call: RunningCall) -> Result<Vec<StashedValue>, StashedError> {
-        self.call_rest_polling(call, &mut || false)
-    }
-
-    /// Like [`Lua::call_rest`], calling `poll` after every step that ran out of fuel; when it
-    /// returns true, the call stops with the uncatchable error of [`StopReason::Host`].
-    pub fn call_rest_polling(
-        &mut self,
-        call: RunningCall,
-        poll: &mut dyn FnMut() -> bool,
-    ) -> Result<Vec<StashedValue>, StashedError> {
-        let r = self.run_from(&call.thread, Some(call.exit), false, poll);
+        let r = self.run_from(&call.thread, Some(call.exit), false);
         self.enter(vm::end_call);
         r.unwrap_or_else(|| unreachable!("run_from only stops early when asked"))
     }
@@ -239,7 +230,7 @@ impl Lua {
         if matches!(call.exit, Exit::Pending) {
             return CallProgress::Long(call);
         }
-        match self.run_from(&call.thread, Some(call.exit), true, &mut || false) {
+        match self.run_from(&call.thread, Some(call.exit), true) {
             Some(r) => {
                 self.enter(vm::end_call);
                 CallProgress::Done(r)
@@ -253,7 +244,7 @@ impl Lua {
 
     /// Steps the thread (prepared by `start_call`) until it finishes or fails.
     fn run_to_end(&mut self, thread: &StashedValue) -> Result<Vec<StashedValue>, StashedError> {
-        self.run_from(thread, None, false, &mut || false)
+        self.run_from(thread, None, false)
             .unwrap_or_else(|| unreachable!("run_from only stops early when asked"))
     }
 
@@ -264,7 +255,6 @@ impl Lua {
         thread: &StashedValue,
         mut first: Option<Exit>,
         stop_when_long: bool,
-        poll: &mut dyn FnMut() -> bool,
     ) -> Option<Result<Vec<StashedValue>, StashedError>> {
         loop {
             let fuel = self.limits.step_fuel(self.fuel_per_step);
@@ -281,7 +271,7 @@ impl Lua {
                 Exit::Pending => {
                     self.after_step();
                     self.check_interrupt();
-                    if poll() {
+                    if self.limits.poll_host() {
                         self.limits.stop(StopReason::Host);
                     }
                     self.check_limits();
@@ -289,15 +279,15 @@ impl Lua {
                         return None;
                     }
                 }
-                Exit::Finished => {
+                Exit::Finished | Exit::Yielded => {
+                    // Results, or what a coroutine the host resumed yielded.
                     let out = self.enter(|ctx| {
                         let Value::Thread(th) = ctx.fetch(thread) else {
                             unreachable!()
                         };
-                        vm::take_results(th, ctx)
-                            .into_iter()
-                            .map(|v| ctx.stash(v))
-                            .collect()
+                        vm::read_results(th, ctx, r == Exit::Yielded, |vals| {
+                            vals.iter().map(|&v| ctx.stash(v)).collect()
+                        })
                     });
                     self.after_step();
                     return Some(Ok(out));
@@ -307,12 +297,7 @@ impl Lua {
                         let Value::Thread(th) = ctx.fetch(thread) else {
                             unreachable!()
                         };
-                        let e = vm::take_error(th, ctx);
-                        StashedError {
-                            value: ctx.stash(e.value),
-                            kind: e.kind,
-                            traceback: e.traceback,
-                        }
+                        stash_error(ctx, vm::take_error(th, ctx))
                     });
                     self.after_step();
                     return Some(Err(e));
@@ -320,20 +305,6 @@ impl Lua {
                 Exit::Host => {
                     self.run_host_function();
                     self.check_limits();
-                }
-                Exit::Yielded => {
-                    // A coroutine the host resumed yielded.
-                    let out = self.enter(|ctx| {
-                        let Value::Thread(th) = ctx.fetch(thread) else {
-                            unreachable!()
-                        };
-                        vm::take_yielded(th, ctx)
-                            .into_iter()
-                            .map(|v| ctx.stash(v))
-                            .collect()
-                    });
-                    self.after_step();
-                    return Some(Ok(out));
                 }
             }
         }

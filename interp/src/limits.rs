@@ -187,21 +187,8 @@ impl Limits {
     #[cold]
     #[inline(never)]
     pub fn check_inside(&self, pending: u64) -> Option<StopReason> {
-        if self.stopped.get().is_none() {
-            // The host's poll may run code of its own: no borrow is held across it but the
-            // poll's, and a nested tick finds the poll taken and skips it.
-            let poll = self.poll.try_borrow_mut().ok().and_then(|mut p| p.take());
-            if let Some(mut poll) = poll {
-                let stop = poll();
-                if let Ok(mut slot) = self.poll.try_borrow_mut() {
-                    if slot.is_none() {
-                        *slot = Some(poll);
-                    }
-                }
-                if stop {
-                    self.stop(StopReason::Host);
-                }
-            }
+        if self.stopped.get().is_none() && self.poll_host() {
+            self.stop(StopReason::Host);
         }
         let r = self.check();
         if r.is_none() {
@@ -212,6 +199,22 @@ impl Limits {
             }
         }
         r
+    }
+
+    /// Runs the host's poll (see [`HostPoll`]), if one is installed: true when it asks to
+    /// stop. The poll may run code of its own: no borrow is held across it but the poll's,
+    /// and a nested look finds the poll taken and skips it.
+    pub fn poll_host(&self) -> bool {
+        let Some(mut poll) = self.poll.try_borrow_mut().ok().and_then(|mut p| p.take()) else {
+            return false;
+        };
+        let stop = poll();
+        if let Ok(mut slot) = self.poll.try_borrow_mut() {
+            if slot.is_none() {
+                *slot = Some(poll);
+            }
+        }
+        stop
     }
 
     /// The fuel to give the next step: `per_step`, or less when the budget is nearly spent.

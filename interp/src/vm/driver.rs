@@ -455,7 +455,7 @@ fn push_chain<'gc>(ctx: Context<'gc>, thread: Thread<'gc>) {
 
 /// Resumes the coroutine `co` from the host with `args` and runs the first step (lupa's
 /// `send`, C Lua's `lua_resume`): `co` is the base of the running chain, so its yield ends
-/// the step with [`Exit::Yielded`] (values from [`take_yielded`]). The host goes on with
+/// the step with [`Exit::Yielded`] (values from [`read_results`]). The host goes on with
 /// [`step`] and ends with [`end_call`], as for a call from [`start_call`].
 pub fn resume_step<'gc>(
     ctx: Context<'gc>,
@@ -686,15 +686,6 @@ fn store_error<'gc>(ctx: Context<'gc>, st: &mut ThreadState<'gc>, e: Error<'gc>)
     st.error = Some(e);
 }
 
-/// Takes the results of a finished call.
-pub fn take_results<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> crate::ValueList<'gc> {
-    let mut st = thread.state_mut(ctx.mutation());
-    let v = crate::ValueList::from_slice(&st.stack[..st.top.min(st.stack.len())]);
-    st.stack.clear();
-    st.top = 0;
-    v
-}
-
 /// Runs `f` on the results of a finished call (with `yielded`: on the values a host-resumed
 /// coroutine yielded) where they are on the stack, then drops the results: no copy of them.
 pub fn read_results<'gc, R>(
@@ -717,12 +708,6 @@ pub fn read_results<'gc, R>(
         st.top = 0;
     }
     r
-}
-
-/// The values a host-resumed coroutine yielded (they stay in place until it is resumed).
-pub fn take_yielded<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> crate::ValueList<'gc> {
-    let _ = ctx;
-    outgoing_values(&thread.0.state.borrow(), false)
 }
 
 /// Takes the error of a failed call (a dead coroutine keeps a copy, for `coroutine.close`).

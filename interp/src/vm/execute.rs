@@ -520,7 +520,8 @@ fn run<'gc, const HOOKED: bool>(
                     pc += 1;
                     // Nor may they take the runtime past its memory limit: without room, the
                     // table starts empty and grows (and is charged) as it fills.
-                    let (narr, nhash) = if crate::memory::allows(narr * 16 + nhash * 32) {
+                    let bytes = narr * 16 + nhash * 32;
+                    let (narr, nhash) = if bytes <= 4096 || crate::memory::allows(bytes) {
                         (narr, nhash)
                     } else {
                         (0, 0)
