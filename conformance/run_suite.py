@@ -14,16 +14,15 @@ usage: run_suite.py [--lua-rs PATH] [--timeout S] [--only NAME ...] [--all-lua] 
 import argparse
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import oracle  # noqa: E402
+
 HERE = pathlib.Path(__file__).resolve().parent
-CACHE = HERE / ".cache"
-TESTES = CACHE / "testes"
+TESTES = oracle.TESTES
 
 # Files in the order all.lua runs them, with the value each returns (None: not checked).
 FILES = [
@@ -45,23 +44,7 @@ EXPECTED_FAIL = {}
 
 
 def obtain_suite():
-    if (TESTES / "all.lua").exists():
-        return TESTES
-    CACHE.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as d:
-        env = dict(os.environ, LUPA_NO_BUNDLE="true", LUPA_NO_LUAJIT="true")
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", "lupa",
-                        "lupa==2.8", "-d", d, "-q"], check=True, env=env)
-        sdist = next(pathlib.Path(d).glob("lupa-2.8*.tar.gz"))
-        with tarfile.open(sdist) as tf:
-            members = [m for m in tf.getmembers() if "/third-party/lua54/testes/" in m.name]
-            tmp = pathlib.Path(d) / "x"
-            tf.extractall(tmp, members=members, filter="data")
-        src = next(tmp.glob("*/third-party/lua54/testes"))
-        if TESTES.exists():
-            shutil.rmtree(TESTES)
-        shutil.copytree(src, TESTES)
-    return TESTES
+    return oracle.testes()
 
 
 PRELUDE = ("_port = {port}; _soft = {soft}; _nomsg = true; "

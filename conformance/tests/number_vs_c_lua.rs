@@ -1,4 +1,4 @@
-//! Compares `interp::number` with C Lua 5.4 (`lua5.4` on PATH; skipped otherwise): a
+//! Compares `interp::number` with the C Lua 5.4.8 oracle (`lupa_conformance::oracle`): a
 //! generated Lua script prints `tostring`, `string.format`, `tonumber`, `//`, `%`, `^`,
 //! shifts, mixed comparisons, float to integer conversions and numeric `for` counts for
 //! thousands of inputs, and every line must equal what our functions produce.
@@ -23,14 +23,6 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-}
-
-fn lua_available() -> bool {
-    Command::new("lua5.4")
-        .arg("-v")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
 }
 
 /// A Lua string literal made of decimal escapes (any bytes).
@@ -448,11 +440,8 @@ fn fmt_with(fmt: &str, x: Result<i64, f64>) -> Vec<u8> {
 }
 
 #[test]
-fn number_semantics_match_lua54() {
-    if !lua_available() {
-        eprintln!("lua5.4 not on PATH: skipped");
-        return;
-    }
+fn number_semantics_match_c_lua() {
+    let oracle = lupa_conformance::oracle::lua();
     // NUMBER_VS_LUA_SEED=<n> runs another random sample.
     let seed = std::env::var("NUMBER_VS_LUA_SEED")
         .ok()
@@ -818,14 +807,14 @@ end
 
     let path = std::env::temp_dir().join(format!("number_vs_lua_{}.lua", std::process::id()));
     std::fs::write(&path, &script).expect("write script");
-    let out = Command::new("lua5.4")
+    let out = Command::new(&oracle)
         .arg(&path)
         .output()
-        .expect("run lua5.4");
+        .expect("run the oracle");
     let _ = std::fs::remove_file(&path);
     assert!(
         out.status.success(),
-        "lua5.4 failed: {}",
+        "the oracle failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let got: Vec<&[u8]> = out.stdout.split(|&c| c == b'\n').collect();
