@@ -54,11 +54,6 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|c| format!("{c:02x}")).collect()
 }
 
-fn norm(msg: &str) -> String {
-    msg.replace(" in pattern", "")
-        .replace(" in replacement string", "")
-}
-
 fn enc_caps(src: &[u8], m: &Match, n: usize) -> Result<Vec<String>, PatternError> {
     let mut v = Vec::new();
     for i in 0..n {
@@ -164,7 +159,7 @@ fn run_rust(c: &Case) -> String {
     };
     match r {
         Ok(v) => ok(v),
-        Err(e) => format!("ERR {}", norm(&e.to_string())),
+        Err(e) => format!("ERR {e}"),
     }
 }
 
@@ -227,7 +222,7 @@ local function norm(m)
   m = tostring(m):gsub("^[^:]*:%d+: ", "")
   local n, msg = m:match("^bad argument #(%d+) to '[^']*' %((.*)%)$")
   if n then return "arg " .. n .. ": " .. msg end
-  return (m:gsub(" in pattern", ""):gsub(" in replacement string", ""))
+  return m
 end
 local function vals(t, i, j)
   local o = {}

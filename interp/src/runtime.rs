@@ -20,6 +20,35 @@ use crate::vm::{self, Error, ErrorKind, Metamethod, NativeFn, METAMETHOD_NAMES};
 /// Number of metamethod names cached in [`State`].
 const NUM_TM: usize = METAMETHOD_NAMES.len();
 
+/// The collector's tuning parameters, as `collectgarbage` sets and reports them (C Lua's
+/// `gcpause`, `gcstepmul`, `gcstepsize`, `genminormul` and `genmajormul`, with its
+/// defaults). Percentages, except `stepsize` (log2 of bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GcParams {
+    /// Incremental mode: how long the collector waits between cycles.
+    pub pause: i32,
+    /// Incremental mode: the speed of the collector relative to allocation.
+    pub stepmul: i32,
+    /// Incremental mode: the size of a step, log2 of bytes.
+    pub stepsize: i32,
+    /// Generational mode: growth that triggers a minor collection.
+    pub minormul: i32,
+    /// Generational mode: growth that triggers a major collection.
+    pub majormul: i32,
+}
+
+impl Default for GcParams {
+    fn default() -> GcParams {
+        GcParams {
+            pause: 200,
+            stepmul: 100,
+            stepsize: 13,
+            minormul: 20,
+            majormul: 100,
+        }
+    }
+}
+
 /// The root of the arena: everything reachable from here survives collection.
 #[derive(Collect)]
 #[collect(no_drop)]
@@ -65,6 +94,12 @@ pub struct State<'gc> {
     /// True in generational mode (reported only; the collector is incremental).
     #[collect(require_static)]
     pub gc_generational: std::cell::Cell<bool>,
+    /// The collector's parameters as `collectgarbage` last set them.
+    #[collect(require_static)]
+    pub gc_params: std::cell::Cell<GcParams>,
+    /// Lua 5.3's `__le` fallback (`a <= b` as `not (b < a)`), C Lua's LUA_COMPAT_LT_LE.
+    #[collect(require_static)]
+    pub compat_lt_le: std::cell::Cell<bool>,
     /// Tables with weak keys or values, cleared after each marking phase.
     pub weak_tables: Gc<'gc, RefLock<Vec<GcWeak<'gc, TableCell<'gc>>>>>,
     /// Objects with a `__gc` metamethod, held weakly until they become unreachable.
@@ -356,6 +391,33 @@ impl<'gc> Context<'gc> {
         prev
     }
 
+    /// True in generational mode (`collectgarbage("generational")`).
+    pub fn gc_generational(self) -> bool {
+        self.state.gc_generational.get()
+    }
+
+    /// The collector's parameters as last set by [`Context::set_gc_params`].
+    pub fn gc_params(self) -> GcParams {
+        self.state.gc_params.get()
+    }
+
+    /// Sets the collector's parameters (what `collectgarbage` reports back; they do not
+    /// change how gc-arena paces itself).
+    pub fn set_gc_params(self, p: GcParams) {
+        self.state.gc_params.set(p);
+    }
+
+    /// True if a missing `__le` falls back to `__lt` (see [`Context::set_compat_lt_le`]).
+    pub fn compat_lt_le(self) -> bool {
+        self.state.compat_lt_le.get()
+    }
+
+    /// With `on`, `a <= b` on values without `__le` uses `not (b < a)` through `__lt`, as
+    /// Lua 5.3 did and C Lua 5.4 built with LUA_COMPAT_5_3 (the stock `lua` command) does.
+    pub fn set_compat_lt_le(self, on: bool) {
+        self.state.compat_lt_le.set(on);
+    }
+
     /// An estimate of the bytes in use by the arena.
     pub fn memory_estimate(self) -> usize {
         self.state.memory.used()
@@ -613,6 +675,8 @@ impl Lua {
                 closing: std::cell::Cell::new(false),
                 gc_running: std::cell::Cell::new(true),
                 gc_generational: std::cell::Cell::new(false),
+                gc_params: std::cell::Cell::new(GcParams::default()),
+                compat_lt_le: std::cell::Cell::new(false),
                 weak_tables: Gc::new(mc, RefLock::new(Vec::new())),
                 finalizable: Gc::new(mc, RefLock::new(Vec::new())),
                 to_finalize: Gc::new(mc, RefLock::new(Vec::new())),

@@ -44,6 +44,9 @@ pub enum ReturnTo {
     /// A comparison metamethod: continue with the conditional jump of the calling
     /// instruction.
     Compare,
+    /// `__lt` standing in for a missing `__le` (`a <= b` as `not (b < a)`, Lua 5.3's rule,
+    /// kept by LUA_COMPAT_LT_LE): like `Compare` with the result negated.
+    CompareNot,
     /// A `__concat` metamethod of OP_CONCAT over `stack[first..top]`: its result replaces
     /// the last two values, and the concatenation goes on (see `ConcatResume`).
     Concat {
@@ -96,6 +99,10 @@ pub struct Frame<'gc> {
     /// error it raised): its name.
     #[collect(require_static)]
     pub native: Option<&'static str>,
+    /// C Lua's count of C calls (`nCcalls`) this frame runs at, relative to the thread's
+    /// `cbase`: a metamethod, a protected call or a call from a native function counts one
+    /// more than its caller, a Lua call from Lua code nothing (see `vm::call::C_CALLS_MAX`).
+    pub cdepth: u16,
 }
 
 /// The mutable state of a thread.
@@ -108,6 +115,9 @@ pub struct ThreadState<'gc> {
     pub top: usize,
     /// Call frames, innermost last.
     pub frames: Vec<Frame<'gc>>,
+    /// The C-call count at the bottom of this thread: for a coroutine, its resumer's plus
+    /// one (C Lua's `lua_resume`), for a call from the host one (`lua_pcall`).
+    pub cbase: u32,
     /// Open upvalues, sorted by stack index.
     pub open_upvalues: Vec<(usize, Upvalue<'gc>)>,
     /// Stack indices of pending to-be-closed variables, innermost last.
@@ -399,6 +409,12 @@ impl<'gc> Thread<'gc> {
 }
 
 impl<'gc> ThreadState<'gc> {
+    /// The C-call count the innermost frame runs at (C Lua's `getCcalls(L)`).
+    #[inline]
+    pub fn c_calls(&self) -> u32 {
+        self.cbase + self.frames.last().map_or(0, |f| f.cdepth as u32)
+    }
+
     /// Makes sure the stack has at least `n` slots (filled with nil).
     #[inline]
     pub fn ensure_stack(&mut self, n: usize) {

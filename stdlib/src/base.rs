@@ -177,10 +177,17 @@ fn assert<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if call.nargs() == 0 {
         return Err(call.arg_error(0, "value expected"));
     }
-    if call.nargs() >= 2 {
-        return Err(Error::new(call.arg(1)));
+    // `luaB_error` at level 1 on the message (or the default one): a string gets the
+    // position of the code that called `assert`.
+    let msg = if call.nargs() >= 2 {
+        call.arg(1)
+    } else {
+        Value::String(call.ctx.intern_static(b"assertion failed!"))
+    };
+    match msg {
+        Value::String(s) => Err(call.error(s.as_bytes())),
+        _ => Err(Error::new(msg)),
     }
-    Err(call.error("assertion failed!"))
 }
 
 fn error<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -213,22 +220,16 @@ fn xpcall<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 fn select<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let n = call.nargs() as i64;
     if let Value::String(s) = call.arg(0) {
-        if s.as_bytes() == b"#" {
+        if s.as_bytes().first() == Some(&b'#') {
             return call.ret1(Value::Integer(n - 1));
         }
     }
     let i = call.check_integer(0)?;
-    let i = if i < 0 {
-        n + i
-    } else if i == 0 {
-        return Err(call.arg_error(0, "index out of range"));
-    } else {
-        i
-    };
-    if i < 0 {
+    let i = if i < 0 { n + i } else { i.min(n) };
+    if i < 1 {
         return Err(call.arg_error(0, "index out of range"));
     }
-    Ok(Action::Return((n - i.min(n)) as usize))
+    Ok(Action::Return((n - i) as usize))
 }
 
 fn rawequal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -259,7 +260,7 @@ fn rawset<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.check_any(1)?;
     call.check_any(2)?;
     t.set(call.ctx.mutation(), call.arg(1), call.arg(2))
-        .map_err(|e| call.error(e.message()))?;
+        .map_err(|e| call.op_error(e.message()))?;
     call.ret1(Value::Table(t))
 }
 
@@ -268,7 +269,7 @@ fn next<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match t.next(call.arg(1)) {
         Ok(Some((k, v))) => call.ret(&[k, v]),
         Ok(None) => call.ret1(Value::Nil),
-        Err(_) => Err(call.error("invalid key to 'next'")),
+        Err(_) => Err(call.op_error("invalid key to 'next'")),
     }
 }
 
@@ -370,6 +371,14 @@ fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         // Like C Lua: the collector is not reentrant; inside a finalizer every option fails.
         return call.ret1(Value::Nil);
     }
+    // As `luaB_collectgarbage` and `lua_gc`: each option reads its own integer arguments
+    // (0 = leave as is); pause, step multiplier and major multiplier are kept in units of 4
+    // (`setgcparam`), so a pause of 150 reads back as 148.
+    let arg = |call: &NativeCall<'gc, '_>, i: usize| -> Result<i32, Error<'gc>> {
+        Ok(call.opt_integer(i, 0)? as i32)
+    };
+    let quantize = |v: i32| v / 4 * 4;
+    let mut p = ctx.gc_params();
     match &opt[..] {
         b"collect" => {
             ctx.request_gc();
@@ -380,8 +389,11 @@ fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             call.ret1(Value::Number(kb))
         }
         b"step" => {
+            arg(call, 1)?;
             ctx.request_gc();
-            call.ret1(Value::Boolean(true))
+            // A step ends a cycle in incremental mode (ours collects in full); in
+            // generational mode a young collection never reaches the pause state.
+            call.ret1(Value::Boolean(!ctx.gc_generational()))
         }
         b"isrunning" => call.ret1(Value::Boolean(ctx.gc_running())),
         b"stop" => {
@@ -392,11 +404,44 @@ fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             ctx.set_gc_running(true);
             call.ret1(Value::Integer(0))
         }
-        b"incremental" | b"generational" => {
+        b"incremental" => {
+            let (pause, stepmul, stepsize) = (arg(call, 1)?, arg(call, 2)?, arg(call, 3)?);
+            if pause != 0 {
+                p.pause = quantize(pause);
+            }
+            if stepmul != 0 {
+                p.stepmul = quantize(stepmul);
+            }
+            if stepsize != 0 {
+                p.stepsize = stepsize;
+            }
+            ctx.set_gc_params(p);
             let prev = ctx.gc_mode(&opt);
             call.ret1(ctx.str(prev))
         }
-        b"setpause" | b"setstepmul" => call.ret1(Value::Integer(100)),
+        b"generational" => {
+            let (minormul, majormul) = (arg(call, 1)?, arg(call, 2)?);
+            if minormul != 0 {
+                p.minormul = minormul;
+            }
+            if majormul != 0 {
+                p.majormul = quantize(majormul);
+            }
+            ctx.set_gc_params(p);
+            let prev = ctx.gc_mode(&opt);
+            call.ret1(ctx.str(prev))
+        }
+        b"setpause" | b"setstepmul" => {
+            let v = quantize(arg(call, 1)?);
+            let field = if opt == b"setpause" {
+                &mut p.pause
+            } else {
+                &mut p.stepmul
+            };
+            let prev = std::mem::replace(field, v);
+            ctx.set_gc_params(p);
+            call.ret1(Value::Integer(prev as i64))
+        }
         _ => Err(call.arg_error(
             0,
             format!("invalid option '{}'", String::from_utf8_lossy(&opt)),
@@ -411,6 +456,10 @@ type Source<'gc> = Result<Vec<u8>, Value<'gc>>;
 fn chunk_source<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Source<'gc>, Error<'gc>> {
     match call.arg(0) {
         Value::String(s) => Ok(Ok(s.as_bytes().to_vec())),
+        // `lua_tolstring`: a number is loaded as its text.
+        v @ (Value::Integer(_) | Value::Number(_)) => {
+            Ok(Ok(call.to_string(v)?.as_bytes().to_vec()))
+        }
         f if f.is_function() => {
             let mut src = Vec::new();
             loop {
@@ -425,8 +474,9 @@ fn chunk_source<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Source<'gc>, Erro
                         call.to_string(v)?
                     }
                     _ => {
-                        let m = call.ctx.str("reader function must return a string");
-                        return Ok(Err(m));
+                        // `luaL_error`, caught by `lua_load`: with the caller's position.
+                        let e = call.error("reader function must return a string");
+                        return Ok(Err(e.value));
                     }
                 };
                 if piece.is_empty() {
@@ -436,19 +486,20 @@ fn chunk_source<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Source<'gc>, Erro
             }
             Ok(Ok(src))
         }
-        _ => Err(call.type_error(0, "string")),
+        _ => Err(call.type_error(0, "function")),
     }
 }
 
 /// Compiles `src` and returns the function, or `nil, message` (the shared part of `load`,
 /// `loadfile` and `dofile`).
 fn load_chunk<'gc>(
-    ctx: Context<'gc>,
+    call: &NativeCall<'gc, '_>,
     src: &[u8],
     name: &[u8],
     mode: &[u8],
     env: Option<Value<'gc>>,
 ) -> Result<Value<'gc>, Value<'gc>> {
+    let ctx = call.ctx;
     let is_binary = src.first() == Some(&0x1b);
     if is_binary && !mode.contains(&b'b') {
         let m = format!(
@@ -467,7 +518,8 @@ fn load_chunk<'gc>(
     let proto = if is_binary {
         interp::chunk::undump(src, name).map_err(|m| Value::String(ctx.intern(&m)))?
     } else {
-        interp::compiler::compile(src, name).map_err(|e| Value::String(ctx.intern(&e.message)))?
+        interp::compiler::compile_at(src, name, call.c_calls())
+            .map_err(|e| Value::String(ctx.intern(&e.message)))?
     };
     Ok(Value::Closure(
         ctx.load_proto(&std::rc::Rc::new(proto), env),
@@ -480,20 +532,24 @@ fn load<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 /// `load`; with `text_only`, binary chunks are refused whatever the mode says.
 fn load_impl<'gc>(call: &mut NativeCall<'gc, '_>, text_only: bool) -> Ret<'gc> {
+    // Arguments are checked in `luaB_load`'s order: mode, chunk name, then the chunk.
+    let mut mode = match call.opt_string(2)? {
+        Some(s) => s.as_bytes().to_vec(),
+        None => b"bt".to_vec(),
+    };
+    let name = call.opt_string(1)?.map(|s| s.as_bytes().to_vec());
+    let is_text = matches!(
+        call.arg(0),
+        Value::String(_) | Value::Integer(_) | Value::Number(_)
+    );
     let src = match chunk_source(call)? {
         Ok(src) => src,
         Err(msg) => return call.ret(&[Value::Nil, msg]),
     };
-    let name = match call.opt_string(1)? {
-        Some(s) => s.as_bytes().to_vec(),
-        None => match call.arg(0) {
-            Value::String(_) => src.clone(),
-            _ => b"=(load)".to_vec(),
-        },
-    };
-    let mut mode = match call.opt_string(2)? {
-        Some(s) => s.as_bytes().to_vec(),
-        None => b"bt".to_vec(),
+    let name = match name {
+        Some(n) => n,
+        None if is_text => src.clone(),
+        None => b"=(load)".to_vec(),
     };
     if text_only {
         mode.retain(|&c| c != b'b');
@@ -503,7 +559,7 @@ fn load_impl<'gc>(call: &mut NativeCall<'gc, '_>, text_only: bool) -> Ret<'gc> {
     } else {
         None
     };
-    match load_chunk(call.ctx, &src, &name, &mode, env) {
+    match load_chunk(call, &src, &name, &mode, env) {
         Ok(f) => call.ret1(f),
         Err(msg) => call.ret(&[Value::Nil, msg]),
     }
@@ -550,7 +606,7 @@ fn loadfile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         Ok(x) => x,
         Err(m) => return call.ret(&[Value::Nil, call.ctx.str(&m)]),
     };
-    match load_chunk(call.ctx, &src, &name, &mode, env) {
+    match load_chunk(call, &src, &name, &mode, env) {
         Ok(f) => call.ret1(f),
         Err(msg) => call.ret(&[Value::Nil, msg]),
     }
@@ -559,7 +615,7 @@ fn loadfile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 fn dofile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let path = call.opt_string(0)?.map(|s| s.as_bytes().to_vec());
     let (src, name) = read_source(path.as_deref()).map_err(|m| Error::new(call.ctx.str(&m)))?;
-    let f = load_chunk(call.ctx, &src, &name, b"bt", None).map_err(Error::new)?;
+    let f = load_chunk(call, &src, &name, b"bt", None).map_err(Error::new)?;
     call.set_nargs(0);
     call.push(f);
     Ok(Action::TailCall(0))

@@ -25,7 +25,7 @@ pub fn open_coroutine(ctx: interp::Context<'_>) {
 fn check_co<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<Thread<'gc>, interp::Error<'gc>> {
     match call.arg(i) {
         Value::Thread(t) => Ok(t),
-        _ => Err(call.type_error(i, "coroutine")),
+        _ => Err(call.type_error(i, "thread")),
     }
 }
 

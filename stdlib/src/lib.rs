@@ -20,7 +20,7 @@ pub use base::{open_base, open_base_safe};
 pub use coroutine::open_coroutine;
 pub use debug::open_debug;
 pub use io::open_io;
-pub use math::open_math;
+pub use math::{open_math, open_math_compat};
 pub use os::{close_state, open_os, open_os_safe};
 pub use package::open_package;
 pub use strlib::open_string;
@@ -87,6 +87,14 @@ pub fn host_function(name: &str) -> Option<interp::NativeFn> {
         "coroutine.resume" => coroutine::resume_fn(),
         _ => return None,
     })
+}
+
+/// C Lua's LUA_COMPAT_5_3, as the stock `lua` command is built (Lua's own makefile defines
+/// it): the deprecated math functions (`math.pow`, `math.atan2`, `math.ldexp`...; added if
+/// `math` is open) and `a <= b` through `__lt` when there is no `__le`.
+pub fn enable_lua53_compat(ctx: interp::Context<'_>) {
+    open_math_compat(ctx);
+    ctx.set_compat_lt_le(true);
 }
 
 /// Opens every standard library.

@@ -76,40 +76,43 @@ fn int_or_float<'gc>(f: f64) -> Value<'gc> {
     }
 }
 
+// As in `lmathlib.c`, only an integer *value* takes the integer paths (`lua_isinteger`):
+// a numeric string is converted to a float (`luaL_checknumber`).
+
 fn abs<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    match call.check_number(0)? {
-        Number::Int(i) => call.ret1(Value::Integer(i.wrapping_abs())),
-        Number::Float(f) => float_result(call, f.abs()),
+    if let Value::Integer(i) = call.arg(0) {
+        return call.ret1(Value::Integer(i.wrapping_abs()));
     }
+    let f = call.check_float(0)?;
+    float_result(call, f.abs())
 }
 
 fn floor<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    match call.check_number(0)? {
-        Number::Int(i) => call.ret1(Value::Integer(i)),
-        Number::Float(f) => call.ret1(int_or_float(f.floor())),
+    if let Value::Integer(i) = call.arg(0) {
+        return call.ret1(Value::Integer(i));
     }
+    let f = call.check_float(0)?;
+    call.ret1(int_or_float(f.floor()))
 }
 
 fn ceil<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    match call.check_number(0)? {
-        Number::Int(i) => call.ret1(Value::Integer(i)),
-        Number::Float(f) => call.ret1(int_or_float(f.ceil())),
+    if let Value::Integer(i) = call.arg(0) {
+        return call.ret1(Value::Integer(i));
     }
+    let f = call.check_float(0)?;
+    call.ret1(int_or_float(f.ceil()))
 }
 
 fn fmod<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    match (call.check_number(0)?, call.check_number(1)?) {
-        (Number::Int(a), Number::Int(b)) => {
-            if b == 0 {
-                return Err(call.arg_error(1, "zero"));
-            }
-            if b == -1 {
-                return call.ret1(Value::Integer(0));
-            }
-            call.ret1(Value::Integer(a % b))
+    if let (Value::Integer(a), Value::Integer(b)) = (call.arg(0), call.arg(1)) {
+        if b == 0 {
+            return Err(call.arg_error(1, "zero"));
         }
-        (a, b) => float_result(call, a.to_float() % b.to_float()),
+        // -1 too: mininteger % -1 would overflow.
+        return call.ret1(Value::Integer(if b == -1 { 0 } else { a % b }));
     }
+    let (a, b) = (call.check_float(0)?, call.check_float(1)?);
+    float_result(call, a % b)
 }
 
 fn modf<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -117,9 +120,10 @@ fn modf<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return call.ret(&[Value::Integer(n), Value::Number(0.0)]);
     }
     let f = call.check_float(0)?;
-    let ip = f.trunc();
+    // Rounds toward zero; the integer part is an integer when it fits (`pushnumint`).
+    let ip = if f < 0.0 { f.ceil() } else { f.floor() };
     let frac = if f == ip { 0.0 } else { f - ip };
-    call.ret(&[Value::Number(ip), Value::Number(frac)])
+    call.ret(&[int_or_float(ip), Value::Number(frac)])
 }
 
 macro_rules! float_fn {
@@ -167,16 +171,15 @@ fn log<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     float_result(call, r)
 }
 
-/// `math.max`/`math.min` (C's `math_max`/`math_min`): compares the original arguments.
+/// `math.max`/`math.min` (C's `math_max`/`math_min`): compares the arguments, of any type,
+/// with `<` (metamethods included), and returns the original value.
 fn minmax<'gc>(call: &mut NativeCall<'gc, '_>, want_max: bool) -> Ret<'gc> {
     let n = call.nargs();
     if n < 1 {
-        return Err(call.arg_error(1, "value expected"));
+        return Err(call.arg_error(0, "value expected"));
     }
     let mut best = 0;
-    call.check_number(0)?;
     for i in 1..n {
-        call.check_number(i)?;
         let (a, b) = (call.arg(best), call.arg(i));
         let swap = if want_max {
             interp::vm::meta_less_than(call, a, b, false)?
@@ -319,7 +322,7 @@ fn random<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         _ => return Err(call.error("wrong number of arguments")),
     };
     if low > up {
-        return Err(call.arg_error(1, "interval is empty"));
+        return Err(call.arg_error(0, "interval is empty"));
     }
     let r = with_state(call, |s| {
         project(rv, (up as u64).wrapping_sub(low as u64), s)
@@ -338,12 +341,102 @@ fn randomseed<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             Value::Table(call.ctx.registry()).gc_address().unwrap_or(0) as u64,
         )
     } else {
-        let n1 = match call.check_number(0)? {
-            Number::Int(i) => i as u64,
-            Number::Float(f) => f.to_bits(),
-        };
-        (n1, call.opt_integer(1, 0)? as u64)
+        (
+            call.check_integer(0)? as u64,
+            call.opt_integer(1, 0)? as u64,
+        )
     };
     with_state(call, |s| *s = seed_state(n1, n2));
     call.ret(&[Value::Integer(n1 as i64), Value::Integer(n2 as i64)])
+}
+
+// ----- LUA_COMPAT_MATHLIB: functions deprecated since 5.3 that the stock `lua` keeps -----
+
+/// The deprecated functions (`lmathlib.c` under LUA_COMPAT_MATHLIB); `atan2` is `atan`.
+const COMPAT: [(&str, interp::NativeFn); 8] = [
+    ("atan2", atan),
+    ("cosh", cosh),
+    ("sinh", sinh),
+    ("tanh", tanh),
+    ("pow", pow),
+    ("frexp", frexp),
+    ("ldexp", ldexp),
+    ("log10", log10),
+];
+
+/// Adds the functions of C Lua's LUA_COMPAT_MATHLIB to the `math` table, if it is open.
+pub fn open_math_compat(ctx: interp::Context<'_>) {
+    let Value::Table(t) = ctx.get_global("math") else {
+        return;
+    };
+    for (name, f) in COMPAT {
+        let full = crate::util::qualified_name("math", name);
+        t.set_str(
+            ctx.mutation(),
+            ctx.intern_static(name.as_bytes()),
+            ctx.native(full, f),
+        );
+    }
+}
+
+float_fn!(cosh, f64::cosh);
+float_fn!(sinh, f64::sinh);
+float_fn!(tanh, f64::tanh);
+float_fn!(log10, f64::log10);
+
+fn pow<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let (x, y) = (call.check_float(0)?, call.check_float(1)?);
+    float_result(call, x.powf(y))
+}
+
+fn frexp<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let (m, e) = split_exponent(call.check_float(0)?);
+    call.ret(&[Value::Number(m), Value::Integer(e as i64)])
+}
+
+fn ldexp<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let x = call.check_float(0)?;
+    let e = call.check_integer(1)? as i32;
+    float_result(call, scale_by_power_of_two(x, e))
+}
+
+/// C's `frexp`: `x = m * 2^e` with `0.5 <= |m| < 1` (zero, infinities and NaN as they are).
+fn split_exponent(x: f64) -> (f64, i32) {
+    if x == 0.0 || !x.is_finite() {
+        return (x, 0);
+    }
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    if exp == 0 {
+        // Subnormal: normalize first.
+        let (m, e) = split_exponent(x * f64::from_bits(0x4350_0000_0000_0000)); // 2^54
+        return (m, e - 54);
+    }
+    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (m, exp - 1022)
+}
+
+/// C's `ldexp`/`scalbn`: `x * 2^n`, rounded once, overflowing to infinity and underflowing
+/// through the subnormals as C does.
+fn scale_by_power_of_two(x: f64, mut n: i32) -> f64 {
+    let p1023 = f64::from_bits(0x7fe0_0000_0000_0000); // 2^1023
+    let pm969 = f64::from_bits(0x0360_0000_0000_0000); // 2^-1022 * 2^53
+    let mut y = x;
+    if n > 1023 {
+        y *= p1023;
+        n -= 1023;
+        if n > 1023 {
+            y *= p1023;
+            n = (n - 1023).min(1023);
+        }
+    } else if n < -1022 {
+        // Scaled in two steps so that the final one cannot round twice in the subnormals.
+        y *= pm969;
+        n += 1022 - 53;
+        if n < -1022 {
+            y *= pm969;
+            n = (n + 1022 - 53).max(-1022);
+        }
+    }
+    y * f64::from_bits(((0x3ff + n) as u64) << 52)
 }

@@ -29,6 +29,14 @@ pub fn open_string(ctx: interp::Context<'_>) {
         ctx.intern_static(b"__index"),
         Value::Table(t),
     );
+    for (name, f) in crate::string::arith::METAMETHODS {
+        let full = crate::util::qualified_name("string", name);
+        mt.set_str(
+            ctx.mutation(),
+            ctx.intern_static(name.as_bytes()),
+            ctx.native(full, f),
+        );
+    }
     ctx.set_type_metatable(ValueType::String, Some(mt));
 }
 

@@ -1,7 +1,7 @@
 //! The table library (manual §6.6): metamethod-aware like Lua 5.4.
 
 use interp::vm::{
-    meta_index_value as index, meta_len, meta_less_than, meta_new_index as new_index,
+    meta_equals, meta_index_value as index, meta_len, meta_less_than, meta_new_index as new_index,
 };
 use interp::{Error, NativeCall, Value};
 
@@ -24,15 +24,29 @@ pub fn open_table(ctx: interp::Context<'_>) {
     );
 }
 
-/// Checks that argument `i` is a table or has the metamethods the operation needs.
-fn check_tab<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<Value<'gc>, Error<'gc>> {
+/// What an operation needs of a value that stands for a table (`ltablib.c`'s `TAB_R`...).
+const TAB_R: u8 = 1;
+const TAB_W: u8 = 2;
+const TAB_L: u8 = 4;
+const TAB_RW: u8 = TAB_R | TAB_W;
+
+/// Checks that argument `i` is a table or has a metatable with every metamethod `what`
+/// needs (`__index` to read, `__newindex` to write, `__len` for the length): `checktab`.
+fn check_tab<'gc>(
+    call: &NativeCall<'gc, '_>,
+    i: usize,
+    what: u8,
+) -> Result<Value<'gc>, Error<'gc>> {
     let v = call.arg(i);
     if let Value::Table(_) = v {
         return Ok(v);
     }
     if let Some(mt) = call.ctx.metatable(v) {
-        let has = |n: &[u8]| !mt.get_str(call.ctx.intern(n)).is_nil();
-        if has(b"__index") || has(b"__newindex") || has(b"__len") {
+        let has = |n: &'static [u8]| !mt.get_str(call.ctx.intern_static(n)).is_nil();
+        if (what & TAB_R == 0 || has(b"__index"))
+            && (what & TAB_W == 0 || has(b"__newindex"))
+            && (what & TAB_L == 0 || has(b"__len"))
+        {
             return Ok(v);
         }
     }
@@ -77,7 +91,7 @@ fn length<'gc>(call: &mut NativeCall<'gc, '_>, t: Value<'gc>) -> Result<i64, Err
 }
 
 fn insert<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let t = check_tab(call, 0)?;
+    let t = check_tab(call, 0, TAB_RW | TAB_L)?;
     let e = length(call, t)?.wrapping_add(1);
     match call.nargs() {
         2 => {
@@ -106,7 +120,7 @@ fn insert<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn remove<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let t = check_tab(call, 0)?;
+    let t = check_tab(call, 0, TAB_RW | TAB_L)?;
     let size = length(call, t)?;
     let mut pos = call.opt_integer(1, size)?;
     if pos != size && (pos as u64).wrapping_sub(1) > size as u64 {
@@ -124,15 +138,12 @@ fn remove<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn move_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let a1 = check_tab(call, 0)?;
     let f = call.check_integer(1)?;
     let e = call.check_integer(2)?;
     let t = call.check_integer(3)?;
-    let tt = if call.nargs() >= 5 && !call.arg(4).is_nil() {
-        check_tab(call, 4)?
-    } else {
-        a1
-    };
+    let dest = if call.arg(4).is_nil() { 0 } else { 4 };
+    let a1 = check_tab(call, 0, TAB_R)?;
+    let tt = check_tab(call, dest, TAB_W)?;
     if e >= f {
         if !(f > 0 || e < i64::MAX + f) {
             return Err(call.arg_error(2, "too many elements to move"));
@@ -140,8 +151,7 @@ fn move_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         if t > i64::MAX - (e - f) {
             return Err(call.arg_error(3, "destination wrap around"));
         }
-        let same = tt.raw_equals(a1);
-        if t > e || t <= f || !same {
+        if t > e || t <= f || (dest != 0 && !meta_equals(call, a1, tt)?) {
             for i in 0..=(e - f) {
                 // One unit of fuel per element moved.
                 call.tick(1)?;
@@ -162,7 +172,7 @@ fn move_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn concat<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let t = check_tab(call, 0)?;
+    let t = check_tab(call, 0, TAB_R | TAB_L)?;
     let sep = call
         .opt_string(1)?
         .map(|s| s.as_bytes().to_vec())
@@ -189,11 +199,12 @@ fn concat<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
                 out.extend_from_slice(interp::vm::number_to_string(call.ctx, v).as_bytes())
             }
             _ => {
+                // `luaL_typename`: the basic type, not `__name`.
                 return Err(call.error(format!(
                     "invalid value ({}) at index {} in table for 'concat'",
-                    call.type_name_of(v),
+                    v.type_name(),
                     k
-                )))
+                )));
             }
         }
         if k != j {
@@ -248,7 +259,7 @@ fn unpack<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn sort<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let t = check_tab(call, 0)?;
+    let t = check_tab(call, 0, TAB_RW | TAB_L)?;
     let n = length(call, t)?;
     if n > 1 {
         if n >= i32::MAX as i64 {

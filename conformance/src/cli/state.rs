@@ -38,6 +38,10 @@ impl Cli {
                     .set_str(ctx.mutation(), key, Value::Boolean(true));
             }
             stdlib::open_all(ctx);
+            // The stock `lua` command: built with LUA_COMPAT_5_3, and `lua.c` switches the
+            // collector to generational mode.
+            stdlib::enable_lua53_compat(ctx);
+            ctx.gc_mode(b"generational");
             (
                 ctx.stash(ctx.native("msghandler", msghandler)),
                 ctx.stash(ctx.native("protect", protect)),

@@ -617,11 +617,19 @@ impl<'a> Lexer<'a> {
                 if matches!(self.cur(), Some(b'+' | b'-')) {
                     self.pos += 1;
                 }
-            } else if c.is_ascii_hexdigit() || c == b'.' || is_alnum(c) {
+            } else if c.is_ascii_hexdigit() || c == b'.' {
                 self.pos += 1;
             } else {
                 break;
             }
+        }
+        // A numeral touching a letter takes that one letter, to force the error (C Lua's
+        // message then shows exactly that much: "malformed number near '3.fi'").
+        if self
+            .cur()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        {
+            self.pos += 1;
         }
         let text = &self.src[start..self.pos];
         match number::str_to_number(text) {

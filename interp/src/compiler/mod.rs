@@ -26,7 +26,15 @@ pub struct SyntaxError {
 /// Compiles a chunk. `chunk_name` is what `load` receives (`@file.lua`, `=stdin`, or the
 /// source itself). A leading `#` line is not skipped here (see [`skip_shebang`]).
 pub fn compile(source: &[u8], chunk_name: &[u8]) -> Result<Proto, SyntaxError> {
-    let p = parser::Parser::new(source, chunk_name);
+    compile_at(source, chunk_name, 0)
+}
+
+/// Like [`compile`], for code that runs at C-call count `c_calls` (see
+/// [`crate::vm::NativeCall::c_calls`]): each syntactic level counts one more, as in C Lua,
+/// and reaching its limit is "C stack overflow".
+pub fn compile_at(source: &[u8], chunk_name: &[u8], c_calls: u32) -> Result<Proto, SyntaxError> {
+    let mut p = parser::Parser::new(source, chunk_name);
+    p.start_level(c_calls);
     p.main_func().map_err(|e| SyntaxError {
         message: e.message,
         incomplete: e.at_eof,

@@ -223,6 +223,12 @@ impl<'a> Parser<'a> {
         Ok(id)
     }
 
+    /// Starts counting syntactic levels at `c_calls` (the C-call count of the code that
+    /// compiles: C Lua's parser counts its levels on the same counter).
+    pub fn start_level(&mut self, c_calls: u32) {
+        self.level = c_calls;
+    }
+
     fn enter_level(&mut self) -> PResult<()> {
         self.level += 1;
         if self.level >= MAXLEVEL {
@@ -231,8 +237,12 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// C Lua's `luaE_checkcstack` at the limit: a plain runtime error, no position.
     fn err_limit_c(&self) -> LexError {
-        self.lex.syntax_error("chunk has too many syntax levels")
+        LexError {
+            message: b"C stack overflow".to_vec(),
+            at_eof: false,
+        }
     }
 
     fn leave_level(&mut self) {
@@ -677,7 +687,7 @@ impl<'a> Parser<'a> {
 
     fn undef_goto(&self, gt: &LabelDesc) -> LexError {
         if gt.name == self.break_name {
-            self.sem_err(&format!("break outside a loop at line {}", gt.line))
+            self.sem_err(&format!("break outside loop at line {}", gt.line))
         } else {
             self.sem_err(&format!(
                 "no visible label '{}' for <goto> at line {}",

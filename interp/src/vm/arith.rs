@@ -1,4 +1,5 @@
-//! Arithmetic, bitwise and comparison operators on numbers and strings (no metamethods).
+//! Arithmetic, bitwise and comparison operators on numbers, and comparison of strings (no
+//! metamethods).
 
 use crate::number::{self, Number};
 use crate::value::Value;
@@ -18,18 +19,18 @@ pub enum ArithError {
     NoIntegerRep,
 }
 
-/// Converts an operand for arithmetic: numbers, and strings that look like numbers.
+/// An operand of arithmetic: numbers only. Strings are converted by the string library's
+/// arithmetic metamethods, as in C Lua 5.4 (`lstrlib.c`), not by the VM.
 #[inline]
 fn to_num(v: Value<'_>) -> Option<Number> {
     match v {
         Value::Integer(i) => Some(Number::Int(i)),
         Value::Number(f) => Some(Number::Float(f)),
-        Value::String(s) => number::str_to_number(s.as_bytes()),
         _ => None,
     }
 }
 
-/// Converts an operand for bitwise operations (`luaV_tointegerns` with exact mode).
+/// Converts an operand for bitwise operations (numbers only, exact mode).
 #[inline]
 fn to_int(v: Value<'_>) -> Result<i64, ArithError> {
     match to_num(v) {
@@ -39,7 +40,8 @@ fn to_int(v: Value<'_>) -> Result<i64, ArithError> {
     }
 }
 
-/// Applies the binary operator `op` (one of the arithmetic/bitwise metamethods) to two values.
+/// Applies the binary operator `op` (one of the arithmetic/bitwise metamethods) to two
+/// values; `NotNumbers` unless both are numbers.
 pub fn arith<'gc>(op: Metamethod, a: Value<'gc>, b: Value<'gc>) -> Result<Value<'gc>, ArithError> {
     use Metamethod as M;
     match op {

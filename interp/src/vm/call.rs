@@ -15,8 +15,51 @@ use super::{Error, ErrorKind};
 pub const MAX_STACK: usize = 1_000_000;
 /// Largest number of frames (Lua's stack overflow comes from the slot limit first).
 pub const MAX_FRAMES: usize = MAX_STACK / 8;
-/// Largest number of nested native->Lua calls (C Lua's `LUAI_MAXCCALLS`).
-pub const MAX_NESTED: u32 = 200;
+/// C Lua's `LUAI_MAXCCALLS`: a call that brings the C-call count (see `Frame::cdepth`) to
+/// this raises "C stack overflow".
+pub const C_CALLS_MAX: u32 = 200;
+/// Past the overflow, error handling may go on up to this count (`LUAI_MAXCCALLS / 10 * 11`),
+/// then "error in error handling".
+pub const C_CALLS_HARD_MAX: u32 = C_CALLS_MAX / 10 * 11;
+/// Largest number of nested native->Lua calls on the Rust stack: a guard, above
+/// [`C_CALLS_HARD_MAX`] so that the C-call count decides first.
+pub const MAX_NESTED: u32 = C_CALLS_HARD_MAX + 8;
+
+/// Checks a call that runs at C-call count `n` (`luaE_checkcstack`): "C stack overflow" at
+/// [`C_CALLS_MAX`], "error in error handling" from [`C_CALLS_HARD_MAX`]. `where_` is the
+/// position to prepend (a metamethod called from Lua code has one; a call made by a native
+/// function has none).
+#[inline]
+pub(crate) fn check_c_calls<'gc>(
+    ctx: Context<'gc>,
+    n: u32,
+    where_: impl FnOnce() -> Vec<u8>,
+) -> Result<(), Error<'gc>> {
+    if n < C_CALLS_MAX {
+        return Ok(());
+    }
+    c_calls_error(ctx, n, where_())
+}
+
+#[cold]
+fn c_calls_error<'gc>(ctx: Context<'gc>, n: u32, mut m: Vec<u8>) -> Result<(), Error<'gc>> {
+    if n == C_CALLS_MAX {
+        m.extend_from_slice(b"C stack overflow");
+        return Err(Error::new(Value::String(ctx.intern(&m))));
+    }
+    if n >= C_CALLS_HARD_MAX {
+        return Err(error_in_error_handling(ctx));
+    }
+    Ok(())
+}
+
+/// "error in error handling" (LUA_ERRERR).
+#[cold]
+pub(crate) fn error_in_error_handling<'gc>(ctx: Context<'gc>) -> Error<'gc> {
+    let mut e = error_msg(ctx, b"error in error handling");
+    e.kind = ErrorKind::ErrorHandling;
+    e
+}
 
 /// Why a step of the VM ended (host-facing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +136,21 @@ pub(crate) fn precall<'gc>(
                     }
                     return Err(stack_overflow(ctx, st));
                 }
+                let parent = st.frames.last().map_or(0, |f| f.cdepth);
+                let cdepth = if ret == ReturnTo::Caller {
+                    parent
+                } else {
+                    // A metamethod or a call made by a native function: C Lua's `luaD_call`.
+                    let n = st.cbase + parent as u32 + 1;
+                    check_c_calls(ctx, n, || {
+                        if ret == ReturnTo::Boundary {
+                            Vec::new()
+                        } else {
+                            super::debug::run_where(st)
+                        }
+                    })?;
+                    parent + 1
+                };
                 st.ensure_stack(needed);
                 for i in nargs..p.num_params {
                     st.stack[base + i] = Value::Nil;
@@ -110,6 +168,7 @@ pub(crate) fn precall<'gc>(
                     protected: false,
                     tail: false,
                     native: None,
+                    cdepth,
                 });
                 st.hook.entered_lua();
                 return Ok(Flow::Reload);
@@ -175,6 +234,11 @@ pub(crate) fn precall<'gc>(
                                 b"bad argument #1 to 'pcall' (value expected)",
                             ));
                         }
+                        // `lua_pcall` counts one C call, two when pcall itself runs as a
+                        // metamethod. The check comes after the marker is pushed: the
+                        // overflow is raised inside the protected call, which catches it.
+                        let parent = st.frames.last().map_or(0, |f| f.cdepth);
+                        let cdepth = parent + 1 + u16::from(ret != ReturnTo::Caller);
                         st.frames.push(Frame {
                             closure: None,
                             func,
@@ -187,7 +251,9 @@ pub(crate) fn precall<'gc>(
                             protected: true,
                             tail: false,
                             native: None,
+                            cdepth,
                         });
+                        check_c_calls(ctx, st.cbase + cdepth as u32, Vec::new)?;
                         func += 1;
                         nargs = st.stack.len() - func - 1;
                         nresults = -1;
@@ -295,8 +361,8 @@ pub(crate) fn complete_call<'gc>(
                 let v = if n > 0 { st.stack[src] } else { Value::Nil };
                 st.stack[idx] = v;
             }
-            ReturnTo::Compare => {
-                let res = n > 0 && st.stack[src].is_truthy();
+            ReturnTo::Compare | ReturnTo::CompareNot => {
+                let res = (n > 0 && st.stack[src].is_truthy()) != (ret == ReturnTo::CompareNot);
                 if let Some(f) = st.frames.last_mut() {
                     if let Some(c) = f.closure {
                         let k = c.proto().code[f.pc - 1].k();
@@ -509,6 +575,7 @@ pub(crate) fn push_native_frame(st: &mut ThreadState<'_>, name: &'static str, fu
         protected: false,
         tail: false,
         native: Some(name),
+        cdepth: st.frames.last().map_or(0, |f| f.cdepth),
     });
 }
 
@@ -519,27 +586,26 @@ fn run_handler_loop<'gc>(
     h: Value<'gc>,
     err: Error<'gc>,
 ) -> Error<'gc> {
+    // In C Lua an error in the handler calls the handler again from inside it, one C call
+    // deeper each time, until the C-call count ends it ("C stack overflow", then "error in
+    // error handling"). The calls here are in turn, at the depths C Lua's would have.
     let mut err = err;
-    for _ in 0..MAX_NESTED / 4 {
+    let saved = st.cbase;
+    let r = loop {
         match nested_call(ctx, thread, st, h, &[err.value]) {
             Ok(r) => {
-                return Error {
+                break Error {
                     value: r.first().copied().unwrap_or_default(),
                     ..err
                 }
             }
-            Err(e) => {
-                if !e.is_catchable() {
-                    return e;
-                }
-                err = e;
-            }
+            Err(e) if !e.is_catchable() || e.kind == ErrorKind::ErrorHandling => break e,
+            Err(e) => err = e,
         }
-    }
-    Error {
-        value: ctx.str("error in error handling"),
-        ..err
-    }
+        st.cbase += 1;
+    };
+    st.cbase = saved;
+    r
 }
 
 /// Calls the `__close` metamethods of pending to-be-closed variables at `level` and above,
@@ -586,6 +652,11 @@ pub(crate) fn nested_call<'gc>(
     let nested = ctx.state().nested.get();
     if nested >= MAX_NESTED {
         return Err(error_msg(ctx, b"C stack overflow"));
+    }
+    if !matches!(f, Value::Closure(_)) {
+        // `lua_call` counts a C call whatever it calls (a Lua function is counted when
+        // its frame is pushed).
+        check_c_calls(ctx, st.c_calls() + 1, Vec::new)?;
     }
     ctx.state().nested.set(nested + 1);
     thread.0.nny.set(thread.0.nny.get() + 1);

@@ -98,10 +98,10 @@ pub(crate) fn run_where(st: &ThreadState<'_>) -> Vec<u8> {
 pub(crate) fn runtime_error<'gc>(
     ctx: Context<'gc>,
     st: &ThreadState<'gc>,
-    msg: &str,
+    msg: impl AsRef<[u8]>,
 ) -> Error<'gc> {
     let mut m = run_where(st);
-    m.extend_from_slice(msg.as_bytes());
+    m.extend_from_slice(msg.as_ref());
     Error::new(Value::String(ctx.intern(&m)))
 }
 
@@ -303,30 +303,46 @@ fn Gc_raw<'gc>(c: crate::closure::Closure<'gc>) -> &'gc Proto {
     &gc_arena::Gc::as_ref(c.0).proto.as_ref().raw
 }
 
+/// `" (kind 'name')"`, the name as C's `%s` prints it: raw bytes, up to a zero byte.
+fn info_text(kind: &str, name: &[u8]) -> Vec<u8> {
+    let name = name.split(|&c| c == 0).next().unwrap_or_default();
+    let mut v = format!(" ({kind} '").into_bytes();
+    v.extend_from_slice(name);
+    v.extend_from_slice(b"')");
+    v
+}
+
+/// `msg` with `info` appended, the error's text.
+fn with_info(msg: String, info: &[u8]) -> Vec<u8> {
+    let mut m = msg.into_bytes();
+    m.extend_from_slice(info);
+    m
+}
+
 /// " (local 'x')" etc. for the value at absolute stack index `idx` in the top Lua frame.
-fn varinfo_reg(st: &ThreadState<'_>, idx: usize) -> String {
+fn varinfo_reg(st: &ThreadState<'_>, idx: usize) -> Vec<u8> {
     let Some((f, p)) = top_lua(st) else {
-        return String::new();
+        return Vec::new();
     };
     if idx < f.base {
-        return String::new();
+        return Vec::new();
     }
     let reg = idx - f.base;
     match get_obj_name(p, f.pc.saturating_sub(1), reg) {
-        Some((kind, name)) => format!(" ({} '{}')", kind, String::from_utf8_lossy(&name)),
-        None => String::new(),
+        Some((kind, name)) => info_text(kind, &name),
+        None => Vec::new(),
     }
 }
 
 /// Finds which register of the top frame holds a value equal to `v` among the operands of
 /// the current instruction (for arithmetic errors, which only know the values).
-fn varinfo_value<'gc>(st: &ThreadState<'gc>, v: Value<'gc>) -> String {
+fn varinfo_value<'gc>(st: &ThreadState<'gc>, v: Value<'gc>) -> Vec<u8> {
     let Some((f, p)) = top_lua(st) else {
-        return String::new();
+        return Vec::new();
     };
     let pc = f.pc.saturating_sub(1);
     let Some(i) = p.code.get(pc) else {
-        return String::new();
+        return Vec::new();
     };
     let mut i = *i;
     let mut pc = pc;
@@ -345,14 +361,17 @@ fn varinfo_value<'gc>(st: &ThreadState<'gc>, v: Value<'gc>) -> String {
     };
     for &r in candidates {
         let idx = f.base + r as usize;
-        if idx < st.stack.len()
-            && st.stack[idx].raw_equals(v)
-            && st.stack[idx].type_of() == v.type_of()
-        {
+        let same = match (st.stack.get(idx).copied(), v) {
+            // Bit for bit, so that a NaN operand is found too.
+            (Some(Value::Number(a)), Value::Number(b)) => a.to_bits() == b.to_bits(),
+            (Some(a), b) => a.raw_equals(b) && a.type_of() == b.type_of(),
+            (None, _) => false,
+        };
+        if same {
             if let Some((kind, name)) = get_obj_name(p, pc, r as usize) {
-                return format!(" ({} '{}')", kind, String::from_utf8_lossy(&name));
+                return info_text(kind, &name);
             }
-            return String::new();
+            return Vec::new();
         }
     }
     // A string constant operand.
@@ -370,10 +389,10 @@ fn varinfo_value<'gc>(st: &ThreadState<'gc>, v: Value<'gc>) -> String {
                 | OpCode::BOrK
                 | OpCode::BXorK
         ) {
-            return format!(" (constant '{}')", s.to_str_lossy());
+            return info_text("constant", s.as_bytes());
         }
     }
-    String::new()
+    Vec::new()
 }
 
 pub(crate) fn type_name_for_msg<'gc>(ctx: Context<'gc>, v: Value<'gc>) -> String {
@@ -396,36 +415,28 @@ pub(crate) fn typed_error<'gc>(
 ) -> Error<'gc> {
     let info = match idx {
         Some(i) => varinfo_reg(st, i),
-        None => String::new(),
+        None => Vec::new(),
     };
     let info = if op == "call" && info.is_empty() {
         call_info(st, idx)
     } else {
         info
     };
-    runtime_error(
-        ctx,
-        st,
-        &format!(
-            "attempt to {} a {} value{}",
-            op,
-            type_name_for_msg(ctx, v),
-            info
-        ),
-    )
+    let msg = format!("attempt to {} a {} value", op, type_name_for_msg(ctx, v));
+    runtime_error(ctx, st, with_info(msg, &info))
 }
 
 /// For call errors outside a Lua CALL (metamethod calls, iterators): describes the call site.
-fn call_info(st: &ThreadState<'_>, _idx: Option<usize>) -> String {
+fn call_info(st: &ThreadState<'_>, _idx: Option<usize>) -> Vec<u8> {
     let Some((f, p)) = top_lua(st) else {
-        return String::new();
+        return Vec::new();
     };
     let pc = f.pc.saturating_sub(1);
     match p.code.get(pc).map(|i| i.opcode()) {
-        Some(OpCode::Call | OpCode::TailCall) | None => String::new(),
+        Some(OpCode::Call | OpCode::TailCall) | None => Vec::new(),
         Some(_) => match call_site_name(p, pc) {
-            Some((kind, name)) => format!(" ({} '{}')", kind, String::from_utf8_lossy(&name)),
-            None => String::new(),
+            Some((kind, name)) => info_text(kind, &name),
+            None => Vec::new(),
         },
     }
 }
@@ -443,27 +454,20 @@ pub(crate) fn index_error<'gc>(
         Some(IndexedBy::Register(r)) => st
             .frames
             .last()
-            .map_or(String::new(), |f| varinfo_reg(st, f.base + r as usize)),
+            .map_or(Vec::new(), |f| varinfo_reg(st, f.base + r as usize)),
         Some(IndexedBy::Upvalue(u)) => top_lua(st)
             .and_then(|(_, p)| {
                 p.upvalues
                     .get(u as usize)
                     .map(|d| d.name.as_deref().unwrap_or(b"?"))
-                    .map(|n| format!(" (upvalue '{}')", String::from_utf8_lossy(n)))
+                    .map(|n| info_text("upvalue", n))
             })
             .unwrap_or_default(),
-        None => String::new(),
+        None => Vec::new(),
     };
     let _ = key;
-    runtime_error(
-        ctx,
-        st,
-        &format!(
-            "attempt to index a {} value{}",
-            type_name_for_msg(ctx, t),
-            info
-        ),
-    )
+    let msg = format!("attempt to index a {} value", type_name_for_msg(ctx, t));
+    runtime_error(ctx, st, with_info(msg, &info))
 }
 
 /// Errors about an operand of arithmetic or bitwise operations.
@@ -473,18 +477,22 @@ pub(crate) fn operand_error<'gc>(
     st: &ThreadState<'gc>,
     what: &str,
     v: Value<'gc>,
-    is_int_rep: bool,
 ) -> Error<'gc> {
     let info = varinfo_value(st, v);
-    if is_int_rep {
-        runtime_error(ctx, st, &format!("{}{}", what, info))
-    } else {
-        runtime_error(
-            ctx,
-            st,
-            &format!("{} a {} value{}", what, type_name_for_msg(ctx, v), info),
-        )
-    }
+    let msg = format!("{} a {} value", what, type_name_for_msg(ctx, v));
+    runtime_error(ctx, st, with_info(msg, &info))
+}
+
+/// "number (local 'x') has no integer representation" (`luaG_tointerror`: the variable
+/// information goes in the middle).
+pub(crate) fn no_integer_rep_error<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    v: Value<'gc>,
+) -> Error<'gc> {
+    let mut m = with_info("number".to_string(), &varinfo_value(st, v));
+    m.extend_from_slice(b" has no integer representation");
+    runtime_error(ctx, st, m)
 }
 
 /// "attempt to compare two T values" / "attempt to compare T1 with T2".
@@ -509,7 +517,7 @@ pub(crate) fn compare_error<'gc>(
     a: Value<'gc>,
     b: Value<'gc>,
 ) -> Error<'gc> {
-    runtime_error(ctx, st, &compare_error_message(ctx, a, b))
+    runtime_error(ctx, st, compare_error_message(ctx, a, b))
 }
 
 /// Comparison error text for native callers (they add the position themselves).
@@ -532,7 +540,7 @@ pub(crate) fn tbc_error<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, reg: u32)
     runtime_error(
         ctx,
         st,
-        &format!("variable '{}' got a non-closable value", name),
+        format!("variable '{}' got a non-closable value", name),
     )
 }
 

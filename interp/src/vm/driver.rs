@@ -252,8 +252,9 @@ fn start_resume<'gc>(
     let args: smallvec::SmallVec<[Value<'gc>; 8]> =
         smallvec::SmallVec::from_slice(&cur_st.stack[first_arg.min(cur_st.stack.len())..]);
     let status = co.status();
-    if ctx.state().running.borrow().len() >= super::call::MAX_NESTED as usize {
-        // C Lua counts resumes against its C stack limit.
+    if cur_st.c_calls() + 1 >= super::call::C_CALLS_MAX {
+        // C Lua counts resumes against its C stack limit: `lua_resume` refuses at the
+        // limit, and the coroutine's body cannot start at it either.
         let msg = b"C stack overflow";
         if p.kind == PendingKind::Wrap {
             cur_st.pending = None;
@@ -289,6 +290,7 @@ fn start_resume<'gc>(
     let mut co_st = co.state_mut(ctx.mutation());
     // The coroutine's depth starts above its resumer's.
     co_st.depth_base = cur_st.depth_base + cur_st.frames.len();
+    co_st.cbase = cur_st.c_calls() + 1;
     co_st.frame_cap =
         crate::thread::FrameCap::new(ctx.state().limits.max_depth(), co_st.depth_base);
     cur.set_status(ThreadStatus::Normal);
@@ -422,6 +424,8 @@ pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, ar
     st.tbc.clear();
     st.pending = None;
     st.depth_base = 0;
+    // A call from the host is a `lua_pcall`: one C call.
+    st.cbase = 1;
     st.frame_cap = crate::thread::FrameCap::new(ctx.state().limits.max_depth(), 0);
     st.stack.push(f);
     st.stack.extend_from_slice(args);
@@ -477,8 +481,9 @@ pub fn resume_step<'gc>(
     push_chain(ctx, co);
     let mut st = co.state_mut(ctx.mutation());
     st.host_resumed = true;
-    // The base of the chain: its depth starts at 0.
+    // The base of the chain: its depth starts at 0 (`lua_resume` from the host: one C call).
     st.depth_base = 0;
+    st.cbase = 1;
     st.frame_cap = crate::thread::FrameCap::new(ctx.state().limits.max_depth(), 0);
     let first = match transfer_to_coroutine(ctx, co, &mut st, args) {
         Ok(Flow::Reload) => None,

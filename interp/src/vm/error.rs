@@ -14,6 +14,9 @@ pub enum ErrorKind {
     Memory,
     /// Execution stopped by the host (fuel, timeout, interrupt): not catchable by Lua code.
     Interrupt,
+    /// "error in error handling" (C Lua's LUA_ERRERR): catchable, but no message handler
+    /// runs on it.
+    ErrorHandling,
 }
 
 /// A Lua error: any Lua value, with a traceback captured where it was raised when nothing in

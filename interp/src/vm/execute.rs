@@ -875,6 +875,7 @@ fn run<'gc, const HOOKED: bool>(
                                 protected: false,
                                 tail: false,
                                 native: None,
+                                cdepth: st.frames[fi].cdepth,
                             });
                             if HOOKED {
                                 st.hook.entered_lua();
@@ -904,10 +905,9 @@ fn run<'gc, const HOOKED: bool>(
                     if i.k() {
                         st.close_upvalues(mc, base);
                     }
-                    // Calling a non-function: let precall raise the error with this frame.
-                    if !st.stack[func].is_function()
-                        && tm_of(ctx, st.stack[func], Metamethod::Call).is_nil()
-                    {
+                    // Calling something whose `__call` chain does not end in a function:
+                    // let precall raise the error with this frame (and its variable names).
+                    if !st.stack[func].is_function() && !calls_through_meta(ctx, st.stack[func]) {
                         match precall(ctx, thread, st, func, nargs, -1, ReturnTo::Caller) {
                             Ok(_) => continue 'reload,
                             Err(e) => raise!(e),

@@ -201,7 +201,7 @@ pub fn index<'gc>(
             let mm = tm_of(ctx, t, Metamethod::Index);
             if mm.is_nil() {
                 return Err(
-                    call.error(format!("attempt to index a {} value", call.type_name_of(t)))
+                    call.op_error(format!("attempt to index a {} value", call.type_name_of(t)))
                 );
             }
             mm
@@ -214,7 +214,7 @@ pub fn index<'gc>(
         }
         t = mm;
     }
-    Err(call.error("'__index' chain too long; possible loop"))
+    Err(call.op_error("'__index' chain too long; possible loop"))
 }
 
 /// `t[k] = v` with metamethods, for native functions (`lua_settable`).
@@ -240,14 +240,14 @@ pub fn new_index<'gc>(
             if mm.is_nil() {
                 return tab
                     .set(ctx.mutation(), k, v)
-                    .map_err(|e| call.error(e.message()));
+                    .map_err(|e| call.op_error(e.message()));
             }
             mm
         } else {
             let mm = tm_of(ctx, t, Metamethod::NewIndex);
             if mm.is_nil() {
                 return Err(
-                    call.error(format!("attempt to index a {} value", call.type_name_of(t)))
+                    call.op_error(format!("attempt to index a {} value", call.type_name_of(t)))
                 );
             }
             mm
@@ -258,7 +258,7 @@ pub fn new_index<'gc>(
         }
         t = mm;
     }
-    Err(call.error("'__newindex' chain too long; possible loop"))
+    Err(call.op_error("'__newindex' chain too long; possible loop"))
 }
 
 /// `#v` with `__len`, for native functions (`luaL_len` requires an integer result).
@@ -273,7 +273,7 @@ pub fn len<'gc>(call: &mut NativeCall<'gc, '_>, v: Value<'gc>) -> Result<i64, Er
     match v {
         Value::Table(t) => Ok(t.length()),
         Value::String(s) => Ok(s.len() as i64),
-        _ => Err(call.error(format!(
+        _ => Err(call.op_error(format!(
             "attempt to get length of a {} value",
             call.type_name_of(v)
         ))),
@@ -299,8 +299,19 @@ pub fn less_than<'gc>(
     if mm.is_nil() {
         mm = tm_of(call.ctx, b, tm);
     }
+    if mm.is_nil() && or_equal && call.ctx.compat_lt_le() {
+        // `a <= b` as `not (b < a)` (LUA_COMPAT_LT_LE).
+        mm = tm_of(call.ctx, b, Metamethod::Lt);
+        if mm.is_nil() {
+            mm = tm_of(call.ctx, a, Metamethod::Lt);
+        }
+        if !mm.is_nil() {
+            let r = call.call(mm, &[b, a])?.first().copied().unwrap_or_default();
+            return Ok(!r.is_truthy());
+        }
+    }
     if mm.is_nil() {
-        return Err(call.error(super::debug::compare_error_text(call, a, b)));
+        return Err(call.op_error(super::debug::compare_error_text(call, a, b)));
     }
     Ok(call
         .call(mm, &[a, b])?

@@ -162,6 +162,12 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         super::call::close_tbc(self.ctx, self.thread, self.st, 0, None)
     }
 
+    /// The C-call count this function runs at (C Lua's `nCcalls`, see `Frame::cdepth`): what
+    /// [`crate::compiler::compile_at`] starts from.
+    pub fn c_calls(&self) -> u32 {
+        self.st.c_calls()
+    }
+
     /// The current stack depth in frames (for diagnostics).
     pub fn depth(&self) -> usize {
         self.st.frames.len()
@@ -214,6 +220,13 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         Error::new(Value::String(self.ctx.intern(&m)))
     }
 
+    /// An error the VM raises while this function runs one of its operations (indexing,
+    /// comparing, a length...): C Lua's `luaG_runerror` inside a C function, which has no
+    /// position to add.
+    pub fn op_error(&self, msg: impl AsRef<[u8]>) -> Error<'gc> {
+        Error::new(Value::String(self.ctx.intern(msg.as_ref())))
+    }
+
     /// If Lua code called this function: how its call site names it (`None` inside when
     /// unknown). `None` when a native function called it.
     fn lua_caller(&self) -> Option<Option<(&'static str, Vec<u8>)>> {
@@ -225,11 +238,17 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         let p = &f.closure?.proto().raw;
         let pc = f.pc.checked_sub(1)?;
         let i = *p.code.get(pc)?;
-        let direct = matches!(i.opcode(), OpCode::Call | OpCode::TailCall)
-            && f.base + i.a() as usize == func;
+        let direct = match i.opcode() {
+            OpCode::Call | OpCode::TailCall => f.base + i.a() as usize == func,
+            // A generic `for` calls its iterator from a copy at A+4.
+            OpCode::TForCall => f.base + i.a() as usize + 4 == func,
+            _ => false,
+        };
         // A metamethod's function is placed above the caller's registers.
-        let meta = !matches!(i.opcode(), OpCode::Call | OpCode::TailCall)
-            && func >= f.base + p.max_stack_size as usize;
+        let meta = !matches!(
+            i.opcode(),
+            OpCode::Call | OpCode::TailCall | OpCode::TForCall
+        ) && func >= f.base + p.max_stack_size as usize;
         (direct || meta).then(|| super::debug::call_site_name(p, pc))
     }
 

@@ -213,6 +213,21 @@ fn for_number(v: Value<'_>) -> Option<number::Number> {
 }
 
 /// Pushes `f(args)` as a metamethod call whose first result is handled by `ret`.
+/// True if following `__call` metamethods from `v` reaches a function (within a bound: a
+/// longer or cyclic chain is left to `precall`, which reports it).
+pub(super) fn calls_through_meta<'gc>(ctx: Context<'gc>, mut v: Value<'gc>) -> bool {
+    for _ in 0..64 {
+        v = tm_of(ctx, v, Metamethod::Call);
+        if v.is_function() {
+            return true;
+        }
+        if v.is_nil() {
+            return false;
+        }
+    }
+    true
+}
+
 pub(super) fn call_meta<'gc>(
     ctx: Context<'gc>,
     thread: Thread<'gc>,
@@ -372,13 +387,7 @@ pub(super) fn arith_error<'gc>(
         ArithError::ModByZero => debug::runtime_error(ctx, st, "attempt to perform 'n%0'"),
         ArithError::NoIntegerRep => {
             let culprit = if int_of_coerced(x).is_none() { x } else { y };
-            debug::operand_error(
-                ctx,
-                st,
-                "number has no integer representation",
-                culprit,
-                true,
-            )
+            debug::no_integer_rep_error(ctx, st, culprit)
         }
         ArithError::NotNumbers => {
             let bitwise = matches!(
@@ -392,31 +401,19 @@ pub(super) fn arith_error<'gc>(
                         | Metamethod::BNot
                 )
             );
-            let culprit = if x.to_number().is_none() { x } else { y };
+            let is_num = |v: Value<'_>| matches!(v, Value::Integer(_) | Value::Number(_));
+            // `luaG_opinterror`: the first operand unless it is a number.
+            let culprit = if is_num(x) { y } else { x };
             if bitwise {
                 // Strings are not numbers here (5.4's string metamethods are arithmetic
-                // only): `luaG_opinterror` blames the first operand that is not a number.
-                let is_num = |v: Value<'_>| matches!(v, Value::Integer(_) | Value::Number(_));
+                // only).
                 if is_num(x) && is_num(y) {
                     let culprit = if int_of(x).is_none() { x } else { y };
-                    return debug::operand_error(
-                        ctx,
-                        st,
-                        "number has no integer representation",
-                        culprit,
-                        true,
-                    );
+                    return debug::no_integer_rep_error(ctx, st, culprit);
                 }
-                let culprit = if is_num(x) { y } else { x };
-                debug::operand_error(
-                    ctx,
-                    st,
-                    "attempt to perform bitwise operation on",
-                    culprit,
-                    false,
-                )
+                debug::operand_error(ctx, st, "attempt to perform bitwise operation on", culprit)
             } else {
-                debug::operand_error(ctx, st, "attempt to perform arithmetic on", culprit, false)
+                debug::operand_error(ctx, st, "attempt to perform arithmetic on", culprit)
             }
         }
     }
@@ -435,37 +432,21 @@ pub(super) fn arith_meta<'gc>(
     y: Value<'gc>,
     dst: usize,
 ) -> Result<(), Error<'gc>> {
-    // Strings are coerced to numbers (the string library's arithmetic metamethods in C Lua;
-    // there are none for bitwise operators).
-    let bitwise = matches!(
-        tm,
-        Metamethod::BAnd
-            | Metamethod::BOr
-            | Metamethod::BXor
-            | Metamethod::Shl
-            | Metamethod::Shr
-            | Metamethod::BNot
-    );
-    let stringy = |v: Value<'_>| matches!(v, Value::String(_));
-    if !matches!(x, Value::Table(_) | Value::UserData(_))
-        && !matches!(y, Value::Table(_) | Value::UserData(_))
-        && !(bitwise && (stringy(x) || stringy(y)))
-    {
-        let r = if tm == Metamethod::Unm {
-            x.to_number()
+    // Numbers only: strings reach arithmetic through the string library's metamethods
+    // (`luaT_trybinTM` tries the first operand's metamethod, then the second's).
+    let is_num = |v: Value<'_>| matches!(v, Value::Integer(_) | Value::Number(_));
+    if is_num(x) && is_num(y) {
+        let r = match tm {
+            Metamethod::Unm => x
+                .to_number()
                 .map(|n| arith_numbers(tm, n, n))
                 .ok_or(ArithError::NotNumbers)
-                .and_then(|r| r.map(Value::from_number))
-        } else if tm == Metamethod::BNot {
-            match x.to_number() {
-                Some(_) => x
-                    .to_integer()
-                    .map(|i| Value::Integer(!i))
-                    .ok_or(ArithError::NoIntegerRep),
-                None => Err(ArithError::NotNumbers),
-            }
-        } else {
-            arith(tm, x, y)
+                .and_then(|r| r.map(Value::from_number)),
+            Metamethod::BNot => x
+                .to_integer()
+                .map(|i| Value::Integer(!i))
+                .ok_or(ArithError::NoIntegerRep),
+            _ => arith(tm, x, y),
         };
         match r {
             Ok(v) => {
@@ -509,6 +490,16 @@ pub(super) fn compare_meta<'gc>(
     let mut mm = tm_of(ctx, x, tm);
     if mm.is_nil() {
         mm = tm_of(ctx, y, tm);
+    }
+    if mm.is_nil() && le && ctx.compat_lt_le() {
+        // `a <= b` as `not (b < a)`.
+        mm = tm_of(ctx, y, Metamethod::Lt);
+        if mm.is_nil() {
+            mm = tm_of(ctx, x, Metamethod::Lt);
+        }
+        if !mm.is_nil() {
+            return call_meta(ctx, thread, st, mm, &[y, x], ReturnTo::CompareNot);
+        }
     }
     if mm.is_nil() {
         return Err(debug::compare_error(ctx, st, x, y));

@@ -275,6 +275,16 @@ fn str_pack<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         |len| ctx.reserve(len).map_err(PackFail::Lua),
         |n: usize, kind: PackKind| -> Result<PackArg<'gc>, PackFail<'gc>> {
             let i = n - 1;
+            if i >= call.nargs() {
+                // C Lua pushes a nil after the arguments: a missing one reads as nil.
+                let expected = if matches!(kind, PackKind::Str) {
+                    "string"
+                } else {
+                    "number"
+                };
+                let msg = format!("{expected} expected, got nil");
+                return Err(PackFail::Lua(call.arg_error(i, msg)));
+            }
             match kind {
                 PackKind::Int => call
                     .check_integer(i)

@@ -36,9 +36,9 @@ pub enum PatternError {
     MissingFrontierBracket,
     /// "malformed pattern (missing arguments to '%b')"
     MissingBalanceArgs,
-    /// "invalid capture index %N in pattern" (the digit N as written)
+    /// "invalid capture index %N" in a pattern (the digit N as written)
     InvalidCaptureIndex(u8),
-    /// "invalid capture index %N in replacement string" (N is 1-based)
+    /// "invalid capture index %N" in a replacement string (N is 1-based)
     InvalidReplacementIndex(usize),
     /// "invalid pattern capture"
     InvalidPatternCapture,
@@ -66,10 +66,10 @@ impl fmt::Display for PatternError {
                 f.write_str("malformed pattern (missing arguments to '%b')")
             }
             PatternError::InvalidCaptureIndex(d) => {
-                write!(f, "invalid capture index %{} in pattern", *d as char)
+                write!(f, "invalid capture index %{}", *d as char)
             }
             PatternError::InvalidReplacementIndex(n) => {
-                write!(f, "invalid capture index %{n} in replacement string")
+                write!(f, "invalid capture index %{n}")
             }
             PatternError::InvalidPatternCapture => f.write_str("invalid pattern capture"),
             PatternError::UnfinishedCapture => f.write_str("unfinished capture"),
@@ -887,10 +887,7 @@ mod tests {
         );
         assert_eq!(mt("abc", "(a").unwrap_err(), "unfinished capture");
         assert_eq!(mt("abc", "a)").unwrap_err(), "invalid pattern capture");
-        assert_eq!(
-            mt("abc", "%1").unwrap_err(),
-            "invalid capture index %1 in pattern"
-        );
+        assert_eq!(mt("abc", "%1").unwrap_err(), "invalid capture index %1");
     }
 
     #[test]
