@@ -311,7 +311,7 @@ fn ipairs_aux<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn ipairs<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let t = call.check_any(0)?;
-    let f = call.ctx.native("ipairs_aux", ipairs_aux);
+    let f = call.ctx.native(crate::util::UNNAMED, ipairs_aux);
     call.ret(&[f, t, Value::Integer(0)])
 }
 
@@ -474,9 +474,10 @@ fn chunk_source<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Source<'gc>, Erro
                         call.to_string(v)?
                     }
                     _ => {
-                        // `luaL_error`, caught by `lua_load`: with the caller's position.
+                        // `luaL_error` inside `lua_load`'s protected parser: with the
+                        // caller's position, and the message handler runs on it.
                         let e = call.error("reader function must return a string");
-                        return Ok(Err(e.value));
+                        return Ok(Err(call.handled_error_value(e.value)));
                     }
                 };
                 if piece.is_empty() {
@@ -493,7 +494,7 @@ fn chunk_source<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Source<'gc>, Erro
 /// Compiles `src` and returns the function, or `nil, message` (the shared part of `load`,
 /// `loadfile` and `dofile`).
 fn load_chunk<'gc>(
-    call: &NativeCall<'gc, '_>,
+    call: &mut NativeCall<'gc, '_>,
     src: &[u8],
     name: &[u8],
     mode: &[u8],
@@ -518,8 +519,16 @@ fn load_chunk<'gc>(
     let proto = if is_binary {
         interp::chunk::undump(src, name).map_err(|m| Value::String(ctx.intern(&m)))?
     } else {
-        interp::compiler::compile_at(src, name, call.c_calls())
-            .map_err(|e| Value::String(ctx.intern(&e.message)))?
+        interp::compiler::compile_at(src, name, call.c_calls()).map_err(|e| {
+            let msg = Value::String(ctx.intern(&e.message));
+            if e.message == b"C stack overflow" {
+                // Raised by `luaE_checkcstack`, not as a syntax error: the message handler
+                // of the code calling `load` runs on it (lua.c's adds a traceback).
+                call.handled_error_value(msg)
+            } else {
+                msg
+            }
+        })?
     };
     Ok(Value::Closure(
         ctx.load_proto(&std::rc::Rc::new(proto), env),
@@ -571,7 +580,7 @@ fn read_source(path: Option<&[u8]>) -> Result<(Vec<u8>, Vec<u8>), String> {
         Some(p) => {
             let ps = String::from_utf8_lossy(p).into_owned();
             let d = std::fs::read(&ps)
-                .map_err(|e| format!("cannot open {} ({})", ps, crate::util::io_error_text(&e)))?;
+                .map_err(|e| format!("cannot open {}: {}", ps, crate::util::io_error_text(&e)))?;
             let mut n = b"@".to_vec();
             n.extend_from_slice(p);
             (d, n)

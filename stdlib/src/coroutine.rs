@@ -86,7 +86,7 @@ fn wrap<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let co = new_thread(call, f)?;
     let w = interp::NativeFunction::with_upvalues(
         call.ctx.mutation(),
-        "wrap",
+        crate::util::UNNAMED,
         wrap_aux,
         Box::new([Value::Thread(co)]),
     );

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 use interp::{NativeCall, UserData, Value};
 
-use crate::util::{new_lib, register, Ret};
+use crate::util::{new_lib, Ret};
 
 /// An open stream.
 enum Stream {
@@ -135,7 +135,7 @@ pub fn open_io(ctx: interp::Context<'_>) {
     let mc = ctx.mutation();
     let mt = ctx.new_table();
     let methods = ctx.new_table();
-    register(
+    crate::util::register_methods(
         ctx,
         methods,
         &[
@@ -153,10 +153,11 @@ pub fn open_io(ctx: interp::Context<'_>) {
     mt.set_str(
         mc,
         ctx.intern_static(b"__tostring"),
-        ctx.native("tostring", f_tostring),
+        ctx.native(crate::util::UNNAMED, f_tostring),
     );
-    mt.set_str(mc, ctx.intern_static(b"__gc"), ctx.native("gc", f_gc));
-    mt.set_str(mc, ctx.intern_static(b"__close"), ctx.native("close", f_gc));
+    let gc = ctx.native(crate::util::UNNAMED, f_gc);
+    mt.set_str(mc, ctx.intern_static(b"__gc"), gc);
+    mt.set_str(mc, ctx.intern_static(b"__close"), gc);
     ctx.registry()
         .set_str(mc, ctx.intern_static(b"FILE*"), Value::Table(mt));
     let stdin = new_file(ctx, Stream::Stdin(BufReader::new(std::io::stdin())), true);
@@ -691,7 +692,7 @@ fn make_lines<'gc>(
     }
     let it = interp::NativeFunction::with_upvalues(
         call.ctx.mutation(),
-        "lines",
+        crate::util::UNNAMED,
         lines_iter,
         ups.into_boxed_slice(),
     );

@@ -29,14 +29,7 @@ pub fn open_string(ctx: interp::Context<'_>) {
         ctx.intern_static(b"__index"),
         Value::Table(t),
     );
-    for (name, f) in crate::string::arith::METAMETHODS {
-        let full = crate::util::qualified_name("string", name);
-        mt.set_str(
-            ctx.mutation(),
-            ctx.intern_static(name.as_bytes()),
-            ctx.native(full, f),
-        );
-    }
+    crate::util::register_methods(ctx, mt, &crate::string::arith::METAMETHODS);
     ctx.set_type_metatable(ValueType::String, Some(mt));
 }
 
@@ -66,7 +59,7 @@ fn len<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 fn sub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let s = call.check_string(0)?;
     let l = s.len();
-    let i = posrelat_init(call.opt_integer(1, 1)?, l);
+    let i = posrelat_init(call.check_integer(1)?, l);
     let j = get_end_pos(call.opt_integer(2, -1)?, l);
     if i > j {
         return str_ret(call, b"");

@@ -223,9 +223,9 @@ fn codes<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return Err(call.arg_error(0, "invalid UTF-8 code"));
     }
     let f = if lax {
-        call.ctx.native("codes", codes_lax)
+        call.ctx.native(crate::util::UNNAMED, codes_lax)
     } else {
-        call.ctx.native("codes", codes_strict)
+        call.ctx.native(crate::util::UNNAMED, codes_strict)
     };
     call.ret(&[f, Value::String(s), Value::Integer(0)])
 }

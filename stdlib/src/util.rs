@@ -13,6 +13,19 @@ pub fn register<'gc>(ctx: Context<'gc>, t: Table<'gc>, funcs: &[(&'static str, N
     }
 }
 
+/// The name of a native function that no library table holds (an iterator, a method, a
+/// metamethod): C Lua finds no global name for it, so messages and tracebacks name it by
+/// how it was called, or `?`.
+pub const UNNAMED: &str = "?";
+
+/// Stores `funcs` in `t` as functions without a global name ([`UNNAMED`]): methods.
+pub fn register_methods<'gc>(ctx: Context<'gc>, t: Table<'gc>, funcs: &[(&'static str, NativeFn)]) {
+    for &(name, f) in funcs {
+        let k = ctx.intern_static(name.as_bytes());
+        t.set_str(ctx.mutation(), k, ctx.native(UNNAMED, f));
+    }
+}
+
 /// A new table holding `funcs`, stored as global `name` and in `package.loaded`. The
 /// functions are named `name.f` (as C Lua's tracebacks name them).
 pub fn new_lib<'gc>(

@@ -43,7 +43,7 @@ impl Cli {
             stdlib::enable_lua53_compat(ctx);
             ctx.gc_mode(b"generational");
             (
-                ctx.stash(ctx.native("msghandler", msghandler)),
+                ctx.stash(ctx.native("?", msghandler)),
                 ctx.stash(ctx.native("protect", protect)),
                 ctx.stash(ctx.get_global("loadfile")),
                 ctx.stash(ctx.get_global("tostring")),
@@ -204,9 +204,6 @@ impl Cli {
     }
 }
 
-/// The end of a traceback from `msghandler`: `protect`'s frame, then the host.
-const OUTER_FRAMES: &str = "\n\t[C]: in function 'xpcall'\n\t[C]: in ?";
-
 /// `protect(h, f, ...)`: calls `f(...)` in protected mode with message handler `h` (none if
 /// nil); returns `true, results...` or `false, message`.
 fn protect<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, Error<'gc>> {
@@ -224,7 +221,7 @@ fn msghandler<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, Error<
         _ => {
             let mm = interp::vm::metamethod(call.ctx, v, interp::vm::Metamethod::ToString);
             if !mm.is_nil() {
-                if let Some(Value::String(s)) = call.call_in_frame("?", mm, &[v])?.first() {
+                if let Some(Value::String(s)) = call.call(mm, &[v])?.first() {
                     return call.ret1(Value::String(*s));
                 }
             }
@@ -232,12 +229,8 @@ fn msghandler<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, Error<
         }
     };
     msg.push(b'\n');
-    let tb = interp::vm::traceback(call, 1);
     // The outermost frame is `protect`'s protected call, which `lua.c` does not have.
-    let tb = match tb.strip_suffix(OUTER_FRAMES) {
-        Some(rest) => format!("{rest}\n\t[C]: in ?"),
-        None => tb,
-    };
+    let tb = interp::vm::traceback_hiding(call, 1, 1);
     msg.extend_from_slice(tb.as_bytes());
     let s = call.ctx.intern(&msg);
     call.ret1(Value::String(s))

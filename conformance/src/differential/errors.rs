@@ -176,6 +176,7 @@ const LIBRARY: &[(&str, &str)] = &[
     ("math.ult", "ii"),
     ("math.random", "ii"),
     ("math.log", "nn"),
+    ("math.atan", "nn"),
     ("math.exp", "n"),
     ("utf8.char", "ii"),
     ("utf8.len", "sii"),
@@ -265,6 +266,13 @@ pub fn library_call(rng: &mut Rng) -> String {
     let args: Vec<String> = (0..n)
         .map(|i| argument(rng, *kinds.as_bytes().get(i).unwrap_or(&b'a')))
         .collect();
+    if name == "math.atan" {
+        // Named by its call site: see `numbers::MATH`.
+        return format!(
+            "try(function(...) return math.atan(...) end{})\n",
+            values::more(&args)
+        );
+    }
     // "count" would print the heap size, which differs by design.
     if name == "collectgarbage" && args.first().is_some_and(|a| a.contains("count")) {
         return "try(collectgarbage, \"isrunning\")\n".to_string();

@@ -552,7 +552,7 @@ fn function_name(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u
     if st.hook.hooked_frame() == Some(fi - 1) {
         return Some(("hook", b"?".to_vec()));
     }
-    if st.frames[fi].func == st.native_call_slot {
+    if st.frames[fi].closure.is_some() && st.frames[fi].func == st.native_call_slot {
         // Called by a native function: only a finalizer has a name.
         return st.finalizing.then(|| ("metamethod", b"__gc".to_vec()));
     }
@@ -587,9 +587,7 @@ pub(crate) fn call_site_name(p: &Proto, pc: usize) -> Option<(&'static str, Vec<
 
 /// `luaL_traceback`-style text for the frames of `st`, innermost first, starting at `level`.
 pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> String {
-    let mut out = traceback_lines(st, level, Vec::new());
-    out.push_str("\n\t[C]: in ?");
-    out
+    traceback_lines(st, level, Vec::new(), 0, true)
 }
 
 /// The name of the native call a suspended coroutine waits in, if any.
@@ -616,7 +614,7 @@ pub fn coroutine_traceback(st: &ThreadState<'_>, level: usize) -> String {
     if let Some(name) = pending_name(st).filter(|_| level == 0) {
         first.push(format!("\n\t[C]: in function '{name}'"));
     }
-    traceback_lines(st, level.max(1), first)
+    traceback_lines(st, level.max(1), first, 0, false)
 }
 
 /// Information about level `level` of another coroutine (levels as `coroutine_traceback`
@@ -631,22 +629,67 @@ pub fn coroutine_frame_info<'gc>(
     Some((frame_info(st, level)?, frame_function(st, level)))
 }
 
+/// The traceback of an error escaping to the host from the running thread, raised by native
+/// `raised_by` (if any): that native first, then the frames, then the host's entry.
+pub(crate) fn error_traceback(st: &ThreadState<'_>, raised_by: Option<&str>) -> String {
+    let first = raised_by
+        .map(|name| vec![native_line(st, st.frames.len(), name)])
+        .unwrap_or_default();
+    traceback_lines(st, 1, first, 0, true)
+}
+
 /// The traceback of a coroutine dying by an error raised by native `raised_by` (if any),
 /// from level 0.
 pub(crate) fn death_traceback(st: &ThreadState<'_>, raised_by: Option<&str>) -> String {
     let first = raised_by
-        .map(|name| vec![format!("\n\t[C]: in function '{name}'")])
+        .map(|name| vec![native_line(st, st.frames.len(), name)])
         .unwrap_or_default();
-    traceback_lines(st, 1, first)
+    traceback_lines(st, 1, first, 0, false)
 }
 
-fn traceback_lines(st: &ThreadState<'_>, level: usize, mut lines: Vec<String>) -> String {
-    let mut out = String::from("stack traceback:");
+/// The traceback line of a native function, frame `fi` (or `frames.len()` for one that has
+/// no frame, above the innermost): by its global name, else by how it was called
+/// (`pushfuncname`: `[C]: in local 'f'`), else `?`.
+fn native_line(st: &ThreadState<'_>, fi: usize, name: &str) -> String {
+    if name != "?" {
+        return format!("\n\t[C]: in function '{name}'");
+    }
+    match call_name_at(st, fi) {
+        Some((kind, n)) => format!("\n\t[C]: in {kind} '{}'", String::from_utf8_lossy(&n)),
+        None => "\n\t[C]: in ?".to_string(),
+    }
+}
+
+/// How the code in frame `fi - 1` named the function it called (frame `fi`, or a native
+/// running above the innermost frame when `fi == frames.len()`).
+fn call_name_at(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u8>)> {
+    if fi < st.frames.len() {
+        return function_name(st, fi);
+    }
+    let caller = st.frames.last()?;
+    call_site_name(Gc_raw(caller.closure?), caller.pc.checked_sub(1)?)
+}
+
+/// Levels shown before and after the gap of a long traceback (`LEVELS1`, `LEVELS2`).
+const LEVELS1: usize = 10;
+const LEVELS2: usize = 11;
+
+/// The traceback text: `first` lines, then the frames from `level` down, less the
+/// `hidden` outermost ones (a host's own protected call), then `[C]: in ?` for the host
+/// entry if `bottom`. A long one keeps the first 10 and the last 11 levels with C Lua's
+/// note between, which counts one level fewer than it leaves out.
+fn traceback_lines(
+    st: &ThreadState<'_>,
+    level: usize,
+    mut lines: Vec<String>,
+    hidden: usize,
+    bottom: bool,
+) -> String {
     let n = st.frames.len();
-    for fi in (0..n.saturating_sub(level.saturating_sub(1))).rev() {
+    for fi in (hidden..n.saturating_sub(level.saturating_sub(1))).rev() {
         let f = &st.frames[fi];
         let line = match f.closure {
-            None => format!("\n\t[C]: in function '{}'", native_name(f)),
+            None => native_line(st, fi, native_name(f)),
             Some(c) => {
                 let p = Gc_raw(c);
                 let src = String::from_utf8_lossy(&chunk_id(&p.source)).into_owned();
@@ -657,16 +700,9 @@ fn traceback_lines(st: &ThreadState<'_>, level: usize, mut lines: Vec<String>) -
                         Some(("global", name)) => {
                             format!("function '{}'", String::from_utf8_lossy(&name))
                         }
-                        Some(("method", name)) => {
-                            format!("method '{}'", String::from_utf8_lossy(&name))
-                        }
-                        Some((kind, name)) if kind != "for iterator" && kind != "metamethod" => {
+                        Some((kind, name)) => {
                             format!("{} '{}'", kind, String::from_utf8_lossy(&name))
                         }
-                        Some(("metamethod", name)) => {
-                            format!("metamethod '{}'", String::from_utf8_lossy(&name))
-                        }
-                        Some((_, _)) => "for iterator 'for iterator'".to_string(),
                         None => format!("function <{}:{}>", src, p.line_defined),
                     }
                 };
@@ -681,13 +717,20 @@ fn traceback_lines(st: &ThreadState<'_>, level: usize, mut lines: Vec<String>) -
             lines.push("\n\t(...tail calls...)".to_string());
         }
     }
-    if lines.len() > 22 {
-        let skip = lines.len() - 21;
-        let mut kept: Vec<String> = lines[..10].to_vec();
-        kept.push(format!("\n\t...\t(skipping {} levels)", skip));
-        kept.extend_from_slice(&lines[lines.len() - 11..]);
+    if bottom {
+        lines.push("\n\t[C]: in ?".to_string());
+    }
+    let total = lines.len();
+    if total > LEVELS1 + LEVELS2 + 1 {
+        let mut kept: Vec<String> = lines[..LEVELS1].to_vec();
+        kept.push(format!(
+            "\n\t...\t(skipping {} levels)",
+            total - LEVELS1 - LEVELS2 - 1
+        ));
+        kept.extend_from_slice(&lines[total - LEVELS2..]);
         lines = kept;
     }
+    let mut out = String::from("stack traceback:");
     for l in lines {
         out.push_str(&l);
     }
@@ -705,20 +748,28 @@ fn native_name(f: &Frame<'_>) -> &'static str {
 
 /// A traceback of the running thread for native functions (`debug.traceback`).
 pub fn traceback<'gc>(call: &mut NativeCall<'gc, '_>, level: usize) -> String {
+    traceback_hiding(call, level, 0)
+}
+
+/// Like [`traceback`], leaving out the `hidden` outermost frames (a host's protected call
+/// that C Lua's host would not have, such as `lua.c`'s `docall`).
+pub fn traceback_hiding<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    level: usize,
+    hidden: usize,
+) -> String {
     let ctx = call.ctx;
     // Level 0 is the native function asking (`debug.traceback` itself).
     let mut first = Vec::new();
     if level == 0 {
         if let Value::Native(f) = call.func_value() {
-            first.push(format!("\n\t[C]: in function '{}'", f.name()));
+            let st = call.thread_state();
+            first.push(native_line(st, st.frames.len(), f.name()));
         }
     }
-    let mut out = traceback_lines(call.thread_state(), level.max(1), first);
     // A coroutine starts with its Lua function: only the main thread has a native entry.
-    if call.thread.ptr_eq(ctx.state().main_thread) {
-        out.push_str("\n\t[C]: in ?");
-    }
-    out
+    let bottom = call.thread.ptr_eq(ctx.state().main_thread);
+    traceback_lines(call.thread_state(), level.max(1), first, hidden, bottom)
 }
 
 /// Information about the frame `level` levels up (1 = the innermost Lua frame).

@@ -209,6 +209,13 @@ fn drive<'gc>(
                                     e.value = Value::String(ctx.intern(&m));
                                 }
                             }
+                            if e.is_catchable() {
+                                // Raised anew by the wrap function (`auxwrap`'s lua_error).
+                                let wrap = st.pending.and_then(|p| st.stack.get(p.func).copied());
+                                if let Some(Value::Native(f)) = wrap {
+                                    e.raised_by = Some(f.name());
+                                }
+                            }
                             st.pending = None;
                             Some(e)
                         }
@@ -653,15 +660,7 @@ fn run_step<'gc>(
         Inner::Host => Exit::Host,
         Inner::Error(mut e) => {
             if e.traceback.is_none() {
-                let mut tb = debug::traceback_string(ctx, &st, 1);
-                if let Some(name) = e.raised_by {
-                    tb = tb.replacen(
-                        "stack traceback:",
-                        &format!("stack traceback:\n\t[C]: in function '{name}'"),
-                        1,
-                    );
-                }
-                e.traceback = Some(tb);
+                e.traceback = Some(debug::error_traceback(&st, e.raised_by));
             }
             if std::mem::take(&mut st.host_resumed) {
                 // A coroutine that died by an error: as in `drive`, its to-be-closed

@@ -1021,9 +1021,11 @@ fn run<'gc, const HOOKED: bool>(
                         else {
                             raise!(debug::runtime_error(ctx, st, "'for' loop state corrupted"))
                         };
-                        if count > 0 {
+                        // The count is unsigned (C Lua's `lua_Unsigned count`): a loop
+                        // over most of the integer range has a "negative" one.
+                        if count != 0 {
                             let idx = idx.wrapping_add(step);
-                            set_reg!(a + 1, Value::Integer(count - 1));
+                            set_reg!(a + 1, Value::Integer(count.wrapping_sub(1)));
                             set_reg!(a, Value::Integer(idx));
                             set_reg!(a + 3, Value::Integer(idx));
                             pc -= i.bx() as usize;

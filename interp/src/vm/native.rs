@@ -131,27 +131,16 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     }
 
     /// Calls `f` with `args` and returns all its results (a nested call: the callee cannot
-    /// yield across it).
+    /// yield across it). While `f` runs, a stand-in frame for this function is on the stack,
+    /// so stack levels, `debug.getinfo` and tracebacks see it as C Lua's do.
     pub fn call(
         &mut self,
         f: Value<'gc>,
         args: &[Value<'gc>],
     ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
-        super::call::nested_call(self.ctx, self.thread, self.st, f, args)
-    }
-
-    /// Like [`NativeCall::call`], with a stand-in frame named `name` for this function on the
-    /// stack while `f` runs, so stack levels count it as C Lua's do.
-    pub fn call_in_frame(
-        &mut self,
-        name: &'static str,
-        f: Value<'gc>,
-        args: &[Value<'gc>],
-    ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
         let depth = self.st.frames.len();
-        let func = self.base - 1;
-        super::call::push_native_frame(self.st, name, func);
-        let r = self.call(f, args);
+        super::call::push_native_frame(self.st, self.func.name(), self.base - 1);
+        let r = super::call::nested_call(self.ctx, self.thread, self.st, f, args);
         self.st.frames.truncate(depth);
         r
     }
@@ -160,6 +149,17 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     /// thread, innermost first, with no error (as closing the state does).
     pub fn close_all_tbc(&mut self) -> Result<(), Error<'gc>> {
         super::call::close_tbc(self.ctx, self.thread, self.st, 0, None)
+    }
+
+    /// The value an error raised here would carry after the message handler of the innermost
+    /// protected call (if any) ran on it: for errors that this function reports instead of
+    /// raising, where C Lua runs the handler anyway (`lua_load` inside its protected parser
+    /// raising "reader function must return a string", say).
+    pub fn handled_error_value(&mut self, v: Value<'gc>) -> Value<'gc> {
+        let mut e = Error::new(v);
+        e.raised_by = Some(self.func.name());
+        super::call::pre_handle(self.ctx, self.thread, self.st, &mut e);
+        e.value
     }
 
     /// The C-call count this function runs at (C Lua's `nCcalls`, see `Frame::cdepth`): what

@@ -146,7 +146,7 @@ fn gmatch<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let u = interp::UserData::new(mc, Box::new(GMatchBox(std::cell::Cell::new(st))));
     let f = interp::NativeFunction::with_upvalues(
         mc,
-        "gmatch_aux",
+        crate::util::UNNAMED,
         gmatch_aux,
         Box::new([Value::String(s), Value::String(p), Value::UserData(u)]),
     );

@@ -1,0 +1,2 @@
+-- "cannot open <file>: <reason>".
+dofile("/nonexistent/file.lua")

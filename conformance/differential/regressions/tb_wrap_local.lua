@@ -1,0 +1,2 @@
+-- The traceback names the wrap function "local 'co'".
+local co = coroutine.wrap(function() local x = nil; x() end) co()
