@@ -73,6 +73,17 @@ impl Charge {
         Charge(Cell::new(n))
     }
 
+    /// Sets the charge to `n` bytes (a buffer that shrank or grew).
+    pub fn set_to(&self, n: usize) {
+        let old = self.0.get();
+        if n > old {
+            charge(n - old);
+        } else {
+            release(old - n);
+        }
+        self.0.set(n);
+    }
+
     /// Raises the charge to `n` bytes (a buffer that grew); never lowers it.
     #[inline]
     pub fn grow_to(&self, n: usize) {

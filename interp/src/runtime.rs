@@ -659,7 +659,7 @@ impl Lua {
                 std::array::from_fn(|i| interner.intern(mc, METAMETHOD_NAMES[i].as_bytes()));
             State {
                 globals: Table::new(mc),
-                registry: Table::new(mc),
+                registry: Table::with_capacity(mc, 2, 0),
                 main_thread: Thread::new(mc, true),
                 interner: Gc::new(mc, RefLock::new(interner)),
                 type_metatables: Gc::new(mc, RefLock::new([None; 9])),
@@ -688,6 +688,9 @@ impl Lua {
         });
         arena.mutate(|mc, st| {
             st.main_thread.set_status(ThreadStatus::Running);
+            // C Lua's LUA_RIDX_MAINTHREAD and LUA_RIDX_GLOBALS.
+            st.registry.set_int(mc, 1, Value::Thread(st.main_thread));
+            st.registry.set_int(mc, 2, Value::Table(st.globals));
             let g = Value::Table(st.globals);
             let k = st.interner.borrow_mut(mc).intern(mc, b"_G");
             st.globals.set_str(mc, k, g);

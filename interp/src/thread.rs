@@ -171,6 +171,9 @@ pub struct ThreadState<'gc> {
     /// Frames of the threads resuming this one (its depth starts above them).
     #[collect(require_static)]
     pub depth_base: usize,
+    /// Slots C Lua's stack would hold below this thread's slot 0, for its `LUAI_MAXSTACK`
+    /// limit: the base CallInfo's function entry.
+    pub slot_base: usize,
 }
 
 /// The most frames a thread may hold: [`crate::vm::MAX_FRAMES`] unless the host's call depth
@@ -281,6 +284,7 @@ impl<'gc> Thread<'gc> {
     pub fn new(mc: &Mutation<'gc>, is_main: bool) -> Thread<'gc> {
         let state = ThreadState {
             mem: crate::memory::Charge::new(THREAD_SIZE),
+            slot_base: 1,
             ..ThreadState::default()
         };
         Thread(Gc::new(
@@ -409,6 +413,14 @@ impl<'gc> Thread<'gc> {
 }
 
 impl<'gc> ThreadState<'gc> {
+    /// True if calling a Lua function at `func` with `nargs` arguments and `frame` slots
+    /// (plus one for a vararg function) passes C Lua's stack limit, `LUAI_MAXSTACK` plus
+    /// `room`: `L->top + framesize` counted from C Lua's stack base.
+    #[inline]
+    pub fn call_overflows(&self, func: usize, nargs: usize, frame: usize, room: usize) -> bool {
+        self.slot_base + func + 1 + nargs + frame > crate::vm::MAX_STACK + room
+    }
+
     /// The C-call count the innermost frame runs at (C Lua's `getCcalls(L)`).
     #[inline]
     pub fn c_calls(&self) -> u32 {
@@ -423,6 +435,21 @@ impl<'gc> ThreadState<'gc> {
             // The frames grow with the stack: both are charged when the stack grows.
             self.mem.grow_to(self.heap_size());
         }
+    }
+
+    /// Gives back the memory of a stack and frames that grew far beyond what they hold
+    /// (after a deep recursion), as C Lua's collector does (`luaD_shrinkstack`).
+    pub fn shrink_buffers(&mut self) {
+        const KEEP: usize = 1 << 12;
+        let want = (self.stack.len() * 2).max(KEEP);
+        if self.stack.capacity() > want * 2 {
+            self.stack.shrink_to(want);
+        }
+        let want = (self.frames.len() * 2).max(KEEP / 8);
+        if self.frames.capacity() > want * 2 {
+            self.frames.shrink_to(want);
+        }
+        self.mem.set_to(self.heap_size());
     }
 
     /// Bytes of the thread object and its buffers.

@@ -29,3 +29,17 @@ print(xpcall(loop, loop))
 print(load("return " .. ("("):rep(300) .. "1" .. (")"):rep(300)))
 local function deep(k) if k == 0 then return load("return " .. ("("):rep(190) .. "1" .. (")"):rep(190)) end return pcall(deep, k - 1) end
 print(select(11, deep(10)))
+-- The Lua stack: C Lua's limit of 1,000,000 slots, reached at the same depth (a protected
+-- call takes the slots luaB_pcall and luaB_xpcall push).
+n = 0
+local function r() n = n + 1 r() end
+print(pcall(r)) print("recursion", n)
+n = 0
+print(xpcall(r, function(m) return m end)) print("xpcall", n)
+n = 0
+local function r3(a, b, c) n = n + 1 local x, y, z = 1, 2, 3 r3(x, y, z) end
+print(pcall(r3)) print("locals", n)
+n = 0
+local function rv(...) n = n + 1 rv(...) end
+print(pcall(rv, 1, 2, 3)) print("varargs", n)
+print(coroutine.wrap(function() n = 0 print(pcall(r)) return n end)())

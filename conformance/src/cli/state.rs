@@ -42,6 +42,9 @@ impl Cli {
             // collector to generational mode.
             stdlib::enable_lua53_compat(ctx);
             ctx.gc_mode(b"generational");
+            // lua.c's stack below the main chunk is its base entry, `pmain`, its two
+            // arguments and the message handler: the default base entry and the slots
+            // of our own protected call (`protect`) have the same size.
             (
                 ctx.stash(ctx.native("?", msghandler)),
                 ctx.stash(ctx.native("protect", protect)),

@@ -13,8 +13,9 @@ use super::{Error, ErrorKind};
 
 /// Largest stack size in slots (C Lua's `LUAI_MAXSTACK`).
 pub const MAX_STACK: usize = 1_000_000;
-/// Largest number of frames (Lua's stack overflow comes from the slot limit first).
-pub const MAX_FRAMES: usize = MAX_STACK / 8;
+/// Largest number of frames: every frame takes at least one slot, so the slot limit decides
+/// first, as in C Lua (a call chain of functions without locals goes ~1,000,000 deep).
+pub const MAX_FRAMES: usize = MAX_STACK;
 /// C Lua's `LUAI_MAXCCALLS`: a call that brings the C-call count (see `Frame::cdepth`) to
 /// this raises "C stack overflow".
 pub const C_CALLS_MAX: u32 = 200;
@@ -128,7 +129,10 @@ pub(crate) fn precall<'gc>(
                 let needed = base + p.max_stack + if p.is_vararg { nargs + 1 } else { 0 };
                 // A message handler gets some extra room (C Lua's `ERRORSTACKSIZE`).
                 let extra = if st.in_handler > 0 { 200 } else { 0 };
-                if needed > MAX_STACK + extra || st.frames.len() >= st.frame_cap.0 + extra {
+                let frame = p.max_stack + usize::from(p.is_vararg);
+                if st.call_overflows(func, nargs, frame, extra)
+                    || st.frames.len() >= st.frame_cap.0 + extra
+                {
                     if extra > 0 {
                         // Overflowing the room of a handler of a stack overflow (C Lua's
                         // LUA_ERRERR from `luaD_growstack`).
@@ -239,13 +243,21 @@ pub(crate) fn precall<'gc>(
                         // overflow is raised inside the protected call, which catches it.
                         let parent = st.frames.last().map_or(0, |f| f.cdepth);
                         let cdepth = parent + 1 + u16::from(ret != ReturnTo::Caller);
+                        // The called function sits where C Lua's `luaB_pcall` puts it, above
+                        // the `true` it pushes (xpcall: above the handler, `true` and a copy
+                        // of the function), so stack limits are reached at the same depth.
+                        let pad = if handler.is_some() { 3 } else { 1 };
+                        for _ in 0..pad {
+                            st.stack.insert(func + 1, Value::Boolean(true));
+                        }
                         st.frames.push(Frame {
                             closure: None,
                             func,
                             base: func + 1,
                             pc: 0,
                             nresults,
-                            nextra: 0,
+                            // For a protected-call marker: the slots below the function.
+                            nextra: pad,
                             ret,
                             handler,
                             protected: true,
@@ -254,7 +266,7 @@ pub(crate) fn precall<'gc>(
                             cdepth,
                         });
                         check_c_calls(ctx, st.cbase + cdepth as u32, Vec::new)?;
-                        func += 1;
+                        func += 1 + pad;
                         nargs = st.stack.len() - func - 1;
                         nresults = -1;
                         ret = ReturnTo::Caller;
@@ -395,12 +407,12 @@ pub(crate) fn complete_call<'gc>(
         }
         if ret == ReturnTo::Caller {
             if let Some(m) = st.frames.last() {
-                if m.protected && m.func + 1 == func {
+                if m.protected && m.func + 1 + m.nextra == func {
                     let m = st.frames.pop().unwrap();
                     let count = st.top - func;
-                    st.stack[m.func] = Value::Boolean(true);
+                    st.stack[func - 1] = Value::Boolean(true);
+                    src = func - 1;
                     func = m.func;
-                    src = m.func;
                     n = count + 1;
                     nresults = m.nresults;
                     ret = m.ret;

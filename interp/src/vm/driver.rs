@@ -428,6 +428,7 @@ pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, ar
     let mut st = thread.state_mut(ctx.mutation());
     st.stack.clear();
     st.frames.clear();
+    st.shrink_buffers();
     st.tbc.clear();
     st.pending = None;
     st.depth_base = 0;

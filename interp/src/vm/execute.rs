@@ -856,7 +856,7 @@ fn run<'gc, const HOOKED: bool>(
                         let nbase = func + 1;
                         let need = nbase + p.max_stack;
                         if !p.is_vararg
-                            && need <= super::call::MAX_STACK
+                            && !st.call_overflows(func, nargs, p.max_stack, 0)
                             && st.frames.len() < st.frame_cap.0
                         {
                             st.ensure_stack(need);
