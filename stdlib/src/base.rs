@@ -57,6 +57,14 @@ fn open_base_with(ctx: Context<'_>, chosen: &[(&'static str, interp::NativeFn)])
     let g = ctx.globals();
     register(ctx, g, COMMON);
     register(ctx, g, chosen);
+    let next = g.get_str(ctx.intern_static(b"next"));
+    let pairs =
+        interp::NativeFunction::with_upvalues(ctx.mutation(), "pairs", pairs, Box::new([next]));
+    g.set_str(
+        ctx.mutation(),
+        ctx.intern_static(b"pairs"),
+        Value::Native(pairs),
+    );
     g.set_str(ctx.mutation(), ctx.intern_static(b"_G"), Value::Table(g));
     g.set_str(
         ctx.mutation(),
@@ -283,15 +291,9 @@ fn pairs<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         call.push(v);
         return Ok(Action::TailCall(1));
     }
-    if !matches!(v, Value::Table(_)) {
-        return Err(call.type_error(0, "table"));
-    }
-    let next = call.ctx.get_global("next");
-    let next = if next.is_function() {
-        next
-    } else {
-        call.ctx.native("next", self::next)
-    };
+    // Any value (`next` checks it): the `next` of this library, whatever the global
+    // `next` is now (C Lua pushes `luaB_next` itself).
+    let next = call.upvalue(0);
     call.ret(&[next, v, Value::Nil])
 }
 

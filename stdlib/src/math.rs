@@ -111,7 +111,9 @@ fn fmod<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         // -1 too: mininteger % -1 would overflow.
         return call.ret1(Value::Integer(if b == -1 { 0 } else { a % b }));
     }
-    let (a, b) = (call.check_float(0)?, call.check_float(1)?);
+    // C Lua checks both in one call expression, which gcc evaluates right to left.
+    let b = call.check_float(1)?;
+    let a = call.check_float(0)?;
     float_result(call, a % b)
 }
 

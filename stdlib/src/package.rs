@@ -205,16 +205,18 @@ fn search_path(name: &str, path: &str, sep: &str, rep: &str) -> Result<String, S
 }
 
 fn searchpath<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let name = call.check_string(0)?.to_str_lossy().into_owned();
-    let path = call.check_string(1)?.to_str_lossy().into_owned();
-    let sep = call
-        .opt_string(2)?
-        .map(|s| s.to_str_lossy().into_owned())
-        .unwrap_or_else(|| ".".into());
+    // Checked last argument first: C Lua checks them in one call expression, which gcc
+    // evaluates right to left.
     let rep = call
         .opt_string(3)?
         .map(|s| s.to_str_lossy().into_owned())
         .unwrap_or_else(|| "/".into());
+    let sep = call
+        .opt_string(2)?
+        .map(|s| s.to_str_lossy().into_owned())
+        .unwrap_or_else(|| ".".into());
+    let path = call.check_string(1)?.to_str_lossy().into_owned();
+    let name = call.check_string(0)?.to_str_lossy().into_owned();
     match search_path(&name, &path, &sep, &rep) {
         Ok(f) => call.ret1(call.ctx.str(&f)),
         Err(m) => call.ret(&[Value::Nil, call.ctx.str(&m)]),

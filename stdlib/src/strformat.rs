@@ -149,7 +149,14 @@ fn format_item<'gc>(
             let spec = checked_spec(call, form, flags, true)?;
             number::fmt_int(out, n, &spec);
         }
-        b'a' | b'A' | b'e' | b'E' | b'f' | b'g' | b'G' => {
+        // As `str_format`: '%a' checks its specification before its argument, the others
+        // after.
+        b'a' | b'A' => {
+            let spec = checked_spec(call, form, b"-+#0 ", true)?;
+            let f = call.check_float(arg)?;
+            number::fmt_float(out, f, &spec);
+        }
+        b'e' | b'E' | b'f' | b'g' | b'G' => {
             let f = call.check_float(arg)?;
             let spec = checked_spec(call, form, b"-+#0 ", true)?;
             number::fmt_float(out, f, &spec);

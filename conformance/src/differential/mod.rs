@@ -14,7 +14,8 @@
 //! patterns), [`tables`] (borders, `next` order, the table library), [`functions`] (varargs,
 //! multiple results, closures, goto, coroutines), [`meta`] (every metamethod event) and
 //! [`errors`] (`error`/`pcall`/`xpcall`, runtime and argument error messages, library calls
-//! with arguments of every type). [`harness`] runs, compares and minimizes.
+//! with arguments of every type), [`syntax`] (precedence and folding, literals, evaluation
+//! order, scoping). [`harness`] runs, compares and minimizes.
 
 pub mod errors;
 pub mod functions;
@@ -23,6 +24,7 @@ pub mod meta;
 pub mod numbers;
 pub mod rng;
 pub mod strings;
+pub mod syntax;
 pub mod tables;
 pub mod values;
 
@@ -122,6 +124,10 @@ const TOPICS: &[(Topic, usize)] = &[
     (errors::raise, 3),
     (errors::runtime, 4),
     (errors::library_call, 6),
+    (syntax::expression, 4),
+    (syntax::literal, 3),
+    (syntax::evaluation_order, 1),
+    (syntax::scoping, 1),
 ];
 
 /// One case from a topic chosen by weight.

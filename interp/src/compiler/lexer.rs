@@ -190,6 +190,10 @@ impl<'a> Lexer<'a> {
 
     /// An error at the current token (`luaX_syntaxerror`).
     pub fn syntax_error(&self, msg: &str) -> LexError {
+        // A zero byte is token 0 in C Lua, which `lexerror` takes for "no token".
+        if self.token == Token::Char(0) {
+            return self.error_with(msg, None, false);
+        }
         let near = self.token_text_for_msg(&self.token, &self.token_text);
         self.error_with(msg, Some(near), self.token == Token::Eos)
     }
@@ -199,20 +203,19 @@ impl<'a> Lexer<'a> {
         self.error_with(msg, None, false)
     }
 
-    fn token_text_for_msg(&self, t: &Token, text: &[u8]) -> String {
+    fn token_text_for_msg(&self, t: &Token, text: &[u8]) -> Vec<u8> {
         match t {
-            Token::Name(_) | Token::Str(_) | Token::Flt(_) | Token::Int(_) => {
-                format!("'{}'", String::from_utf8_lossy(text))
-            }
-            other => token_to_str(other),
+            Token::Name(_) | Token::Str(_) | Token::Flt(_) | Token::Int(_) => quoted(text),
+            other => token_to_str(other).into_bytes(),
         }
     }
 
-    fn error_with(&self, msg: &str, near: Option<String>, at_eof: bool) -> LexError {
+    fn error_with(&self, msg: &str, near: Option<Vec<u8>>, at_eof: bool) -> LexError {
         let mut m = self.chunk.clone();
         m.extend_from_slice(format!(":{}: {}", self.line, msg).as_bytes());
         if let Some(n) = near {
-            m.extend_from_slice(format!(" near {}", n).as_bytes());
+            m.extend_from_slice(b" near ");
+            m.extend_from_slice(&n);
         }
         LexError { message: m, at_eof }
     }
@@ -220,9 +223,9 @@ impl<'a> Lexer<'a> {
     /// A lexical error near the text read so far (`lexerror` with the buffer).
     fn lex_error(&self, msg: &str, eof: bool) -> LexError {
         let near = if eof {
-            "<eof>".to_string()
+            b"<eof>".to_vec()
         } else {
-            format!("'{}'", String::from_utf8_lossy(&self.buf))
+            quoted(&self.buf)
         };
         self.error_with(msg, Some(near), eof)
     }
@@ -462,85 +465,12 @@ impl<'a> Lexer<'a> {
             match c {
                 b'\n' | b'\r' => return Err(self.lex_error("unfinished string", false)),
                 b'\\' => {
-                    self.buf.push(b'\\');
-                    self.pos += 1;
-                    let Some(e) = self.cur() else {
-                        return Err(self.lex_error("unfinished string", true));
-                    };
-                    match e {
-                        b'a' => self.esc(&mut out, 7),
-                        b'b' => self.esc(&mut out, 8),
-                        b'f' => self.esc(&mut out, 12),
-                        b'n' => self.esc(&mut out, b'\n'),
-                        b'r' => self.esc(&mut out, b'\r'),
-                        b't' => self.esc(&mut out, b'\t'),
-                        b'v' => self.esc(&mut out, 11),
-                        b'\\' | b'"' | b'\'' => self.esc(&mut out, e),
-                        b'\n' | b'\r' => {
-                            self.newline()?;
-                            out.push(b'\n');
-                            self.buf.push(b'\n');
-                        }
-                        b'x' => {
-                            self.buf.push(b'x');
-                            self.pos += 1;
-                            let mut v = 0u8;
-                            for _ in 0..2 {
-                                match self.cur() {
-                                    Some(h) if h.is_ascii_hexdigit() => {
-                                        self.buf.push(h);
-                                        self.pos += 1;
-                                        v = v * 16 + (h as char).to_digit(16).unwrap() as u8;
-                                    }
-                                    other => {
-                                        if let Some(o) = other {
-                                            self.buf.push(o);
-                                        }
-                                        return Err(
-                                            self.lex_error("hexadecimal digit expected", false)
-                                        );
-                                    }
-                                }
-                            }
-                            out.push(v);
-                        }
-                        b'z' => {
-                            self.pos += 1;
-                            self.buf.push(b'z');
-                            while let Some(w) = self.cur() {
-                                if w == b'\n' || w == b'\r' {
-                                    self.newline()?;
-                                } else if w.is_ascii_whitespace() || w == 0x0b {
-                                    self.pos += 1;
-                                } else {
-                                    break;
-                                }
-                            }
-                        }
-                        b'u' => self.read_utf8_escape(&mut out)?,
-                        d if d.is_ascii_digit() => {
-                            let mut v: u32 = 0;
-                            let mut k = 0;
-                            while k < 3 && self.cur().is_some_and(|x| x.is_ascii_digit()) {
-                                let x = self.cur().unwrap();
-                                self.buf.push(x);
-                                v = v * 10 + (x - b'0') as u32;
-                                self.pos += 1;
-                                k += 1;
-                            }
-                            if v > 255 {
-                                if let Some(x) = self.cur() {
-                                    self.buf.push(x);
-                                }
-                                return Err(self.lex_error("decimal escape too large", false));
-                            }
-                            out.push(v as u8);
-                        }
-                        other => {
-                            self.buf.push(other);
-                            return Err(self.lex_error("invalid escape sequence", false));
-                        }
-                    }
+                    // As C Lua's buffer: an escape is saved raw while it is read (an error
+                    // shows it so) and replaced by what it stands for once read.
+                    let (mark, out_mark) = (self.buf.len(), out.len());
+                    self.read_escape(&mut out)?;
+                    self.buf.truncate(mark);
+                    self.buf.extend_from_slice(&out[out_mark..]);
                 }
                 c => {
                     out.push(c);
@@ -549,6 +479,86 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
+    }
+
+    /// Reads the escape sequence at the backslash under the cursor into `out`.
+    fn read_escape(&mut self, out: &mut Vec<u8>) -> Result<(), LexError> {
+        self.buf.push(b'\\');
+        self.pos += 1;
+        let Some(e) = self.cur() else {
+            return Err(self.lex_error("unfinished string", true));
+        };
+        match e {
+            b'a' => self.esc(out, 7),
+            b'b' => self.esc(out, 8),
+            b'f' => self.esc(out, 12),
+            b'n' => self.esc(out, b'\n'),
+            b'r' => self.esc(out, b'\r'),
+            b't' => self.esc(out, b'\t'),
+            b'v' => self.esc(out, 11),
+            b'\\' | b'"' | b'\'' => self.esc(out, e),
+            b'\n' | b'\r' => {
+                self.newline()?;
+                out.push(b'\n');
+            }
+            b'x' => {
+                self.buf.push(b'x');
+                self.pos += 1;
+                let mut v = 0u8;
+                for _ in 0..2 {
+                    match self.cur() {
+                        Some(h) if h.is_ascii_hexdigit() => {
+                            self.buf.push(h);
+                            self.pos += 1;
+                            v = v * 16 + (h as char).to_digit(16).unwrap() as u8;
+                        }
+                        other => {
+                            if let Some(o) = other {
+                                self.buf.push(o);
+                            }
+                            return Err(self.lex_error("hexadecimal digit expected", false));
+                        }
+                    }
+                }
+                out.push(v);
+            }
+            b'z' => {
+                self.pos += 1;
+                while let Some(w) = self.cur() {
+                    if w == b'\n' || w == b'\r' {
+                        self.newline()?;
+                    } else if w.is_ascii_whitespace() || w == 0x0b {
+                        self.pos += 1;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            b'u' => self.read_utf8_escape(out)?,
+            d if d.is_ascii_digit() => {
+                let mut v: u32 = 0;
+                let mut k = 0;
+                while k < 3 && self.cur().is_some_and(|x| x.is_ascii_digit()) {
+                    let x = self.cur().unwrap();
+                    self.buf.push(x);
+                    v = v * 10 + (x - b'0') as u32;
+                    self.pos += 1;
+                    k += 1;
+                }
+                if v > 255 {
+                    if let Some(x) = self.cur() {
+                        self.buf.push(x);
+                    }
+                    return Err(self.lex_error("decimal escape too large", false));
+                }
+                out.push(v as u8);
+            }
+            other => {
+                self.buf.push(other);
+                return Err(self.lex_error("invalid escape sequence", false));
+            }
+        }
+        Ok(())
     }
 
     fn esc(&mut self, out: &mut Vec<u8>, v: u8) {
@@ -565,7 +575,7 @@ impl<'a> Lexer<'a> {
             if let Some(x) = self.cur() {
                 self.buf.push(x);
             }
-            return Err(self.lex_error("missing '{' in \\u{xxxx}", false));
+            return Err(self.lex_error("missing '{'", false));
         }
         self.buf.push(b'{');
         self.pos += 1;
@@ -594,7 +604,7 @@ impl<'a> Lexer<'a> {
                     let msg = if digits == 0 {
                         "hexadecimal digit expected"
                     } else {
-                        "missing '}' in \\u{xxxx}"
+                        "missing '}'"
                     };
                     return Err(self.lex_error(msg, false));
                 }
@@ -641,6 +651,16 @@ impl<'a> Lexer<'a> {
             }
         }
     }
+}
+
+/// `'text'` as C's `"'%s'"` shows a token: raw bytes, up to the first zero byte.
+fn quoted(text: &[u8]) -> Vec<u8> {
+    let text = text.split(|&c| c == 0).next().unwrap_or_default();
+    let mut v = Vec::with_capacity(text.len() + 2);
+    v.push(b'\'');
+    v.extend_from_slice(text);
+    v.push(b'\'');
+    v
 }
 
 /// Encodes a code point (up to 2^31) as UTF-8 the way Lua does (`luaO_utf8esc`).
