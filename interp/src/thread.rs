@@ -95,6 +95,9 @@ pub struct Frame<'gc> {
     pub protected: bool,
     /// True if this frame was entered by a tail call (for tracebacks).
     pub tail: bool,
+    /// True for the frame of a native function waiting for the function it called
+    /// ([`crate::vm::Action::Call`]): its results are the native's.
+    pub calling: bool,
     /// For a stand-in frame of a native function (while a message handler runs on the
     /// error it raised): its name.
     #[collect(require_static)]

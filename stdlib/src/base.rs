@@ -285,11 +285,14 @@ fn pairs<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let v = call.check_any(0)?;
     let mm = interp::vm::metamethod(call.ctx, v, interp::vm::Metamethod::Pairs);
     if !mm.is_nil() {
-        // A tail call so that `__pairs` may yield (C Lua uses `lua_callk`).
+        // `lua_callk` for three results: `__pairs` may yield, and `pairs` keeps its frame.
         call.set_nargs(0);
         call.push(mm);
         call.push(v);
-        return Ok(Action::TailCall(1));
+        return Ok(Action::Call {
+            args: 1,
+            results: 3,
+        });
     }
     // Any value (`next` checks it): the `next` of this library, whatever the global
     // `next` is now (C Lua pushes `luaB_next` itself).
@@ -629,5 +632,8 @@ fn dofile<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let f = load_chunk(call, &src, &name, b"bt", None).map_err(Error::new)?;
     call.set_nargs(0);
     call.push(f);
-    Ok(Action::TailCall(0))
+    Ok(Action::Call {
+        args: 0,
+        results: -1,
+    })
 }

@@ -312,7 +312,7 @@ fn with_frame_local<'gc>(
         return Err(());
     }
     let apply = |st: &mut interp::thread::ThreadState<'gc>, level: usize, top: usize| {
-        if level > st.frames.len() {
+        if level > interp::vm::stack_levels(st) {
             return Err(());
         }
         Ok(interp::vm::frame_local(st, level, n, top).map(|(name, slot)| (name, f(st, slot))))

@@ -211,7 +211,8 @@ impl Cli {
 /// nil); returns `true, results...` or `false, message`.
 fn protect<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, Error<'gc>> {
     let h = call.remove_arg(0);
-    Ok(Action::ProtectedCall((!h.is_nil()).then_some(h)))
+    // lua.c's `docall` is a `lua_pcall` from C: no frame Lua code would see.
+    Ok(Action::HostProtectedCall((!h.is_nil()).then_some(h)))
 }
 
 /// The message handler of `lua.c`: a non-string error object becomes the result of its
@@ -232,8 +233,7 @@ fn msghandler<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, Error<
         }
     };
     msg.push(b'\n');
-    // The outermost frame is `protect`'s protected call, which `lua.c` does not have.
-    let tb = interp::vm::traceback_hiding(call, 1, 1);
+    let tb = interp::vm::traceback(call, 1);
     msg.extend_from_slice(tb.as_bytes());
     let s = call.ctx.intern(&msg);
     call.ret1(Value::String(s))

@@ -171,6 +171,7 @@ pub(crate) fn precall<'gc>(
                     handler: None,
                     protected: false,
                     tail: false,
+                    calling: false,
                     native: None,
                     cdepth,
                 });
@@ -231,7 +232,36 @@ pub(crate) fn precall<'gc>(
                         st.stack.truncate(func + n + 1);
                         nargs = n;
                     }
-                    Action::ProtectedCall(handler) => {
+                    Action::Call { args: n, results } => {
+                        // The callee goes above this function's slot, where its frame stays.
+                        let src = st.stack.len() - n - 1;
+                        st.stack.copy_within(src.., func + 1);
+                        st.stack.truncate(func + n + 2);
+                        let parent = st.frames.last().map_or(0, |f| f.cdepth);
+                        let cdepth = parent + 1 + u16::from(ret != ReturnTo::Caller);
+                        st.frames.push(Frame {
+                            closure: None,
+                            func,
+                            base: func + 1,
+                            pc: 0,
+                            nresults,
+                            nextra: 0,
+                            ret,
+                            handler: None,
+                            protected: false,
+                            tail: false,
+                            calling: true,
+                            native: Some(f.name()),
+                            cdepth,
+                        });
+                        check_c_calls(ctx, st.cbase + cdepth as u32, Vec::new)?;
+                        func += 1;
+                        nargs = n;
+                        nresults = results;
+                        ret = ReturnTo::Caller;
+                    }
+                    Action::ProtectedCall(handler) | Action::HostProtectedCall(handler) => {
+                        let host = matches!(action, Action::HostProtectedCall(_));
                         if st.stack.len() <= func + 1 {
                             return Err(error_msg(
                                 ctx,
@@ -262,7 +292,9 @@ pub(crate) fn precall<'gc>(
                             handler,
                             protected: true,
                             tail: false,
-                            native: None,
+                            calling: false,
+                            // A host's entry is a C function without a name (lua.c's pmain).
+                            native: host.then_some("?"),
                             cdepth,
                         });
                         check_c_calls(ctx, st.cbase + cdepth as u32, Vec::new)?;
@@ -407,6 +439,16 @@ pub(crate) fn complete_call<'gc>(
         }
         if ret == ReturnTo::Caller {
             if let Some(m) = st.frames.last() {
+                if m.calling && m.func + 1 == func {
+                    // A native's call (Action::Call) returned: its results are the native's.
+                    let m = st.frames.pop().unwrap();
+                    n = st.top - func;
+                    src = func;
+                    func = m.func;
+                    nresults = m.nresults;
+                    ret = m.ret;
+                    continue;
+                }
                 if m.protected && m.func + 1 + m.nextra == func {
                     let m = st.frames.pop().unwrap();
                     let count = st.top - func;
@@ -586,6 +628,7 @@ pub(crate) fn push_native_frame(st: &mut ThreadState<'_>, name: &'static str, fu
         handler: None,
         protected: false,
         tail: false,
+        calling: false,
         native: Some(name),
         cdepth: st.frames.last().map_or(0, |f| f.cdepth),
     });

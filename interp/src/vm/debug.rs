@@ -70,12 +70,19 @@ pub fn where_<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> V
     }
 }
 
+/// The index in `frames` of stack level `level` (1 = the innermost frame).
+pub(crate) fn frame_index(st: &ThreadState<'_>, level: usize) -> Option<usize> {
+    (level >= 1 && level <= st.frames.len()).then(|| st.frames.len() - level)
+}
+
+/// The number of stack levels.
+pub fn stack_levels(st: &ThreadState<'_>) -> usize {
+    st.frames.len()
+}
+
 /// The chunk id and current line of the frame `level` frames from the top, if a Lua frame.
 fn position(st: &ThreadState<'_>, level: usize) -> Option<(Vec<u8>, i64)> {
-    if level == 0 || level > st.frames.len() {
-        return None;
-    }
-    let f = &st.frames[st.frames.len() - level];
+    let f = &st.frames[frame_index(st, level)?];
     let p = &f.closure?.proto().raw;
     Some((chunk_id(&p.source), current_line(p, f.pc)))
 }
@@ -587,7 +594,7 @@ pub(crate) fn call_site_name(p: &Proto, pc: usize) -> Option<(&'static str, Vec<
 
 /// `luaL_traceback`-style text for the frames of `st`, innermost first, starting at `level`.
 pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> String {
-    traceback_lines(st, level, Vec::new(), 0, true)
+    traceback_lines(st, level, Vec::new(), true)
 }
 
 /// The name of the native call a suspended coroutine waits in, if any.
@@ -614,7 +621,7 @@ pub fn coroutine_traceback(st: &ThreadState<'_>, level: usize) -> String {
     if let Some(name) = pending_name(st).filter(|_| level == 0) {
         first.push(format!("\n\t[C]: in function '{name}'"));
     }
-    traceback_lines(st, level.max(1), first, 0, false)
+    traceback_lines(st, level.max(1), first, false)
 }
 
 /// Information about level `level` of another coroutine (levels as `coroutine_traceback`
@@ -635,7 +642,7 @@ pub(crate) fn error_traceback(st: &ThreadState<'_>, raised_by: Option<&str>) -> 
     let first = raised_by
         .map(|name| vec![native_line(st, st.frames.len(), name)])
         .unwrap_or_default();
-    traceback_lines(st, 1, first, 0, true)
+    traceback_lines(st, 1, first, true)
 }
 
 /// The traceback of a coroutine dying by an error raised by native `raised_by` (if any),
@@ -644,7 +651,7 @@ pub(crate) fn death_traceback(st: &ThreadState<'_>, raised_by: Option<&str>) -> 
     let first = raised_by
         .map(|name| vec![native_line(st, st.frames.len(), name)])
         .unwrap_or_default();
-    traceback_lines(st, 1, first, 0, false)
+    traceback_lines(st, 1, first, false)
 }
 
 /// The traceback line of a native function, frame `fi` (or `frames.len()` for one that has
@@ -674,19 +681,21 @@ fn call_name_at(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u8
 const LEVELS1: usize = 10;
 const LEVELS2: usize = 11;
 
-/// The traceback text: `first` lines, then the frames from `level` down, less the
-/// `hidden` outermost ones (a host's own protected call), then `[C]: in ?` for the host
-/// entry if `bottom`. A long one keeps the first 10 and the last 11 levels with C Lua's
+/// The traceback text: `first` lines, then the frames from `level` down, then `[C]: in ?`
+/// for the host entry if `bottom`. A long one keeps the first 10 and the last 11 levels with C Lua's
 /// note between, which counts one level fewer than it leaves out.
 fn traceback_lines(
     st: &ThreadState<'_>,
     level: usize,
     mut lines: Vec<String>,
-    hidden: usize,
     bottom: bool,
 ) -> String {
     let n = st.frames.len();
-    for fi in (hidden..n.saturating_sub(level.saturating_sub(1))).rev() {
+    let top = match level {
+        0 | 1 => n,
+        _ => frame_index(st, level - 1).unwrap_or(0),
+    };
+    for fi in (0..top).rev() {
         let f = &st.frames[fi];
         let line = match f.closure {
             None => native_line(st, fi, native_name(f)),
@@ -748,17 +757,6 @@ fn native_name(f: &Frame<'_>) -> &'static str {
 
 /// A traceback of the running thread for native functions (`debug.traceback`).
 pub fn traceback<'gc>(call: &mut NativeCall<'gc, '_>, level: usize) -> String {
-    traceback_hiding(call, level, 0)
-}
-
-/// Like [`traceback`], leaving out the `hidden` outermost frames (a host's protected call
-/// that C Lua's host would not have, such as `lua.c`'s `docall`).
-pub fn traceback_hiding<'gc>(
-    call: &mut NativeCall<'gc, '_>,
-    level: usize,
-    hidden: usize,
-) -> String {
-    let ctx = call.ctx;
     // Level 0 is the native function asking (`debug.traceback` itself).
     let mut first = Vec::new();
     if level == 0 {
@@ -767,17 +765,13 @@ pub fn traceback_hiding<'gc>(
             first.push(native_line(st, st.frames.len(), f.name()));
         }
     }
-    // A coroutine starts with its Lua function: only the main thread has a native entry.
-    let bottom = call.thread.ptr_eq(ctx.state().main_thread);
-    traceback_lines(call.thread_state(), level.max(1), first, hidden, bottom)
+    // A host's entry is a frame of its own, if it has one (`Action::HostProtectedCall`).
+    traceback_lines(call.thread_state(), level.max(1), first, false)
 }
 
 /// Information about the frame `level` levels up (1 = the innermost Lua frame).
 pub fn frame_info<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<FunctionInfo> {
-    if level == 0 || level > st.frames.len() {
-        return None;
-    }
-    let fi = st.frames.len() - level;
+    let fi = frame_index(st, level)?;
     let f = &st.frames[fi];
     Some(match f.closure {
         Some(c) => {
@@ -803,10 +797,7 @@ pub fn frame_info<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<FunctionIn
 
 /// The function running at frame `level` levels up (as `frame_info` counts), if any.
 pub fn frame_function<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<Value<'gc>> {
-    if level == 0 || level > st.frames.len() {
-        return None;
-    }
-    let f = &st.frames[st.frames.len() - level];
+    let f = &st.frames[frame_index(st, level)?];
     match (f.closure, f.native) {
         (Some(c), _) => Some(Value::Closure(c)),
         // A native function's stand-in frame (a hook event of its call or return).
@@ -824,10 +815,10 @@ pub fn frame_local(
     n: i64,
     top: usize,
 ) -> Option<(Vec<u8>, usize)> {
-    if level == 0 || level > st.frames.len() || n == 0 {
+    if n == 0 {
         return None;
     }
-    let fi = st.frames.len() - level;
+    let fi = frame_index(st, level)?;
     let f = &st.frames[fi];
     let limit = match st.frames.get(fi + 1) {
         Some(next) => next.func,
@@ -859,8 +850,8 @@ pub fn frame_local(
 /// `(ftransfer, ntransfer)` of the frame `level` levels up: the values its running call or
 /// return hook sees (zeros otherwise).
 pub fn frame_transfer(st: &ThreadState<'_>, level: usize) -> (usize, usize) {
-    if level == 0 || level > st.frames.len() {
-        return (0, 0);
+    match frame_index(st, level) {
+        Some(fi) => st.hook.transfer_of(fi),
+        None => (0, 0),
     }
-    st.hook.transfer_of(st.frames.len() - level)
 }

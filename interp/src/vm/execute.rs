@@ -874,6 +874,7 @@ fn run<'gc, const HOOKED: bool>(
                                 handler: None,
                                 protected: false,
                                 tail: false,
+                                calling: false,
                                 native: None,
                                 cdepth: st.frames[fi].cdepth,
                             });
@@ -974,7 +975,7 @@ fn run<'gc, const HOOKED: bool>(
                     }
                     if f.ret == ReturnTo::Caller
                         && f.nresults >= 0
-                        && st.frames.last().is_some_and(|c| !c.protected)
+                        && st.frames.last().is_some_and(|c| !c.protected && !c.calling)
                     {
                         // Fast path: a Lua caller wants a fixed number of results.
                         let want = f.nresults as usize;

@@ -17,7 +17,7 @@ mod ops;
 
 pub use debug::{
     coroutine_frame_info, coroutine_traceback, frame_function, frame_info, frame_local,
-    frame_transfer, traceback, traceback_hiding, traceback_string, where_, FunctionInfo,
+    frame_transfer, stack_levels, traceback, traceback_string, where_, FunctionInfo,
 };
 pub use error::{Error, ErrorKind};
 pub use hooks::{Hook, MASK_CALL, MASK_COUNT, MASK_LINE, MASK_RETURN};

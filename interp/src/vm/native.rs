@@ -21,9 +21,23 @@ pub enum Action<'gc> {
     /// Call the value below the top `n` values with those `n` arguments, and return its
     /// results (a tail call: `pcall`-free calls like `select` helpers, `dofile`).
     TailCall(usize),
+    /// Call the value below the top `args` values with those arguments, this function's
+    /// frame kept on the stack while it runs (C Lua's `lua_callk`: `dofile`, `pairs` with a
+    /// `__pairs`), and return its results, adjusted to `results` unless that is -1. The
+    /// callee may yield.
+    Call {
+        /// The number of arguments.
+        args: usize,
+        /// The number of results, or -1 for all.
+        results: i32,
+    },
     /// Call the first argument with the rest in protected mode (`pcall`, and `xpcall` with a
     /// handler): results are `true, ...` or `false, err`.
     ProtectedCall(Option<Value<'gc>>),
+    /// Like [`Action::ProtectedCall`], for a host function standing for its C entry (lua.c's
+    /// `pmain`, which calls the main chunk through `lua_pcall`): tracebacks and stack levels
+    /// see a C function without a name, `[C]: in ?`.
+    HostProtectedCall(Option<Value<'gc>>),
     /// Resume a coroutine with the arguments after the first (`coroutine.resume`; with
     /// `wrap = true`, the results are returned as they are and errors propagate).
     Resume {
