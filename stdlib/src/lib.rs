@@ -7,6 +7,7 @@ mod debug;
 mod io;
 mod math;
 mod os;
+mod ostime;
 mod package;
 mod strformat;
 mod strlib;
