@@ -3,7 +3,7 @@
 
 mod cli;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::os::unix::ffi::OsStringExt;
 use std::process::ExitCode;
 
@@ -72,9 +72,8 @@ fn pmain(cli: &mut Cli, args: &[Vec<u8>], parsed: &Parsed) -> bool {
 }
 
 fn print_version() {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{COPYRIGHT}");
-    let _ = out.flush();
+    let _ = stdlib::stdio::stdout_write(format!("{COPYRIGHT}\n").as_bytes());
+    let _ = stdlib::stdio::stdout_flush();
 }
 
 /// The global `arg`: the script at index 0, what precedes it at negative indices, its

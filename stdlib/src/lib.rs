@@ -9,6 +9,7 @@ mod math;
 mod os;
 mod ostime;
 mod package;
+pub mod stdio;
 mod strformat;
 mod strlib;
 mod table;

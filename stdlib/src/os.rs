@@ -225,8 +225,8 @@ fn exit<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if call.arg(1).is_truthy() {
         close_state(call);
     }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    // C's exit() flushes every stream.
+    crate::stdio::flush_all();
     std::process::exit(code)
 }
 
