@@ -16,6 +16,7 @@ use interp::Value;
 const COPYRIGHT: &str = "Lua 5.4 (lupa_rs)  Copyright (C) 1994-2025 Lua.org, PUC-Rio";
 
 fn main() -> ExitCode {
+    cli::signal::default_sigpipe();
     let args: Vec<Vec<u8>> = std::env::args_os().map(OsStringExt::into_vec).collect();
     let progname = match args.first() {
         Some(p) if !p.is_empty() => String::from_utf8_lossy(p).into_owned(),

@@ -276,8 +276,8 @@ fn io_popen<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         Some(m) => m.as_bytes().to_vec(),
         None => b"r".to_vec(),
     };
-    // l_checkmodep: "r" or "w".
-    let reading = match &mode[..] {
+    // l_checkmodep: "r" or "w" (as a C string).
+    let reading = match c_str(&mode) {
         b"r" => true,
         b"w" => false,
         _ => return Err(call.arg_error(1, "invalid mode")),
