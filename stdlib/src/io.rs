@@ -253,7 +253,12 @@ fn tmpfile() -> std::io::Result<Shared> {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     loop {
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("lua_tmp_{}_{}", std::process::id(), n));
+        // glibc's tmpfile() uses P_tmpdir, not TMPDIR.
+        #[cfg(unix)]
+        let dir = std::path::PathBuf::from("/tmp");
+        #[cfg(not(unix))]
+        let dir = std::env::temp_dir();
+        let path = dir.join(format!("lua_tmp_{}_{}", std::process::id(), n));
         let f = std::fs::OpenOptions::new()
             .read(true)
             .write(true)

@@ -12,10 +12,6 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::process::{ChildStdin, ChildStdout};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
-/// C stdio's `BUFSIZ`, the buffer size when the file system gives none.
-#[cfg(not(unix))]
-const BUFSIZ: usize = 8192;
-
 const EBADF: i32 = 9;
 const EINVAL: i32 = 22;
 const ESPIPE: i32 = 29;
@@ -99,26 +95,42 @@ impl Raw {
         }
     }
 
-    /// The buffer size glibc would choose: the file system's block size.
+    /// The buffer size glibc would choose: the file system's block size, at most BUFSIZ.
     fn block_size(&self) -> usize {
+        const BUFSIZ: usize = 8192;
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
             let m = match self {
                 Raw::File(f) => f.metadata().ok(),
                 Raw::Std(f) => f.metadata().ok(),
-                _ => None,
+                // Pipes: st_blksize is the page size.
+                _ => return 4096,
             };
-            if let Some(m) = m {
-                if m.blksize() > 0 {
-                    return m.blksize() as usize;
+            match m {
+                Some(m) if m.blksize() > 0 && (m.blksize() as usize) < BUFSIZ => {
+                    m.blksize() as usize
                 }
+                _ => BUFSIZ,
             }
-            // Pipes: st_blksize is the page size.
-            4096
         }
         #[cfg(not(unix))]
         BUFSIZ
+    }
+
+    /// A terminal: glibc makes such a stream line-buffered.
+    fn is_terminal(&self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            Raw::File(f) => f.is_terminal(),
+            #[cfg(unix)]
+            Raw::Std(f) => f.is_terminal(),
+            #[cfg(not(unix))]
+            Raw::Stdin(s) => s.is_terminal(),
+            #[cfg(not(unix))]
+            Raw::Stdout(s) => s.is_terminal(),
+            _ => false,
+        }
     }
 }
 
@@ -144,6 +156,11 @@ pub(crate) struct CFile {
 impl CFile {
     pub(crate) fn new(raw: Raw, can_read: bool, can_write: bool, append: bool) -> CFile {
         let size = raw.block_size();
+        let mode = if raw.is_terminal() {
+            BufMode::Line
+        } else {
+            BufMode::Full
+        };
         CFile {
             raw,
             can_read,
@@ -152,7 +169,7 @@ impl CFile {
             rbuf: Vec::new(),
             rpos: 0,
             wbuf: Vec::new(),
-            mode: BufMode::Full,
+            mode,
             size,
             eof: false,
             error: None,
@@ -476,18 +493,10 @@ fn standard(which: usize) -> &'static Shared {
             1 => Raw::Stdout(io::stdout()),
             _ => Raw::Stderr(io::stderr()),
         };
-        use std::io::IsTerminal;
-        let tty = match which {
-            0 => io::stdin().is_terminal(),
-            1 => io::stdout().is_terminal(),
-            _ => false,
-        };
         let mut f = CFile::new(raw, which == 0, which != 0, false);
-        f.mode = match which {
-            2 => BufMode::No,
-            _ if tty => BufMode::Line,
-            _ => BufMode::Full,
-        };
+        if which == 2 {
+            f.mode = BufMode::No;
+        }
         if which == 1 {
             #[cfg(unix)]
             {
