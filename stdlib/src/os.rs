@@ -54,58 +54,73 @@ fn time<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return call.ret1(Value::Integer(ostime::now()));
     }
     let t = call.check_table(0)?;
-    let ctx = call.ctx;
-    // loslib.c's getfield: an integer field (numbers and numeric strings convert) that fits
-    // a C `int` once `delta` is taken off, or the default `d` when absent.
-    let getfield = |key: &str, d: Option<i32>, delta: i64| -> Result<i32, String> {
-        let v = t.get_str(ctx.intern(key.as_bytes()));
-        match v.to_integer() {
-            None if !v.is_nil() => Err(format!("field '{key}' is not an integer")),
-            None => d.ok_or_else(|| format!("field '{key}' missing in date table")),
-            Some(res) => {
-                let fits = if res >= 0 {
-                    res - delta <= i32::MAX as i64
-                } else {
-                    i32::MIN as i64 + delta <= res
-                };
-                if fits {
-                    Ok((res - delta) as i32)
-                } else {
-                    Err(format!("field '{key}' is out-of-bound"))
-                }
-            }
-        }
+    let tv = Value::Table(t);
+    let mut f = [0i32; 6];
+    for (slot, (key, d, delta)) in [
+        ("year", None, 1900),
+        ("month", None, 1),
+        ("day", None, 0),
+        ("hour", Some(12), 0),
+        ("min", Some(0), 0),
+        ("sec", Some(0), 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        f[slot] = getfield(call, tv, key, d, delta)?;
+    }
+    let k = Value::String(call.ctx.intern_static(b"isdst"));
+    let isdst = match interp::vm::meta_index_value(call, tv, k)? {
+        Value::Nil => -1,
+        v => i32::from(v.is_truthy()),
     };
-    let fields = (|| -> Result<ostime::Tm, String> {
-        Ok(ostime::Tm::new(
-            getfield("year", None, 1900)?,
-            getfield("month", None, 1)?,
-            getfield("day", None, 0)?,
-            getfield("hour", Some(12), 0)?,
-            getfield("min", Some(0), 0)?,
-            getfield("sec", Some(0), 0)?,
-            match t.get_str(ctx.intern_static(b"isdst")) {
-                Value::Nil => -1,
-                v => i32::from(v.is_truthy()),
-            },
-        ))
-    })();
-    let mut tm = match fields {
-        Ok(tm) => tm,
-        Err(m) => return Err(call.error(m)),
-    };
+    let mut tm = ostime::Tm::new(f[0], f[1], f[2], f[3], f[4], f[5], isdst);
     let r = ostime::mktime(&mut tm);
     // The table gets the normalized fields, even when the time cannot be represented.
-    set_all_fields(ctx, t, &tm);
+    set_all_fields(call, tv, &tm)?;
     if r == -1 {
         return Err(call.error("time result cannot be represented in this installation"));
     }
     call.ret1(Value::Integer(r))
 }
 
-/// `setallfields`: the fields of a date table (`os.date("*t")`) from `tm`.
-fn set_all_fields<'gc>(ctx: interp::Context<'gc>, tab: interp::value::Table<'gc>, tm: &ostime::Tm) {
-    let mc = ctx.mutation();
+/// loslib.c's `getfield` (`lua_getfield`, metamethods included): an integer field (numbers
+/// and numeric strings convert) that fits a C `int` once `delta` is taken off, or the
+/// default `d` when absent.
+fn getfield<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    t: Value<'gc>,
+    key: &'static str,
+    d: Option<i32>,
+    delta: i64,
+) -> Result<i32, interp::Error<'gc>> {
+    let k = Value::String(call.ctx.intern_static(key.as_bytes()));
+    let v = interp::vm::meta_index_value(call, t, k)?;
+    match v.to_integer() {
+        None if !v.is_nil() => Err(call.error(format!("field '{key}' is not an integer"))),
+        None => d.ok_or_else(|| call.error(format!("field '{key}' missing in date table"))),
+        Some(res) => {
+            let fits = if res >= 0 {
+                res - delta <= i32::MAX as i64
+            } else {
+                i32::MIN as i64 + delta <= res
+            };
+            if fits {
+                Ok((res - delta) as i32)
+            } else {
+                Err(call.error(format!("field '{key}' is out-of-bound")))
+            }
+        }
+    }
+}
+
+/// `setallfields`: the fields of a date table (`os.date("*t")`) from `tm`, set with
+/// `lua_setfield` (metamethods included).
+fn set_all_fields<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    tab: Value<'gc>,
+    tm: &ostime::Tm,
+) -> Result<(), interp::Error<'gc>> {
     for (k, v, delta) in [
         ("year", tm.year, 1900),
         ("month", tm.mon, 1),
@@ -116,19 +131,14 @@ fn set_all_fields<'gc>(ctx: interp::Context<'gc>, tab: interp::value::Table<'gc>
         ("yday", tm.yday, 1),
         ("wday", tm.wday, 1),
     ] {
-        tab.set_str(
-            mc,
-            ctx.intern(k.as_bytes()),
-            Value::Integer(v as i64 + delta),
-        );
+        let key = Value::String(call.ctx.intern_static(k.as_bytes()));
+        interp::vm::meta_new_index(call, tab, key, Value::Integer(v as i64 + delta))?;
     }
     if tm.isdst >= 0 {
-        tab.set_str(
-            mc,
-            ctx.intern_static(b"isdst"),
-            Value::Boolean(tm.isdst != 0),
-        );
+        let key = Value::String(call.ctx.intern_static(b"isdst"));
+        interp::vm::meta_new_index(call, tab, key, Value::Boolean(tm.isdst != 0))?;
     }
+    Ok(())
 }
 
 fn difftime<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -176,9 +186,9 @@ fn date<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     };
     // strcmp(s, "*t"): the format as a C string.
     if c_str(s) == b"*t" {
-        let tab = call.ctx.new_table();
-        set_all_fields(call.ctx, tab, &tm);
-        return call.ret1(Value::Table(tab));
+        let tab = Value::Table(call.ctx.new_table());
+        set_all_fields(call, tab, &tm)?;
+        return call.ret1(tab);
     }
     let mut out = Vec::new();
     let mut i = 0;

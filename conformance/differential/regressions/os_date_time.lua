@@ -1,8 +1,9 @@
 -- os.date and os.time as loslib.c (localtime_r, gmtime_r, mktime, strftime): fixed
 -- timestamps only. Local times hold in whatever zone the machine has, as both interpreters
--- see the same TZ (conformance/tests/os_time_zones.rs runs this file under several).
+-- see the same TZ (conformance/tests/io_os_environment.rs runs this file under several).
 -- Conversions are checked as checkoption does (C99's LUA_STRFTIMEOPTIONS), '*t' and '!*t'
--- fields (isdst included), os.time's normalization written back to its table, range errors.
+-- fields (isdst included), os.time's normalization written back to its table (through
+-- metamethods), range errors.
 local function show(...) local t = table.pack(...) for i = 1, t.n do t[i] = tostring(t[i]) end print(table.concat(t, " | ")) end
 local function fields(t) local o = {} for _, k in ipairs({"year", "month", "day", "hour", "min", "sec", "wday", "yday", "isdst"}) do o[#o + 1] = k .. "=" .. tostring(t[k]) end return table.concat(o, " ") end
 local all = "%a %A %b %B %c %C %d %D %e %F %g %G %h %H %I %j %m %M %n %p %r %R %S %t %T %u %U %V %w %W %x %X %y %Y %z %Z %% %Ec %EC %Ex %EX %Ey %EY %Od %Oe %OH %OI %Om %OM %OS %Ou %OU %OV %Ow %OW %Oy"
@@ -33,3 +34,9 @@ show(os.date("!%c", 0), os.date("!%x", 3), pcall(os.date, "!%Y", 2^60)) show(pca
 show(pcall(os.date, {})) show(os.date(42, 0)) show(math.type(os.time()), type(os.date()), type(os.date("*t").isdst))
 show(os.difftime(10, 3), os.difftime(3, 10), math.type(os.difftime(1, 1)), os.difftime(2^53, -2^53), pcall(os.difftime, 5))
 show(pcall(os.difftime, 1.5, 1)) show(pcall(os.difftime)) show(os.difftime("10", "4"))
+-- os.time reads and writes its table with lua_getfield/lua_setfield: metamethods run.
+local log = {}
+local mt = {__index = function(_, k) log[#log + 1] = "get " .. k return ({year = 2000, month = 1, day = 1})[k] end,
+  __newindex = function(t, k, v) log[#log + 1] = "set " .. k .. "=" .. tostring(v) rawset(t, k, v) end}
+show(os.time(setmetatable({}, mt)) == os.time{year = 2000, month = 1, day = 1}) show(table.concat(log, ", "))
+show(pcall(os.time, setmetatable({}, {__index = function() error("boom") end})))
