@@ -219,12 +219,49 @@ fn execute<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         // system(NULL): whether there is a shell.
         return call.ret1(Value::Boolean(std::path::Path::new("/bin/sh").exists()));
     };
-    // system(cmd): /bin/sh -c cmd, its standard streams the process's own.
-    let status = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(os_path(cmd.as_bytes()))
-        .status();
+    let mut c = std::process::Command::new("/bin/sh");
+    c.arg("-c").arg(os_path(cmd.as_bytes()));
+    let status = system(c);
     exec_result(call, status)
+}
+
+/// C's `system(cmd)`: /bin/sh -c cmd with the process's standard streams; while it runs,
+/// this process ignores SIGINT and SIGQUIT (Ctrl-C stops the command, not the Lua code
+/// waiting for it), and the command gets the dispositions the process had.
+#[cfg(unix)]
+fn system(mut c: std::process::Command) -> std::io::Result<std::process::ExitStatus> {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal() with SIG_IGN has no preconditions; it returns the old disposition.
+    let (old_int, old_quit) = unsafe {
+        (
+            libc::signal(libc::SIGINT, libc::SIG_IGN),
+            libc::signal(libc::SIGQUIT, libc::SIG_IGN),
+        )
+    };
+    let restore = move || {
+        for (sig, old) in [(libc::SIGINT, old_int), (libc::SIGQUIT, old_quit)] {
+            if old != libc::SIG_IGN {
+                // SAFETY: signal() is async-signal-safe (this runs in the child between
+                // fork and exec) and SIG_DFL is a valid disposition.
+                unsafe { libc::signal(sig, libc::SIG_DFL) };
+            }
+        }
+        Ok(())
+    };
+    // SAFETY: the closure only calls signal(), which is async-signal-safe.
+    unsafe { c.pre_exec(restore) };
+    let r = c.status();
+    // SAFETY: puts back the dispositions signal() returned above.
+    unsafe {
+        libc::signal(libc::SIGINT, old_int);
+        libc::signal(libc::SIGQUIT, old_quit);
+    }
+    r
+}
+
+#[cfg(not(unix))]
+fn system(mut c: std::process::Command) -> std::io::Result<std::process::ExitStatus> {
+    c.status()
 }
 
 fn exit<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
