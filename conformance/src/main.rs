@@ -3,7 +3,7 @@
 
 mod cli;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::os::unix::ffi::OsStringExt;
 use std::process::ExitCode;
 
@@ -16,6 +16,7 @@ use interp::Value;
 const COPYRIGHT: &str = "Lua 5.4 (lupa_rs)  Copyright (C) 1994-2025 Lua.org, PUC-Rio";
 
 fn main() -> ExitCode {
+    cli::signal::default_sigpipe();
     let args: Vec<Vec<u8>> = std::env::args_os().map(OsStringExt::into_vec).collect();
     let progname = match args.first() {
         Some(p) if !p.is_empty() => String::from_utf8_lossy(p).into_owned(),
@@ -72,9 +73,8 @@ fn pmain(cli: &mut Cli, args: &[Vec<u8>], parsed: &Parsed) -> bool {
 }
 
 fn print_version() {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{COPYRIGHT}");
-    let _ = out.flush();
+    let _ = stdlib::stdio::stdout_write(format!("{COPYRIGHT}\n").as_bytes());
+    let _ = stdlib::stdio::stdout_flush();
 }
 
 /// The global `arg`: the script at index 0, what precedes it at negative indices, its

@@ -103,9 +103,9 @@ fn print<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         out.extend_from_slice(s.as_bytes());
     }
     out.push(b'\n');
-    let mut so = std::io::stdout().lock();
-    let _ = so.write_all(&out);
-    let _ = so.flush();
+    // lua_writestring and lua_writeline: through C's stdout buffer, then fflush.
+    let _ = crate::stdio::stdout_write(&out);
+    let _ = crate::stdio::stdout_flush();
     call.ret0()
 }
 
@@ -591,8 +591,8 @@ fn read_source(path: Option<&[u8]>) -> Result<(Vec<u8>, Vec<u8>), String> {
             (d, n)
         }
         None => {
-            let mut d = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut d).map_err(|e| e.to_string())?;
+            let d = crate::stdio::stdin_read_all()
+                .map_err(|e| format!("cannot read stdin: {}", crate::util::io_error_text(&e)))?;
             (d, b"=stdin".to_vec())
         }
     };

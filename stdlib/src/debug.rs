@@ -36,14 +36,14 @@ pub fn open_debug(ctx: interp::Context<'_>) {
 /// `debug.debug`: runs each line read from stdin until a line `cont` or the end of input;
 /// errors are written to stderr.
 fn debug<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    use std::io::{BufRead, Write};
+    use std::io::Write;
     loop {
         let _ = std::io::stderr().write_all(b"lua_debug> ");
-        let mut line = Vec::new();
-        match std::io::stdin().lock().read_until(b'\n', &mut line) {
-            Ok(n) if n > 0 && line != b"cont\n" => {}
+        // fgets(buffer, sizeof(buffer), stdin), through C's stdin buffer.
+        let line = match crate::stdio::stdin_read_line() {
+            Ok(Some(l)) if l != b"cont\n" => l,
             _ => return call.ret0(),
-        }
+        };
         let r = match call.ctx.load(&line, b"=(debug command)", None) {
             Ok(f) => call.call(Value::Closure(f), &[]).map(|_| ()),
             Err(e) => Err(interp::Error::new(Value::String(

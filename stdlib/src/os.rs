@@ -2,7 +2,8 @@
 
 use interp::{NativeCall, Value};
 
-use crate::util::{new_lib, Ret};
+use crate::ostime;
+use crate::util::{c_str, exec_result, fail, file_result, new_lib, os_path, Ret};
 
 /// Opens the `os` library.
 pub fn open_os(ctx: interp::Context<'_>) {
@@ -40,162 +41,227 @@ pub fn open_os_safe(ctx: interp::Context<'_>) {
 }
 
 fn clock<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let t = crate::util::process_cpu_seconds();
-    call.ret1(Value::Number(t))
+    call.ret1(Value::Number(ostime::cpu_clock()))
 }
 
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+/// `l_checktime`.
+fn check_time<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<i64, interp::Error<'gc>> {
+    call.check_integer(i)
 }
 
 fn time<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if call.arg(0).is_nil() {
-        return call.ret1(Value::Integer(now_secs()));
+        return call.ret1(Value::Integer(ostime::now()));
     }
     let t = call.check_table(0)?;
-    let ctx = call.ctx;
-    let field = |name: &str, default: Option<i64>| -> Result<i64, String> {
-        match t.get_str(ctx.intern(name.as_bytes())) {
-            Value::Nil => default.ok_or_else(|| format!("field '{}' missing in date table", name)),
-            v => v
-                .to_integer()
-                .ok_or_else(|| format!("field '{}' is not an integer", name)),
-        }
+    let tv = Value::Table(t);
+    let mut f = [0i32; 6];
+    for (slot, (key, d, delta)) in [
+        ("year", None, 1900),
+        ("month", None, 1),
+        ("day", None, 0),
+        ("hour", Some(12), 0),
+        ("min", Some(0), 0),
+        ("sec", Some(0), 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        f[slot] = getfield(call, tv, key, d, delta)?;
+    }
+    let k = Value::String(call.ctx.intern_static(b"isdst"));
+    let isdst = match interp::vm::meta_index_value(call, tv, k)? {
+        Value::Nil => -1,
+        v => i32::from(v.is_truthy()),
     };
-    // Each field must fit a C `int` once `delta` is taken off (`getfield` in loslib.c).
-    let get = |n: &str, d: Option<i64>| {
-        let v = field(n, d)?;
-        let delta = match n {
-            "year" => 1900,
-            "month" => 1,
-            _ => 0,
-        };
-        let fits = if v >= 0 {
-            v - delta <= i32::MAX as i64
-        } else {
-            i32::MIN as i64 + delta <= v
-        };
-        if fits {
-            Ok(v)
-        } else {
-            Err(format!("field '{}' is out-of-bound", n))
+    let mut tm = ostime::Tm::new(f[0], f[1], f[2], f[3], f[4], f[5], isdst);
+    let r = ostime::mktime(&mut tm);
+    // The table gets the normalized fields, even when the time cannot be represented.
+    set_all_fields(call, tv, &tm)?;
+    if r == -1 {
+        return Err(call.error("time result cannot be represented in this installation"));
+    }
+    call.ret1(Value::Integer(r))
+}
+
+/// loslib.c's `getfield` (`lua_getfield`, metamethods included): an integer field (numbers
+/// and numeric strings convert) that fits a C `int` once `delta` is taken off, or the
+/// default `d` when absent.
+fn getfield<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    t: Value<'gc>,
+    key: &'static str,
+    d: Option<i32>,
+    delta: i64,
+) -> Result<i32, interp::Error<'gc>> {
+    let k = Value::String(call.ctx.intern_static(key.as_bytes()));
+    let v = interp::vm::meta_index_value(call, t, k)?;
+    match v.to_integer() {
+        None if !v.is_nil() => Err(call.error(format!("field '{key}' is not an integer"))),
+        None => d.ok_or_else(|| call.error(format!("field '{key}' missing in date table"))),
+        Some(res) => {
+            let fits = if res >= 0 {
+                res - delta <= i32::MAX as i64
+            } else {
+                i32::MIN as i64 + delta <= res
+            };
+            if fits {
+                Ok((res - delta) as i32)
+            } else {
+                Err(call.error(format!("field '{key}' is out-of-bound")))
+            }
         }
-    };
-    let r = (|| -> Result<i64, String> {
-        let year = get("year", None)?;
-        let month = get("month", None)?;
-        let day = get("day", None)?;
-        let hour = get("hour", Some(12))?;
-        let min = get("min", Some(0))?;
-        let sec = get("sec", Some(0))?;
-        Ok(crate::util::timegm(year, month, day, hour, min, sec))
-    })();
-    match r {
-        Ok(v) => {
-            // The table gets the normalized fields (as C's `mktime` leaves them).
-            set_date_fields(ctx, t, &crate::util::gmtime(v));
-            call.ret1(Value::Integer(v))
-        }
-        Err(m) => Err(call.error(m)),
     }
 }
 
-/// Sets the fields of a date table (`os.date("*t")`) from `tm`.
-fn set_date_fields<'gc>(
-    ctx: interp::Context<'gc>,
-    tab: interp::value::Table<'gc>,
-    tm: &crate::util::Tm,
-) {
-    let mc = ctx.mutation();
-    for (k, v) in [
-        ("year", tm.year),
-        ("month", tm.month),
-        ("day", tm.day),
-        ("hour", tm.hour),
-        ("min", tm.min),
-        ("sec", tm.sec),
-        ("wday", tm.wday + 1),
-        ("yday", tm.yday + 1),
+/// `setallfields`: the fields of a date table (`os.date("*t")`) from `tm`, set with
+/// `lua_setfield` (metamethods included).
+fn set_all_fields<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+    tab: Value<'gc>,
+    tm: &ostime::Tm,
+) -> Result<(), interp::Error<'gc>> {
+    for (k, v, delta) in [
+        ("year", tm.year, 1900),
+        ("month", tm.mon, 1),
+        ("day", tm.mday, 0),
+        ("hour", tm.hour, 0),
+        ("min", tm.min, 0),
+        ("sec", tm.sec, 0),
+        ("yday", tm.yday, 1),
+        ("wday", tm.wday, 1),
     ] {
-        tab.set_str(mc, ctx.intern(k.as_bytes()), Value::Integer(v));
+        let key = Value::String(call.ctx.intern_static(k.as_bytes()));
+        interp::vm::meta_new_index(call, tab, key, Value::Integer(v as i64 + delta))?;
     }
-    tab.set_str(mc, ctx.intern_static(b"isdst"), Value::Boolean(false));
+    if tm.isdst >= 0 {
+        let key = Value::String(call.ctx.intern_static(b"isdst"));
+        interp::vm::meta_new_index(call, tab, key, Value::Boolean(tm.isdst != 0))?;
+    }
+    Ok(())
 }
 
 fn difftime<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let a = call.check_integer(0)?;
-    let b = call.opt_integer(1, 0)?;
-    call.ret1(Value::Number((a - b) as f64))
+    let a = check_time(call, 0)?;
+    let b = check_time(call, 1)?;
+    call.ret1(Value::Number((a as i128 - b as i128) as f64))
+}
+
+/// The conversions C99's strftime has (LUA_STRFTIMEOPTIONS): one-letter ones, then those
+/// with the `E` and `O` modifiers.
+const STRFTIME_OPTIONS: [&[u8]; 2] = [
+    b"aAbBcCdDeFgGhHIjmMnprRStTuUVwWxXyYzZ%",
+    b"EcECExEXEyEYOdOeOHOIOmOMOSOuOUOVOwOWOy",
+];
+
+/// loslib.c's `checkoption`: the length of the conversion at the start of `conv` (after a
+/// '%'), or `None` if it is not a valid one.
+fn check_conversion(conv: &[u8]) -> Option<usize> {
+    if conv
+        .first()
+        .is_some_and(|c| STRFTIME_OPTIONS[0].contains(c))
+    {
+        return Some(1);
+    }
+    let two = conv.get(..2)?;
+    STRFTIME_OPTIONS[1].chunks(2).any(|o| o == two).then_some(2)
 }
 
 fn date<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let fmt = call
-        .opt_string(0)?
-        .map(|s| s.as_bytes().to_vec())
-        .unwrap_or_else(|| b"%c".to_vec());
+    let fmt = match call.opt_string(0)? {
+        Some(s) => s.as_bytes().to_vec(),
+        None => b"%c".to_vec(),
+    };
     let t = if call.arg(1).is_nil() {
-        now_secs()
+        ostime::now()
     } else {
-        call.check_integer(1)?
+        check_time(call, 1)?
     };
-    let (utc, fmt) = match fmt.strip_prefix(b"!") {
-        Some(f) => (true, f.to_vec()),
-        None => (false, fmt),
+    let (tm, s) = match fmt.strip_prefix(b"!") {
+        Some(rest) => (ostime::gmtime(t), rest),
+        None => (ostime::localtime(t), &fmt[..]),
     };
-    let _ = utc; // Local time is UTC here (no time zone database without C).
-    let tm = crate::util::gmtime(t);
-    if fmt.starts_with(b"*t") {
-        let tab = call.ctx.new_table();
-        set_date_fields(call.ctx, tab, &tm);
-        return call.ret1(Value::Table(tab));
+    let Some(tm) = tm else {
+        return Err(call.error("date result cannot be represented in this installation"));
+    };
+    // strcmp(s, "*t"): the format as a C string.
+    if c_str(s) == b"*t" {
+        let tab = Value::Table(call.ctx.new_table());
+        set_all_fields(call, tab, &tm)?;
+        return call.ret1(tab);
     }
-    match crate::util::strftime(&fmt, &tm) {
-        Ok(s) => {
-            let v = call.ctx.intern(&s);
-            call.ret1(Value::String(v))
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] != b'%' {
+            out.push(s[i]);
+            i += 1;
+            continue;
         }
-        Err(c) => Err(call.arg_error(
-            0,
-            format!(
-                "invalid conversion specifier '%{}'",
-                String::from_utf8_lossy(&c)
-            ),
-        )),
+        i += 1;
+        let Some(n) = check_conversion(&s[i..]) else {
+            let mut m = b"invalid conversion specifier '%".to_vec();
+            m.extend_from_slice(c_str(&s[i..]));
+            m.push(b'\'');
+            return Err(call.arg_error(0, String::from_utf8_lossy(&m)));
+        };
+        let mut cc = b"%".to_vec();
+        cc.extend_from_slice(&s[i..i + n]);
+        out.extend_from_slice(&ostime::strftime(&cc, &tm));
+        i += n;
     }
+    let v = call.ctx.intern(&out);
+    call.ret1(Value::String(v))
 }
 
 fn execute<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let Some(cmd) = call.opt_string(0)? else {
-        return call.ret1(Value::Boolean(true));
+        // system(NULL): whether there is a shell.
+        return call.ret1(Value::Boolean(std::path::Path::new("/bin/sh").exists()));
     };
-    let status = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(&*cmd.to_str_lossy())
-        .status();
-    match status {
-        Ok(s) => {
-            use std::os::unix::process::ExitStatusExt;
-            if let Some(code) = s.code() {
-                let ok = if code == 0 {
-                    Value::Boolean(true)
-                } else {
-                    Value::Nil
-                };
-                call.ret(&[ok, call.ctx.str("exit"), Value::Integer(code as i64)])
-            } else {
-                let sig = s.signal().unwrap_or(0);
-                call.ret(&[
-                    Value::Nil,
-                    call.ctx.str("signal"),
-                    Value::Integer(sig as i64),
-                ])
+    let mut c = std::process::Command::new("/bin/sh");
+    c.arg("-c").arg(os_path(cmd.as_bytes()));
+    let status = system(c);
+    exec_result(call, status)
+}
+
+/// C's `system(cmd)`: /bin/sh -c cmd with the process's standard streams; while it runs,
+/// this process ignores SIGINT and SIGQUIT (Ctrl-C stops the command, not the Lua code
+/// waiting for it), and the command gets the dispositions the process had.
+#[cfg(unix)]
+fn system(mut c: std::process::Command) -> std::io::Result<std::process::ExitStatus> {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal() with SIG_IGN has no preconditions; it returns the old disposition.
+    let (old_int, old_quit) = unsafe {
+        (
+            libc::signal(libc::SIGINT, libc::SIG_IGN),
+            libc::signal(libc::SIGQUIT, libc::SIG_IGN),
+        )
+    };
+    let restore = move || {
+        for (sig, old) in [(libc::SIGINT, old_int), (libc::SIGQUIT, old_quit)] {
+            if old != libc::SIG_IGN {
+                // SAFETY: signal() is async-signal-safe (this runs in the child between
+                // fork and exec) and SIG_DFL is a valid disposition.
+                unsafe { libc::signal(sig, libc::SIG_DFL) };
             }
         }
-        Err(e) => call.ret(&[Value::Nil, call.ctx.str(&e.to_string())]),
+        Ok(())
+    };
+    // SAFETY: the closure only calls signal(), which is async-signal-safe.
+    unsafe { c.pre_exec(restore) };
+    let r = c.status();
+    // SAFETY: puts back the dispositions signal() returned above.
+    unsafe {
+        libc::signal(libc::SIGINT, old_int);
+        libc::signal(libc::SIGQUIT, old_quit);
     }
+    r
+}
+
+#[cfg(not(unix))]
+fn system(mut c: std::process::Command) -> std::io::Result<std::process::ExitStatus> {
+    c.status()
 }
 
 fn exit<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
@@ -206,8 +272,8 @@ fn exit<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if call.arg(1).is_truthy() {
         close_state(call);
     }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    // C's exit() flushes every stream.
+    crate::stdio::flush_all();
     std::process::exit(code)
 }
 
@@ -255,66 +321,134 @@ fn gc_warning<'gc>(ctx: interp::Context<'gc>, what: &str, err: Value<'gc>) {
 
 fn getenv<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let name = call.check_string(0)?;
-    let v = match std::env::var_os(&*name.to_str_lossy()) {
+    let name = c_str(name.as_bytes());
+    let v = if name.is_empty() || name.contains(&b'=') {
+        None
+    } else {
+        std::env::var_os(os_path(name))
+    };
+    let v = match v {
+        #[cfg(unix)]
         Some(v) => {
             use std::os::unix::ffi::OsStrExt;
             Value::String(call.ctx.intern(v.as_bytes()))
         }
+        #[cfg(not(unix))]
+        Some(v) => Value::String(call.ctx.intern(v.to_string_lossy().as_bytes())),
         None => Value::Nil,
     };
     call.ret1(v)
 }
 
-fn file_result<'gc>(
-    call: &mut NativeCall<'gc, '_>,
-    r: std::io::Result<()>,
-    name: &str,
-) -> Ret<'gc> {
+fn remove<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    let name = call.check_string(0)?.as_bytes().to_vec();
+    let path = os_path(&name);
+    // C's remove(): unlink, or rmdir for a directory.
+    let r = match std::fs::remove_file(&path) {
+        Err(e) if e.raw_os_error() == Some(21) || path.is_dir() => std::fs::remove_dir(&path),
+        r => r,
+    };
     match r {
         Ok(()) => call.ret1(Value::Boolean(true)),
-        Err(e) => {
-            let msg = format!("{}: {}", name, crate::util::io_error_text(&e));
-            let code = e.raw_os_error().unwrap_or(0) as i64;
-            call.ret(&[Value::Nil, call.ctx.str(&msg), Value::Integer(code)])
-        }
+        Err(e) => fail(call, &e, Some(c_str(&name))),
     }
-}
-
-fn remove<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let name = call.check_string(0)?.to_str_lossy().into_owned();
-    let r = match std::fs::metadata(&name) {
-        Ok(m) if m.is_dir() => std::fs::remove_dir(&name),
-        _ => std::fs::remove_file(&name),
-    };
-    file_result(call, r, &name)
 }
 
 fn rename<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let a = call.check_string(0)?.to_str_lossy().into_owned();
-    let b = call.check_string(1)?.to_str_lossy().into_owned();
-    let r = std::fs::rename(&a, &b);
-    file_result(call, r, &a)
+    let a = call.check_string(0)?.as_bytes().to_vec();
+    let b = call.check_string(1)?.as_bytes().to_vec();
+    let r = std::fs::rename(os_path(&a), os_path(&b));
+    file_result(call, r)
 }
 
 fn setlocale<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let loc = call.opt_string(0)?;
-    let r = match loc {
-        None => call.ctx.str("C"),
-        Some(s) if s.as_bytes() == b"C" || s.as_bytes() == b"" || s.as_bytes() == b"POSIX" => {
-            call.ctx.str("C")
-        }
-        Some(_) => Value::Nil,
+    let loc = call.opt_string(0)?.map(|s| c_str(s.as_bytes()).to_vec());
+    let cat = crate::util::check_option(
+        call,
+        1,
+        Some("all"),
+        &["all", "collate", "ctype", "monetary", "numeric", "time"],
+    )?;
+    let r = set_c_locale(cat, loc.as_deref());
+    let v = match r {
+        Some(name) => Value::String(call.ctx.intern(&name)),
+        None => Value::Nil,
     };
-    call.ret1(r)
+    call.ret1(v)
+}
+
+/// C's `setlocale(category, locale)` (`locale` `None` only queries).
+#[cfg(unix)]
+fn set_c_locale(cat: usize, loc: Option<&[u8]>) -> Option<Vec<u8>> {
+    let cats = [
+        libc::LC_ALL,
+        libc::LC_COLLATE,
+        libc::LC_CTYPE,
+        libc::LC_MONETARY,
+        libc::LC_NUMERIC,
+        libc::LC_TIME,
+    ];
+    let loc = loc.map(|l| std::ffi::CString::new(l).expect("cut at the first NUL"));
+    let p = loc.as_ref().map_or(std::ptr::null(), |l| l.as_ptr());
+    // SAFETY: `p` is null or a NUL-terminated string that outlives the call; the result is
+    // null or a NUL-terminated string, copied before anything else can change it.
+    unsafe {
+        let r = libc::setlocale(cats[cat], p);
+        (!r.is_null()).then(|| std::ffi::CStr::from_ptr(r).to_bytes().to_vec())
+    }
+}
+
+/// Only the C locale exists without a C library.
+#[cfg(not(unix))]
+fn set_c_locale(_cat: usize, loc: Option<&[u8]>) -> Option<Vec<u8>> {
+    match loc {
+        None | Some(b"") | Some(b"C") | Some(b"POSIX") => Some(b"C".to_vec()),
+        Some(_) => None,
+    }
 }
 
 fn tmpname<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("/tmp/lua_{}_{}", std::process::id(), n);
-    if std::fs::File::create(&name).is_err() {
-        return Err(call.error("unable to generate a unique filename"));
+    match make_temp_name() {
+        Some(name) => {
+            let v = call.ctx.str(&name);
+            call.ret1(v)
+        }
+        None => Err(call.error("unable to generate a unique filename")),
     }
-    let v = call.ctx.str(&name);
-    call.ret1(v)
+}
+
+/// `mkstemp("/tmp/lua_XXXXXX")`, closed at once: a new empty file's name.
+#[cfg(unix)]
+fn make_temp_name() -> Option<String> {
+    let mut buf = *b"/tmp/lua_XXXXXX\0";
+    // SAFETY: `buf` is a writable NUL-terminated template ending in six 'X'; mkstemp
+    // replaces them and returns an open descriptor (or -1), which is closed at once.
+    let fd = unsafe { libc::mkstemp(buf.as_mut_ptr().cast()) };
+    if fd == -1 {
+        return None;
+    }
+    // SAFETY: `fd` was just opened by mkstemp and is not used elsewhere.
+    unsafe { libc::close(fd) };
+    Some(String::from_utf8_lossy(&buf[..buf.len() - 1]).into_owned())
+}
+
+#[cfg(not(unix))]
+fn make_temp_name() -> Option<String> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    for _ in 0..100 {
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = std::env::temp_dir()
+            .join(format!("lua_{}_{}", std::process::id(), n))
+            .to_string_lossy()
+            .into_owned();
+        if std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&name)
+            .is_ok()
+        {
+            return Some(name);
+        }
+    }
+    None
 }

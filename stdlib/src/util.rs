@@ -68,6 +68,36 @@ pub(crate) fn qualified_name(lib: &'static str, name: &'static str) -> &'static 
         .or_insert_with(|| Box::leak(format!("{lib}.{name}").into_boxed_str()))
 }
 
+/// A Lua string as C code sees it through `lua_tostring`: up to its first NUL.
+pub fn c_str(s: &[u8]) -> &[u8] {
+    match s.iter().position(|&c| c == 0) {
+        Some(p) => &s[..p],
+        None => s,
+    }
+}
+
+/// `luaL_checkoption`: the index in `list` of argument `i` (a string, or `def` when absent
+/// and `def` is given); "invalid option 'x'" otherwise.
+pub fn check_option<'gc>(
+    call: &interp::NativeCall<'gc, '_>,
+    i: usize,
+    def: Option<&str>,
+    list: &[&str],
+) -> Result<usize, Error<'gc>> {
+    let name = match (def, call.arg(i)) {
+        (Some(d), Value::Nil) => d.as_bytes().to_vec(),
+        _ => call.check_string(i)?.as_bytes().to_vec(),
+    };
+    let name = c_str(&name);
+    match list.iter().position(|o| o.as_bytes() == name) {
+        Some(p) => Ok(p),
+        None => Err(call.arg_error(
+            i,
+            format!("invalid option '{}'", String::from_utf8_lossy(name)),
+        )),
+    }
+}
+
 /// The text C's `strerror` gives for common I/O errors.
 pub fn io_error_text(e: &std::io::Error) -> String {
     use std::io::ErrorKind::*;
@@ -85,224 +115,75 @@ pub fn io_error_text(e: &std::io::Error) -> String {
     }
 }
 
-/// CPU time used by the process, in seconds (`clock()`).
-pub fn process_cpu_seconds() -> f64 {
-    // /proc/self/stat fields 14 and 15 are utime and stime in clock ticks.
-    if let Ok(s) = std::fs::read_to_string("/proc/self/stat") {
-        if let Some(end) = s.rfind(')') {
-            let fields: Vec<&str> = s[end + 2..].split(' ').collect();
-            if fields.len() > 13 {
-                let ut: f64 = fields[11].parse().unwrap_or(0.0);
-                let st: f64 = fields[12].parse().unwrap_or(0.0);
-                return (ut + st) / 100.0;
-            }
-        }
+/// `luaL_fileresult(L, 0, name)`: nil, the message (after `name: `) and the error code.
+pub fn fail<'gc>(
+    call: &mut interp::NativeCall<'gc, '_>,
+    e: &std::io::Error,
+    name: Option<&[u8]>,
+) -> Ret<'gc> {
+    let mut msg = Vec::new();
+    if let Some(n) = name {
+        msg.extend_from_slice(n);
+        msg.extend_from_slice(b": ");
     }
-    0.0
+    msg.extend_from_slice(io_error_text(e).as_bytes());
+    let m = Value::String(call.ctx.intern(&msg));
+    let code = e.raw_os_error().unwrap_or(0) as i64;
+    call.ret(&[Value::Nil, m, Value::Integer(code)])
 }
 
-/// Broken-down time.
-pub struct Tm {
-    /// Year.
-    pub year: i64,
-    /// Month 1-12.
-    pub month: i64,
-    /// Day of month 1-31.
-    pub day: i64,
-    /// Hour.
-    pub hour: i64,
-    /// Minute.
-    pub min: i64,
-    /// Second.
-    pub sec: i64,
-    /// Day of week, 0 = Sunday.
-    pub wday: i64,
-    /// Day of year, 0-based.
-    pub yday: i64,
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
-/// Seconds since the epoch for a UTC date, normalising out-of-range fields like `mktime`.
-pub fn timegm(year: i64, month: i64, day: i64, hour: i64, min: i64, sec: i64) -> i64 {
-    let m0 = month - 1;
-    let y = year + m0.div_euclid(12);
-    let m = m0.rem_euclid(12) + 1;
-    let days = days_from_civil(y, m, 1) + day - 1;
-    days * 86400 + hour * 3600 + min * 60 + sec
-}
-
-/// UTC broken-down time of `t`.
-pub fn gmtime(t: i64) -> Tm {
-    let days = t.div_euclid(86400);
-    let secs = t.rem_euclid(86400);
-    let z = days + 719468;
-    let era = if z >= 0 { z } else { z - 146096 } / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = if m <= 2 { y + 1 } else { y };
-    let yday = days - days_from_civil(year, 1, 1);
-    Tm {
-        year,
-        month: m,
-        day: d,
-        hour: secs / 3600,
-        min: secs % 3600 / 60,
-        sec: secs % 60,
-        wday: (days + 4).rem_euclid(7),
-        yday,
+/// `luaL_fileresult(L, r.is_ok(), NULL)`.
+pub fn file_result<'gc>(
+    call: &mut interp::NativeCall<'gc, '_>,
+    r: std::io::Result<()>,
+) -> Ret<'gc> {
+    match r {
+        Ok(()) => call.ret1(Value::Boolean(true)),
+        Err(e) => fail(call, &e, None),
     }
 }
 
-const WDAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-/// `strftime` in the C locale for the conversions C99 defines.
-pub fn strftime(fmt: &[u8], tm: &Tm) -> Result<Vec<u8>, Vec<u8>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < fmt.len() {
-        let c = fmt[i];
-        i += 1;
-        if c != b'%' {
-            out.push(c);
-            continue;
-        }
-        let Some(&first) = fmt.get(i) else {
-            return Err(Vec::new());
-        };
-        let mut conv = first;
-        i += 1;
-        if conv == b'E' || conv == b'O' {
-            // C99's modified conversions only.
-            let valid: &[u8] = if conv == b'E' {
-                b"cCxXyY"
-            } else {
-                b"deHImMSuUVwWy"
+/// `luaL_execresult` for a process run by `os.execute` or closed by `pclose`: true or nil,
+/// then "exit" and the exit status, or "signal" and the signal that killed it.
+pub fn exec_result<'gc>(
+    call: &mut interp::NativeCall<'gc, '_>,
+    status: std::io::Result<std::process::ExitStatus>,
+) -> Ret<'gc> {
+    let status = match status {
+        Ok(s) => s,
+        Err(e) => return fail(call, &e, None),
+    };
+    let (what, code) = match status.code() {
+        Some(c) => ("exit", c),
+        None => {
+            #[cfg(unix)]
+            let sig = {
+                use std::os::unix::process::ExitStatusExt;
+                status.signal().unwrap_or(0)
             };
-            match fmt.get(i) {
-                Some(&c) if valid.contains(&c) => conv = c,
-                Some(&c) => return Err(vec![first, c]),
-                None => return Err(vec![first]),
-            }
-            i += 1;
+            #[cfg(not(unix))]
+            let sig = 0;
+            ("signal", sig)
         }
-        let s = match conv {
-            b'a' => WDAYS[tm.wday as usize][..3].to_string(),
-            b'A' => WDAYS[tm.wday as usize].to_string(),
-            b'b' | b'h' => MONTHS[(tm.month - 1) as usize][..3].to_string(),
-            b'B' => MONTHS[(tm.month - 1) as usize].to_string(),
-            b'c' => format!(
-                "{} {} {:2} {:02}:{:02}:{:02} {}",
-                &WDAYS[tm.wday as usize][..3],
-                &MONTHS[(tm.month - 1) as usize][..3],
-                tm.day,
-                tm.hour,
-                tm.min,
-                tm.sec,
-                tm.year
-            ),
-            b'C' => format!("{:02}", tm.year / 100),
-            b'd' => format!("{:02}", tm.day),
-            b'D' => format!("{:02}/{:02}/{:02}", tm.month, tm.day, tm.year % 100),
-            b'e' => format!("{:2}", tm.day),
-            b'F' => format!("{}-{:02}-{:02}", tm.year, tm.month, tm.day),
-            b'g' => format!("{:02}", iso_year(tm) % 100),
-            b'G' => format!("{}", iso_year(tm)),
-            b'H' => format!("{:02}", tm.hour),
-            b'I' => format!("{:02}", if tm.hour % 12 == 0 { 12 } else { tm.hour % 12 }),
-            b'j' => format!("{:03}", tm.yday + 1),
-            b'm' => format!("{:02}", tm.month),
-            b'M' => format!("{:02}", tm.min),
-            b'n' => "\n".to_string(),
-            b'p' => (if tm.hour < 12 { "AM" } else { "PM" }).to_string(),
-            b'r' => format!(
-                "{:02}:{:02}:{:02} {}",
-                if tm.hour % 12 == 0 { 12 } else { tm.hour % 12 },
-                tm.min,
-                tm.sec,
-                if tm.hour < 12 { "AM" } else { "PM" }
-            ),
-            b'R' => format!("{:02}:{:02}", tm.hour, tm.min),
-            b'S' => format!("{:02}", tm.sec),
-            b't' => "\t".to_string(),
-            b'T' => format!("{:02}:{:02}:{:02}", tm.hour, tm.min, tm.sec),
-            b'u' => format!("{}", if tm.wday == 0 { 7 } else { tm.wday }),
-            b'U' => format!("{:02}", (tm.yday + 7 - tm.wday) / 7),
-            b'V' => format!("{:02}", iso_week(tm)),
-            b'w' => format!("{}", tm.wday),
-            b'W' => format!("{:02}", (tm.yday + 7 - (tm.wday + 6) % 7) / 7),
-            b'x' => format!("{:02}/{:02}/{:02}", tm.month, tm.day, tm.year % 100),
-            b'X' => format!("{:02}:{:02}:{:02}", tm.hour, tm.min, tm.sec),
-            b'y' => format!("{:02}", tm.year % 100),
-            b'Y' => format!("{}", tm.year),
-            b'z' => "+0000".to_string(),
-            b'Z' => "UTC".to_string(),
-            b'%' => "%".to_string(),
-            other => return Err(vec![other]),
-        };
-        out.extend_from_slice(s.as_bytes());
-    }
-    Ok(out)
-}
-
-fn iso_week_parts(tm: &Tm) -> (i64, i64) {
-    let wday = (tm.wday + 6) % 7; // Monday = 0
-    let mut week = (tm.yday - wday + 10) / 7;
-    let mut year = tm.year;
-    let is_leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if week < 1 {
-        year -= 1;
-        let days_prev = if is_leap(year) { 366 } else { 365 };
-        week = (tm.yday + days_prev - wday + 10) / 7;
+    };
+    let ok = if what == "exit" && code == 0 {
+        Value::Boolean(true)
     } else {
-        let days = if is_leap(year) { 366 } else { 365 };
-        if week == 53 && (tm.yday - wday + 3) >= days {
-            week = 1;
-            year += 1;
-        }
-    }
-    (year, week)
+        Value::Nil
+    };
+    let w = call.ctx.str(what);
+    call.ret(&[ok, w, Value::Integer(code as i64)])
 }
 
-fn iso_year(tm: &Tm) -> i64 {
-    iso_week_parts(tm).0
+/// A path from a Lua string's bytes, up to its first NUL (as C's `fopen` sees it).
+#[cfg(unix)]
+pub fn os_path(name: &[u8]) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::OsStr::from_bytes(c_str(name)).into()
 }
 
-fn iso_week(tm: &Tm) -> i64 {
-    iso_week_parts(tm).1
+/// A path from a Lua string's bytes, up to its first NUL (as C's `fopen` sees it).
+#[cfg(not(unix))]
+pub fn os_path(name: &[u8]) -> std::path::PathBuf {
+    String::from_utf8_lossy(c_str(name)).into_owned().into()
 }

@@ -2,7 +2,7 @@
 //! each as `return <line>;` if that compiles, else as statements (asking for continuation
 //! lines while the chunk is incomplete), and prints the results.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use interp::StashedValue;
 
@@ -21,9 +21,8 @@ pub fn do_repl(cli: &mut Cli) {
             Err(msg) => cli.message_out(&msg),
         }
     }
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(b"\n");
-    let _ = out.flush();
+    let _ = stdlib::stdio::stdout_write(b"\n");
+    let _ = stdlib::stdio::stdout_flush();
     cli.progname = old;
 }
 
@@ -44,22 +43,21 @@ fn prompt(cli: &mut Cli, first: bool) -> Vec<u8> {
 /// stdin is not a terminal the line is echoed, as readline does.
 fn read_line(cli: &mut Cli, first: bool) -> Option<Vec<u8>> {
     let p = prompt(cli, first);
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(&p);
-    let _ = out.flush();
-    let mut line = Vec::new();
-    let stdin = std::io::stdin();
-    match stdin.lock().read_until(b'\n', &mut line) {
-        Ok(n) if n > 0 => {}
+    // lua_readline without readline: fputs(prompt, stdout), fflush(stdout), fgets(stdin),
+    // through the C streams the io library shares.
+    let _ = stdlib::stdio::stdout_write(&p);
+    let _ = stdlib::stdio::stdout_flush();
+    let mut line = match stdlib::stdio::stdin_read_line() {
+        Ok(Some(l)) => l,
         _ => return None,
-    }
+    };
     if line.last() == Some(&b'\n') {
         line.pop();
     }
-    if !stdin.is_terminal() {
-        let _ = out.write_all(&line);
-        let _ = out.write_all(b"\n");
-        let _ = out.flush();
+    if !std::io::stdin().is_terminal() {
+        let _ = stdlib::stdio::stdout_write(&line);
+        let _ = stdlib::stdio::stdout_write(b"\n");
+        let _ = stdlib::stdio::stdout_flush();
     }
     Some(line)
 }

@@ -25,3 +25,11 @@ pub fn default_sigint() {
     // SAFETY: setting the default disposition has no preconditions.
     unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
 }
+
+/// Restores the default SIGPIPE disposition, which Rust's runtime sets to "ignore" before
+/// `main`: C Lua's process is killed by a write to a pipe nobody reads (`lua x.lua | head`,
+/// a `popen(cmd, "w")` whose command has exited), and so is `lua-rs`.
+pub fn default_sigpipe() {
+    // SAFETY: setting the default disposition has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}

@@ -201,9 +201,9 @@ impl Cli {
     /// Closes the state: pending to-be-closed variables and finalizers run (`lua_close`).
     pub fn close(&mut self) {
         let close = self.close.clone();
-        let _ = std::io::stdout().flush();
         let _ = self.lua.call(&close, &[]);
-        let _ = std::io::stdout().flush();
+        // C's exit() flushes every stream (stdout's buffer included).
+        stdlib::stdio::flush_all();
     }
 }
 
