@@ -152,7 +152,6 @@ const LIBRARY: &[(&str, &str)] = &[
     ("string.len", "s"),
     ("string.lower", "s"),
     ("string.match", "ssi"),
-    ("string.rep", "sis"),
     ("string.reverse", "s"),
     ("string.sub", "sii"),
     ("string.upper", "s"),
