@@ -4,7 +4,9 @@ mod string;
 mod table;
 
 pub use string::{LuaString, StringInterner, StringObject, SHORT_STRING_MAX};
-pub use table::{InvalidKey, KeyError, Table, TableCell, TableState, WEAK_KEYS, WEAK_VALUES};
+pub use table::{
+    InvalidKey, KeyError, Table, TableCell, TableState, NODE_SIZE, WEAK_KEYS, WEAK_VALUES,
+};
 
 use gc_arena::{Collect, Gc};
 
