@@ -123,6 +123,26 @@ impl<'gc> Value<'gc> {
         }
     }
 
+    /// Writes `v` at `p` as two 8-byte stores (tag, then payload), the counterpart of
+    /// [`Value::read_split`]: a value that was itself assembled with two 8-byte stores (a
+    /// table node's value, a result returned through memory) is then moved with two 8-byte
+    /// loads, which store forwarding serves; a 16-byte copy of it would stall.
+    ///
+    /// # Safety
+    /// `p` must be valid for writing a `Value` (any alignment of 8).
+    #[inline(always)]
+    pub unsafe fn write_split(p: *mut Value<'gc>, v: Value<'gc>) {
+        use std::mem::MaybeUninit;
+        // SAFETY: `Value` is `repr(C, u64)`: a tag word then a payload word, copied as
+        // `MaybeUninit` (provenance and uninitialized bytes kept); the caller guarantees `p`.
+        unsafe {
+            let [t, w] = std::mem::transmute::<Value<'gc>, [MaybeUninit<u64>; 2]>(v);
+            let q = p as *mut MaybeUninit<u64>;
+            std::ptr::write_volatile(q, t);
+            std::ptr::write_volatile(q.add(1), w);
+        }
+    }
+
     /// The value as its tag (the discriminant, which fits in a byte) and its payload word,
     /// uninitialized where the variant has no payload or a shorter one (`nil`, booleans).
     #[inline(always)]

@@ -175,11 +175,12 @@ fn run<'gc, const HOOKED: bool>(
                 unsafe { &*regs.add($n as usize) }
             };
         }
+        // Registers are written as two 8-byte stores (see `Value::write_split`).
         macro_rules! set_reg {
             ($n:expr, $v:expr) => {{
                 let v = $v;
                 // SAFETY: see `regs` above.
-                unsafe { *regs.add($n as usize) = v }
+                unsafe { Value::write_split(regs.add($n as usize), v) }
             }};
         }
         macro_rules! save_pc {
