@@ -1593,4 +1593,120 @@ mod tests {
             assert_eq!(ints(&keys(t)).len(), 3);
         });
     }
+
+    /// Random operations on one table against a simple model (a list of key/value pairs):
+    /// every read agrees, `next` visits each live key once, and `#t` is a border. Keys of
+    /// every kind: small and huge integers, floats, booleans, short and long strings (long
+    /// ones also as distinct equal copies), tables. Few steps under Miri.
+    #[test]
+    fn random_operations_agree_with_a_model() {
+        use super::super::StringInterner;
+        rootless_mutate(|mc| {
+            let mut rng = 0x1234_5678_9abc_def1u64;
+            let mut next = move |n: u64| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng % n
+            };
+            let mut strings = StringInterner::new(7);
+            let long = "L".repeat(60);
+            let mut keys: Vec<Value> = Vec::new();
+            for i in -3..40 {
+                keys.push(Value::Integer(i));
+            }
+            for i in [i64::MAX, i64::MIN, 1 << 31, 1 << 40] {
+                keys.push(Value::Integer(i));
+            }
+            for f in [0.5, -2.25, 1e300, f64::INFINITY] {
+                keys.push(Value::Number(f));
+            }
+            keys.push(Value::Boolean(true));
+            keys.push(Value::Boolean(false));
+            for i in 0..12 {
+                keys.push(Value::String(
+                    strings.intern(mc, format!("k{i}").as_bytes()),
+                ));
+                keys.push(Value::String(
+                    strings.intern(mc, format!("{long}{i}").as_bytes()),
+                ));
+            }
+            // A second object with the same contents as a long key.
+            let long_copy = Value::String(strings.intern(mc, format!("{long}3").as_bytes()));
+            for _ in 0..4 {
+                keys.push(Value::Table(Table::new(mc)));
+            }
+            let steps = if cfg!(miri) { 300 } else { 20_000 };
+            for round in 0..if cfg!(miri) { 2 } else { 6 } {
+                let t = if round % 2 == 0 {
+                    Table::new(mc)
+                } else {
+                    Table::with_capacity(mc, round as usize * 3, round as usize)
+                };
+                let mut model: Vec<(Value, i64)> = Vec::new();
+                fn find<'gc>(m: &[(Value<'gc>, i64)], k: Value<'gc>) -> Option<usize> {
+                    m.iter().position(|&(mk, _)| mk.raw_equals(k))
+                }
+                for step in 0..steps {
+                    let k = keys[next(keys.len() as u64) as usize];
+                    match next(10) {
+                        0..=4 => {
+                            t.set(mc, k, Value::Integer(step)).unwrap();
+                            match find(&model, k) {
+                                Some(i) => model[i].1 = step,
+                                None => model.push((k, step)),
+                            }
+                        }
+                        5..=6 => {
+                            t.set(mc, k, Value::Nil).unwrap();
+                            if let Some(i) = find(&model, k) {
+                                model.remove(i);
+                            }
+                        }
+                        7 => {
+                            let n = t.length();
+                            assert!(n == 0 || !t.get_int(n).is_nil(), "border {n}");
+                            assert!(t.get_int(n.wrapping_add(1)).is_nil(), "border {n}");
+                        }
+                        8 => {
+                            let n = next(6) as usize;
+                            let vals: Vec<Value> =
+                                (0..n).map(|j| Value::Integer(step + j as i64)).collect();
+                            t.set_list(mc, 0, &vals);
+                            for (j, &v) in vals.iter().enumerate() {
+                                let k = Value::Integer(j as i64 + 1);
+                                match find(&model, k) {
+                                    Some(i) => model[i].1 = step + j as i64,
+                                    None => model.push((k, step + j as i64)),
+                                }
+                                assert!(t.get(k).raw_equals(v));
+                            }
+                        }
+                        _ => {
+                            // A traversal sees exactly the model's keys.
+                            let mut seen = 0;
+                            let mut key = Value::Nil;
+                            while let Some((nk, v)) = t.next(key).unwrap() {
+                                let i = find(&model, nk).expect("next gave a key not set");
+                                assert!(v.raw_equals(Value::Integer(model[i].1)));
+                                seen += 1;
+                                key = nk;
+                            }
+                            assert_eq!(seen, model.len());
+                        }
+                    }
+                    let probe = keys[next(keys.len() as u64) as usize];
+                    let want = find(&model, probe).map(|i| Value::Integer(model[i].1));
+                    assert!(t.get(probe).raw_equals(want.unwrap_or(Value::Nil)));
+                }
+                // The equal copy of a long key finds its value.
+                let orig = keys
+                    .iter()
+                    .copied()
+                    .find(|k| k.raw_equals(long_copy))
+                    .unwrap();
+                assert!(t.get(long_copy).raw_equals(t.get(orig)));
+            }
+        });
+    }
 }
