@@ -1018,6 +1018,16 @@ impl<'gc> TableState<'gc> {
     /// OP_SETLIST: stores `values` at `offset + 1 ...`, growing the array part to hold them
     /// all first if it is shorter (`luaH_resizearray`).
     pub fn set_list(&mut self, offset: usize, values: &[Value<'gc>]) {
+        if offset > self.array.len() {
+            // Compiled constructors fill the array from where it ends (its size hint, or
+            // the previous SETLIST); only a malformed binary chunk skips slots, maybe
+            // billions: C Lua would try to allocate them, here the values are stored one
+            // by one.
+            for (j, &v) in values.iter().enumerate() {
+                self.set_int((offset + j) as i64 + 1, v);
+            }
+            return;
+        }
         let last = offset + values.len();
         if last > self.array.len() {
             self.resize_array(last);
