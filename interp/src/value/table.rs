@@ -120,7 +120,7 @@ impl<'gc> Node<'gc> {
 /// The array part's slots: `len` values (C Lua's real size) in an allocation of `cap`. Like
 /// a `Vec` in 16 bytes (lengths fit in 32 bits: at most 2^31 slots). The capacity may exceed
 /// the length, which C Lua's `realloc`s do not do: the layout (the length) is C Lua's, but a
-/// small array starts with room for 4 and growth doubles, so `{f()}` and SETLIST over a long
+/// small array starts with room for 2 and growth doubles, so `{x, f()}` and SETLIST over a long
 /// constructor do not reallocate each time.
 struct ArrayPart<'gc> {
     ptr: NonNull<Value<'gc>>,
@@ -136,7 +136,7 @@ impl<'gc> ArrayPart<'gc> {
     };
 
     /// Smallest allocation.
-    const MIN_CAP: usize = 4;
+    const MIN_CAP: usize = 2;
 
     /// Allocated slots.
     fn capacity(&self) -> usize {
