@@ -1019,14 +1019,7 @@ impl<'gc> TableState<'gc> {
     /// all first if it is shorter (`luaH_resizearray`).
     pub fn set_list(&mut self, offset: usize, values: &[Value<'gc>]) {
         if offset > self.array.len() {
-            // Compiled constructors fill the array from where it ends (its size hint, or
-            // the previous SETLIST); only a malformed binary chunk skips slots, maybe
-            // billions: C Lua would try to allocate them, here the values are stored one
-            // by one.
-            for (j, &v) in values.iter().enumerate() {
-                self.set_int((offset + j) as i64 + 1, v);
-            }
-            return;
+            return self.set_list_past_array(offset, values);
         }
         let last = offset + values.len();
         if last > self.array.len() {
@@ -1036,6 +1029,18 @@ impl<'gc> TableState<'gc> {
             self.array_gc.set(true);
         }
         self.array[offset..last].copy_from_slice(values);
+    }
+
+    /// SETLIST past the end of the array part. Compiled constructors fill the array from
+    /// where it ends (its size hint, or the previous SETLIST); only a malformed binary chunk
+    /// skips slots, maybe billions: C Lua would try to allocate them, here the values are
+    /// stored one by one.
+    #[cold]
+    #[inline(never)]
+    fn set_list_past_array(&mut self, offset: usize, values: &[Value<'gc>]) {
+        for (j, &v) in values.iter().enumerate() {
+            self.set_int((offset + j) as i64 + 1, v);
+        }
     }
 
     // ----- length -----
