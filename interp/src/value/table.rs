@@ -146,7 +146,7 @@ impl<'gc> ArrayPart<'gc> {
     /// Sets the length to `n`: new slots are nil; the allocation grows to at least `n`
     /// slots (at least twice what it was), and shrinks to `n` when that is under half of it.
     fn resize(&mut self, n: usize) {
-        debug_assert!(n as u64 <= MAXASIZE);
+        assert!(n as u64 <= MAXASIZE, "array part of {n} slots");
         let (len, cap) = (self.len as usize, self.cap as usize);
         if n > cap {
             let want = n.max((2 * cap).min(MAXASIZE as usize)).max(Self::MIN_CAP);
@@ -167,20 +167,24 @@ impl<'gc> ArrayPart<'gc> {
         self.len = n as u32;
     }
 
-    /// Moves the slots to an allocation of `new_cap >= len` slots (none for 0).
+    /// Moves the slots to an allocation of `new_cap` slots (none for 0); the length is cut
+    /// to fit.
     fn reallocate(&mut self, new_cap: usize) {
         use std::alloc::{alloc, dealloc, handle_alloc_error, realloc, Layout};
         let old = Layout::array::<Value<'gc>>(self.cap as usize).expect("array part size");
         let new = Layout::array::<Value<'gc>>(new_cap).expect("array part size");
-        let p = if new_cap == 0 {
+        if new_cap == 0 {
             if self.cap > 0 {
                 // SAFETY: `ptr` was allocated with layout `old` (`cap > 0`).
                 unsafe { dealloc(self.ptr.as_ptr() as *mut u8, old) };
             }
+            // (Field by field: assigning `*self` would drop the old part, freeing it again.)
             self.ptr = NonNull::dangling();
+            self.len = 0;
             self.cap = 0;
             return;
-        } else if self.cap == 0 {
+        }
+        let p = if self.cap == 0 {
             // SAFETY: `new` has a nonzero size.
             unsafe { alloc(new) }
         } else {
@@ -398,8 +402,8 @@ fn frexp(x: f64) -> (f64, i32) {
 /// ltable.c's `l_hashfloat`: a non-negative `int`.
 fn hash_float(n: f64) -> u32 {
     let (m, e) = frexp(n);
-    let n = m * 2_147_483_648.0; // -(INT_MIN)
-                                 // `lua_numbertointeger`: fails for infinities and NaN.
+    // Times -(INT_MIN); then `lua_numbertointeger`, which fails for infinities and NaN.
+    let n = m * 2_147_483_648.0;
     if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {
         return 0;
     }
@@ -680,7 +684,7 @@ impl<'gc> TableState<'gc> {
     fn int_slot_slow(&self, i: i64) -> Slot {
         let k1 = (i as u64).wrapping_sub(1);
         if k1 < self.array.len() as u64 {
-            // C Lua's "Xmilia trick": `alimit` is not the real size, and the key is below it.
+            // Past `alimit` but inside the array (C Lua finds it with its "Xmilia trick").
             self.alimit.set(i as u32);
             return Slot::Array(k1 as usize);
         }
@@ -1591,6 +1595,28 @@ mod tests {
             }
             assert_eq!(seen, 50);
             assert!(t.next(Value::Number(1000.5)).is_err());
+        });
+    }
+
+    #[test]
+    fn array_part_shrinks_only_on_rehash() {
+        rootless_mutate(|mc| {
+            let t = Table::new(mc);
+            for i in 1..=64 {
+                t.set_int(mc, i, Value::Integer(i));
+            }
+            for i in 1..=64 {
+                t.set_int(mc, i, Value::Nil);
+            }
+            assert_eq!(t.state().array_len(), 64);
+            // A new key with the hash part full (none): the rehash finds no integer keys.
+            t.set(mc, Value::Number(0.5), Value::Integer(1)).unwrap();
+            assert_eq!(t.state().array_len(), 0);
+            assert_eq!(t.state().node_count(), 1);
+            for i in [3, 1, 2] {
+                t.set_int(mc, i, Value::Integer(i));
+            }
+            assert_eq!(t.length(), 3);
         });
     }
 
