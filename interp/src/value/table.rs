@@ -145,16 +145,11 @@ impl<'gc> ArrayPart<'gc> {
 
     /// Sets the length to `n`: new slots are nil; the allocation grows to at least `n`
     /// slots (at least twice what it was), and shrinks to `n` when that is under half of it.
+    #[inline]
     fn resize(&mut self, n: usize) {
-        assert!(n as u64 <= MAXASIZE, "array part of {n} slots");
         let (len, cap) = (self.len as usize, self.cap as usize);
-        if n > cap {
-            let want = n.max((2 * cap).min(MAXASIZE as usize)).max(Self::MIN_CAP);
-            self.reallocate(want);
-        } else if n == 0 {
-            self.reallocate(0);
-        } else if n < cap / 2 {
-            self.reallocate(n.max(Self::MIN_CAP));
+        if n > cap || n < cap / 2 || (n == 0 && cap > 0) {
+            self.reallocate_for(n);
         }
         if n > len {
             // SAFETY: `n <= cap` slots are allocated; `len..n` are written before use.
@@ -165,6 +160,20 @@ impl<'gc> ArrayPart<'gc> {
             }
         }
         self.len = n as u32;
+    }
+
+    /// The allocation for a length of `n` (see `resize`).
+    #[inline(never)]
+    fn reallocate_for(&mut self, n: usize) {
+        assert!(n as u64 <= MAXASIZE, "array part of {n} slots");
+        let cap = self.cap as usize;
+        if n > cap {
+            self.reallocate(n.max((2 * cap).min(MAXASIZE as usize)).max(Self::MIN_CAP));
+        } else if n == 0 {
+            self.reallocate(0);
+        } else {
+            self.reallocate(n.max(Self::MIN_CAP));
+        }
     }
 
     /// Moves the slots to an allocation of `new_cap` slots (none for 0); the length is cut
