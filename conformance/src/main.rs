@@ -81,7 +81,9 @@ fn print_version() {
 /// arguments at positive ones (with no script, the program name is at 0).
 fn create_arg_table(cli: &mut Cli, args: &[Vec<u8>], script: usize) {
     cli.lua.enter(|ctx| {
-        let t = ctx.new_table();
+        // Sized as lua.c sizes it (`lua_createtable(L, narg, script + 1)`).
+        let narg = args.len().saturating_sub(script + 1);
+        let t = interp::Table::with_capacity(ctx.mutation(), narg, script + 1);
         for (i, a) in args.iter().enumerate() {
             let s = Value::String(ctx.intern(a));
             t.set_int(ctx.mutation(), i as i64 - script as i64, s);

@@ -4,7 +4,9 @@ mod string;
 mod table;
 
 pub use string::{LuaString, StringInterner, StringObject, SHORT_STRING_MAX};
-pub use table::{InvalidKey, KeyError, Table, TableCell, TableState, WEAK_KEYS, WEAK_VALUES};
+pub use table::{
+    InvalidKey, KeyError, Table, TableCell, TableState, NODE_SIZE, WEAK_KEYS, WEAK_VALUES,
+};
 
 use gc_arena::{Collect, Gc};
 
@@ -14,33 +16,46 @@ use crate::userdata::UserData;
 
 /// A Lua value: 16 bytes, `Copy`, with the tag in a whole 8-byte word (see
 /// `shared/design/vm-speed.md`: split tag stores cost ~25% on table-heavy code).
+///
+/// The discriminants are explicit: table nodes store a value as its tag byte and payload
+/// word (see [`Value::to_parts`]), and `tag` names them.
 #[derive(Clone, Copy, Collect, Default)]
 #[collect(no_drop)]
 #[repr(C, u64)]
 pub enum Value<'gc> {
     /// `nil`
     #[default]
-    Nil,
+    Nil = 0,
     /// `true` or `false`
-    Boolean(bool),
+    Boolean(bool) = 1,
     /// An integer (the integer subtype of number).
-    Integer(i64),
+    Integer(i64) = 2,
     /// A float (the float subtype of number).
-    Number(f64),
+    Number(f64) = 3,
     /// A byte string.
-    String(LuaString<'gc>),
+    String(LuaString<'gc>) = 4,
     /// A table.
-    Table(Table<'gc>),
+    Table(Table<'gc>) = 5,
     /// A Lua function (a closure over a prototype).
-    Closure(Closure<'gc>),
+    Closure(Closure<'gc>) = 6,
     /// A function written in Rust.
-    Native(NativeFunction<'gc>),
+    Native(NativeFunction<'gc>) = 7,
     /// A coroutine.
-    Thread(Thread<'gc>),
+    Thread(Thread<'gc>) = 8,
     /// A full userdata.
-    UserData(UserData<'gc>),
+    UserData(UserData<'gc>) = 9,
     /// A light userdata: a bare address with no metatable of its own (`debug.upvalueid`).
-    LightUserData(usize),
+    LightUserData(usize) = 10,
+}
+
+/// The discriminants of [`Value`]'s variants (the tag word's value).
+pub(crate) mod tag {
+    /// `Value::Nil`
+    pub const NIL: u8 = 0;
+    /// `Value::Integer`
+    pub const INTEGER: u8 = 2;
+    /// `Value::String`
+    pub const STRING: u8 = 4;
 }
 
 /// The basic types of Lua, in `lua.h` order (`LUA_TNIL` ...).
@@ -105,6 +120,55 @@ impl<'gc> Value<'gc> {
             let tag = std::ptr::read_volatile(w);
             let payload = std::ptr::read_volatile(w.add(1) as *const std::mem::MaybeUninit<u64>);
             std::mem::transmute::<Words, Value<'gc>>(Words(tag, payload))
+        }
+    }
+
+    /// Writes `v` at `p` as two 8-byte stores (tag, then payload), the counterpart of
+    /// [`Value::read_split`]: a value that was itself assembled with two 8-byte stores (a
+    /// table node's value, a result returned through memory) is then moved with two 8-byte
+    /// loads, which store forwarding serves; a 16-byte copy of it would stall.
+    ///
+    /// # Safety
+    /// `p` must be valid for writing a `Value` (any alignment of 8).
+    #[inline(always)]
+    pub unsafe fn write_split(p: *mut Value<'gc>, v: Value<'gc>) {
+        use std::mem::MaybeUninit;
+        // SAFETY: `Value` is `repr(C, u64)`: a tag word then a payload word, copied as
+        // `MaybeUninit` (provenance and uninitialized bytes kept); the caller guarantees `p`.
+        unsafe {
+            let [t, w] = std::mem::transmute::<Value<'gc>, [MaybeUninit<u64>; 2]>(v);
+            let q = p as *mut MaybeUninit<u64>;
+            std::ptr::write_volatile(q, t);
+            std::ptr::write_volatile(q.add(1), w);
+        }
+    }
+
+    /// The value as its tag (the discriminant, which fits in a byte) and its payload word,
+    /// uninitialized where the variant has no payload or a shorter one (`nil`, booleans).
+    #[inline(always)]
+    pub(crate) fn to_parts(self) -> (u8, std::mem::MaybeUninit<u64>) {
+        use std::mem::MaybeUninit;
+        // SAFETY: `Value` is `repr(C, u64)`: an initialized 8-byte tag then an 8-byte payload;
+        // the payload is copied as `MaybeUninit`, which keeps pointer provenance and
+        // uninitialized bytes as they are.
+        let [t, p] = unsafe { std::mem::transmute::<Value<'gc>, [MaybeUninit<u64>; 2]>(self) };
+        // SAFETY: the tag word is always initialized; its value is a discriminant (0..=10).
+        (unsafe { t.assume_init() } as u8, p)
+    }
+
+    /// Rebuilds a value from [`Value::to_parts`].
+    ///
+    /// # Safety
+    /// `tag` and `payload` must come from one call of `to_parts` (or `tag` is `tag::NIL`).
+    #[inline(always)]
+    pub(crate) unsafe fn from_parts(tag: u8, payload: std::mem::MaybeUninit<u64>) -> Value<'gc> {
+        use std::mem::MaybeUninit;
+        // SAFETY: the caller guarantees a valid tag with its own payload (see `to_parts`).
+        unsafe {
+            std::mem::transmute::<[MaybeUninit<u64>; 2], Value<'gc>>([
+                MaybeUninit::new(tag as u64),
+                payload,
+            ])
         }
     }
 
@@ -296,5 +360,22 @@ mod tests {
         assert_eq!(std::mem::size_of::<LuaString<'static>>(), 8);
         assert_eq!(std::mem::size_of::<Table<'static>>(), 8);
         assert_eq!(std::mem::size_of::<super::TableState<'static>>(), 56);
+    }
+
+    #[test]
+    fn parts_round_trip() {
+        for (v, t) in [
+            (Value::Nil, tag::NIL),
+            (Value::Boolean(true), 1),
+            (Value::Integer(-7), tag::INTEGER),
+            (Value::Number(0.5), 3),
+            (Value::LightUserData(12), 10),
+        ] {
+            let (tag, payload) = v.to_parts();
+            assert_eq!(tag, t);
+            // SAFETY: the parts of one value.
+            let back = unsafe { Value::from_parts(tag, payload) };
+            assert!(back.raw_equals(v));
+        }
     }
 }

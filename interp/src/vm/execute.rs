@@ -175,11 +175,12 @@ fn run<'gc, const HOOKED: bool>(
                 unsafe { &*regs.add($n as usize) }
             };
         }
+        // Registers are written as two 8-byte stores (see `Value::write_split`).
         macro_rules! set_reg {
             ($n:expr, $v:expr) => {{
                 let v = $v;
                 // SAFETY: see `regs` above.
-                unsafe { *regs.add($n as usize) = v }
+                unsafe { Value::write_split(regs.add($n as usize), v) }
             }};
         }
         macro_rules! save_pc {
@@ -520,7 +521,7 @@ fn run<'gc, const HOOKED: bool>(
                     pc += 1;
                     // Nor may they take the runtime past its memory limit: without room, the
                     // table starts empty and grows (and is charged) as it fills.
-                    let bytes = narr * 16 + nhash * 32;
+                    let bytes = narr * 16 + nhash * crate::value::NODE_SIZE;
                     let (narr, nhash) = if bytes <= 4096 || crate::memory::allows(bytes) {
                         (narr, nhash)
                     } else {
@@ -1114,10 +1115,9 @@ fn run<'gc, const HOOKED: bool>(
                         pc += 1;
                     }
                     if let Value::Table(t) = reg!(a) {
-                        let ts = t.state_mut(mc);
-                        for j in 1..=n {
-                            ts.set_int((offset + j) as i64, st.stack[base + a + j]);
-                        }
+                        // Like C Lua: the array part grows to hold them all at once, and the
+                        // values go straight into it.
+                        t.set_list(mc, offset, &st.stack[base + a + 1..base + a + 1 + n]);
                     }
                 }
                 OpCode::Closure => {
