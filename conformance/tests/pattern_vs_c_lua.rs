@@ -75,8 +75,8 @@ fn enc_unpacked(v: &Unpacked) -> String {
 
 fn pack_err(e: PackError) -> String {
     match e.arg {
-        Some(n) => format!("ERR arg {n}: {}", e.msg),
-        None => format!("ERR {}", e.msg),
+        Some(n) => format!("ERR arg {n}: {e}"),
+        None => format!("ERR {e}"),
     }
 }
 

@@ -355,24 +355,21 @@ fn setmetatable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let opt = match call.opt_string(0)? {
-        Some(s) => s.as_bytes().to_vec(),
-        None => b"collect".to_vec(),
-    };
-    let ctx = call.ctx;
-    const OPTIONS: [&[u8]; 10] = [
-        b"collect",
-        b"count",
-        b"step",
-        b"isrunning",
-        b"stop",
-        b"restart",
-        b"incremental",
-        b"generational",
-        b"setpause",
-        b"setstepmul",
+    const OPTIONS: [&str; 10] = [
+        "stop",
+        "restart",
+        "collect",
+        "count",
+        "step",
+        "setpause",
+        "setstepmul",
+        "isrunning",
+        "generational",
+        "incremental",
     ];
-    if ctx.state().in_finalizer.get() && OPTIONS.contains(&&opt[..]) {
+    let opt = OPTIONS[crate::util::check_option(call, 0, Some("collect"), &OPTIONS)?].as_bytes();
+    let ctx = call.ctx;
+    if ctx.state().in_finalizer.get() {
         // Like C Lua: the collector is not reentrant; inside a finalizer every option fails.
         return call.ret1(Value::Nil);
     }
@@ -384,7 +381,7 @@ fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     };
     let quantize = |v: i32| v / 4 * 4;
     let mut p = ctx.gc_params();
-    match &opt[..] {
+    match opt {
         b"collect" => {
             ctx.request_gc();
             call.ret1(Value::Integer(0))
@@ -421,7 +418,7 @@ fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
                 p.stepsize = stepsize;
             }
             ctx.set_gc_params(p);
-            let prev = ctx.gc_mode(&opt);
+            let prev = ctx.gc_mode(opt);
             call.ret1(ctx.str(prev))
         }
         b"generational" => {
@@ -433,7 +430,7 @@ fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
                 p.majormul = quantize(majormul);
             }
             ctx.set_gc_params(p);
-            let prev = ctx.gc_mode(&opt);
+            let prev = ctx.gc_mode(opt);
             call.ret1(ctx.str(prev))
         }
         b"setpause" | b"setstepmul" => {
@@ -449,7 +446,7 @@ fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         }
         _ => Err(call.arg_error(
             0,
-            format!("invalid option '{}'", String::from_utf8_lossy(&opt)),
+            format!("invalid option '{}'", String::from_utf8_lossy(opt)),
         )),
     }
 }
@@ -507,19 +504,18 @@ fn load_chunk<'gc>(
 ) -> Result<Value<'gc>, Value<'gc>> {
     let ctx = call.ctx;
     let is_binary = src.first() == Some(&0x1b);
-    if is_binary && !mode.contains(&b'b') {
-        let m = format!(
-            "attempt to load a binary chunk (mode is '{}')",
-            String::from_utf8_lossy(mode)
-        );
-        return Err(ctx.str(&m));
-    }
-    if !is_binary && !mode.contains(&b't') {
-        let m = format!(
-            "attempt to load a text chunk (mode is '{}')",
-            String::from_utf8_lossy(mode)
-        );
-        return Err(ctx.str(&m));
+    // The mode is a C string: it ends at a zero byte.
+    let mode = mode.split(|&c| c == 0).next().unwrap_or_default();
+    let (kind, letter) = if is_binary {
+        ("binary", b'b')
+    } else {
+        ("text", b't')
+    };
+    if !mode.contains(&letter) {
+        let mut m = format!("attempt to load a {kind} chunk (mode is '").into_bytes();
+        m.extend_from_slice(mode);
+        m.extend_from_slice(b"')");
+        return Err(Value::String(ctx.intern(&m)));
     }
     let proto = if is_binary {
         interp::chunk::undump(src, name).map_err(|m| Value::String(ctx.intern(&m)))?
@@ -560,11 +556,15 @@ fn load_impl<'gc>(call: &mut NativeCall<'gc, '_>, text_only: bool) -> Ret<'gc> {
         Ok(src) => src,
         Err(msg) => return call.ret(&[Value::Nil, msg]),
     };
-    let name = match name {
+    let mut name = match name {
         Some(n) => n,
         None if is_text => src.clone(),
         None => b"=(load)".to_vec(),
     };
+    // The chunk name is a C string: it ends at a zero byte.
+    if let Some(z) = name.iter().position(|&c| c == 0) {
+        name.truncate(z);
+    }
     if text_only {
         mode.retain(|&c| c != b'b');
     }

@@ -88,6 +88,14 @@ fn parse() -> Options {
     o
 }
 
+/// A line cut to 200 characters for the report.
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(200) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 fn main() {
     let o = parse();
     if let Some(index) = o.print {
@@ -184,8 +192,8 @@ fn main() {
             c.first_case.as_deref().unwrap_or("?"),
             c.differing,
             path.display(),
-            want.lines().next().unwrap_or(""),
-            got.lines().next().unwrap_or("")
+            clip(want.lines().next().unwrap_or("")),
+            clip(got.lines().next().unwrap_or(""))
         );
     }
     let bad = bad_programs.load(Ordering::Relaxed);

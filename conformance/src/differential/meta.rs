@@ -159,10 +159,11 @@ pub fn protocol(rng: &mut Rng) -> String {
             let n = rng.range(1, 5);
             // Made in a function that returns, so no register of the case still holds one
             // (which registers C Lua's collector sees as live is not part of the language).
-            // In incremental mode: generational mode's order of finalizers follows the
-            // generations, which are C Lua's collector's business.
+            // In incremental mode, from a finished cycle: generational mode's order of
+            // finalizers follows the generations, and a cycle under way has its own order,
+            // which are C Lua's collector's business.
             format!(
-                "do local mode = collectgarbage(\"incremental\") local function mk(i) setmetatable({{}}, {{__gc = function() print(\"gc\", i) end}}) end \
+                "do local mode = collectgarbage(\"incremental\") collectgarbage() local function mk(i) setmetatable({{}}, {{__gc = function() print(\"gc\", i) end}}) end \
                  for i = 1, {n} do mk(i) end collectgarbage() collectgarbage() print(\"after gc\") collectgarbage(mode) end\n"
             )
         }

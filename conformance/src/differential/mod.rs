@@ -32,9 +32,10 @@ use rng::Rng;
 
 /// What every program starts with: `fmt` (a value as text, with its subtype; a float also
 /// with 17 digits), `show` (a count and the values of a call's results), `layout` (a
-/// table's border, unpacked length, `ipairs` count, and its keys in `next` order; string
-/// keys sorted, since their order depends on C Lua's per-run hash seed) and `try` (`show`
-/// of a protected call).
+/// table's border, unpacked length, `ipairs` count, and its keys in `next` order) and `try`
+/// (`show` of a protected call). String keys are listed sorted, and with any of them the
+/// other keys too: where strings land in the hash part depends on C Lua's per-run hash
+/// seed, and the nodes of the other keys with them.
 pub const PRELUDE: &str = r##"local function fmt(v)
   local t = type(v)
   if t == "number" then
@@ -60,6 +61,7 @@ local function layout(t)
     if type(k) == "string" then skeys[#skeys + 1] = k else keys[#keys + 1] = fmt(k) end
   end
   table.sort(skeys)
+  if #skeys > 0 then table.sort(keys) end
   local ni = 0
   for _ in ipairs(t) do ni = ni + 1 if ni > 100 then break end end
   print("layout", #t, select("#", table.unpack(t)), ni, table.concat(keys, ","),

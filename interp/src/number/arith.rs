@@ -161,6 +161,19 @@ pub fn int_mod(a: i64, b: i64) -> i64 {
     }
 }
 
+/// Float multiplication as C Lua (gcc, x86-64) computes it: when both operands are NaN the
+/// result is the first one's (its sign shows in `tostring`); LLVM may put the operands of
+/// the commutative `mulsd` either way round.
+#[inline(always)]
+pub fn float_mul(a: f64, b: f64) -> f64 {
+    let r = a * b;
+    if r.is_nan() && a.is_nan() {
+        a * 1.0
+    } else {
+        r
+    }
+}
+
 /// Float modulo (`luai_nummod`): C `fmod`, then corrected towards the divisor's sign, so
 /// `-5.5 % math.huge == math.huge` and `5.5 % -math.huge == -math.huge` as in C Lua.
 #[inline]

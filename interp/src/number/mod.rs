@@ -16,10 +16,10 @@ pub mod format;
 pub mod parse;
 
 pub use arith::{
-    eq_int_float, float_fits_int, float_floor_div, float_floor_to_int, float_mod, float_pow,
-    float_to_int, float_to_int_exact, for_count, for_limit, for_limit_from_float, for_prep_float,
-    for_prep_int, int_fits_float, int_floor_div, int_mod, le_float_int, le_int_float, lt_float_int,
-    lt_int_float, shift_left, shift_right, F2I, FOR_STEP_ZERO,
+    eq_int_float, float_fits_int, float_floor_div, float_floor_to_int, float_mod, float_mul,
+    float_pow, float_to_int, float_to_int_exact, for_count, for_limit, for_limit_from_float,
+    for_prep_float, for_prep_int, int_fits_float, int_floor_div, int_mod, le_float_int,
+    le_int_float, lt_float_int, lt_int_float, shift_left, shift_right, F2I, FOR_STEP_ZERO,
 };
 pub use format::{fmt_float, fmt_int, fmt_lua_float, fmt_lua_int, fmt_uint, Spec};
 pub use parse::{str_to_int_base, str_to_number};

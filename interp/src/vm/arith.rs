@@ -102,7 +102,7 @@ pub fn arith_numbers(op: Metamethod, x: Number, y: Number) -> Result<Number, Ari
     Ok(Number::Float(match op {
         M::Add => a + b,
         M::Sub => a - b,
-        M::Mul => a * b,
+        M::Mul => number::float_mul(a, b),
         M::Div => a / b,
         M::Mod => number::float_mod(a, b),
         M::IDiv => number::float_floor_div(a, b),

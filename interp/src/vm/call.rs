@@ -386,8 +386,14 @@ pub(crate) fn complete_call<'gc>(
     loop {
         match ret {
             ReturnTo::Caller | ReturnTo::Boundary => {
+                // Only the results the caller keeps are moved (`moveresults`).
+                let keep = if nresults < 0 {
+                    n
+                } else {
+                    n.min(nresults as usize)
+                };
                 if src != func {
-                    st.stack.copy_within(src..src + n, func);
+                    st.stack.copy_within(src..src + keep, func);
                 }
                 if nresults < 0 {
                     st.top = func + n;

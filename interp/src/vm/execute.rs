@@ -589,7 +589,7 @@ fn run<'gc, const HOOKED: bool>(
                     reg!(i.b()),
                     k[i.c() as usize],
                     i64::wrapping_mul,
-                    |p: f64, q: f64| p * q
+                    crate::number::float_mul
                 ),
                 OpCode::ModK => arith_general!(i, Metamethod::Mod, reg!(i.b()), k[i.c() as usize]),
                 OpCode::PowK => arith_general!(i, Metamethod::Pow, reg!(i.b()), k[i.c() as usize]),
@@ -635,7 +635,7 @@ fn run<'gc, const HOOKED: bool>(
                     reg!(i.b()),
                     reg!(i.c()),
                     i64::wrapping_mul,
-                    |p: f64, q: f64| p * q
+                    crate::number::float_mul
                 ),
                 OpCode::Mod => arith_general!(i, Metamethod::Mod, reg!(i.b()), reg!(i.c())),
                 OpCode::Pow => arith_general!(i, Metamethod::Pow, reg!(i.b()), reg!(i.c())),
@@ -1133,13 +1133,10 @@ fn run<'gc, const HOOKED: bool>(
                     let src = base - 1 - nextra;
                     let n = if wanted < 0 { nextra } else { wanted as usize };
                     st.ensure_stack(a + n);
-                    for j in 0..n {
-                        st.stack[a + j] = if j < nextra {
-                            st.stack[src + j]
-                        } else {
-                            Value::Nil
-                        };
-                    }
+                    // The varargs lie below the frame, so `src + k <= a`: one move.
+                    let k = n.min(nextra);
+                    st.stack.copy_within(src..src + k, a);
+                    st.stack[a + k..a + n].fill(Value::Nil);
                     if wanted < 0 {
                         st.top = a + n;
                     }

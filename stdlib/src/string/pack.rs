@@ -19,19 +19,19 @@ const MAXSIZE: usize = i32::MAX as usize;
 pub struct PackError {
     /// The 1-based Lua argument the error is about, if any.
     pub arg: Option<usize>,
-    /// C Lua's message.
-    pub msg: String,
+    /// C Lua's message (bytes: an invalid option is shown as the byte it is).
+    pub msg: Vec<u8>,
 }
 
 impl PackError {
     fn arg(arg: usize, msg: impl Into<String>) -> PackError {
         PackError {
             arg: Some(arg),
-            msg: msg.into(),
+            msg: msg.into().into_bytes(),
         }
     }
 
-    fn plain(msg: impl Into<String>) -> PackError {
+    fn plain(msg: impl Into<Vec<u8>>) -> PackError {
         PackError {
             arg: None,
             msg: msg.into(),
@@ -41,7 +41,7 @@ impl PackError {
 
 impl fmt::Display for PackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.msg)
+        f.write_str(&String::from_utf8_lossy(&self.msg))
     }
 }
 
@@ -185,10 +185,10 @@ impl<'f> Header<'f> {
                 (KOption::Nop, 0)
             }
             c => {
-                return Err(PackError::plain(format!(
-                    "invalid format option '{}'",
-                    c as char
-                )))
+                let mut m = b"invalid format option '".to_vec();
+                m.push(c);
+                m.push(b'\'');
+                return Err(PackError::plain(m));
             }
         };
         Ok(r)
@@ -521,7 +521,7 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(
-            packsize(b"i17").unwrap_err().msg,
+            packsize(b"i17").unwrap_err().to_string(),
             "integral size (17) out of limits [1,16]"
         );
         assert_eq!(
@@ -529,7 +529,7 @@ mod tests {
             PackError::arg(1, "variable-length format")
         );
         assert_eq!(
-            packsize(b"!3i").unwrap_err().msg,
+            packsize(b"!3i").unwrap_err().to_string(),
             "format asks for alignment not power of 2"
         );
         assert_eq!(
@@ -542,20 +542,23 @@ mod tests {
         );
         assert_eq!(unpack(b"i4", b"ab", 10).unwrap_err().arg, Some(3));
         assert_eq!(
-            unpack(b"z", b"abc", 1).unwrap_err().msg,
+            unpack(b"z", b"abc", 1).unwrap_err().to_string(),
             "unfinished string for format 'z'"
         );
         assert_eq!(
             unpack(b"i9", b"\xff\xff\xff\xff\xff\xff\xff\xff\x01", 1)
                 .unwrap_err()
-                .msg,
+                .to_string(),
             "9-byte integer does not fit into Lua Integer"
         );
         assert_eq!(
-            packsize(b"Xz").unwrap_err().msg,
+            packsize(b"Xz").unwrap_err().to_string(),
             "invalid next option for option 'X'"
         );
-        assert_eq!(packsize(b"y").unwrap_err().msg, "invalid format option 'y'");
+        assert_eq!(
+            packsize(b"y").unwrap_err().to_string(),
+            "invalid format option 'y'"
+        );
     }
 
     #[test]
