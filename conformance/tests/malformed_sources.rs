@@ -3,18 +3,7 @@
 
 use std::path::Path;
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-}
+use lupa_conformance::differential::rng::Rng as XorShift;
 
 fn corpus() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lua");
@@ -36,7 +25,7 @@ fn compiler_never_panics() {
     for src in &corpus {
         // Every prefix at a few hundred cut points.
         for k in 0..200 {
-            let cut = (rng.next() as usize) % (src.len() + 1);
+            let cut = (rng.next_u64() as usize) % (src.len() + 1);
             let _ = interp::compiler::compile(&src[..cut], b"=fuzz");
             cases += 1;
             // A mutation: replace a few bytes.
@@ -45,17 +34,17 @@ fn compiler_never_panics() {
                 if m.is_empty() {
                     break;
                 }
-                let i = (rng.next() as usize) % m.len();
+                let i = (rng.next_u64() as usize) % m.len();
                 m[i] = b"(){}[]=.,;:\"'\\-+*/%^#~<>0123456789aeflnrtx \n\0\xff"
-                    [(rng.next() % 46) as usize];
+                    [(rng.next_u64() % 46) as usize];
             }
             let _ = interp::compiler::compile(&m, b"=fuzz");
             cases += 1;
         }
     }
     for _ in 0..2000 {
-        let len = (rng.next() % 300) as usize;
-        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let len = (rng.next_u64() % 300) as usize;
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
         let _ = interp::compiler::compile(&bytes, b"=fuzz");
         cases += 1;
     }
@@ -106,9 +95,9 @@ fn mutated_programs_run_without_crashing() {
     for src in &corpus {
         for _ in 0..15 {
             let mut m = src.clone();
-            let i = (rng.next() as usize) % m.len().max(1);
+            let i = (rng.next_u64() as usize) % m.len().max(1);
             if i < m.len() {
-                m[i] = b"0123456789+-*/.,;(){}[]"[(rng.next() % 23) as usize];
+                m[i] = b"0123456789+-*/.,;(){}[]"[(rng.next_u64() % 23) as usize];
             }
             if interp::compiler::compile(&m, b"=m").is_err() {
                 continue;

@@ -7,23 +7,7 @@ use interp::number::{self, Number, Spec, F2I};
 use std::fmt::Write as _;
 use std::process::Command;
 
-/// A deterministic xorshift generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use lupa_conformance::differential::rng::Rng;
 
 /// A Lua string literal made of decimal escapes (any bytes).
 fn lua_str(s: &[u8]) -> String {
@@ -122,24 +106,24 @@ fn floats(rng: &mut Rng) -> Vec<f64> {
         v.push(-v[i]);
     }
     for _ in 0..200 {
-        v.push(f64::from_bits(rng.next()));
+        v.push(f64::from_bits(rng.next_u64()));
     }
     for _ in 0..200 {
         // Near 1: exponents in [-20, 20].
-        let e = rng.below(41) + 1003;
-        let bits = (rng.next() & ((1 << 52) - 1)) | (e << 52) | (rng.next() & (1 << 63));
+        let e = rng.below_u64(41) + 1003;
+        let bits = (rng.next_u64() & ((1 << 52) - 1)) | (e << 52) | (rng.next_u64() & (1 << 63));
         v.push(f64::from_bits(bits));
     }
     for _ in 0..200 {
         // Short decimals: m / 10^k.
-        let m = rng.below(2_000_000) as f64 - 1_000_000.0;
-        let k = rng.below(12) as i32;
+        let m = rng.below_u64(2_000_000) as f64 - 1_000_000.0;
+        let k = rng.below_u64(12) as i32;
         v.push(m / 10f64.powi(k));
     }
     for _ in 0..100 {
         // Integral floats of all sizes.
-        let sh = rng.below(64);
-        v.push(((rng.next() >> sh) as i64) as f64);
+        let sh = rng.below_u64(64);
+        v.push(((rng.next_u64() >> sh) as i64) as f64);
     }
     v.retain(|f| !f.is_nan() || f.to_bits() == f64::NAN.to_bits());
     v.push(-f64::NAN);
@@ -174,8 +158,8 @@ fn ints(rng: &mut Rng) -> Vec<i64> {
         123456789012345678,
     ];
     for _ in 0..120 {
-        let sh = rng.below(64);
-        v.push((rng.next() as i64) >> sh);
+        let sh = rng.below_u64(64);
+        v.push((rng.next_u64() as i64) >> sh);
     }
     v
 }
@@ -235,7 +219,7 @@ const INT_FORMATS: &[&str] = &[
 fn random_specs(rng: &mut Rng) -> Vec<(String, bool)> {
     let mut v = Vec::new();
     for _ in 0..400 {
-        let (conv, flags): (u8, &[u8]) = match rng.below(12) {
+        let (conv, flags): (u8, &[u8]) = match rng.below_u64(12) {
             0 => (b'a', b"-+ #0"),
             1 => (b'A', b"-+ #0"),
             2 => (b'e', b"-+ #0"),
@@ -250,16 +234,16 @@ fn random_specs(rng: &mut Rng) -> Vec<(String, bool)> {
         };
         let mut f = String::from("%");
         for &c in flags {
-            if rng.below(3) == 0 {
+            if rng.below_u64(3) == 0 {
                 f.push(c as char);
             }
         }
-        if rng.below(2) == 0 {
-            let _ = write!(f, "{}", 1 + rng.below(99));
+        if rng.below_u64(2) == 0 {
+            let _ = write!(f, "{}", 1 + rng.below_u64(99));
         }
-        if rng.below(3) != 0 {
-            let top = if rng.below(2) == 0 { 100 } else { 20 };
-            let _ = write!(f, ".{}", rng.below(top));
+        if rng.below_u64(3) != 0 {
+            let top = if rng.below_u64(2) == 0 { 100 } else { 20 };
+            let _ = write!(f, ".{}", rng.below_u64(top));
         }
         f.push(conv as char);
         f.push('|');
@@ -378,7 +362,7 @@ fn number_strings(rng: &mut Rng, fl: &[f64]) -> Vec<Vec<u8>> {
             f,
             &Spec {
                 conv: b'a',
-                precision: Some(rng.below(16) as usize),
+                precision: Some(rng.below_u64(16) as usize),
                 ..Spec::default()
             },
         );
@@ -386,24 +370,26 @@ fn number_strings(rng: &mut Rng, fl: &[f64]) -> Vec<Vec<u8>> {
     }
     let alphabet = b"0123456789abcdefxXpPeE.+- \t\n";
     for _ in 0..1500 {
-        let len = 1 + rng.below(9) as usize;
+        let len = 1 + rng.below_u64(9) as usize;
         let mut s: Vec<u8> = (0..len)
-            .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
+            .map(|_| alphabet[rng.below_u64(alphabet.len() as u64) as usize])
             .collect();
-        if rng.below(3) == 0 {
+        if rng.below_u64(3) == 0 {
             s.splice(0..0, *b"0x");
         }
         v.push(s);
     }
     for _ in 0..200 {
-        let digits = 1 + rng.below(40) as usize;
-        let s: Vec<u8> = (0..digits).map(|_| b'0' + rng.below(10) as u8).collect();
+        let digits = 1 + rng.below_u64(40) as usize;
+        let s: Vec<u8> = (0..digits)
+            .map(|_| b'0' + rng.below_u64(10) as u8)
+            .collect();
         v.push(s.clone());
         let mut h = b"0x".to_vec();
-        h.extend((0..digits).map(|_| b"0123456789abcdef"[rng.below(16) as usize]));
+        h.extend((0..digits).map(|_| b"0123456789abcdef"[rng.below_u64(16) as usize]));
         v.push(h.clone());
         h.push(b'p');
-        h.extend_from_slice(format!("{}", rng.below(2000) as i64 - 1000).as_bytes());
+        h.extend_from_slice(format!("{}", rng.below_u64(2000) as i64 - 1000).as_bytes());
         v.push(h);
     }
     v

@@ -16,35 +16,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-/// A deterministic xorshift generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
+use lupa_conformance::differential::rng::Rng;
 
 /// Keys that are not small positive integers.
 const ODD_KEYS: &[&str] = &[
@@ -86,7 +58,7 @@ struct Gen {
 impl Gen {
     /// A key: mostly small integers (the array part's), sometimes odd ones.
     fn key(&mut self) -> String {
-        match self.rng.below(10) {
+        match self.rng.below_u64(10) {
             0..=5 => self.rng.range(1, 24).to_string(),
             6 => self.rng.range(1, 80).to_string(),
             7 => format!("{}.0", self.rng.range(1, 20)),
@@ -95,7 +67,7 @@ impl Gen {
     }
 
     fn value(&mut self) -> String {
-        match self.rng.below(4) {
+        match self.rng.below_u64(4) {
             0 => "'v'".to_string(),
             1 => "true".to_string(),
             _ => self.rng.range(1, 999).to_string(),
@@ -112,12 +84,12 @@ impl Gen {
 
     /// Arguments for a vararg call, nils included.
     fn args(&mut self) -> String {
-        let n = match self.rng.below(10) {
+        let n = match self.rng.below_u64(10) {
             0 => 0,
             1..=7 => self.rng.range(1, 9),
             _ => self.rng.range(10, 70),
         };
-        let p = self.rng.below(60);
+        let p = self.rng.below_u64(60);
         (0..n)
             .map(|_| self.maybe_nil(p))
             .collect::<Vec<_>>()
@@ -127,19 +99,19 @@ impl Gen {
     /// A table constructor (with `name = value` fields if `strings`); `...` stands for the
     /// varargs of the function it is in.
     fn constructor(&mut self, strings: bool) -> String {
-        let n = match self.rng.below(12) {
+        let n = match self.rng.below_u64(12) {
             0 => 0,
             1..=8 => self.rng.range(1, 10),
             9 | 10 => self.rng.range(11, 70),
             _ => self.rng.range(100, 300),
         };
-        let nil_percent = self.rng.below(70);
-        let keyed_percent = self.rng.below(50);
+        let nil_percent = self.rng.below_u64(70);
+        let keyed_percent = self.rng.below_u64(50);
         let mut items = Vec::new();
         for _ in 0..n {
             if self.rng.chance(keyed_percent) {
                 if strings && self.rng.chance(30) {
-                    let name = (b'a' + self.rng.below(26) as u8) as char;
+                    let name = (b'a' + self.rng.below_u64(26) as u8) as char;
                     items.push(format!("{name} = {}", self.value()));
                 } else {
                     let k = self.key();
@@ -149,7 +121,7 @@ impl Gen {
                 items.push(self.maybe_nil(nil_percent));
             }
         }
-        match self.rng.below(6) {
+        match self.rng.below_u64(6) {
             0 => items.push("...".to_string()),
             1 => items.push("f(...)".to_string()),
             2 => items.push("(f(...))".to_string()),
@@ -162,7 +134,7 @@ impl Gen {
     /// One operation on `t` without string keys.
     fn op(&mut self, out: &mut String) {
         let r = &mut self.rng;
-        match r.below(25) {
+        match r.below_u64(25) {
             0..=4 => {
                 let (k, v) = (self.key(), self.value());
                 let _ = writeln!(out, "t[{k}] = {v}");
@@ -197,7 +169,7 @@ impl Gen {
                 let n = r.range(2, 40) as usize;
                 let mut ks: Vec<usize> = (1..=n).collect();
                 for i in (1..ks.len()).rev() {
-                    ks.swap(i, r.below(i as u64 + 1) as usize);
+                    ks.swap(i, r.below_u64(i as u64 + 1) as usize);
                 }
                 let nil = r.chance(30);
                 for k in ks {
@@ -231,7 +203,7 @@ impl Gen {
                 let _ = writeln!(out, "rawset(t, {k}, {v})");
             }
             19 => {
-                let which = r.below(4);
+                let which = r.below_u64(4);
                 let k = self.key();
                 let _ = match which {
                     0 => writeln!(out, "local _ = #t"),
@@ -276,7 +248,7 @@ impl Gen {
     /// every new key takes a free node and rehashes come when the hash part is full.)
     fn mixed_op(&mut self, out: &mut String) {
         let r = &mut self.rng;
-        match r.below(8) {
+        match r.below_u64(8) {
             0 | 1 => {
                 let (n, m) = (r.range(1, 40), r.range(1, 9));
                 let _ = writeln!(out, "for i = 1, {n} do u['s{m}' .. i] = i end");
@@ -306,13 +278,13 @@ impl Gen {
     /// `f` (returns its arguments).
     fn snippet(&mut self) -> String {
         let mut s = String::from("local report, reports, f = ...\n");
-        let start = match self.rng.below(5) {
+        let start = match self.rng.below_u64(5) {
             0 | 1 => "{}".to_string(),
             _ => self.constructor(false),
         };
         let args = self.args();
         let _ = writeln!(s, "local t = (function(...) return {start} end)({args})");
-        let n = match self.rng.below(8) {
+        let n = match self.rng.below_u64(8) {
             0 => 0,
             1..=5 => self.rng.range(1, 8),
             _ => self.rng.range(9, 30),
@@ -328,7 +300,7 @@ impl Gen {
         }
         if self.rng.chance(40) {
             // String keys: rehashes whose sizes depend on them.
-            let u = match self.rng.below(3) {
+            let u = match self.rng.below_u64(3) {
                 0 => {
                     "(function() local u = {} for k, v in pairs(t) do u[k] = v end return u end)()"
                         .to_string()

@@ -203,7 +203,7 @@ fn date<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             let mut m = b"invalid conversion specifier '%".to_vec();
             m.extend_from_slice(c_str(&s[i..]));
             m.push(b'\'');
-            return Err(call.arg_error(0, String::from_utf8_lossy(&m)));
+            return Err(call.arg_error(0, &m));
         };
         let mut cc = b"%".to_vec();
         cc.extend_from_slice(&s[i..i + n]);

@@ -91,10 +91,12 @@ pub fn check_option<'gc>(
     let name = c_str(&name);
     match list.iter().position(|o| o.as_bytes() == name) {
         Some(p) => Ok(p),
-        None => Err(call.arg_error(
-            i,
-            format!("invalid option '{}'", String::from_utf8_lossy(name)),
-        )),
+        None => {
+            let mut m = b"invalid option '".to_vec();
+            m.extend_from_slice(name);
+            m.push(b'\'');
+            Err(call.arg_error(i, m))
+        }
     }
 }
 

@@ -1,27 +1,37 @@
-//! A small deterministic generator (splitmix64): the same seed gives the same programs on
-//! every machine and every run.
+//! A small deterministic generator (xorshift64): the same seed gives the same programs and
+//! test inputs on every machine and every run. Shared by the differential fuzzer and the
+//! comparison tests of `conformance/tests/`.
 
-/// A seeded pseudo-random generator.
-pub struct Rng(u64);
+/// A seeded pseudo-random generator; the state must not be zero.
+pub struct Rng(pub u64);
 
 impl Rng {
-    /// A generator for `seed`.
+    /// A generator for any `seed` (mixed, and never zero).
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5DEE_CE66_D1CE_5EED)
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Rng((z ^ (z >> 31)) | 1)
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
     }
 
     /// A number in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
+    }
+
+    /// A number in `0..n` (`n > 0`), as a `u64`.
+    pub fn below_u64(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
     }
 
     /// A number in `lo..=hi`.
@@ -32,6 +42,11 @@ impl Rng {
     /// True with probability `1/n`.
     pub fn one_in(&mut self, n: usize) -> bool {
         self.below(n) == 0
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below_u64(100) < percent
     }
 
     /// One element of `items` (not empty).

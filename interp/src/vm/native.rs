@@ -267,30 +267,35 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     }
 
     /// `bad argument #i to 'name' (msg)` (`luaL_argerror`; `i` is 0-based).
-    pub fn arg_error(&self, i: usize, msg: impl AsRef<str>) -> Error<'gc> {
+    pub fn arg_error(&self, i: usize, msg: impl AsRef<[u8]>) -> Error<'gc> {
         let mut narg = i + 1;
         // Called from Lua code, C Lua names the function as the call site does ('rep');
         // otherwise by its global name ('string.rep').
         let (namewhat, fname) = match self.lua_caller() {
-            Some(Some((what, name))) => (what, String::from_utf8_lossy(&name).into_owned()),
-            _ => ("", self.func.name().to_string()),
+            Some(Some((what, name))) => (what, name),
+            _ => ("", self.func.name().as_bytes().to_vec()),
         };
+        // The name and the message as C's `%s` prints them: raw bytes, up to a zero byte.
+        let cut = |b: &[u8]| b.split(|&c| c == 0).next().unwrap_or_default().to_vec();
+        let (fname, msg) = (cut(&fname), cut(msg.as_ref()));
+        let mut m = Vec::with_capacity(fname.len() + msg.len() + 32);
         if namewhat == "method" {
             narg -= 1;
             if narg == 0 {
-                return self.error(format!(
-                    "calling '{}' on bad self ({})",
-                    fname,
-                    msg.as_ref()
-                ));
+                m.extend_from_slice(b"calling '");
+                m.extend_from_slice(&fname);
+                m.extend_from_slice(b"' on bad self (");
+                m.extend_from_slice(&msg);
+                m.push(b')');
+                return self.error(m);
             }
         }
-        self.error(format!(
-            "bad argument #{} to '{}' ({})",
-            narg,
-            fname,
-            msg.as_ref()
-        ))
+        m.extend_from_slice(format!("bad argument #{narg} to '").as_bytes());
+        m.extend_from_slice(&fname);
+        m.extend_from_slice(b"' (");
+        m.extend_from_slice(&msg);
+        m.push(b')');
+        self.error(m)
     }
 
     /// `bad argument #i to 'name' (T expected, got U)` (`luaL_typeerror`).

@@ -251,7 +251,7 @@ fn gsub<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn pack_err<'gc>(call: &NativeCall<'gc, '_>, e: PackError) -> Error<'gc> {
     match e.arg {
-        Some(a) => call.arg_error(a - 1, String::from_utf8_lossy(&e.msg)),
+        Some(a) => call.arg_error(a - 1, &e.msg),
         None => call.error(e.msg),
     }
 }
