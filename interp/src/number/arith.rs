@@ -162,15 +162,35 @@ pub fn int_mod(a: i64, b: i64) -> i64 {
 }
 
 /// Float multiplication as C Lua (gcc, x86-64) computes it: when both operands are NaN the
-/// result is the first one's (its sign shows in `tostring`); LLVM may put the operands of
-/// the commutative `mulsd` either way round.
+/// result is the first one's (its sign shows in `tostring`). LLVM may put the operands of
+/// the commutative `mulsd` either way round, and a test for two NaNs costs ~15% on
+/// float-heavy code (nbody), so on x86-64 the instruction is written out with its operands
+/// in C Lua's order.
 #[inline(always)]
 pub fn float_mul(a: f64, b: f64) -> f64 {
-    let r = a * b;
-    if r.is_nan() && a.is_nan() {
-        a * 1.0
-    } else {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut r = a;
+        // SAFETY: `mulsd` multiplies two xmm registers; it reads no memory, writes only `r`
+        // and touches neither the stack nor the flags.
+        unsafe {
+            std::arch::asm!(
+                "mulsd {r}, {b}",
+                r = inout(xmm_reg) r,
+                b = in(xmm_reg) b,
+                options(pure, nomem, nostack, preserves_flags)
+            );
+        }
         r
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let r = a * b;
+        if r.is_nan() && a.is_nan() {
+            a * 1.0
+        } else {
+            r
+        }
     }
 }
 
