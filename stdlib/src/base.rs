@@ -200,7 +200,7 @@ fn assert<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn error<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let v = call.arg(0);
-    let level = call.opt_integer(1, 1)?;
+    let level = crate::util::opt_c_int(call, 1, 1)?;
     if let Value::String(s) = v {
         if level > 0 {
             let mut m = interp::vm::where_(call.ctx, call.thread_state(), level as usize);

@@ -67,7 +67,7 @@ fn traceback<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
     // Another thread's level 0 is the yield it waits in; ours is traceback itself.
     let default_level = if target.is_some() { 0 } else { 1 };
-    let level = call.opt_integer(msg_i + 1, default_level)?.max(0) as usize;
+    let level = crate::util::opt_c_int(call, msg_i + 1, default_level)?.max(0) as usize;
     let mut out = Vec::new();
     if let Ok(Some(s)) = call.opt_string(msg_i) {
         out.extend_from_slice(s.as_bytes());
@@ -108,7 +108,7 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let (info, func) = if f.is_function() {
         (function_info(f), f)
     } else {
-        let level = call.check_integer(base)?;
+        let level = crate::util::check_c_int(call, base)?;
         if level < 0 {
             return call.ret1(Value::Nil);
         }
@@ -235,7 +235,7 @@ fn function_info<'gc>(f: Value<'gc>) -> interp::vm::FunctionInfo {
 
 fn getlocal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let (target, a) = thread_arg(call);
-    let n = call.check_integer(a + 1)?;
+    let n = crate::util::check_c_int(call, a + 1)?;
     match call.arg(a) {
         // Parameter names of a function value.
         Value::Closure(c) => {
@@ -258,7 +258,7 @@ fn getlocal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         Value::Native(_) => return call.ret1(Value::Nil),
         _ => {}
     }
-    let level = call.check_integer(a)?;
+    let level = crate::util::check_c_int(call, a)?;
     let found = with_frame_local(call, target, level, n, |st, slot| st.stack[slot]);
     match found {
         Err(()) => Err(call.arg_error(a, "level out of range")),
@@ -272,8 +272,8 @@ fn getlocal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn setlocal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let (target, a) = thread_arg(call);
-    let level = call.check_integer(a)?;
-    let n = call.check_integer(a + 1)?;
+    let level = crate::util::check_c_int(call, a)?;
+    let n = crate::util::check_c_int(call, a + 1)?;
     let v = call.check_any(a + 2)?;
     let found = with_frame_local(call, target, level, n, |st, slot| {
         st.stack[slot] = v;
@@ -394,7 +394,7 @@ fn upvalue_value<'gc>(call: &NativeCall<'gc, '_>, c: interp::Closure<'gc>, i: us
 }
 
 fn getupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let n = call.check_integer(1)?;
+    let n = crate::util::check_c_int(call, 1)?;
     match call.arg(0) {
         Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
             let name = call.ctx.intern(&upvalue_name(c, n as usize - 1));
@@ -410,7 +410,7 @@ fn getupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn setupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let n = call.check_integer(1)?;
+    let n = crate::util::check_c_int(call, 1)?;
     let v = call.check_any(2)?;
     match call.arg(0) {
         Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
@@ -439,7 +439,7 @@ fn upvalue_id<'gc>(
     call: &NativeCall<'gc, '_>,
     i: usize,
 ) -> Result<Option<i64>, interp::Error<'gc>> {
-    let n = call.check_integer(i + 1)?;
+    let n = crate::util::check_c_int(call, i + 1)?;
     let id = match call.arg(i) {
         Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
             let uv = c.upvalue(n as usize - 1);
@@ -475,7 +475,10 @@ fn upvaluejoin<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         };
         return Err(call.arg_error(i, "Lua function expected"));
     };
-    let (n1, n2) = (call.check_integer(1)?, call.check_integer(3)?);
+    let (n1, n2) = (
+        crate::util::check_c_int(call, 1)?,
+        crate::util::check_c_int(call, 3)?,
+    );
     f1.set_upvalue_cell(
         call.ctx.mutation(),
         n1 as usize - 1,
@@ -486,7 +489,7 @@ fn upvaluejoin<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn getuservalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match call.arg(0) {
-        Value::UserData(u) if call.opt_integer(1, 1)? == 1 && u.0.has_user_value => {
+        Value::UserData(u) if crate::util::opt_c_int(call, 1, 1)? == 1 && u.0.has_user_value => {
             let v = u.0.user_value.get();
             call.ret(&[v, Value::Boolean(true)])
         }
@@ -499,7 +502,7 @@ fn setuservalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return Err(call.type_error(0, "userdata"));
     };
     let v = call.check_any(1)?;
-    if call.opt_integer(2, 1)? != 1 || !u.0.has_user_value {
+    if crate::util::opt_c_int(call, 2, 1)? != 1 || !u.0.has_user_value {
         return call.ret1(Value::Nil); // no such user value
     }
     gc_arena::barrier::unlock!(
@@ -520,7 +523,7 @@ fn sethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         if !call.arg(a).is_function() {
             return Err(call.type_error(a, "function"));
         }
-        let count = call.opt_integer(a + 2, 0)?.clamp(0, i32::MAX as i64) as u32;
+        let count = crate::util::opt_c_int(call, a + 2, 0)?.clamp(0, i32::MAX as i64) as u32;
         let mut mask = 0;
         for (c, m) in [(b'c', MASK_CALL), (b'r', MASK_RETURN), (b'l', MASK_LINE)] {
             if smask.contains(&c) {

@@ -189,3 +189,18 @@ pub fn os_path(name: &[u8]) -> std::path::PathBuf {
 pub fn os_path(name: &[u8]) -> std::path::PathBuf {
     String::from_utf8_lossy(c_str(name)).into_owned().into()
 }
+
+/// Argument `i` as `(int)luaL_checkinteger` gives it: an integer wrapped to 32 bits, as C
+/// Lua's libraries take levels, counts and indices that are `int`s.
+pub fn check_c_int<'gc>(call: &interp::NativeCall<'gc, '_>, i: usize) -> Result<i64, Error<'gc>> {
+    Ok(call.check_integer(i)? as i32 as i64)
+}
+
+/// `(int)luaL_optinteger` (see [`check_c_int`]).
+pub fn opt_c_int<'gc>(
+    call: &interp::NativeCall<'gc, '_>,
+    i: usize,
+    default: i64,
+) -> Result<i64, Error<'gc>> {
+    Ok(call.opt_integer(i, default)? as i32 as i64)
+}
