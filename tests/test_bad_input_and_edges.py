@@ -22,7 +22,9 @@ def test_wrong_argument_types(lua):
     with pytest.raises(TypeError):
         lua.execute(None)
     with pytest.raises(ValueError):
-        LuaRuntime(attribute_filter=lambda o, n, s: n, attribute_handlers=(None, None))
+        LuaRuntime(attribute_filter=lambda o, n, s: n, attribute_handlers=(len, None))
+    # As in lupa: a filter with two empty handlers is no conflict.
+    LuaRuntime(attribute_filter=lambda o, n, s: n, attribute_handlers=(None, None))
 
 
 def test_bytes_and_encodings():

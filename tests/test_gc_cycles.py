@@ -159,8 +159,10 @@ def test_lua_after_the_core_let_go_of_its_python_objects():
     (core,) = [r for r in gc.get_referents(lua) if type(r).__name__ == "_RuntimeCore"]
     _tp_clear(core)
     del core
-    # The userdata are still there; their Python objects read as None.
-    assert lua.eval("node") is None
+    # The userdata are still there; their Python objects are deleted (as in lupa, reading
+    # one is a ReferenceError).
+    with pytest.raises(ReferenceError, match="deleted python object"):
+        lua.eval("node")
     assert lua.eval("type(node)") == "userdata"
     with pytest.raises(Exception):
         lua.eval("f('abc')")

@@ -65,6 +65,8 @@ fn run_fast(
     args: &[Bound<'_, PyAny>],
 ) -> PyResult<PyValues> {
     let shared = l.shared;
+    // Garbage from earlier calls goes before this one may fail for lack of memory.
+    l.lua.collect_if_over_limit();
     let limits = l.lua.limits().clone();
     let _limited = LimitedCall::begin(&limits);
     // The results are converted into `out` where they lie on Lua's stack (moving lists of
@@ -154,7 +156,7 @@ pub(crate) fn lua_error_to_py(py: Python<'_>, l: &mut Locked<'_>, e: StashedErro
     let (msg, value, exc) = l.lua.enter(|ctx| {
         let v = ctx.fetch(&e.value);
         if let Value::UserData(u) = v {
-            if let Some((obj, _)) = py_object_of(py, rt, u) {
+            if let Some((Some(obj), _)) = py_object_of(py, rt, u) {
                 if obj
                     .bind(py)
                     .is_instance_of::<pyo3::exceptions::PyBaseException>()
@@ -163,11 +165,7 @@ pub(crate) fn lua_error_to_py(py: Python<'_>, l: &mut Locked<'_>, e: StashedErro
                 }
             }
         }
-        let msg = match v {
-            Value::String(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
-            Value::Nil => "nil".to_string(),
-            other => format!("(error object is a {} value)", other.type_name()),
-        };
+        let msg = errors::lupa_message(py, ctx, rt, v, e.traceback.as_deref());
         let mut conv = Conv { rt, refs };
         let value = conv.lua_to_py(py, ctx, v).unwrap_or_else(|_| py.None());
         (msg, value, None)

@@ -46,8 +46,15 @@ impl Conv<'_> {
                 }
             }
             Value::UserData(u) => match py_object_of(py, self.rt, u) {
-                Some((obj, Protocol::Default)) => obj,
-                Some((obj, protocol)) => Py::new(py, ProtocolWrapper { obj, protocol })?.into_any(),
+                Some((Some(obj), Protocol::Default)) => obj,
+                Some((Some(obj), protocol)) => {
+                    Py::new(py, ProtocolWrapper { obj, protocol })?.into_any()
+                }
+                Some((None, _)) => {
+                    return Err(pyo3::exceptions::PyReferenceError::new_err(
+                        "deleted python object",
+                    ))
+                }
                 None => self.wrap(py, ctx, v, objects::Kind::UserData)?,
             },
             Value::LightUserData(_) => self.wrap(py, ctx, v, objects::Kind::UserData)?,
@@ -134,7 +141,21 @@ impl Conv<'_> {
         Ok(self.py_userdata(py, ctx, obj.clone().unbind(), Protocol::Default))
     }
 
-    /// Wraps a Python object as a Lua userdata with the runtime's metatable for them.
+    /// A Python value as a table key, as lupa converts keys: `None` is `python.none`.
+    pub fn key_to_lua<'gc>(
+        &mut self,
+        py: Python<'_>,
+        ctx: Context<'gc>,
+        k: &Bound<'_, PyAny>,
+    ) -> PyResult<Value<'gc>> {
+        if k.is_none() {
+            return Ok(ctx.fetch(self.refs.get(self.rt.none_value.get())));
+        }
+        self.py_to_lua(py, ctx, k)
+    }
+
+    /// The userdata wrapping a Python object (with the runtime's metatable for them): the
+    /// same one each time while Lua holds it (found in the identity map), else a new one.
     pub fn py_userdata<'gc>(
         &mut self,
         py: Python<'_>,
@@ -142,19 +163,48 @@ impl Conv<'_> {
         obj: Py<PyAny>,
         protocol: Protocol,
     ) -> Value<'gc> {
+        // Objects are aligned to at least 8 bytes: the protocol fits in the low bits.
+        let key = Value::LightUserData(obj.as_ptr() as usize | protocol as usize);
+        let map = match ctx.fetch(self.refs.get(self.rt.identity_map.get())) {
+            Value::Table(t) => Some(t),
+            _ => None,
+        };
+        if let Some(Value::UserData(u)) = map.map(|m| m.get(key)) {
+            if self.wraps(py, u, obj.as_ptr()) {
+                return Value::UserData(u);
+            }
+        }
         let slot = self.rt.pyrefs(py, |p| p.insert(obj));
         let queue = self.rt.dropped_queue() as *const _;
         let data = PyBox {
             slot,
             protocol,
             queue,
+            released: std::cell::Cell::new(false),
         };
         let u = UserData::new(ctx.mutation(), Box::new(data));
         let mt = ctx.fetch(self.refs.get(self.rt.py_metatable.get()));
         if let Value::Table(mt) = mt {
             ctx.set_userdata_metatable(u, Some(mt));
         }
+        if let Some(m) = map {
+            // A light userdata key is never nil or NaN: the store cannot fail.
+            let _ = m.set(ctx.mutation(), key, Value::UserData(u));
+        }
         Value::UserData(u)
+    }
+
+    /// Whether `u` (from the identity map) still wraps the object at `ptr`: an object
+    /// emptied from its slot (the runtime cleared by Python's collector) may have died and
+    /// another one taken its address.
+    fn wraps(&self, py: Python<'_>, u: UserData<'_>, ptr: *mut pyo3::ffi::PyObject) -> bool {
+        let Ok(data) = u.0.data.try_borrow() else {
+            return false;
+        };
+        match data.downcast_ref::<PyBox>() {
+            Some(b) if !b.released.get() => self.rt.pyrefs(py, |p| p.holds(b.slot, ptr)),
+            _ => false,
+        }
     }
 
     fn encode(&self, py: Python<'_>, s: &Bound<'_, PyString>) -> PyResult<Vec<u8>> {
@@ -183,18 +233,15 @@ impl Conv<'_> {
             .as_ref()
             .and_then(|h| objects::lua_ref_of(h.bind(py)))
         {
-            // A Lua function (`python.set_overflow_handler(f)` in Lua) runs nested, here.
+            // A Lua function (`python.set_overflow_handler(f)` in Lua) runs nested, here,
+            // with the wrapped int; its result is the value. If it fails, the int overflows.
             if std::ptr::eq(rt, &**self.rt) {
                 let f = ctx.fetch(self.refs.get(slot));
-                let x: f64 = obj.extract()?;
-                return match ctx.call(f, &[Value::Number(x)]) {
+                let o = self.py_userdata(py, ctx, obj.clone().unbind(), Protocol::Default);
+                return match ctx.call(f, &[o]) {
                     Ok(v) => Ok(v.first().copied().unwrap_or(Value::Nil)),
-                    Err(e) => Err(errors::lua_error(
-                        py,
-                        match e.value {
-                            Value::String(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
-                            other => format!("(error object is a {} value)", other.type_name()),
-                        },
+                    Err(_) => Err(PyOverflowError::new_err(
+                        "int too large to convert to a Lua integer",
                     )),
                 };
             }
@@ -239,20 +286,23 @@ impl Conv<'_> {
 }
 
 /// The Python object inside a userdata made by `py_userdata` of runtime `rt`, if it is one
-/// (`None` once the runtime core's `__clear__` has let go of it).
+/// (`Some((None, _))` once the object is deleted: released by `__gc`, or let go of by the
+/// runtime core's `__clear__`).
 #[inline]
 pub(crate) fn py_object_of(
     py: Python<'_>,
     rt: &Shared,
     u: UserData<'_>,
-) -> Option<(Py<PyAny>, Protocol)> {
+) -> Option<(Option<Py<PyAny>>, Protocol)> {
     let data = u.0.data.try_borrow().ok()?;
     let b = data.downcast_ref::<PyBox>()?;
     if !std::ptr::eq(b.queue, rt.dropped_queue()) {
         return None;
     }
-    let obj = rt.pyrefs(py, |p| p.get(py, b.slot));
-    Some((obj.unwrap_or_else(|| py.None()), b.protocol))
+    if b.released.get() {
+        return Some((None, b.protocol));
+    }
+    Some((rt.pyrefs(py, |p| p.get(py, b.slot)), b.protocol))
 }
 
 /// Python values of Lua results (most calls have few: no heap allocation for them).

@@ -82,8 +82,9 @@ pub(crate) fn attribute_access_is_inline(
         return false;
     }
     let Ok(name) = name.cast::<PyString>() else {
-        // Not a name: the access fails with a TypeError, in C.
-        return true;
+        // Bytes are decoded first (a runtime without an encoding); other keys fail with a
+        // TypeError, in C.
+        return !name.is_instance_of::<pyo3::types::PyBytes>();
     };
     // SAFETY: `obj` and `name` are live objects and the GIL is held; `_PyType_Lookup` returns
     // a borrowed reference (or null) and sets no exception.

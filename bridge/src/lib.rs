@@ -16,6 +16,7 @@ mod runtime;
 mod runtime_core;
 mod shared;
 mod strcache;
+mod table_from;
 
 use pyo3::prelude::*;
 

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use interp::Value;
 use pyo3::exceptions::PyStopIteration;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::call::call_slot;
@@ -119,7 +120,7 @@ fn index(py: Python<'_>, r: &LuaRef, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAn
                 return Ok(None);
             }
             let mut conv = Conv { rt, refs };
-            let k = conv.py_to_lua(py, ctx, key)?;
+            let k = conv.key_to_lua(py, ctx, key)?;
             let v = t.get(k);
             conv.lua_to_py(py, ctx, v).map(Some)
         })
@@ -128,8 +129,60 @@ fn index(py: Python<'_>, r: &LuaRef, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAn
         return Ok(v);
     }
     let helper = r.rt().helper(Helper::Index);
-    let args = PyTuple::new(py, [r.to_object(py)?, key.clone().unbind()])?;
+    let args = PyTuple::new(py, [r.to_object(py)?, lua_key(py, key)?])?;
     pack_first(py, call_slot(py, r.rt(), helper, &args)?)
+}
+
+/// Whether `name` is a special name (`__x__`), which lupa never looks up in Lua.
+fn is_dunder(name: &Bound<'_, PyAny>) -> bool {
+    let dunder = |b: &[u8]| b.len() >= 4 && b.starts_with(b"__") && b.ends_with(b"__");
+    match name.cast::<PyString>() {
+        Ok(s) => s.to_str().is_ok_and(|s| dunder(s.as_bytes())),
+        Err(_) => name.cast::<PyBytes>().is_ok_and(|b| dunder(b.as_bytes())),
+    }
+}
+
+/// A special name read from a Lua object: `__getattr__` is a method (as lupa's objects have
+/// it), any other is an `AttributeError` (so `copy`, `pickle` and other probes see no such
+/// attribute); `None` for a plain name.
+fn dunder_getattr(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyAny>) -> Option<PyResult<Py<PyAny>>> {
+    if !is_dunder(name) {
+        return None;
+    }
+    if name.cast::<PyString>().is_ok_and(|s| s == "__getattr__") {
+        let target = obj.clone().unbind();
+        let f = pyo3::types::PyCFunction::new_closure(
+            obj.py(),
+            Some(c"__getattr__"),
+            None,
+            move |args: &Bound<'_, PyTuple>, _kwargs| -> PyResult<Py<PyAny>> {
+                let name = args.get_item(0)?;
+                let obj = target.bind(args.py());
+                Ok(obj.getattr(name.cast_into::<PyString>()?)?.unbind())
+            },
+        );
+        return Some(f.map(|f| f.into_any().unbind()));
+    }
+    Some(Err(no_attribute(obj, name)))
+}
+
+/// Python's `AttributeError` for a missing attribute.
+fn no_attribute(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyAny>) -> PyErr {
+    let ty = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    pyo3::exceptions::PyAttributeError::new_err(format!("'{ty}' object has no attribute '{name}'"))
+}
+
+/// A key as a call argument: `None` as a wrapper that converts to `python.none` (the
+/// identity map gives `None` the userdata `python.none` is), as lupa converts keys.
+fn lua_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    if key.is_none() {
+        return Ok(crate::pyobject::wrap(py, key, crate::pyobject::Protocol::Default)?.into_any());
+    }
+    Ok(key.clone().unbind())
 }
 
 /// `t[k] = v` (with metamethods) for a wrapped object.
@@ -152,7 +205,7 @@ fn set_index(
                 return Ok(false);
             }
             let mut conv = Conv { rt, refs };
-            let k = conv.py_to_lua(py, ctx, key)?;
+            let k = conv.key_to_lua(py, ctx, key)?;
             let v = conv.py_to_lua(py, ctx, value)?;
             t.set(ctx.mutation(), k, v)
                 .map_err(|e| crate::errors::lua_error(py, e.message()))?;
@@ -165,11 +218,7 @@ fn set_index(
     let helper = r.rt().helper(Helper::NewIndex);
     let args = PyTuple::new(
         py,
-        [
-            r.to_object(py)?,
-            key.clone().unbind(),
-            value.clone().unbind(),
-        ],
+        [r.to_object(py)?, lua_key(py, key)?, value.clone().unbind()],
     )?;
     call_slot(py, r.rt(), helper, &args).map(|_| ())
 }
@@ -193,15 +242,42 @@ impl LuaRef {
         })
     }
 
-    /// `tostring(v)`, honouring `__tostring`.
-    fn tostring(&self, py: Python<'_>) -> PyResult<String> {
+    /// `str()` as lupa gives it: the result of a `__tostring` metamethod (a string or a
+    /// number; anything else is a `TypeError`), else `<Lua {kind} at 0x...>`.
+    fn tostring(&self, py: Python<'_>, kind: &str) -> PyResult<String> {
         let helper = self.rt().helper(Helper::ToString);
         let args = PyTuple::new(py, [self.to_object(py)?])?;
         let r = call_slot(py, self.rt(), helper, &args)?;
-        match r.first() {
-            Some(s) => s.bind(py).str().map(|s| s.to_string()),
-            None => Ok(String::new()),
+        let has_tostring = r
+            .first()
+            .is_some_and(|b| b.bind(py).is_truthy().unwrap_or(false));
+        if !has_tostring {
+            return self.repr(py, kind);
         }
+        let s = r.get(1).map(|s| s.bind(py));
+        match s {
+            Some(s) if s.is_instance_of::<PyString>() => Ok(s.cast::<PyString>()?.to_string()),
+            Some(s) if s.is_instance_of::<PyBytes>() => {
+                let b = s.cast::<PyBytes>()?.as_bytes();
+                Ok(match std::str::from_utf8(b) {
+                    Ok(t) => t.to_owned(),
+                    Err(_) => b.iter().map(|&c| c as char).collect(),
+                })
+            }
+            Some(s) if s.is_instance_of::<PyBool>() => Err(non_string_tostring()),
+            Some(s) if s.is_instance_of::<PyInt>() => Ok(s.str()?.to_string()),
+            Some(s) if s.is_instance_of::<PyFloat>() => {
+                let mut out = Vec::new();
+                interp::number::fmt_lua_float(s.extract::<f64>()?, &mut out);
+                Ok(String::from_utf8_lossy(&out).into_owned())
+            }
+            _ => Err(non_string_tostring()),
+        }
+    }
+
+    /// `<Lua {kind} at 0x...>`, as lupa's `repr` gives it.
+    fn repr(&self, py: Python<'_>, kind: &str) -> PyResult<String> {
+        Ok(format!("<Lua {kind} at 0x{:x}>", self.address(py)?))
     }
 
     /// The object's address, for `repr`.
@@ -256,21 +332,30 @@ impl LuaTable {
         set_index(py, &self.r, key, &py.None().into_bound(py))
     }
 
-    fn __getattr__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        index(py, &self.r, name)
+    fn __getattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        if let Some(r) = dunder_getattr(slf.as_any(), name) {
+            return r;
+        }
+        index(slf.py(), &slf.get().r, name)
     }
 
     fn __setattr__(
-        &self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         name: &Bound<'_, PyAny>,
         value: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        set_index(py, &self.r, name, value)
+        if is_dunder(name) {
+            return Err(no_attribute(slf.as_any(), name));
+        }
+        set_index(slf.py(), &slf.get().r, name, value)
     }
 
-    fn __delattr__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<()> {
-        set_index(py, &self.r, name, &py.None().into_bound(py))
+    fn __delattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyAny>) -> PyResult<()> {
+        if is_dunder(name) {
+            return Err(no_attribute(slf.as_any(), name));
+        }
+        let py = slf.py();
+        set_index(py, &slf.get().r, name, &py.None().into_bound(py))
     }
 
     /// The raw length (`#` without `__len`).
@@ -310,11 +395,11 @@ impl LuaTable {
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        self.r.tostring(py)
+        self.r.tostring(py, "table")
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<Lua table at 0x{:x}>", self.r.address(py)?))
+        self.r.repr(py, "table")
     }
 }
 
@@ -483,11 +568,11 @@ impl LuaFunction {
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        self.r.tostring(py)
+        self.r.tostring(py, "function")
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<Lua function at 0x{:x}>", self.r.address(py)?))
+        self.r.repr(py, "function")
     }
 }
 
@@ -543,6 +628,14 @@ impl LuaThread {
         py: Python<'_>,
         args: &Bound<'_, PyTuple>,
     ) -> PyResult<Py<PyAny>> {
+        // Only a coroutine not yet started and not made by `coroutine()` stands for its
+        // function (lupa's `_LuaCoroutineFunction`): calling it makes a new coroutine.
+        if slf.args.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+            return Err(crate::errors::lua_error(
+                py,
+                "attempt to call a thread value",
+            ));
+        }
         let slot = slf.r.slot;
         let body = slf.r.rt().with(py, |l| {
             let rt = l.shared;
@@ -563,8 +656,25 @@ impl LuaThread {
             *co.get().args.lock().unwrap_or_else(|e| e.into_inner()) = Some(args.clone().unbind());
             return Ok(co.clone().into_any().unbind());
         }
-        *slf.args.lock().unwrap_or_else(|e| e.into_inner()) = Some(args.clone().unbind());
-        Ok(slf.into_pyobject(py)?.into_any().unbind())
+        Err(crate::errors::lua_error(
+            py,
+            "attempt to call a thread value",
+        ))
+    }
+
+    /// A coroutine has no attributes beyond its methods (`AttributeError`).
+    fn __getattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        if let Some(r) = dunder_getattr(slf.as_any(), name) {
+            return r;
+        }
+        Err(no_attribute(slf.as_any(), name))
+    }
+
+    /// A coroutine has no items (`TypeError`).
+    fn __getitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Err(PyTypeError::new_err(
+            "'_LuaThread' object is not subscriptable",
+        ))
     }
 
     /// True while the coroutine can be resumed.
@@ -572,8 +682,12 @@ impl LuaThread {
         Ok(self.status(py)? != "dead")
     }
 
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        self.r.tostring(py, "thread")
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<Lua thread at 0x{:x}>", self.r.address(py)?))
+        self.r.repr(py, "thread")
     }
 }
 
@@ -644,8 +758,11 @@ impl LuaUserData {
         index(py, &self.r, key)
     }
 
-    fn __getattr__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        index(py, &self.r, name)
+    fn __getattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        if let Some(r) = dunder_getattr(slf.as_any(), name) {
+            return r;
+        }
+        index(slf.py(), &slf.get().r, name)
     }
 
     #[pyo3(signature = (*args))]
@@ -654,11 +771,11 @@ impl LuaUserData {
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        self.r.tostring(py)
+        self.r.tostring(py, "userdata")
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<Lua userdata at 0x{:x}>", self.r.address(py)?))
+        self.r.repr(py, "userdata")
     }
 }
 
@@ -670,4 +787,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LuaUserData>()?;
     m.add_class::<LuaIter>()?;
     Ok(())
+}
+
+/// lupa's error for a `__tostring` that returned neither a string nor a number.
+fn non_string_tostring() -> PyErr {
+    PyTypeError::new_err("__tostring returned non-string object")
 }

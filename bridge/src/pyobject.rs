@@ -25,11 +25,11 @@ use crate::shared::Shared;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     /// Item access if the object has `__getitem__`, else attribute access.
-    Default,
+    Default = 0,
     /// Attribute access (`python.as_attrgetter`).
-    Attr,
+    Attr = 1,
     /// Item access (`python.as_itemgetter`).
-    Item,
+    Item = 2,
 }
 
 /// The host data of a userdata wrapping a Python object: the object's slot in the runtime's
@@ -41,16 +41,43 @@ pub(crate) struct PyBox {
     pub protocol: Protocol,
     /// The runtime's queue of freed slots (`Shared::dropped_queue`).
     pub queue: *const DropQueue,
+    /// Set once the slot is released (by `__gc`, as lupa's userdata let go of their object
+    /// when finalized): a userdata brought back by another finalizer holds a deleted object.
+    pub released: std::cell::Cell<bool>,
+}
+
+impl PyBox {
+    /// Lets go of the object (once).
+    pub fn release(&self) {
+        if !self.released.replace(true) {
+            // SAFETY: the userdata holding this box lives in the arena of the runtime that
+            // owns the queue; the runtime (inside an `Arc`, so it never moves) drops its arena
+            // before the queue (`Shared`'s field order), so the queue outlives every box.
+            unsafe { &*self.queue }.push_pyref(self.slot);
+        }
+    }
 }
 
 impl Drop for PyBox {
     fn drop(&mut self) {
-        // SAFETY: the userdata holding this box lives in the arena of the runtime that owns
-        // the queue; the runtime (inside an `Arc`, so it never moves) drops its arena before
-        // the queue (`Shared`'s field order), so the queue outlives every box.
-        unsafe { &*self.queue }.push_pyref(self.slot);
+        self.release();
     }
 }
+
+/// `__gc` of wrapped Python objects: releases the object.
+fn py_object_gc<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
+    if let Value::UserData(u) = call.arg(0) {
+        if let Ok(data) = u.0.data.try_borrow() {
+            if let Some(b) = data.downcast_ref::<PyBox>() {
+                b.release();
+            }
+        }
+    }
+    call.ret0()
+}
+
+/// `__gc`.
+pub(crate) const GC: NativeFn = py_object_gc;
 
 /// A Python object with an explicit indexing protocol (`as_attrgetter`, `as_itemgetter`).
 #[pyclass(name = "_PyProtocolWrapper", module = "lupa_rs", frozen)]
@@ -85,8 +112,8 @@ pub(crate) enum HostResult {
     Values(Vec<Py<PyAny>>),
     /// Values to return as they are, `None` as `python.none` for the first one.
     IterStep(Vec<Py<PyAny>>),
-    /// A generic-for iterator: the step function and this state.
-    Iterator(Py<PyAny>),
+    /// A generic-for iterator: the step function, this state and the control variable.
+    Iterator(Py<PyAny>, Option<Py<PyAny>>),
 }
 
 /// Makes a Lua function that runs `f` on the host.
@@ -156,9 +183,12 @@ fn results_for_lua<'gc>(
                 out.push(conv.py_to_lua(py, ctx, v.bind(py))?);
             }
         }
-        HostResult::Iterator(state) => {
+        HostResult::Iterator(state, control) => {
             out.push(ctx.fetch(conv.refs.get(conv.rt.iter_step.get())));
             out.push(conv.py_to_lua(py, ctx, state.bind(py))?);
+            if let Some(c) = control {
+                out.push(conv.py_to_lua(py, ctx, c.bind(py))?);
+            }
         }
         HostResult::IterStep(vs) => {
             let none = conv.rt.none_value.get();
@@ -233,12 +263,24 @@ fn uses_items(obj: &Bound<'_, PyAny>, protocol: Protocol) -> bool {
     }
 }
 
-fn attr_name<'py>(key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
-    key.cast::<PyString>()
-        .cloned()
-        .map_err(|_| PyAttributeError::new_err("attribute name must be a string"))
+/// An attribute name from Lua: bytes (a runtime without an encoding) are decoded with the
+/// source encoding, as lupa does; anything else goes to `getattr` as it is.
+fn attr_name<'py>(rt: &Shared, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
+    let name = match key.cast::<pyo3::types::PyBytes>() {
+        Ok(b) => b.call_method1("decode", (rt.config.source_encoding.as_str(),))?,
+        Err(_) => key.clone(),
+    };
+    name.cast_into::<PyString>().map_err(|e| {
+        let ty = e.into_inner().get_type().name().map(|n| n.to_string());
+        pyo3::exceptions::PyTypeError::new_err(format!(
+            "attribute name must be string, not '{}'",
+            ty.unwrap_or_default()
+        ))
+    })
 }
 
+/// `obj.key` from Lua: the attribute getter if there is one (with the key as Lua gave it),
+/// else `getattr` with the name the attribute filter returns (if any).
 fn get_attr(
     py: Python<'_>,
     rt: &Arc<Shared>,
@@ -248,15 +290,18 @@ fn get_attr(
     if let Some(getter) = &rt.config.attribute_handlers.0 {
         return Ok(getter.bind(py).call1((obj, key))?.unbind());
     }
-    let name = attr_name(key)?;
-    if let Some(filter) = &rt.config.attribute_filter {
-        let name = filter.bind(py).call1((obj, &name, false))?;
-        return Ok(obj.getattr(attr_name(&name)?)?.unbind());
+    let name = match &rt.config.attribute_filter {
+        Some(filter) => filter.bind(py).call1((obj, key, false))?,
+        None => key.clone(),
+    };
+    let name = attr_name(rt, &name)?;
+    if rt.config.attribute_filter.is_none() {
+        check_public(rt, &name)?;
     }
-    check_public(rt, &name)?;
     Ok(obj.getattr(name)?.unbind())
 }
 
+/// `obj.key = value` from Lua, as [`get_attr`] reads.
 fn set_attr(
     py: Python<'_>,
     rt: &Arc<Shared>,
@@ -268,12 +313,14 @@ fn set_attr(
         setter.bind(py).call1((obj, key, value))?;
         return Ok(());
     }
-    let name = attr_name(key)?;
-    if let Some(filter) = &rt.config.attribute_filter {
-        let name = filter.bind(py).call1((obj, &name, true))?;
-        return obj.setattr(attr_name(&name)?, value);
+    let name = match &rt.config.attribute_filter {
+        Some(filter) => filter.bind(py).call1((obj, key, true))?,
+        None => key.clone(),
+    };
+    let name = attr_name(rt, &name)?;
+    if rt.config.attribute_filter.is_none() {
+        check_public(rt, &name)?;
     }
-    check_public(rt, &name)?;
     obj.setattr(name, value)
 }
 
@@ -292,7 +339,7 @@ fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<Ho
     let (obj, protocol) = target(py, &arg(py, args, 0));
     let obj = obj.bind(py);
     let key = arg(py, args, 1);
-    let v = if uses_items(obj, protocol) {
+    let v = if uses_items(obj, protocol) && rt.config.attribute_handlers.0.is_none() {
         obj.get_item(&key)?.unbind()
     } else {
         get_attr(py, rt, obj, &key)?
@@ -304,7 +351,7 @@ fn mm_newindex(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult
     let (obj, protocol) = target(py, &arg(py, args, 0));
     let obj = obj.bind(py);
     let (key, value) = (arg(py, args, 1), arg(py, args, 2));
-    if uses_items(obj, protocol) {
+    if uses_items(obj, protocol) && rt.config.attribute_handlers.1.is_none() {
         obj.set_item(&key, &value)?;
     } else {
         set_attr(py, rt, obj, &key, &value)?;
@@ -401,7 +448,22 @@ fn py_set_overflow_handler(
     rt: &Arc<Shared>,
     args: &[Py<PyAny>],
 ) -> PyResult<HostResult> {
+    use crate::objects::{LuaFunction, LuaTable, LuaThread, LuaUserData};
     let h = arg(py, args, 0);
+    let lua_value = h.is_instance_of::<LuaTable>()
+        || h.is_instance_of::<LuaThread>()
+        || h.is_instance_of::<LuaUserData>()
+        || h.is_instance_of::<PyString>()
+        || h.is_instance_of::<pyo3::types::PyBytes>()
+        || h.is_instance_of::<pyo3::types::PyInt>()
+        || h.is_instance_of::<pyo3::types::PyFloat>();
+    if lua_value && !h.is_instance_of::<LuaFunction>() {
+        return Err(crate::errors::lua_error(
+            py,
+            "bad argument #1 to 'set_overflow_handler' (expected nil, a Lua function or a \
+             callable Python object)",
+        ));
+    }
     rt.set_overflow_handler(if h.is_none() { None } else { Some(h.unbind()) });
     Ok(HostResult::Values(Vec::new()))
 }
@@ -425,15 +487,6 @@ fn mm_tostring(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResul
     let (obj, _) = target(py, &arg(py, args, 0));
     let s = obj.bind(py).str()?;
     Ok(HostResult::One(s.into_any().unbind()))
-}
-
-fn py_eval(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let code = arg(py, args, 0);
-    let builtins = py.import("builtins")?;
-    let globals = PyDict::new(py);
-    globals.set_item("__builtins__", &builtins)?;
-    let r = builtins.getattr("eval")?.call1((code, globals))?;
-    Ok(HostResult::Value(r.unbind()))
 }
 
 fn as_attrgetter(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
@@ -463,51 +516,130 @@ fn iter_next<'py>(py: Python<'py>, it: &Bound<'py, PyAny>) -> PyResult<Option<Bo
     }
 }
 
-/// `python.iter(obj)`: a Lua iterator over a Python iterable.
-fn py_iter(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    make_iterator(py, args, 0)
+/// `python.iter(obj)`: a Lua iterator over a Python iterable (tuples exploded into several
+/// loop values when the runtime unpacks returned tuples).
+fn py_iter(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
+    make_iterator(
+        py,
+        &arg(py, args, 0),
+        rt.config.unpack_returned_tuples,
+        None,
+    )
 }
 
-/// `python.iterex(obj)`: like `iter`, tuples exploded into several loop values.
+/// `python.iterex(obj)`: like `iter`, tuples always exploded into several loop values.
 fn py_iterex(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    make_iterator(py, args, 1)
+    make_iterator(py, &arg(py, args, 0), true, None)
 }
 
-/// `python.enumerate(obj, start=0)`: index and value.
-fn py_enumerate(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    let (obj, _) = target(py, &arg(py, args, 0));
-    let start = arg(py, args, 1);
-    let start = if start.is_none() {
-        0i64
-    } else {
-        start.extract()?
+/// `python.enumerate(obj, start=0)`: the index (counted from the loop's control variable,
+/// as lupa does) and the value.
+fn py_enumerate(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
+    if args.len() > 2 {
+        return Err(crate::errors::lua_error(
+            py,
+            "bad argument #3 to 'enumerate' (invalid arguments)",
+        ));
+    }
+    let start = match args.get(1) {
+        Some(s) => lua_integer(py, s.bind(py))?,
+        None => 0,
     };
-    let e = py
-        .import("builtins")?
-        .getattr("enumerate")?
-        .call1((obj, start))?;
-    make_iterator(py, &[e.unbind()], 2)
+    let unpack = rt.config.unpack_returned_tuples;
+    make_iterator(py, &arg(py, args, 0), unpack, Some(start))
 }
 
-fn make_iterator(py: Python<'_>, args: &[Py<PyAny>], mode: u8) -> PyResult<HostResult> {
-    let (obj, _) = target(py, &arg(py, args, 0));
+/// A start value as C's `lua_tointegerx` reads it (integers, floats with an exact integer
+/// value, numeric strings), else lupa's error.
+fn lua_integer(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<i64> {
+    if !v.is_instance_of::<pyo3::types::PyBool>() {
+        if let Ok(i) = v.extract::<i64>() {
+            return Ok(i);
+        }
+        if let Ok(f) = v.cast::<pyo3::types::PyFloat>() {
+            if let Some(i) = interp::number::float_to_int_exact(f.value()) {
+                return Ok(i);
+            }
+        }
+        let text = match v.cast::<PyString>() {
+            Ok(s) => Some(s.to_str()?.as_bytes().to_vec()),
+            Err(_) => v
+                .cast::<pyo3::types::PyBytes>()
+                .ok()
+                .map(|b| b.as_bytes().to_vec()),
+        };
+        match text.and_then(|t| interp::number::str_to_number(&t)) {
+            Some(interp::number::Number::Int(i)) => return Ok(i),
+            Some(interp::number::Number::Float(f)) => {
+                if let Some(i) = interp::number::float_to_int_exact(f) {
+                    return Ok(i);
+                }
+            }
+            None => {}
+        }
+    }
+    Err(crate::errors::lua_error(
+        py,
+        format!("Could not convert {} to string", lua_type_name(v)),
+    ))
+}
+
+/// The Lua type name of what a Python value came from.
+fn lua_type_name(v: &Bound<'_, PyAny>) -> &'static str {
+    use crate::objects::{LuaFunction, LuaTable, LuaThread};
+    if v.is_none() {
+        "nil"
+    } else if v.is_instance_of::<pyo3::types::PyBool>() {
+        "boolean"
+    } else if v.is_instance_of::<pyo3::types::PyInt>() || v.is_instance_of::<pyo3::types::PyFloat>()
+    {
+        "number"
+    } else if v.is_instance_of::<PyString>() || v.is_instance_of::<pyo3::types::PyBytes>() {
+        "string"
+    } else if v.is_instance_of::<LuaTable>() {
+        "table"
+    } else if v.is_instance_of::<LuaFunction>() {
+        "function"
+    } else if v.is_instance_of::<LuaThread>() {
+        "thread"
+    } else {
+        "userdata"
+    }
+}
+
+fn make_iterator(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    unpack: bool,
+    start: Option<i64>,
+) -> PyResult<HostResult> {
+    let (obj, _) = target(py, obj);
     let it = obj.bind(py).try_iter()?;
     let state = Py::new(
         py,
         IterState {
             it: it.into_any().unbind(),
-            mode,
+            unpack,
+            enumerate: start.is_some(),
         },
     )?;
-    Ok(HostResult::Iterator(state.into_any()))
+    // The control variable: the index before the first (enumerate), else nil.
+    let control = start.map(|s| {
+        s.wrapping_sub(1)
+            .into_pyobject(py)
+            .map(|i| i.into_any().unbind())
+    });
+    Ok(HostResult::Iterator(state.into_any(), control.transpose()?))
 }
 
 /// The state of a `python.iter` loop.
 #[pyclass(name = "_PyIterState", module = "lupa_rs", frozen)]
 pub struct IterState {
     it: Py<PyAny>,
-    /// 0: values, 1: exploded tuples, 2: enumerate pairs.
-    mode: u8,
+    /// Tuples become several loop values.
+    unpack: bool,
+    /// The loop values start with an index (`python.enumerate`).
+    enumerate: bool,
 }
 
 #[pymethods]
@@ -517,7 +649,9 @@ impl IterState {
     }
 }
 
-/// One step of a `python.iter` loop (called from Lua as the generic-for function).
+/// One step of a `python.iter` loop (called from Lua as the generic-for function with the
+/// state and the control variable). `None` as the first loop value would end the loop: it
+/// is `python.none` there, `nil` after an index.
 fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let state = arg(py, args, 0);
     let (obj, _) = target(py, &state);
@@ -525,16 +659,22 @@ fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<
     let Some(v) = iter_next(py, state.it.bind(py))? else {
         return Ok(HostResult::Values(Vec::new()));
     };
-    Ok(match state.mode {
-        1 => match v.cast::<PyTuple>() {
-            Ok(t) => HostResult::IterStep(t.iter().map(|x| x.unbind()).collect()),
-            Err(_) => HostResult::IterStep(vec![v.unbind()]),
-        },
-        2 => {
-            let t = v.cast::<PyTuple>()?;
-            HostResult::Values(t.iter().map(|x| x.unbind()).collect())
-        }
-        _ => HostResult::IterStep(vec![v.unbind()]),
+    let mut values = Vec::new();
+    if state.enumerate {
+        let i = arg(py, args, 1)
+            .extract::<i64>()
+            .unwrap_or(0)
+            .wrapping_add(1);
+        values.push(i.into_pyobject(py)?.into_any().unbind());
+    }
+    match v.cast::<PyTuple>() {
+        Ok(t) if state.unpack => values.extend(t.iter().map(|x| x.unbind())),
+        _ => values.push(v.unbind()),
+    }
+    Ok(if state.enumerate {
+        HostResult::Values(values)
+    } else {
+        HostResult::IterStep(values)
     })
 }
 
@@ -590,7 +730,11 @@ fn index_is_inline(py: Python<'_>, rt: &Shared, args: &[Py<PyAny>], set: bool) -
     let (obj, protocol) = target(py, &arg(py, args, 0));
     let obj = obj.bind(py);
     let key = arg(py, args, 1);
-    if uses_items(obj, protocol) {
+    let handler = match set {
+        false => &rt.config.attribute_handlers.0,
+        true => &rt.config.attribute_handlers.1,
+    };
+    if uses_items(obj, protocol) && handler.is_none() {
         inline_safe::item_access_is_inline(obj, &key)
     } else {
         inline_safe::attribute_access_is_inline(&rt.config, obj, &key, set)
@@ -694,9 +838,6 @@ fn run_inline<'gc>(
         }
     }
 }
-
-/// `python.eval`.
-pub(crate) const EVAL: PyHostFn = py_eval;
 
 /// The step function of `python.iter` loops.
 pub(crate) const ITER_STEP: PyHostFn = iter_step;

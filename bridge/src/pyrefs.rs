@@ -41,6 +41,11 @@ impl PyRefs {
         }
     }
 
+    /// Whether slot `i` holds the object at address `ptr` (not emptied by `clear`).
+    pub fn holds(&self, i: u32, ptr: *mut pyo3::ffi::PyObject) -> bool {
+        matches!(self.slots.get(i as usize), Some(Some(o)) if o.as_ptr() == ptr)
+    }
+
     /// Frees the slots `ids` (their userdata are gone), moving their objects into `out` so the
     /// caller drops them after letting go of the table (dropping may run Python code).
     pub fn release(&mut self, ids: &[u32], out: &mut Vec<Py<PyAny>>) {

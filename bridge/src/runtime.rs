@@ -1,13 +1,12 @@
 //! `LuaRuntime`: one Lua state, with lupa's methods.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use interp::{Context, Lua, StashedValue, Table, Value};
+use interp::{Lua, StashedValue, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::call::{call_fast, results_to_py};
@@ -17,6 +16,7 @@ use crate::objects::lua_ref_of;
 use crate::pyobject::{self, host_function};
 use crate::runtime_core::RuntimeCore;
 use crate::shared::{Config, Locked, Shared};
+use crate::table_from;
 
 /// Lua functions the bridge calls (kept from the standard library at start-up, so later
 /// changes to the globals cannot break the Python API).
@@ -29,11 +29,28 @@ pub(crate) enum Helper {
 }
 
 const HELPERS: &str = "\
-local tostring, create = ...
+local create, getmetafield = ...
 return function(t, k) return t[k] end,
        function(t, k, v) t[k] = v end,
-       function(v) return tostring(v) end,
+       function(v)
+         local f = getmetafield(v, '__tostring')
+         if f then return true, f(v) end
+         return false
+       end,
        create";
+
+/// `getmetafield(v, name)`: field `name` of `v`'s metatable, read raw and past any
+/// `__metatable` (C's `luaL_getmetafield`), or nil.
+fn get_metafield<'gc>(
+    call: &mut interp::NativeCall<'gc, '_>,
+) -> Result<interp::Action<'gc>, interp::Error<'gc>> {
+    let name = call.check_string(1)?;
+    let f = call
+        .ctx
+        .metatable(call.arg(0))
+        .map_or(Value::Nil, |mt| mt.get_str(name));
+    call.ret1(f)
+}
 
 impl Shared {
     /// The slot of a helper function.
@@ -51,6 +68,9 @@ pub struct LuaRuntime {
     base_memory: usize,
     /// The flag `interrupt()` sets (read by the running call between steps; no lock).
     interrupt: Arc<AtomicBool>,
+    /// Created with `max_memory` (or `string_hash_seed`): lupa then accounts memory through
+    /// its own allocator, and only then reports it and lets the limit change.
+    memory_managed: bool,
 }
 
 fn source_bytes(rt: &Shared, code: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
@@ -60,8 +80,7 @@ fn source_bytes(rt: &Shared, code: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     let s = code
         .cast::<PyString>()
         .map_err(|_| PyTypeError::new_err("Lua code must be str or bytes"))?;
-    let enc = rt.config.encoding.as_deref().unwrap_or("UTF-8");
-    let b = s.call_method1("encode", (enc,))?;
+    let b = s.call_method1("encode", (rt.config.source_encoding.as_str(),))?;
     Ok(b.cast::<PyBytes>()?.as_bytes().to_vec())
 }
 
@@ -73,7 +92,7 @@ impl LuaRuntime {
                         unpack_returned_tuples=false, register_builtins=true,
                         overflow_handler=None, max_memory=None, libraries=None,
                         sandbox=false, max_instructions=None, timeout=None,
-                        max_call_depth=None, max_coroutines=None))]
+                        max_call_depth=None, max_coroutines=None, string_hash_seed=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -92,9 +111,10 @@ impl LuaRuntime {
         timeout: Option<f64>,
         max_call_depth: Option<u32>,
         max_coroutines: Option<u32>,
+        string_hash_seed: Option<u32>,
     ) -> PyResult<Self> {
         let timeout = crate::limits::timeout_of(timeout)?;
-        let _ = source_encoding;
+        let memory_managed = max_memory.is_some() || string_hash_seed.is_some();
         let libraries = choose_libraries(libraries, sandbox)?;
         // The sandbox preset: no `python.eval`/`python.builtins`, and only public Python
         // attributes unless the host filters them itself.
@@ -104,23 +124,11 @@ impl LuaRuntime {
             (register_eval, register_builtins)
         };
         let public_only = sandbox && attribute_filter.is_none() && attribute_handlers.is_none();
-        let handlers = match attribute_handlers {
-            None => (None, None),
-            Some(h) => {
-                if attribute_filter.is_some() {
-                    return Err(PyValueError::new_err(
-                        "attribute_filter and attribute_handlers are mutually exclusive",
-                    ));
-                }
-                let (g, s): (Option<Py<PyAny>>, Option<Py<PyAny>>) = h.extract()?;
-                (g, s)
-            }
-        };
-        if let Some(f) = &attribute_filter {
-            if !f.bind(py).is_callable() {
-                return Err(PyValueError::new_err("attribute_filter must be callable"));
-            }
-        }
+        let (attribute_filter, handlers) =
+            check_attribute_hooks(py, attribute_filter, attribute_handlers)?;
+        let source_encoding = source_encoding
+            .or_else(|| encoding.clone())
+            .unwrap_or_else(|| "UTF-8".to_string());
         let lua = Lua::new();
         lua.enter(|ctx| {
             // Set-up makes little garbage: no collection until it is done.
@@ -139,6 +147,7 @@ impl LuaRuntime {
         let config = Config {
             utf8,
             encoding,
+            source_encoding,
             unpack_returned_tuples,
             attribute_filter,
             attribute_handlers: handlers,
@@ -146,7 +155,7 @@ impl LuaRuntime {
             sandbox,
         };
         let rt = Arc::new(Shared::new(lua, config));
-        rt.set_overflow_handler(overflow_handler);
+        rt.set_overflow_handler(check_overflow_handler(py, overflow_handler)?);
         let core = RuntimeCore::new(py, rt.clone())?;
         let (base_memory, interrupt) = rt.with(py, |mut l| {
             init(py, &mut l, register_eval, register_builtins)?;
@@ -167,6 +176,7 @@ impl LuaRuntime {
             core,
             base_memory,
             interrupt,
+            memory_managed,
         })
     }
 
@@ -249,24 +259,12 @@ impl LuaRuntime {
         items: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
-        self.rt().with(py, |l| {
-            let rt = l.shared;
-            let refs = l.refs();
-            l.lua.enter(|ctx| {
-                let mut conv = Conv { rt, refs };
-                let t = ctx.new_table();
-                for (i, v) in items.iter().enumerate() {
-                    let v = conv.py_to_lua(py, ctx, &v)?;
-                    t.set_int(ctx.mutation(), i as i64 + 1, v);
-                }
-                if let Some(kw) = kwargs {
-                    for (k, v) in kw.iter() {
-                        set_field(py, ctx, &mut conv, t, &k, &v)?;
-                    }
-                }
-                conv.lua_to_py(py, ctx, Value::Table(t))
-            })
-        })
+        let kwargs = match kwargs {
+            Some(kw) => kw.clone(),
+            None => PyDict::new(py),
+        };
+        let sources = [items.clone().into_any(), kwargs.into_any()];
+        table_from::table_from(py, self.rt(), &sources, false)
     }
 
     /// A new table from mappings (their items) and iterables (appended in order).
@@ -278,23 +276,8 @@ impl LuaRuntime {
         sources: &Bound<'_, PyTuple>,
         recursive: bool,
     ) -> PyResult<Py<PyAny>> {
-        self.rt().with(py, |l| {
-            let rt = l.shared;
-            let refs = l.refs();
-            l.lua.enter(|ctx| {
-                let mut conv = Conv { rt, refs };
-                let mut b = TableBuilder {
-                    recursive,
-                    seen: HashMap::new(),
-                };
-                let t = ctx.new_table();
-                let mut n = 0;
-                for src in sources.iter() {
-                    b.fill(py, ctx, &mut conv, t, &src, &mut n)?;
-                }
-                conv.lua_to_py(py, ctx, Value::Table(t))
-            })
-        })
+        let sources: Vec<Bound<'_, PyAny>> = sources.iter().collect();
+        table_from::table_from(py, self.rt(), &sources, recursive)
     }
 
     /// Runs a full garbage collection.
@@ -311,30 +294,48 @@ impl LuaRuntime {
 
     /// Bytes Lua currently uses (with `total=True`, including the runtime's own).
     #[pyo3(signature = (total=false))]
-    fn get_memory_used(&self, py: Python<'_>, total: bool) -> PyResult<usize> {
+    fn get_memory_used(&self, py: Python<'_>, total: bool) -> PyResult<Option<usize>> {
+        if !self.memory_managed {
+            return Ok(None);
+        }
         let used = self.rt().with(py, |l| Ok(l.lua.memory_used()))?;
-        Ok(if total {
+        Ok(Some(if total {
             used
         } else {
             used.saturating_sub(self.base_memory)
-        })
+        }))
     }
 
-    /// The memory limit (0: unlimited; with `total=True`, including the runtime's own use).
+    /// The memory limit (0: unlimited; with `total=True`, including the runtime's own use;
+    /// `None` for a runtime made without `max_memory`, as in lupa).
     #[pyo3(signature = (total=false))]
-    fn get_max_memory(&self, py: Python<'_>, total: bool) -> PyResult<usize> {
+    fn get_max_memory(&self, py: Python<'_>, total: bool) -> PyResult<Option<usize>> {
+        if !self.memory_managed {
+            return Ok(None);
+        }
         let limit = self.rt().with(py, |l| Ok(l.lua.memory_limit()))?;
-        Ok(match limit {
+        Ok(Some(match limit {
             None => 0,
             Some(m) if total => m,
             Some(m) => m.saturating_sub(self.base_memory),
-        })
+        }))
     }
 
-    /// Limits the bytes Lua may use (0 or less, or `None`: unlimited). Without `total`, the
-    /// runtime's own memory is not counted.
+    /// Limits the bytes Lua may use (0 or `None`: unlimited). Without `total`, the runtime's
+    /// own memory is not counted. As in lupa, only a runtime made with `max_memory` has a
+    /// limit to change (`RuntimeError` otherwise).
     #[pyo3(signature = (max_memory, total=false))]
     fn set_max_memory(&self, py: Python<'_>, max_memory: Option<i64>, total: bool) -> PyResult<()> {
+        if !self.memory_managed {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "max_memory must be set on LuaRuntime creation",
+            ));
+        }
+        if max_memory.is_some_and(|m| m < 0) {
+            return Err(pyo3::exceptions::PyOverflowError::new_err(
+                "can't convert negative value to size_t",
+            ));
+        }
         let base = if total { 0 } else { self.base_memory };
         let limit = max_memory.filter(|&m| m > 0).map(|m| m as usize + base);
         self.rt().with(py, |l| {
@@ -420,8 +421,10 @@ impl LuaRuntime {
     }
 
     /// Sets the handler for Python ints that do not fit in a Lua integer.
-    fn set_overflow_handler(&self, handler: Option<Py<PyAny>>) {
-        self.rt().set_overflow_handler(handler);
+    fn set_overflow_handler(&self, py: Python<'_>, handler: Option<Py<PyAny>>) -> PyResult<()> {
+        self.rt()
+            .set_overflow_handler(check_overflow_handler(py, handler)?);
+        Ok(())
     }
 
     /// `(5, 4)`.
@@ -457,8 +460,9 @@ impl LuaRuntime {
         mode: Option<String>,
         env: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        check_mode(py, &mode)?;
-        self.check_text(py, src)?;
+        check_mode(py, &mode).map_err(|e| errors::in_loading(py, e))?;
+        self.check_text(py, src)
+            .map_err(|e| errors::in_loading(py, e))?;
         let chunk = name.unwrap_or_else(|| "<python>".to_string());
         let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
         let env = match env {
@@ -470,7 +474,8 @@ impl LuaRuntime {
             },
         };
         self.rt().with(py, |mut l| {
-            let template = compile_cached(py, &mut l, src, chunk)?;
+            let template =
+                compile_cached(py, &mut l, src, chunk).map_err(|e| errors::in_loading(py, e))?;
             let env = env.map(|slot| l.refs().get(slot).clone());
             let out = call_fast(
                 py,
@@ -499,6 +504,55 @@ impl LuaRuntime {
         }
         Ok(())
     }
+}
+
+/// An overflow handler from Python: `None` or a callable.
+fn check_overflow_handler(py: Python<'_>, h: Option<Py<PyAny>>) -> PyResult<Option<Py<PyAny>>> {
+    match h {
+        Some(h) if !h.bind(py).is_callable() => {
+            Err(PyValueError::new_err("overflow_handler must be callable"))
+        }
+        h => Ok(h),
+    }
+}
+
+/// `attribute_filter` and `attribute_handlers` as lupa checks them: a callable filter; two
+/// handlers (from any iterable), each callable or `None`; not both kinds at once.
+#[allow(clippy::type_complexity)]
+fn check_attribute_hooks(
+    py: Python<'_>,
+    filter: Option<Py<PyAny>>,
+    handlers: Option<Bound<'_, PyAny>>,
+) -> PyResult<(Option<Py<PyAny>>, (Option<Py<PyAny>>, Option<Py<PyAny>>))> {
+    if let Some(f) = &filter {
+        if !f.bind(py).is_callable() {
+            return Err(PyValueError::new_err("attribute_filter must be callable"));
+        }
+    }
+    let Some(h) = handlers.filter(|h| h.is_truthy().unwrap_or(true)) else {
+        return Ok((filter, (None, None)));
+    };
+    let bad = || PyValueError::new_err("attribute_handlers must be a sequence of two callables");
+    let items: Vec<Bound<'_, PyAny>> = match h.try_iter() {
+        Ok(it) => it.collect::<PyResult<_>>().map_err(|_| bad())?,
+        Err(_) => return Err(bad()),
+    };
+    let [getter, setter] = <[Bound<'_, PyAny>; 2]>::try_from(items).map_err(|_| bad())?;
+    let hook = |h: Bound<'_, PyAny>| match h.is_none() {
+        true => Ok(None),
+        false if h.is_callable() => Ok(Some(h.unbind())),
+        false => Err(bad()),
+    };
+    let (getter, setter) = (hook(getter)?, hook(setter)?);
+    let filter_set = filter
+        .as_ref()
+        .is_some_and(|f| f.bind(py).is_truthy().unwrap_or(true));
+    if filter_set && (getter.is_some() || setter.is_some()) {
+        return Err(PyValueError::new_err(
+            "attribute_filter and attribute_handlers are mutually exclusive",
+        ));
+    }
+    Ok((filter, (getter, setter)))
 }
 
 /// The libraries to open: `libraries` (every one by default; the safe ones in a sandbox).
@@ -536,6 +590,7 @@ fn compile_cached(
     if let Some(p) = cache.get(&key) {
         return Ok(p.clone());
     }
+    l.lua.collect_if_over_limit();
     let template = l
         .lua
         .enter(|ctx| match ctx.load(src, key.0.as_bytes(), None) {
@@ -543,6 +598,7 @@ fn compile_cached(
             Err(e) => Err(String::from_utf8_lossy(&e.message).into_owned()),
         })
         .map_err(|m| errors::syntax_error(py, m))?;
+    check_loaded(py, l)?;
     if cache.len() >= 256 {
         cache.clear();
     }
@@ -571,101 +627,27 @@ fn load(
 ) -> PyResult<StashedValue> {
     check_mode(py, &mode)?;
     let chunk = name.unwrap_or_else(|| "<python>".to_string());
-    l.lua
+    l.lua.collect_if_over_limit();
+    let f = l
+        .lua
         .enter(|ctx| match ctx.load(src, chunk.as_bytes(), None) {
             Ok(f) => Ok(ctx.stash(Value::Closure(f))),
             Err(e) => Err(errors::syntax_error(
                 py,
                 String::from_utf8_lossy(&e.message).into_owned(),
             )),
-        })
+        })?;
+    check_loaded(py, l)?;
+    Ok(f)
 }
 
-fn set_field<'gc>(
-    py: Python<'_>,
-    ctx: Context<'gc>,
-    conv: &mut Conv<'_>,
-    t: Table<'gc>,
-    k: &Bound<'_, PyAny>,
-    v: &Bound<'_, PyAny>,
-) -> PyResult<()> {
-    let k = conv.py_to_lua(py, ctx, k)?;
-    let v = conv.py_to_lua(py, ctx, v)?;
-    t.set(ctx.mutation(), k, v)
-        .map_err(|e| errors::lua_error(py, e.message()))
-}
-
-/// Fills tables from Python containers (`table_from`).
-struct TableBuilder<'gc> {
-    recursive: bool,
-    /// Containers already converted (by `id`), so shared and cyclic ones stay shared.
-    seen: HashMap<usize, Table<'gc>>,
-}
-
-impl<'gc> TableBuilder<'gc> {
-    fn fill(
-        &mut self,
-        py: Python<'_>,
-        ctx: Context<'gc>,
-        conv: &mut Conv<'_>,
-        t: Table<'gc>,
-        src: &Bound<'_, PyAny>,
-        n: &mut i64,
-    ) -> PyResult<()> {
-        if let Some((_, slot)) = crate::objects::lua_ref_of(src) {
-            let v = ctx.fetch(conv.refs.get(slot));
-            if let Value::Table(from) = v {
-                let mut k = Value::Nil;
-                while let Ok(Some((nk, nv))) = from.next(k) {
-                    t.set(ctx.mutation(), nk, nv)
-                        .map_err(|e| errors::lua_error(py, e.message()))?;
-                    k = nk;
-                }
-                return Ok(());
-            }
-        }
-        if src.cast::<PyMapping>().is_ok() || src.cast::<PyDict>().is_ok() {
-            let items = src.call_method0("items")?;
-            for kv in items.try_iter()? {
-                let kv = kv?;
-                let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = kv.extract()?;
-                let k = conv.py_to_lua(py, ctx, &k)?;
-                let v = self.value(py, ctx, conv, &v)?;
-                t.set(ctx.mutation(), k, v)
-                    .map_err(|e| errors::lua_error(py, e.message()))?;
-            }
-            return Ok(());
-        }
-        for v in src.try_iter()? {
-            let v = self.value(py, ctx, conv, &v?)?;
-            *n += 1;
-            t.set_int(ctx.mutation(), *n, v);
-        }
-        Ok(())
+/// A loaded chunk past the memory limit (after a full collection) is C Lua's failed
+/// allocation in the parser: `LuaMemoryError` ("not enough memory").
+fn check_loaded(py: Python<'_>, l: &mut Locked<'_>) -> PyResult<()> {
+    if l.lua.collect_if_over_limit() {
+        return Err(errors::memory_error(py, "not enough memory"));
     }
-
-    fn value(
-        &mut self,
-        py: Python<'_>,
-        ctx: Context<'gc>,
-        conv: &mut Conv<'_>,
-        v: &Bound<'_, PyAny>,
-    ) -> PyResult<Value<'gc>> {
-        let container =
-            v.cast::<PyDict>().is_ok() || v.cast::<PyList>().is_ok() || v.cast::<PyTuple>().is_ok();
-        if !self.recursive || !container {
-            return conv.py_to_lua(py, ctx, v);
-        }
-        let id = v.as_ptr() as usize;
-        if let Some(t) = self.seen.get(&id) {
-            return Ok(Value::Table(*t));
-        }
-        let t = ctx.new_table();
-        self.seen.insert(id, t);
-        let mut n = 0;
-        self.fill(py, ctx, conv, t, v, &mut n)?;
-        Ok(Value::Table(t))
-    }
+    Ok(())
 }
 
 /// Sets up a new runtime: the Python-object metatable, the `python` table and the helpers.
@@ -690,7 +672,6 @@ fn init(
         .iter()
         .map(|(name, _, host)| host.map(|h| host_function(lua, &rt, name, h)))
         .collect();
-    let eval = host_function(lua, &rt, "eval", pyobject::EVAL);
     let step = host_function(lua, &rt, "python_iter", pyobject::ITER_STEP);
     rt.iter_step.set(refs.insert(step));
     let mt = lua.enter(|ctx| {
@@ -710,12 +691,28 @@ fn init(
         );
         mt.set_str(
             ctx.mutation(),
-            ctx.intern_static(b"__metatable"),
-            Value::Boolean(false),
+            ctx.intern_static(b"__gc"),
+            ctx.native("__gc", pyobject::GC),
         );
-        ctx.stash(Value::Table(mt))
+        if rt.config.sandbox {
+            // Scripts cannot reach (and change) what every Python object does.
+            mt.set_str(
+                ctx.mutation(),
+                ctx.intern_static(b"__metatable"),
+                Value::Boolean(false),
+            );
+        }
+        let identity = ctx.new_table();
+        let weak_values = ctx.new_table();
+        weak_values.set_str(ctx.mutation(), ctx.intern_static(b"__mode"), ctx.str("v"));
+        ctx.set_table_metatable(identity, Some(weak_values));
+        (
+            ctx.stash(Value::Table(mt)),
+            ctx.stash(Value::Table(identity)),
+        )
     });
-    rt.py_metatable.set(refs.insert(mt));
+    rt.py_metatable.set(refs.insert(mt.0));
+    rt.identity_map.set(refs.insert(mt.1));
     let builtins = py.import("builtins")?;
     lua.enter(|ctx| -> PyResult<()> {
         let mut conv = Conv { rt: &rt, refs };
@@ -728,7 +725,9 @@ fn init(
         }
         python.set_str(ctx.mutation(), ctx.intern_static(b"none"), none);
         if register_eval {
-            python.set_str(ctx.mutation(), ctx.intern_static(b"eval"), ctx.fetch(&eval));
+            // Python's own `eval`, as lupa gives it (an indexable Python object).
+            let eval = conv.py_to_lua(py, ctx, builtins.getattr("eval")?.as_any())?;
+            python.set_str(ctx.mutation(), ctx.intern_static(b"eval"), eval);
         }
         if register_builtins {
             let b = conv.py_to_lua(py, ctx, builtins.as_any())?;
@@ -747,10 +746,11 @@ fn init(
     let proto = HELPERS_PROTO.with(|p| p.clone());
     // The helpers get their library functions directly: the runtime may not open them.
     let (helpers, natives) = lua.enter(|ctx| {
-        let natives: Vec<StashedValue> = ["tostring", "coroutine.create"]
+        let mut natives: Vec<StashedValue> = ["coroutine.create"]
             .iter()
             .filter_map(|&n| stdlib::host_function(n).map(|f| ctx.stash(ctx.native(n, f))))
             .collect();
+        natives.push(ctx.stash(ctx.native("getmetafield", get_metafield)));
         (
             ctx.stash(Value::Closure(ctx.load_proto(&proto, None))),
             natives,

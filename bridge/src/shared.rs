@@ -100,6 +100,9 @@ pub(crate) type ChunkCache = std::collections::HashMap<(String, Vec<u8>), Stashe
 pub(crate) struct Config {
     /// Encoding of Python strings in Lua (`None`: Lua strings come back as bytes).
     pub encoding: Option<String>,
+    /// Encoding of Lua source code given as `str`, and of attribute names Lua gives as
+    /// bytes (`source_encoding`, else `encoding`, else UTF-8).
+    pub source_encoding: String,
     /// The encoding is UTF-8 (Lua strings decode without a codec lookup).
     pub utf8: bool,
     /// Whether tuples returned by Python functions become several Lua values.
@@ -139,6 +142,9 @@ pub(crate) struct Shared {
     pub py_metatable: Cell<u32>,
     /// Slot of `python.none`.
     pub none_value: Cell<u32>,
+    /// Slot of the identity map: a weak-valued Lua table from (object address, protocol) to
+    /// the userdata wrapping that object, so each Python object is one Lua value.
+    pub identity_map: Cell<u32>,
     /// Slot of the step function of `python.iter` loops.
     pub iter_step: Cell<u32>,
     /// Slots of Lua helper functions (see `runtime::HELPERS`).
@@ -207,6 +213,7 @@ impl Shared {
             config,
             py_metatable: Cell::new(u32::MAX),
             none_value: Cell::new(u32::MAX),
+            identity_map: Cell::new(u32::MAX),
             iter_step: Cell::new(u32::MAX),
             helpers: Cell::new([u32::MAX; 4]),
             overflow_handler: Mutex::new(None),

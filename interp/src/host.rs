@@ -33,6 +33,35 @@ fn host_trampoline<'gc>(_call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, 
     Ok(Action::Host)
 }
 
+/// The id of the host's emergency collection (not a registered host function).
+const EMERGENCY_COLLECTION: i64 = -2;
+
+/// A host call that collects everything and then gives back its arguments (the results of
+/// native `name`, which allocated past the memory limit), or fails with "not enough memory"
+/// if usage is still past the limit: C Lua's allocator retrying after a full collection.
+pub(crate) fn emergency_collection<'gc>(ctx: Context<'gc>, name: &'static str) -> Value<'gc> {
+    Value::Native(crate::closure::NativeFunction::with_upvalues(
+        ctx.mutation(),
+        name,
+        host_trampoline,
+        Box::new([Value::Integer(EMERGENCY_COLLECTION)]),
+    ))
+}
+
+/// The id of the host's collection before calling a native again.
+const RETRY_AFTER_COLLECTION: i64 = -3;
+
+/// A host call that collects everything and then calls its first argument (a native that
+/// `reserve` stopped) with the others: C Lua's allocator retrying after a full collection.
+pub(crate) fn retry_after_collection<'gc>(ctx: Context<'gc>, name: &'static str) -> Value<'gc> {
+    Value::Native(crate::closure::NativeFunction::with_upvalues(
+        ctx.mutation(),
+        name,
+        host_trampoline,
+        Box::new([Value::Integer(RETRY_AFTER_COLLECTION)]),
+    ))
+}
+
 /// A VM error rooted for the host.
 fn stash_error<'gc>(ctx: Context<'gc>, e: vm::Error<'gc>) -> StashedError {
     StashedError {
@@ -334,6 +363,32 @@ impl Lua {
             Value::Native(nf) => nf.upvalue(0).to_integer().unwrap_or(-1),
             _ => -1,
         });
+        if id == RETRY_AFTER_COLLECTION {
+            self.collect_all();
+            self.enter(|ctx| {
+                let (_, args) = vm::host_call_request(ctx);
+                let r = vm::call_nested(ctx, args[0], &args[1..]);
+                ctx.state().native_retry.set(false);
+                match r {
+                    Ok(results) => vm::host_call_return(ctx, Ok(&results)),
+                    Err(e) => vm::host_call_return(ctx, Err(e)),
+                }
+            });
+            return;
+        }
+        if id == EMERGENCY_COLLECTION {
+            self.collect_all();
+            let over = self.memory_limit().is_some_and(|l| self.memory_used() > l);
+            self.enter(|ctx| {
+                if over {
+                    vm::host_call_return(ctx, Err(vm::memory_error(ctx)));
+                } else {
+                    let (_, results) = vm::host_call_request(ctx);
+                    vm::host_call_return(ctx, Ok(&results));
+                }
+            });
+            return;
+        }
         let result = match self.host_fns.get(id as usize).cloned() {
             Some(HostFn::Stashed(f)) => {
                 let args = self.enter(|ctx| {

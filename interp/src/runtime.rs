@@ -75,6 +75,14 @@ pub struct State<'gc> {
     /// Set by `collectgarbage()`: the driver runs a full collection before the next step.
     #[collect(require_static)]
     pub gc_requested: std::cell::Cell<bool>,
+    /// Set when a step ended past the memory limit for a full collection (C Lua's emergency
+    /// collection); cleared once usage is back under the limit.
+    #[collect(require_static)]
+    pub emergency_gc: std::cell::Cell<bool>,
+    /// Set when `NativeCall::reserve` refused an allocation (the function may be called
+    /// again after a full collection).
+    #[collect(require_static)]
+    pub native_retry: std::cell::Cell<bool>,
     /// A collection requested inside a nested call, waiting for the nested call to end.
     #[collect(require_static)]
     pub gc_deferred: std::cell::Cell<bool>,
@@ -669,6 +677,8 @@ impl Lua {
                 nested: std::cell::Cell::new(0),
                 gc_requested: std::cell::Cell::new(false),
                 gc_deferred: std::cell::Cell::new(false),
+                emergency_gc: std::cell::Cell::new(false),
+                native_retry: std::cell::Cell::new(false),
                 charged: std::cell::Cell::new(0),
                 tick_left: std::cell::Cell::new(0),
                 in_finalizer: std::cell::Cell::new(false),
@@ -741,6 +751,18 @@ impl Lua {
         self.memory.limit()
     }
 
+    /// C Lua's emergency collection, for hosts about to allocate: if usage is past the
+    /// limit, runs a full collection (and due finalizers). True if usage is still past it.
+    pub fn collect_if_over_limit(&mut self) -> bool {
+        if !self.memory.exceeded() {
+            return false;
+        }
+        self.enter(vm::shrink_idle_main_thread);
+        self.collect_all();
+        self.run_finalizers();
+        self.memory.exceeded()
+    }
+
     /// Does a bounded amount of garbage collection work (called between steps).
     pub fn collect_step(&mut self) {
         let _g = AccountGuard::enter(&self.memory);
@@ -805,6 +827,9 @@ impl Lua {
         let mut collected = requested;
         if requested {
             self.collect_all();
+            if !self.memory.exceeded() {
+                self.enter(|ctx| ctx.state().emergency_gc.set(false));
+            }
             // A full collection asked for by Lua (`collectgarbage`) costs fuel in proportion
             // to its work: one unit per live object traced.
             self.limits

@@ -538,7 +538,7 @@ fn g_read<'gc>(call: &mut NativeCall<'gc, '_>, fv: Value<'gc>, first: usize) -> 
                         let n = n as u64 as usize;
                         // luaL_prepbuffsize allocates the whole block first.
                         let mut buf = Vec::new();
-                        if call.reserve(n).is_err() || buf.try_reserve_exact(n).is_err() {
+                        if !call.fits(n) || buf.try_reserve_exact(n).is_err() {
                             drop(f);
                             let mut e = interp::Error::new(call.ctx.str("not enough memory"));
                             e.kind = interp::ErrorKind::Memory;

@@ -195,13 +195,46 @@ pub(crate) fn precall<'gc>(
                         func: f,
                     };
                     match (f.0.func)(&mut call) {
-                        // A library function that allocated past the memory limit fails
-                        // like C Lua's allocator would ("not enough memory").
+                        // A library function that allocated past the memory limit: C Lua's
+                        // allocator would collect everything and try again, so the host
+                        // does (its results wait), unless a nested call cannot leave the
+                        // step; then (or if that does not help) it fails with "not enough
+                        // memory", as the allocation would.
+                        Ok(Action::Return(n)) if ctx.state().memory.exceeded() => {
+                            if ctx.state().nested.get() > 0 {
+                                ctx.request_gc();
+                                return Err(memory_error(ctx));
+                            }
+                            retry_after_collection(ctx, st, f, func, n);
+                            st.pending = Some(PendingCall {
+                                func,
+                                nresults,
+                                kind: PendingKind::Host,
+                                ret,
+                            });
+                            return Ok(Flow::Exit(Inner::Host));
+                        }
                         Ok(_) if ctx.state().memory.exceeded() => {
                             ctx.request_gc();
                             return Err(memory_error(ctx));
                         }
                         Ok(a) => a,
+                        // `reserve` refused a big allocation before the function did
+                        // anything: the host collects everything and calls it again.
+                        Err(e)
+                            if e.kind == ErrorKind::Memory
+                                && ctx.state().native_retry.replace(false)
+                                && ctx.state().nested.get() == 0 =>
+                        {
+                            call_again_after_collection(ctx, st, f, func);
+                            st.pending = Some(PendingCall {
+                                func,
+                                nresults,
+                                kind: PendingKind::Host,
+                                ret,
+                            });
+                            return Ok(Flow::Exit(Inner::Host));
+                        }
                         Err(mut e) => {
                             if e.raised_by.is_none() && e.traceback.is_none() {
                                 e.raised_by = Some(f.name());
@@ -616,6 +649,34 @@ fn run_handler<'gc>(
     st.in_handler -= 1;
     st.frames.truncate(depth);
     r
+}
+
+/// Hands the results of native `f` (the top `n` values, `f` at slot `func`) to the host's
+/// emergency collection, a host call standing for `f` (see `crate::host`).
+fn retry_after_collection<'gc>(
+    ctx: Context<'gc>,
+    st: &mut ThreadState<'gc>,
+    f: crate::NativeFunction<'gc>,
+    func: usize,
+    n: usize,
+) {
+    let results: crate::ValueList<'gc> = st.stack[st.stack.len() - n..].iter().copied().collect();
+    st.stack.truncate(func);
+    st.stack
+        .push(crate::host::emergency_collection(ctx, f.name()));
+    st.stack.extend_from_slice(&results);
+}
+
+/// Makes the call of native `f` (at slot `func`, its arguments above) a host call that
+/// collects everything and then calls `f` again (see `crate::host`).
+fn call_again_after_collection<'gc>(
+    ctx: Context<'gc>,
+    st: &mut ThreadState<'gc>,
+    f: crate::NativeFunction<'gc>,
+    func: usize,
+) {
+    st.stack[func] = crate::host::retry_after_collection(ctx, f.name());
+    st.stack.insert(func + 1, Value::Native(f));
 }
 
 /// A stand-in frame for a native function (seen by tracebacks and `debug.getinfo`).

@@ -594,7 +594,7 @@ pub(crate) fn call_site_name(p: &Proto, pc: usize) -> Option<(&'static str, Vec<
 
 /// `luaL_traceback`-style text for the frames of `st`, innermost first, starting at `level`.
 pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> String {
-    traceback_lines(st, level, Vec::new(), true)
+    traceback_lines(st, level, Vec::new())
 }
 
 /// The name of the native call a suspended coroutine waits in, if any.
@@ -621,7 +621,7 @@ pub fn coroutine_traceback(st: &ThreadState<'_>, level: usize) -> String {
     if let Some(name) = pending_name(st).filter(|_| level == 0) {
         first.push(format!("\n\t[C]: in function '{name}'"));
     }
-    traceback_lines(st, level.max(1), first, false)
+    traceback_lines(st, level.max(1), first)
 }
 
 /// Information about level `level` of another coroutine (levels as `coroutine_traceback`
@@ -636,22 +636,13 @@ pub fn coroutine_frame_info<'gc>(
     Some((frame_info(st, level)?, frame_function(st, level)))
 }
 
-/// The traceback of an error escaping to the host from the running thread, raised by native
-/// `raised_by` (if any): that native first, then the frames, then the host's entry.
+/// The traceback of an error escaping to the host from a thread, or killing a coroutine,
+/// raised by native `raised_by` (if any): that native first, then the frames.
 pub(crate) fn error_traceback(st: &ThreadState<'_>, raised_by: Option<&str>) -> String {
     let first = raised_by
         .map(|name| vec![native_line(st, st.frames.len(), name)])
         .unwrap_or_default();
-    traceback_lines(st, 1, first, true)
-}
-
-/// The traceback of a coroutine dying by an error raised by native `raised_by` (if any),
-/// from level 0.
-pub(crate) fn death_traceback(st: &ThreadState<'_>, raised_by: Option<&str>) -> String {
-    let first = raised_by
-        .map(|name| vec![native_line(st, st.frames.len(), name)])
-        .unwrap_or_default();
-    traceback_lines(st, 1, first, false)
+    traceback_lines(st, 1, first)
 }
 
 /// The traceback line of a native function, frame `fi` (or `frames.len()` for one that has
@@ -681,15 +672,10 @@ fn call_name_at(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u8
 const LEVELS1: usize = 10;
 const LEVELS2: usize = 11;
 
-/// The traceback text: `first` lines, then the frames from `level` down, then `[C]: in ?`
-/// for the host entry if `bottom`. A long one keeps the first 10 and the last 11 levels with C Lua's
+/// The traceback text: `first` lines, then the frames from `level` down (the host's entry,
+/// like C's `lua_pcall` from C, adds no line). A long one keeps the first 10 and the last 11 levels with C Lua's
 /// note between, which counts one level fewer than it leaves out.
-fn traceback_lines(
-    st: &ThreadState<'_>,
-    level: usize,
-    mut lines: Vec<String>,
-    bottom: bool,
-) -> String {
+fn traceback_lines(st: &ThreadState<'_>, level: usize, mut lines: Vec<String>) -> String {
     let n = st.frames.len();
     let top = match level {
         0 | 1 => n,
@@ -725,9 +711,6 @@ fn traceback_lines(
         if f.tail {
             lines.push("\n\t(...tail calls...)".to_string());
         }
-    }
-    if bottom {
-        lines.push("\n\t[C]: in ?".to_string());
     }
     let total = lines.len();
     if total > LEVELS1 + LEVELS2 + 1 {
@@ -766,7 +749,7 @@ pub fn traceback<'gc>(call: &mut NativeCall<'gc, '_>, level: usize) -> String {
         }
     }
     // A host's entry is a frame of its own, if it has one (`Action::HostProtectedCall`).
-    traceback_lines(call.thread_state(), level.max(1), first, false)
+    traceback_lines(call.thread_state(), level.max(1), first)
 }
 
 /// Information about the frame `level` levels up (1 = the innermost Lua frame).

@@ -149,7 +149,7 @@ fn drive<'gc>(
                             // Its to-be-closed variables wait for `coroutine.close` (or
                             // the wrap below).
                             let tbc = std::mem::take(&mut st.tbc);
-                            st.dead_traceback = Some(debug::death_traceback(&st, e.raised_by));
+                            st.dead_traceback = Some(debug::error_traceback(&st, e.raised_by));
                             kill_thread(ctx, cur, &mut st);
                             st.tbc = tbc;
                             st.error = Some(e.clone());
@@ -423,6 +423,20 @@ fn finish<'gc>(
 
 // ----- host entry points -----
 
+/// Frees what an idle main thread's buffers hold past their need (a call that failed deep
+/// in a recursion leaves its stack large until the next call).
+pub(crate) fn shrink_idle_main_thread<'gc>(ctx: Context<'gc>) {
+    if !ctx.state().running.borrow().is_empty() {
+        return;
+    }
+    let mut st = ctx.state().main_thread.state_mut(ctx.mutation());
+    if st.frames.is_empty() && st.pending.is_none() {
+        st.stack.clear();
+        st.top = 0;
+        st.shrink_buffers();
+    }
+}
+
 /// Prepares `thread` to call `f(args)` (its stack is reset).
 pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, args: &[Value<'gc>]) {
     let mut st = thread.state_mut(ctx.mutation());
@@ -667,7 +681,7 @@ fn run_step<'gc>(
                 // A coroutine that died by an error: as in `drive`, its to-be-closed
                 // variables wait for `coroutine.close`.
                 let tbc = std::mem::take(&mut st.tbc);
-                st.dead_traceback = Some(debug::death_traceback(&st, e.raised_by));
+                st.dead_traceback = Some(debug::error_traceback(&st, e.raised_by));
                 kill_thread(ctx, thread, &mut st);
                 st.tbc = tbc;
                 st.error = Some(e);

@@ -107,7 +107,15 @@ fn run<'gc, const HOOKED: bool>(
             n => n - 1,
         };
         if ctx.state().memory.exceeded() {
+            // As C Lua's allocator does before it fails, collect everything and look again:
+            // the step ends here for a full collection (not in a nested call, which cannot
+            // leave the step), and resumes at this point.
+            let tried = ctx.state().emergency_gc.replace(true);
             ctx.request_gc();
+            if !tried && *fuel < i64::MAX / 4 {
+                return Inner::OutOfFuel;
+            }
+            ctx.state().emergency_gc.set(false);
             let e = super::call::memory_error(ctx);
             match throw(ctx, thread, st, e, floor) {
                 Ok(()) => continue 'reload,

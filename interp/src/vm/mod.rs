@@ -31,6 +31,7 @@ pub use native::{read_open_upvalue, write_open_upvalue, Action, NativeCall, Nati
 pub use arith::arith_numbers;
 pub(crate) use call::memory_error;
 pub use call::{Exit, MAX_FRAMES, MAX_STACK};
+pub(crate) use driver::shrink_idle_main_thread;
 pub use driver::{
     call_finalizer, call_nested, close_thread, end_call, host_call_request,
     host_call_request_function, host_call_return, read_results, reset_thread, resume_step,

@@ -206,8 +206,21 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
 
     /// Fails with `not enough memory` if `bytes` more would pass the memory limit: the check
     /// to make before a big allocation whose result is accounted only once it is a value.
+    /// Call it before the function does anything else (changes its arguments, reads a file,
+    /// ...): when the error comes back from the function, the VM may collect everything
+    /// and call the function again, as C Lua's allocator collects and retries.
     pub fn reserve(&self, bytes: usize) -> Result<(), Error<'gc>> {
-        self.ctx.reserve(bytes)
+        let r = self.ctx.reserve(bytes);
+        if r.is_err() {
+            self.ctx.state().native_retry.set(true);
+        }
+        r
+    }
+
+    /// True if `bytes` more would stay within the memory limit (no error, no retry: for a
+    /// function that has already done something it cannot undo).
+    pub fn fits(&self, bytes: usize) -> bool {
+        self.ctx.reserve(bytes).is_ok()
     }
 
     /// Stack index of the function being called (the end of its caller's values).
