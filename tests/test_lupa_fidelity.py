@@ -130,3 +130,23 @@ def test_python_enumerate(lua):
     assert pairs(["a", None], "1") == "1=a 2=nil"
     with pytest.raises(lupa.LuaError, match="Could not convert string to string"):
         pairs(["a"], "abc")
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"sandbox": True}, {"libraries": []}, {"libraries": ["string"]}]
+)
+def test_nogc_works_in_every_runtime(kwargs):
+    lua = lupa.LuaRuntime(**kwargs)
+    with lua.nogc():
+        lua.execute("t = {} for i = 1, 1000 do t[i] = {} end t = nil")
+        assert lua._gc_running() is False
+    assert lua._gc_running() is True
+
+
+def test_the_rest_of_lupas_surface():
+    assert lupa.LuaRuntime().lua_version == (5, 4)
+    assert lupa.LuaRuntime().lua_implementation == "Lua 5.4"
+    with lupa.allow_lua_module_loading():
+        lua = lupa.LuaRuntime(string_hash_seed=123)
+    assert lua.eval("1 + 1") == 2
+    assert isinstance(lupa.__version__, str) and lupa.__version__[0].isdigit()

@@ -117,7 +117,10 @@ impl Conv<'_> {
             return Ok(Value::Number(f.value()));
         }
         if let Ok(s) = obj.cast::<PyString>() {
-            return Ok(Value::String(ctx.intern(&self.encode(py, s)?)));
+            // Without an encoding, lupa passes a `str` as the Python object it is.
+            if self.rt.config.encoding.is_some() {
+                return Ok(Value::String(ctx.intern(&self.encode(py, s)?)));
+            }
         }
         if let Ok(b) = obj.cast::<PyBytes>() {
             return Ok(Value::String(ctx.intern(b.as_bytes())));

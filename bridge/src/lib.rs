@@ -62,6 +62,7 @@ fn _lupa_rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(as_itemgetter, m)?)?;
     m.add_function(wrap_pyfunction!(_live_runtimes, m)?)?;
     m.add("LUA_VERSION", (5, 4))?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("LUA_MAXINTEGER", i64::MAX)?;
     m.add("LUA_MININTEGER", i64::MIN)?;
     Ok(())

@@ -133,6 +133,17 @@ fn index(py: Python<'_>, r: &LuaRef, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAn
     pack_first(py, call_slot(py, r.rt(), helper, &args)?)
 }
 
+/// An attribute name as a Lua key: a `str` is encoded with the source encoding (as lupa
+/// does, also in a runtime without an encoding).
+fn attr_key<'py>(r: &LuaRef, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    match name.cast::<PyString>() {
+        Ok(s) if r.rt().config.encoding.is_none() => {
+            s.call_method1("encode", (r.rt().config.source_encoding.as_str(),))
+        }
+        _ => Ok(name.clone()),
+    }
+}
+
 /// Whether `name` is a special name (`__x__`), which lupa never looks up in Lua.
 fn is_dunder(name: &Bound<'_, PyAny>) -> bool {
     let dunder = |b: &[u8]| b.len() >= 4 && b.starts_with(b"__") && b.ends_with(b"__");
@@ -336,7 +347,7 @@ impl LuaTable {
         if let Some(r) = dunder_getattr(slf.as_any(), name) {
             return r;
         }
-        index(slf.py(), &slf.get().r, name)
+        index(slf.py(), &slf.get().r, &attr_key(&slf.get().r, name)?)
     }
 
     fn __setattr__(
@@ -347,7 +358,12 @@ impl LuaTable {
         if is_dunder(name) {
             return Err(no_attribute(slf.as_any(), name));
         }
-        set_index(slf.py(), &slf.get().r, name, value)
+        set_index(
+            slf.py(),
+            &slf.get().r,
+            &attr_key(&slf.get().r, name)?,
+            value,
+        )
     }
 
     fn __delattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -355,7 +371,8 @@ impl LuaTable {
             return Err(no_attribute(slf.as_any(), name));
         }
         let py = slf.py();
-        set_index(py, &slf.get().r, name, &py.None().into_bound(py))
+        let key = attr_key(&slf.get().r, name)?;
+        set_index(py, &slf.get().r, &key, &py.None().into_bound(py))
     }
 
     /// The raw length (`#` without `__len`).
@@ -762,7 +779,7 @@ impl LuaUserData {
         if let Some(r) = dunder_getattr(slf.as_any(), name) {
             return r;
         }
-        index(slf.py(), &slf.get().r, name)
+        index(slf.py(), &slf.get().r, &attr_key(&slf.get().r, name)?)
     }
 
     #[pyo3(signature = (*args))]

@@ -415,7 +415,7 @@ impl PyArguments {
 
 /// `python.args(t)`: the table's sequence as positional arguments, its string keys as
 /// keyword arguments.
-fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
+fn py_args(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let t = arg(py, args, 0);
     let positional = PyList::empty(py);
     let kwargs = PyDict::new(py);
@@ -428,6 +428,10 @@ fn py_args(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<Ho
             let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
             if k.is_instance_of::<PyString>() {
                 kwargs.set_item(k, v)?;
+            } else if let Ok(b) = k.cast::<pyo3::types::PyBytes>() {
+                // A runtime without an encoding: names decode with the source encoding.
+                let name = b.call_method1("decode", (rt.config.source_encoding.as_str(),))?;
+                kwargs.set_item(name, v)?;
             } else if !k.extract::<usize>().is_ok_and(|i| (1..=n).contains(&i)) {
                 return Err(pyo3::exceptions::PyTypeError::new_err(
                     "python.args: keys must be 1..n or strings",
@@ -483,10 +487,15 @@ fn method_type(py: Python<'_>) -> &Bound<'_, pyo3::types::PyType> {
         .bind(py)
 }
 
-fn mm_tostring(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
+/// `tostring(obj)`: `str(obj)`, encoded with the runtime's encoding (UTF-8 without one).
+fn mm_tostring(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, args, 0));
     let s = obj.bind(py).str()?;
-    Ok(HostResult::One(s.into_any().unbind()))
+    if rt.config.encoding.is_some() {
+        return Ok(HostResult::One(s.into_any().unbind()));
+    }
+    let b = pyo3::types::PyBytes::new(py, s.to_str()?.as_bytes());
+    Ok(HostResult::One(b.into_any().unbind()))
 }
 
 fn as_attrgetter(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {

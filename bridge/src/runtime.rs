@@ -433,10 +433,25 @@ impl LuaRuntime {
         (5, 4)
     }
 
-    /// `"Lua 5.4 (lupa_rs)"`.
+    /// `"Lua 5.4"`, as lupa gives it (Lua's `_VERSION`; `lupa_rs.__version__` tells this
+    /// implementation's own version).
     #[getter]
     fn lua_implementation(&self) -> &'static str {
-        "Lua 5.4 (lupa_rs, pure Rust)"
+        "Lua 5.4"
+    }
+
+    /// Whether the garbage collector runs (for `nogc`).
+    fn _gc_running(&self, py: Python<'_>) -> PyResult<bool> {
+        self.rt()
+            .with(py, |l| Ok(l.lua.enter(|ctx| ctx.gc_running())))
+    }
+
+    /// Stops or restarts the garbage collector (for `nogc`).
+    fn _set_gc_running(&self, py: Python<'_>, on: bool) -> PyResult<()> {
+        self.rt().with(py, |l| {
+            l.lua.enter(|ctx| ctx.set_gc_running(on));
+            Ok(())
+        })
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {

@@ -14,6 +14,7 @@ from ._errors import (
     LuaTimeoutError,
 )
 from ._lupa_rs import (
+    __version__,
     LUA_MAXINTEGER,
     LUA_MININTEGER,
     LUA_VERSION,
@@ -23,7 +24,6 @@ from ._lupa_rs import (
 )
 from ._lupa_rs import LuaRuntime as _LuaRuntime
 
-__version__ = "0.1.0"
 
 __all__ = [
     "LuaRuntime",
@@ -40,6 +40,7 @@ __all__ = [
     "LUA_VERSION",
     "LUA_MAXINTEGER",
     "LUA_MININTEGER",
+    "allow_lua_module_loading",
     "__version__",
 ]
 
@@ -49,14 +50,26 @@ class LuaRuntime(_LuaRuntime):
 
     @contextmanager
     def nogc(self):
-        """Stops Lua's garbage collector inside the ``with`` block."""
-        was_running = self.eval("collectgarbage('isrunning')")
-        self.execute("collectgarbage('stop')")
+        """Stops Lua's garbage collector inside the ``with`` block (in every runtime, with or
+        without the base library or a sandbox); it runs again afterwards if it ran before."""
+        was_running = self._gc_running()
+        self._set_gc_running(False)
         try:
             yield
         finally:
             if was_running:
-                self.execute("collectgarbage('restart')")
+                self._set_gc_running(True)
+
+
+@contextmanager
+def allow_lua_module_loading():
+    """lupa's switch for loading binary Lua modules (C extensions) with ``require``.
+
+    lupa_rs runs no C code, so there are no binary modules to load: this context manager
+    exists so that code written for lupa keeps working, and does nothing. Lua modules
+    written in Lua load with ``require`` as always (``package.path``).
+    """
+    yield
 
 
 def _unpack_table(args, kwargs):
