@@ -39,6 +39,7 @@ def setup(mod):
         "ints": list(range(100000)),
         "co_f": lua.eval("function() while true do coroutine.yield(1) end end"),
         "mod": mod,
+        "small": mod.LuaRuntime(),
     }
     return s
 
@@ -76,6 +77,24 @@ def op_table_from(s, n):
         s["lua"].table_from(s["ints"])
 
 
+def op_table_from_short(s, n):
+    lua, items = s["lua"], [1, 2, 3]
+    for _ in range(n):
+        lua.table_from(items)
+
+
+def op_pass_objects(s, n):
+    f, o = s["lua_f"], Obj()
+    for _ in range(n):
+        f(o)
+
+
+def op_gccollect_small(s, n):
+    lua = s["small"]
+    for _ in range(n):
+        lua.gccollect()
+
+
 def op_eval(s, n):
     lua = s["lua"]
     for _ in range(n):
@@ -104,6 +123,9 @@ OPS = [
     ("write a table field from Python", op_table_write, 100000, 1),
     ("iterate items() of a 1e6 table (per item)", op_items, 1000000, 1),
     ("table_from a 1e5-int list (per item)", op_table_from, 100000, 1),
+    ("table_from a 3-item list", op_table_from_short, 100000, 1),
+    ("pass a Python object to a Lua function", op_pass_objects, 100000, 1),
+    ("gccollect() of a small runtime", op_gccollect_small, 2000, 1),
     ("eval of a tiny expression", op_eval, 20000, 1),
     ("create a runtime", op_new_runtime, 200, 1),
     ("coroutine send round trip", op_coroutine, 50000, 1),

@@ -59,9 +59,12 @@ impl Conv<'_> {
             },
             Value::LightUserData(_) => self.wrap(py, ctx, v, objects::Kind::UserData)?,
             Value::Table(_) => self.wrap(py, ctx, v, objects::Kind::Table)?,
-            Value::Closure(_) | Value::Native(_) => {
-                self.wrap(py, ctx, v, objects::Kind::Function)?
-            }
+            Value::Native(f) => match crate::pyobject::bound_call_target(f) {
+                // `python.as_function(obj)` comes back as `obj` (as in lupa).
+                Some(obj) => self.lua_to_py(py, ctx, obj)?,
+                None => self.wrap(py, ctx, v, objects::Kind::Function)?,
+            },
+            Value::Closure(_) => self.wrap(py, ctx, v, objects::Kind::Function)?,
             Value::Thread(_) => self.wrap(py, ctx, v, objects::Kind::Thread)?,
         })
     }

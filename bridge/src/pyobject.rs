@@ -112,6 +112,8 @@ pub(crate) enum HostResult {
     Values(Vec<Py<PyAny>>),
     /// Values to return as they are, `None` as `python.none` for the first one.
     IterStep(Vec<Py<PyAny>>),
+    /// A Lua function that calls this object (`python.as_function`).
+    Function(Py<PyAny>),
     /// A generic-for iterator: the step function, this state and the control variable.
     Iterator(Py<PyAny>, Option<Py<PyAny>>),
 }
@@ -182,6 +184,20 @@ fn results_for_lua<'gc>(
             for v in vs {
                 out.push(conv.py_to_lua(py, ctx, v.bind(py))?);
             }
+        }
+        HostResult::Function(obj) => {
+            let mt = ctx.fetch(conv.refs.get(conv.rt.py_metatable.get()));
+            let call = match mt {
+                Value::Table(mt) => mt.get_str(ctx.intern_static(b"__call")),
+                _ => Value::Nil,
+            };
+            let o = conv.py_to_lua(py, ctx, obj.bind(py))?;
+            out.push(Value::Native(NativeFunction::with_upvalues(
+                ctx.mutation(),
+                "python_function",
+                bound_call,
+                Box::new([call, o]),
+            )));
         }
         HostResult::Iterator(state, control) => {
             out.push(ctx.fetch(conv.refs.get(conv.rt.iter_step.get())));
@@ -514,7 +530,7 @@ fn wrap_protocol(py: Python<'_>, args: &[Py<PyAny>], protocol: Protocol) -> PyRe
 
 fn as_function(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
     let (obj, _) = target(py, &arg(py, args, 0));
-    Ok(HostResult::One(obj))
+    Ok(HostResult::Function(obj))
 }
 
 fn iter_next<'py>(py: Python<'py>, it: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
@@ -687,33 +703,80 @@ fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<
     })
 }
 
-/// Host functions of the `python` table and of the Python-object metatable, by name.
-pub(crate) const PYTHON_FUNCTIONS: &[(&str, PyHostFn)] = &[
-    ("as_attrgetter", as_attrgetter),
-    ("as_itemgetter", as_itemgetter),
-    ("as_function", as_function),
-    ("iter", py_iter),
-    ("iterex", py_iterex),
-    ("enumerate", py_enumerate),
-    ("args", py_args),
-    ("set_overflow_handler", py_set_overflow_handler),
+/// The functions of the `python` table, by name, and whether they run no Python code of
+/// the objects given to them (run inline, inside the step, even where the step could be
+/// left; the others leave it when they can, so their Python code may call back into Lua).
+pub(crate) const PYTHON_FUNCTIONS: &[(&str, PyHostFn, bool)] = &[
+    ("as_attrgetter", as_attrgetter, true),
+    ("as_itemgetter", as_itemgetter, true),
+    ("as_function", as_function, true),
+    ("iter", py_iter, false),
+    ("iterex", py_iterex, false),
+    ("enumerate", py_enumerate, false),
+    ("args", py_args, false),
+    ("set_overflow_handler", py_set_overflow_handler, true),
 ];
 
-/// The Python-object metatable's metamethods that are host functions (they leave the step,
-/// so the Python code may call back into Lua).
-pub(crate) const METAMETHODS: &[(&str, PyHostFn)] = &[("__call", mm_call)];
-
-/// Metamethods run inline: Python runs inside the Lua step (no step exit, so `print`,
-/// `tostring` and other library functions can use them). An access that may run Python code
-/// (a property, `__getattr__`, a custom `__getitem__`: see `inline_safe`) goes on as the
-/// host function of the same name instead, outside the step, so that the Python code may
-/// call back into this runtime; only when a library function made the access (the step cannot
-/// be left) does it run inline anyway, and a call back into the runtime then fails.
+/// Metamethods of wrapped Python objects. Each is an inline native: Python runs inside the
+/// Lua step (no step exit, so `print`, `tostring`, `table.sort` and other library functions
+/// can use them). A call, or an access that may run Python code (a property, `__getattr__`,
+/// a custom `__getitem__`: see `inline_safe`), goes on as the host function of the same name
+/// instead, outside the step, so that the Python code may call back into this runtime;
+/// only when a library function made it (the step cannot be left) does it run inline anyway.
 pub(crate) const INLINE_METAMETHODS: &[(&str, NativeFn, Option<PyHostFn>)] = &[
     ("__index", inline_index, Some(mm_index)),
     ("__newindex", inline_newindex, Some(mm_newindex)),
+    ("__call", inline_call, Some(mm_call)),
     ("__tostring", inline_tostring, None),
 ];
+
+/// Runs a function of the `python` table (its index in [`PYTHON_FUNCTIONS`] is upvalue 2).
+pub(crate) fn inline_python_function<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+) -> Result<Action<'gc>, interp::Error<'gc>> {
+    let i = match call.upvalue(2) {
+        Value::Integer(i) => i as usize,
+        _ => usize::MAX,
+    };
+    let Some(&(_, f, safe)) = PYTHON_FUNCTIONS.get(i) else {
+        return Err(call.error("invalid python function"));
+    };
+    run_inline(call, f, if safe { always } else { never })
+}
+
+/// The step function of `python.iter` loops, as an inline native.
+pub(crate) fn inline_iter_step<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+) -> Result<Action<'gc>, interp::Error<'gc>> {
+    run_inline(call, iter_step, never)
+}
+
+fn always(_: Python<'_>, _: &Shared, _: &[Py<PyAny>]) -> bool {
+    true
+}
+
+fn never(_: Python<'_>, _: &Shared, _: &[Py<PyAny>]) -> bool {
+    false
+}
+
+/// `python.as_function(obj)`: a Lua function that calls `obj` (upvalue 1) through the
+/// Python-object `__call` (upvalue 0), so library functions that want a function (a
+/// `table.sort` comparator) take it.
+fn bound_call<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
+    let args = interp::ValueList::from_slice(call.args());
+    call.set_nargs(0);
+    call.push(call.upvalue(0));
+    call.push(call.upvalue(1));
+    for &a in &args {
+        call.push(a);
+    }
+    Ok(Action::TailCall(args.len() + 1))
+}
+
+/// The Python object a `python.as_function` function calls, if `f` is one.
+pub(crate) fn bound_call_target<'gc>(f: NativeFunction<'gc>) -> Option<Value<'gc>> {
+    std::ptr::fn_addr_eq(f.0.func, bound_call as NativeFn).then(|| f.upvalue(1))
+}
 
 /// The runtime, for inline natives (held weakly: the runtime owns its natives).
 struct SharedHandle(Weak<Shared>);
@@ -728,6 +791,10 @@ fn inline_newindex<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, i
     run_inline(call, mm_newindex, |py, rt, args| {
         index_is_inline(py, rt, args, true)
     })
+}
+
+fn inline_call<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
+    run_inline(call, mm_call, never)
 }
 
 fn inline_tostring<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
@@ -750,21 +817,30 @@ fn index_is_inline(py: Python<'_>, rt: &Shared, args: &[Py<PyAny>], set: bool) -
     }
 }
 
-/// Makes an inline native for `f`; `host` is the host function that does the same when
-/// the access may call back into the runtime.
+/// The runtime as an inline native's upvalue (held weakly).
+pub(crate) fn shared_handle<'gc>(ctx: Context<'gc>, rt: &Arc<Shared>) -> Value<'gc> {
+    let handle = SharedHandle(Arc::downgrade(rt));
+    Value::UserData(UserData::new(ctx.mutation(), Box::new(handle)))
+}
+
+/// Makes an inline native for `f` (`handle`: from [`shared_handle`]); `host` is the host
+/// function that does the same when the access may call back into the runtime; `extra` is
+/// one more upvalue.
 pub(crate) fn inline_native<'gc>(
     ctx: Context<'gc>,
-    rt: &Arc<Shared>,
+    handle: Value<'gc>,
     name: &'static str,
     f: NativeFn,
     host: Value<'gc>,
+    extra: Option<Value<'gc>>,
 ) -> Value<'gc> {
-    let handle = UserData::new(ctx.mutation(), Box::new(SharedHandle(Arc::downgrade(rt))));
+    let mut upvalues = vec![handle, host];
+    upvalues.extend(extra);
     Value::Native(NativeFunction::with_upvalues(
         ctx.mutation(),
         name,
         f,
-        Box::new([Value::UserData(handle), host]),
+        upvalues.into_boxed_slice(),
     ))
 }
 
@@ -798,7 +874,7 @@ fn run_inline<'gc>(
     let ctx = call.ctx;
     let host = call.upvalue(1);
     // The step can be left only when Lua code made the access, not a library function.
-    let can_leave = !host.is_nil() && call.thread.0.nny.get() == 0;
+    let can_leave = !host.is_nil() && call.can_leave_step();
     // Arguments are read where they lie and results collected in place (see
     // `call::run_fast` on moving lists of values).
     let args = call.args();
@@ -848,7 +924,7 @@ fn run_inline<'gc>(
     }
 }
 
-/// The step function of `python.iter` loops.
+/// The step function of `python.iter` loops (its host function).
 pub(crate) const ITER_STEP: PyHostFn = iter_step;
 
 /// Registers the classes in the module.

@@ -675,28 +675,30 @@ fn init(
     let rt = l.shared.clone();
     let refs = l.refs();
     let lua = &mut *l.lua;
-    let mm: Vec<(&str, StashedValue)> = pyobject::METAMETHODS
+    let funcs: Vec<StashedValue> = pyobject::PYTHON_FUNCTIONS
         .iter()
-        .map(|(name, f)| (*name, host_function(lua, &rt, name, *f)))
-        .collect();
-    let funcs: Vec<(&str, StashedValue)> = pyobject::PYTHON_FUNCTIONS
-        .iter()
-        .map(|(name, f)| (*name, host_function(lua, &rt, name, *f)))
+        .map(|(name, f, _)| host_function(lua, &rt, name, *f))
         .collect();
     let inline_hosts: Vec<Option<StashedValue>> = pyobject::INLINE_METAMETHODS
         .iter()
         .map(|(name, _, host)| host.map(|h| host_function(lua, &rt, name, h)))
         .collect();
-    let step = host_function(lua, &rt, "python_iter", pyobject::ITER_STEP);
-    rt.iter_step.set(refs.insert(step));
-    let mt = lua.enter(|ctx| {
+    let step_host = host_function(lua, &rt, "python_iter", pyobject::ITER_STEP);
+    let (mt, handle) = lua.enter(|ctx| {
+        let handle = pyobject::shared_handle(ctx, &rt);
+        let step = pyobject::inline_native(
+            ctx,
+            handle,
+            "python_iter",
+            pyobject::inline_iter_step,
+            ctx.fetch(&step_host),
+            None,
+        );
+        rt.iter_step.set(refs.insert(ctx.stash(step)));
         let mt = ctx.new_table();
-        for (name, f) in &mm {
-            mt.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), ctx.fetch(f));
-        }
         for ((name, f, _), host) in pyobject::INLINE_METAMETHODS.iter().zip(&inline_hosts) {
             let host = host.as_ref().map_or(Value::Nil, |h| ctx.fetch(h));
-            let nf = pyobject::inline_native(ctx, &rt, name, *f, host);
+            let nf = pyobject::inline_native(ctx, handle, name, *f, host, None);
             mt.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), nf);
         }
         mt.set_str(
@@ -721,13 +723,11 @@ fn init(
         let weak_values = ctx.new_table();
         weak_values.set_str(ctx.mutation(), ctx.intern_static(b"__mode"), ctx.str("v"));
         ctx.set_table_metatable(identity, Some(weak_values));
-        (
-            ctx.stash(Value::Table(mt)),
-            ctx.stash(Value::Table(identity)),
-        )
+        rt.identity_map
+            .set(refs.insert(ctx.stash(Value::Table(identity))));
+        (ctx.stash(Value::Table(mt)), ctx.stash(handle))
     });
-    rt.py_metatable.set(refs.insert(mt.0));
-    rt.identity_map.set(refs.insert(mt.1));
+    rt.py_metatable.set(refs.insert(mt));
     let builtins = py.import("builtins")?;
     lua.enter(|ctx| -> PyResult<()> {
         let mut conv = Conv { rt: &rt, refs };
@@ -735,8 +735,17 @@ fn init(
         let slot = conv.refs.insert(ctx.stash(none));
         rt.none_value.set(slot);
         let python = ctx.new_table();
-        for (name, f) in &funcs {
-            python.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), ctx.fetch(f));
+        let handle = ctx.fetch(&handle);
+        for (i, ((name, _, _), host)) in pyobject::PYTHON_FUNCTIONS.iter().zip(&funcs).enumerate() {
+            let f = pyobject::inline_native(
+                ctx,
+                handle,
+                name,
+                pyobject::inline_python_function,
+                ctx.fetch(host),
+                Some(Value::Integer(i as i64)),
+            );
+            python.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), f);
         }
         python.set_str(ctx.mutation(), ctx.intern_static(b"none"), none);
         if register_eval {

@@ -881,7 +881,13 @@ impl Lua {
     /// everything unreachable now is freed (and due finalizers are queued).
     pub fn collect_all(&mut self) {
         let _g = AccountGuard::enter(&self.memory);
-        for _ in 0..2 {
+        // A cycle in progress may have marked what is garbage now: it is finished first,
+        // then a whole cycle runs (one, from a sleeping collector: C Lua's `fullinc`).
+        let cycles = match self.arena.collection_phase() {
+            CollectionPhase::Sleeping => 1,
+            _ => 2,
+        };
+        for _ in 0..cycles {
             if self.arena.collection_phase() == CollectionPhase::Sweeping {
                 self.arena.finish_cycle();
                 continue;

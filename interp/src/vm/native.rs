@@ -72,6 +72,14 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         Value::Native(self.func)
     }
 
+    /// True if the step can be left for the host here ([`Action::Host`] runs): no nested
+    /// call made by a native function (a `table.sort` comparator, a `__tostring` called by
+    /// `tostring`, a finalizer, ...) is in progress.
+    #[inline]
+    pub fn can_leave_step(&self) -> bool {
+        self.ctx.state().nested.get() == 0
+    }
+
     /// Number of arguments.
     #[inline]
     pub fn nargs(&self) -> usize {
