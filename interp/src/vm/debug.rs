@@ -788,8 +788,10 @@ pub fn frame_info<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<FunctionIn
             }
         }
         None => FunctionInfo {
-            name: function_name(st, fi)
-                .or_else(|| Some(("global", native_name(f).as_bytes().to_vec()))),
+            name: function_name(st, fi).or_else(|| {
+                let name = native_name(f);
+                (name != "?").then(|| ("global", name.as_bytes().to_vec()))
+            }),
             ..FunctionInfo::native()
         },
     })
