@@ -149,7 +149,7 @@ fn drive<'gc>(
                             // Its to-be-closed variables wait for `coroutine.close` (or
                             // the wrap below).
                             let tbc = std::mem::take(&mut st.tbc);
-                            st.dead_traceback = Some(debug::death_traceback(&st, e.raised_by));
+                            st.dead_traceback = Some(debug::death_traceback(ctx, &st, e.raised_by));
                             kill_thread(ctx, cur, &mut st);
                             st.tbc = tbc;
                             st.error = Some(e.clone());
@@ -661,13 +661,13 @@ fn run_step<'gc>(
         Inner::Host => Exit::Host,
         Inner::Error(mut e) => {
             if e.traceback.is_none() {
-                e.traceback = Some(debug::error_traceback(&st, e.raised_by));
+                e.traceback = Some(debug::error_traceback(ctx, &st, e.raised_by));
             }
             if std::mem::take(&mut st.host_resumed) {
                 // A coroutine that died by an error: as in `drive`, its to-be-closed
                 // variables wait for `coroutine.close`.
                 let tbc = std::mem::take(&mut st.tbc);
-                st.dead_traceback = Some(debug::death_traceback(&st, e.raised_by));
+                st.dead_traceback = Some(debug::death_traceback(ctx, &st, e.raised_by));
                 kill_thread(ctx, thread, &mut st);
                 st.tbc = tbc;
                 st.error = Some(e);
