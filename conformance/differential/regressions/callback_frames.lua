@@ -80,3 +80,13 @@ local traced = setmetatable({}, {__call = function(self, ...) return debug.trace
 local function tail2() return traced() end
 print(tail2())
 levels("main")
+-- A coroutine whose function is a C function that yields or resumes at once.
+local w = coroutine.wrap(coroutine.yield)
+print(w(1, 2))
+print(w(3))
+local co2 = coroutine.create(coroutine.yield)
+print(coroutine.resume(co2, "a"))
+print(coroutine.resume(co2, "b"))
+print(coroutine.status(co2))
+local inner = coroutine.create(function(...) coroutine.yield(...) return "done" end)
+print(coroutine.wrap(coroutine.resume)(inner, "x"))
