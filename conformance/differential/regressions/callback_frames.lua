@@ -90,3 +90,13 @@ print(coroutine.resume(co2, "b"))
 print(coroutine.status(co2))
 local inner = coroutine.create(function(...) coroutine.yield(...) return "done" end)
 print(coroutine.wrap(coroutine.resume)(inner, "x"))
+-- The traceback of a thread waiting for a coroutine it resumed starts with the resuming
+-- function, named as a C function is: by its global name, else as its caller named it.
+local main = coroutine.running()
+local gen = coroutine.wrap(function() print(debug.traceback(main)) end)
+gen()
+local holder = {g = coroutine.wrap(function() print(debug.traceback(main, "x", 0)) end)}
+holder.g()
+global_gen = coroutine.wrap(function() print(debug.traceback(main)) end)
+global_gen()
+print(coroutine.wrap(function() return debug.getinfo(main, 0, "nS").what end)())

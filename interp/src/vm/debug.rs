@@ -603,8 +603,11 @@ fn pending_name(st: &ThreadState<'_>) -> Option<&'static str> {
     st.pending.map(|p| match p.kind {
         PendingKind::Yield => "coroutine.yield",
         PendingKind::Resume => "coroutine.resume",
-        PendingKind::Wrap => "wrap",
-        PendingKind::Host => "?",
+        PendingKind::Wrap => "?",
+        PendingKind::Host => match st.stack.get(p.func) {
+            Some(Value::Native(f)) => f.name(),
+            _ => "?",
+        },
     })
 }
 
@@ -619,7 +622,8 @@ pub fn coroutine_traceback<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, level:
     }
     let mut first = Vec::new();
     if let Some(name) = pending_name(st).filter(|_| level == 0) {
-        first.push(format!("\n\t[C]: in function '{name}'"));
+        let func = st.pending.and_then(|p| st.stack.get(p.func).copied());
+        first.push(named_native_line(ctx, st, st.frames.len(), name, func));
     }
     traceback_lines(ctx, st, level.max(1), first, false)
 }
@@ -739,24 +743,33 @@ enum Entry {
     TailCalls,
 }
 
+/// `native_line` for a native whose value `func` may be known: one without a name of its
+/// own ("?") is looked for in the loaded modules first.
+fn named_native_line<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    fi: usize,
+    name: &str,
+    func: Option<Value<'gc>>,
+) -> String {
+    if name == "?" {
+        let global = func
+            .filter(|v| v.is_function())
+            .and_then(|v| global_name(ctx, v));
+        if let Some(g) = global {
+            return format!("\n\t[C]: in function '{}'", String::from_utf8_lossy(&g));
+        }
+    }
+    native_line(st, fi, name)
+}
+
 /// The traceback line of frame `fi`, as `luaL_traceback` describes a level: a function by its
 /// global name, else by how its caller named it, else as the main chunk, else by where it
 /// was defined (`[C]: in ?` for a native).
 fn frame_line<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, fi: usize) -> String {
     let f = &st.frames[fi];
     let Some(c) = f.closure else {
-        let name = native_name(f);
-        if name == "?" {
-            let global = st
-                .stack
-                .get(f.func)
-                .filter(|v| v.is_function())
-                .and_then(|&v| global_name(ctx, v));
-            if let Some(g) = global {
-                return format!("\n\t[C]: in function '{}'", String::from_utf8_lossy(&g));
-            }
-        }
-        return native_line(st, fi, name);
+        return named_native_line(ctx, st, fi, native_name(f), st.stack.get(f.func).copied());
     };
     let p = Gc_raw(c);
     let src = String::from_utf8_lossy(&chunk_id(&p.source)).into_owned();
