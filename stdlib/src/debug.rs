@@ -75,7 +75,7 @@ fn traceback<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
     let tb = match target {
         Some(t) => match t.try_state_mut(call.ctx.mutation()) {
-            Some(st) => interp::vm::coroutine_traceback(&st, level),
+            Some(st) => interp::vm::coroutine_traceback(call.ctx, &st, level),
             None => "stack traceback:".to_string(),
         },
         None => interp::vm::traceback(call, level),

@@ -790,10 +790,17 @@ pub(crate) fn nested_call<'gc>(
     st.stack.extend_from_slice(args);
     thread.publish_stack(st);
     let r = match precall(ctx, thread, st, func, args.len(), -1, ReturnTo::Boundary) {
-        Ok(Flow::Reload) if st.frames.len() == floor => Ok(()),
-        Ok(Flow::Reload) => super::driver::drive_nested(ctx, thread, st, floor),
-        Ok(Flow::Exit(inner)) => super::driver::finish_exit_nested(ctx, thread, st, floor, inner),
-        Err(e) => Err(e),
+        Ok(Flow::Reload) => Ok(()),
+        Ok(Flow::Exit(inner)) => Err(inner),
+        // Raised where a protected call the callee started may catch it (`pcall` of a
+        // value that cannot be called).
+        Err(e) => throw(ctx, thread, st, e, floor).map_err(Inner::Error),
+    };
+    let r = match r {
+        Ok(()) if st.frames.len() == floor => Ok(()),
+        Ok(()) => super::driver::drive_nested(ctx, thread, st, floor),
+        Err(Inner::Error(e)) => Err(e),
+        Err(inner) => super::driver::finish_exit_nested(ctx, thread, st, floor, inner),
     };
     ctx.state().nested.set(nested);
     thread.0.nny.set(thread.0.nny.get() - 1);
@@ -828,7 +835,12 @@ pub(crate) fn transfer_to_coroutine<'gc>(
         // First resume: the function is at stack[0].
         co_st.stack.truncate(1);
         co_st.stack.extend_from_slice(args);
-        precall(ctx, co, co_st, 0, args.len(), -1, ReturnTo::Caller)
+        match precall(ctx, co, co_st, 0, args.len(), -1, ReturnTo::Caller) {
+            // A protected call the function started may catch its error (`pcall` of a
+            // value that cannot be called).
+            Err(e) => throw(ctx, co, co_st, e, 0).map(|()| Flow::Reload),
+            r => r,
+        }
     } else {
         let yielded = co_st.pending.is_some_and(|p| p.kind == PendingKind::Yield);
         if yielded && co_st.hook.active() {

@@ -593,8 +593,8 @@ pub(crate) fn call_site_name(p: &Proto, pc: usize) -> Option<(&'static str, Vec<
 }
 
 /// `luaL_traceback`-style text for the frames of `st`, innermost first, starting at `level`.
-pub fn traceback_string<'gc>(_ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> String {
-    traceback_lines(st, level, Vec::new())
+pub fn traceback_string<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> String {
+    traceback_lines(ctx, st, level, Vec::new())
 }
 
 /// The name of the native call a suspended coroutine waits in, if any.
@@ -603,14 +603,17 @@ fn pending_name(st: &ThreadState<'_>) -> Option<&'static str> {
     st.pending.map(|p| match p.kind {
         PendingKind::Yield => "coroutine.yield",
         PendingKind::Resume => "coroutine.resume",
-        PendingKind::Wrap => "wrap",
-        PendingKind::Host => "?",
+        PendingKind::Wrap => "?",
+        PendingKind::Host => match st.stack.get(p.func) {
+            Some(Value::Native(f)) => f.name(),
+            _ => "?",
+        },
     })
 }
 
 /// `debug.traceback` of another coroutine: level 0 is the native call it waits in (a yield
 /// or resume), level 1 its innermost Lua frame.
-pub fn coroutine_traceback(st: &ThreadState<'_>, level: usize) -> String {
+pub fn coroutine_traceback<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, level: usize) -> String {
     if let Some(tb) = &st.dead_traceback {
         let mut lines = tb.split_inclusive('\n');
         let mut out: String = lines.next().unwrap_or_default().to_string();
@@ -619,9 +622,10 @@ pub fn coroutine_traceback(st: &ThreadState<'_>, level: usize) -> String {
     }
     let mut first = Vec::new();
     if let Some(name) = pending_name(st).filter(|_| level == 0) {
-        first.push(format!("\n\t[C]: in function '{name}'"));
+        let func = st.pending.and_then(|p| st.stack.get(p.func).copied());
+        first.push(named_native_line(ctx, st, st.frames.len(), name, func));
     }
-    traceback_lines(st, level.max(1), first)
+    traceback_lines(ctx, st, level.max(1), first)
 }
 
 /// Information about level `level` of another coroutine (levels as `coroutine_traceback`
@@ -638,11 +642,15 @@ pub fn coroutine_frame_info<'gc>(
 
 /// The traceback of an error escaping to the host from a thread, or killing a coroutine,
 /// raised by native `raised_by` (if any): that native first, then the frames.
-pub(crate) fn error_traceback(st: &ThreadState<'_>, raised_by: Option<&str>) -> String {
+pub(crate) fn error_traceback<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    raised_by: Option<&str>,
+) -> String {
     let first = raised_by
         .map(|name| vec![native_line(st, st.frames.len(), name)])
         .unwrap_or_default();
-    traceback_lines(st, 1, first)
+    traceback_lines(ctx, st, 1, first)
 }
 
 /// The traceback line of a native function, frame `fi` (or `frames.len()` for one that has
@@ -672,59 +680,141 @@ fn call_name_at(st: &ThreadState<'_>, fi: usize) -> Option<(&'static str, Vec<u8
 const LEVELS1: usize = 10;
 const LEVELS2: usize = 11;
 
+/// The name C Lua's tracebacks give a function found in a loaded module
+/// (`pushglobalfuncname`): `module.field` for a field of a table in `package.loaded` (without
+/// the `_G.` of a global), or the module's name for a module that is the function itself.
+fn global_name<'gc>(ctx: Context<'gc>, f: Value<'gc>) -> Option<Vec<u8>> {
+    let Value::Table(loaded) = ctx.registry().get_str(ctx.intern_static(b"_LOADED")) else {
+        return None;
+    };
+    let mut key = Value::Nil;
+    while let Ok(Some((k, v))) = loaded.next(key) {
+        key = k;
+        let Value::String(module) = k else { continue };
+        let name = if v.raw_equals(f) {
+            Some(module.as_bytes().to_vec())
+        } else if let Value::Table(t) = v {
+            let mut key = Value::Nil;
+            let mut found = None;
+            while let Ok(Some((k, v))) = t.next(key) {
+                key = k;
+                if let (Value::String(field), true) = (k, v.raw_equals(f)) {
+                    let mut n = module.as_bytes().to_vec();
+                    n.push(b'.');
+                    n.extend_from_slice(field.as_bytes());
+                    found = Some(n);
+                    break;
+                }
+            }
+            found
+        } else {
+            None
+        };
+        if let Some(name) = name {
+            return Some(match name.strip_prefix(b"_G.") {
+                Some(global) => global.to_vec(),
+                None => name,
+            });
+        }
+    }
+    None
+}
+
+/// What a traceback line stands for.
+enum Entry {
+    /// A line already made.
+    Text(String),
+    /// The frame at this index.
+    Frame(usize),
+    /// The note that tail calls went before the frame above.
+    TailCalls,
+}
+
+/// `native_line` for a native whose value `func` may be known: one without a name of its
+/// own ("?") is looked for in the loaded modules first.
+fn named_native_line<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    fi: usize,
+    name: &str,
+    func: Option<Value<'gc>>,
+) -> String {
+    if name == "?" {
+        let global = func
+            .filter(|v| v.is_function())
+            .and_then(|v| global_name(ctx, v));
+        if let Some(g) = global {
+            return format!("\n\t[C]: in function '{}'", String::from_utf8_lossy(&g));
+        }
+    }
+    native_line(st, fi, name)
+}
+
+/// The traceback line of frame `fi`, as `luaL_traceback` describes a level: a function by its
+/// global name, else by how its caller named it, else as the main chunk, else by where it
+/// was defined (`[C]: in ?` for a native).
+fn frame_line<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, fi: usize) -> String {
+    let f = &st.frames[fi];
+    let Some(c) = f.closure else {
+        return named_native_line(ctx, st, fi, native_name(f), st.stack.get(f.func).copied());
+    };
+    let p = Gc_raw(c);
+    let src = String::from_utf8_lossy(&chunk_id(&p.source)).into_owned();
+    let what = match global_name(ctx, Value::Closure(c)) {
+        Some(g) => format!("function '{}'", String::from_utf8_lossy(&g)),
+        None => match function_name(st, fi) {
+            Some((kind, name)) => format!("{} '{}'", kind, String::from_utf8_lossy(&name)),
+            None if p.line_defined == 0 => "main chunk".to_string(),
+            None => format!("function <{}:{}>", src, p.line_defined),
+        },
+    };
+    match current_line(p, f.pc) {
+        line if line > 0 => format!("\n\t{src}:{line}: in {what}"),
+        _ => format!("\n\t{src}: in {what}"),
+    }
+}
+
 /// The traceback text: `first` lines, then the frames from `level` down (the host's entry,
-/// like C's `lua_pcall` from C, adds no line). A long one keeps the first 10 and the last 11 levels with C Lua's
-/// note between, which counts one level fewer than it leaves out.
-fn traceback_lines(st: &ThreadState<'_>, level: usize, mut lines: Vec<String>) -> String {
+/// like C's `lua_pcall` from C, adds no line). A long one keeps the first 10 and the last 11 levels with
+/// C Lua's note between, which counts one level fewer than it leaves out (only the lines
+/// kept are made).
+fn traceback_lines<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    level: usize,
+    first: Vec<String>,
+) -> String {
     let n = st.frames.len();
     let top = match level {
         0 | 1 => n,
         _ => frame_index(st, level - 1).unwrap_or(0),
     };
+    let mut entries: Vec<Entry> = first.into_iter().map(Entry::Text).collect();
     for fi in (0..top).rev() {
-        let f = &st.frames[fi];
-        let line = match f.closure {
-            None => native_line(st, fi, native_name(f)),
-            Some(c) => {
-                let p = Gc_raw(c);
-                let src = String::from_utf8_lossy(&chunk_id(&p.source)).into_owned();
-                let what = if p.line_defined == 0 {
-                    "main chunk".to_string()
-                } else {
-                    match function_name(st, fi) {
-                        Some(("global", name)) => {
-                            format!("function '{}'", String::from_utf8_lossy(&name))
-                        }
-                        Some((kind, name)) => {
-                            format!("{} '{}'", kind, String::from_utf8_lossy(&name))
-                        }
-                        None => format!("function <{}:{}>", src, p.line_defined),
-                    }
-                };
-                match current_line(p, f.pc) {
-                    line if line > 0 => format!("\n\t{src}:{line}: in {what}"),
-                    _ => format!("\n\t{src}: in {what}"),
-                }
-            }
-        };
-        lines.push(line);
-        if f.tail {
-            lines.push("\n\t(...tail calls...)".to_string());
+        entries.push(Entry::Frame(fi));
+        if st.frames[fi].tail {
+            entries.push(Entry::TailCalls);
         }
     }
-    let total = lines.len();
-    if total > LEVELS1 + LEVELS2 + 1 {
-        let mut kept: Vec<String> = lines[..LEVELS1].to_vec();
-        kept.push(format!(
-            "\n\t...\t(skipping {} levels)",
-            total - LEVELS1 - LEVELS2 - 1
-        ));
-        kept.extend_from_slice(&lines[total - LEVELS2..]);
-        lines = kept;
-    }
+    let total = entries.len();
+    let skip = if total > LEVELS1 + LEVELS2 + 1 {
+        LEVELS1..total - LEVELS2
+    } else {
+        0..0
+    };
     let mut out = String::from("stack traceback:");
-    for l in lines {
-        out.push_str(&l);
+    for (i, e) in entries.into_iter().enumerate() {
+        if skip.contains(&i) {
+            if i == skip.start {
+                out.push_str(&format!("\n\t...\t(skipping {} levels)", skip.len() - 1));
+            }
+            continue;
+        }
+        match e {
+            Entry::Text(t) => out.push_str(&t),
+            Entry::Frame(fi) => out.push_str(&frame_line(ctx, st, fi)),
+            Entry::TailCalls => out.push_str("\n\t(...tail calls...)"),
+        }
     }
     out
 }
@@ -749,7 +839,8 @@ pub fn traceback<'gc>(call: &mut NativeCall<'gc, '_>, level: usize) -> String {
         }
     }
     // A host's entry is a frame of its own, if it has one (`Action::HostProtectedCall`).
-    traceback_lines(call.thread_state(), level.max(1), first)
+    let ctx = call.ctx;
+    traceback_lines(ctx, call.thread_state(), level.max(1), first)
 }
 
 /// Information about the frame `level` levels up (1 = the innermost Lua frame).
@@ -771,8 +862,10 @@ pub fn frame_info<'gc>(st: &ThreadState<'gc>, level: usize) -> Option<FunctionIn
             }
         }
         None => FunctionInfo {
-            name: function_name(st, fi)
-                .or_else(|| Some(("global", native_name(f).as_bytes().to_vec()))),
+            name: function_name(st, fi).or_else(|| {
+                let name = native_name(f);
+                (name != "?").then(|| ("global", name.as_bytes().to_vec()))
+            }),
             ..FunctionInfo::native()
         },
     })

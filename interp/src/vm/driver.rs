@@ -74,11 +74,14 @@ fn drive<'gc>(
                 },
                 Inner::Resume(co) => {
                     let r = with_base!(st => match start_resume(ctx, cur, st, co) {
-                        Ok(()) => Ok(()),
-                        Err(e) => throw(ctx, cur, st, e, floor),
+                        Ok(first) => Ok(first),
+                        Err(e) => throw(ctx, cur, st, e, floor).map(|()| None),
                     });
                     match r {
-                        Ok(()) => continue,
+                        Ok(first) => {
+                            pending = first;
+                            continue;
+                        }
                         Err(e) => return Inner::Error(e),
                     }
                 }
@@ -121,10 +124,13 @@ fn drive<'gc>(
             }
             Inner::Resume(co) => {
                 let mut st = cur.state_mut(mc);
-                if let Err(e) = start_resume(ctx, cur, &mut st, co) {
-                    if let Err(e) = throw(ctx, cur, &mut st, e, 0) {
-                        drop(st);
-                        pending = Some(Inner::Error(e));
+                match start_resume(ctx, cur, &mut st, co) {
+                    Ok(first) => pending = first,
+                    Err(e) => {
+                        if let Err(e) = throw(ctx, cur, &mut st, e, 0) {
+                            drop(st);
+                            pending = Some(Inner::Error(e));
+                        }
                     }
                 }
                 continue;
@@ -149,7 +155,7 @@ fn drive<'gc>(
                             // Its to-be-closed variables wait for `coroutine.close` (or
                             // the wrap below).
                             let tbc = std::mem::take(&mut st.tbc);
-                            st.dead_traceback = Some(debug::error_traceback(&st, e.raised_by));
+                            st.dead_traceback = Some(debug::error_traceback(ctx, &st, e.raised_by));
                             kill_thread(ctx, cur, &mut st);
                             st.tbc = tbc;
                             st.error = Some(e.clone());
@@ -243,13 +249,14 @@ fn drive<'gc>(
     }
 }
 
-/// Checks that `co` can be resumed from `cur` and starts it.
+/// Checks that `co` can be resumed from `cur` and starts it; gives what the driver must do
+/// first if the coroutine's function asked for it at once.
 fn start_resume<'gc>(
     ctx: Context<'gc>,
     cur: Thread<'gc>,
     cur_st: &mut ThreadState<'gc>,
     co: Thread<'gc>,
-) -> Result<(), Error<'gc>> {
+) -> Result<Option<Inner<'gc>>, Error<'gc>> {
     let p = cur_st.pending.expect("resume pending");
     let first_arg = if p.kind == PendingKind::Wrap {
         p.func + 1
@@ -273,7 +280,7 @@ fn start_resume<'gc>(
             cur_st,
             &[Value::Boolean(false), Value::String(ctx.intern(msg))],
         );
-        return Ok(());
+        return Ok(None);
     }
     if status != ThreadStatus::Suspended || co.ptr_eq(cur) {
         let msg: &[u8] = if status == ThreadStatus::Dead {
@@ -291,7 +298,7 @@ fn start_resume<'gc>(
             cur_st,
             &[Value::Boolean(false), Value::String(ctx.intern(msg))],
         );
-        return Ok(());
+        return Ok(None);
     }
     cur.publish_stack(cur_st);
     let mut co_st = co.state_mut(ctx.mutation());
@@ -304,7 +311,10 @@ fn start_resume<'gc>(
     co.set_status(ThreadStatus::Running);
     ctx.state().running.borrow_mut(ctx.mutation()).push(co);
     match transfer_to_coroutine(ctx, co, &mut co_st, &args) {
-        Ok(_) => Ok(()),
+        Ok(Flow::Reload) => Ok(None),
+        // Its function is a native that asks the driver at once (a yield, a resume, a host
+        // function): the coroutine's first outcome.
+        Ok(Flow::Exit(x)) => Ok(Some(x)),
         Err(e) => {
             // The coroutine's function failed at once (e.g. calling a non-function).
             co_st.error = Some(e.clone());
@@ -318,7 +328,7 @@ fn start_resume<'gc>(
                 return Err(e);
             }
             finish_pending(cur_st, &[Value::Boolean(false), e.value]);
-            Ok(())
+            Ok(None)
         }
     }
 }
@@ -675,13 +685,13 @@ fn run_step<'gc>(
         Inner::Host => Exit::Host,
         Inner::Error(mut e) => {
             if e.traceback.is_none() {
-                e.traceback = Some(debug::error_traceback(&st, e.raised_by));
+                e.traceback = Some(debug::error_traceback(ctx, &st, e.raised_by));
             }
             if std::mem::take(&mut st.host_resumed) {
                 // A coroutine that died by an error: as in `drive`, its to-be-closed
                 // variables wait for `coroutine.close`.
                 let tbc = std::mem::take(&mut st.tbc);
-                st.dead_traceback = Some(debug::error_traceback(&st, e.raised_by));
+                st.dead_traceback = Some(debug::error_traceback(ctx, &st, e.raised_by));
                 kill_thread(ctx, thread, &mut st);
                 st.tbc = tbc;
                 st.error = Some(e);

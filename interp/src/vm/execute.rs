@@ -104,6 +104,9 @@ fn run<'gc, const HOOKED: bool>(
         }
         let fi = match st.frames.len() {
             0 => return Inner::Returned,
+            // The frames of a nested call are gone (its first frame was a native's, which
+            // returned through the frames it pushed: `pcall`, a resume, a host function).
+            n if n <= floor => return Inner::BoundaryReturn,
             n => n - 1,
         };
         if ctx.state().memory.exceeded() {
@@ -917,16 +920,21 @@ fn run<'gc, const HOOKED: bool>(
                     }
                     // Calling something whose `__call` chain does not end in a function:
                     // let precall raise the error with this frame (and its variable names).
-                    if !st.stack[func].is_function() && !calls_through_meta(ctx, st.stack[func]) {
+                    let target = match st.stack[func] {
+                        v if v.is_function() => Some(v),
+                        v => call_target(ctx, v),
+                    };
+                    if target.is_none() {
                         match precall(ctx, thread, st, func, nargs, -1, ReturnTo::Caller) {
                             Ok(_) => continue 'reload,
                             Err(e) => raise!(e),
                         }
                     }
-                    // A native function is called normally, its frame kept (as C Lua does for
-                    // C functions): errors then point at this line. The RETURN A 0 that the
-                    // compiler emits after every TAILCALL returns its results.
-                    if let Value::Native(_) = st.stack[func] {
+                    // A native function (also through `__call`) is called normally, its
+                    // frame kept (as C Lua's `luaD_pretailcall` does for C functions): errors
+                    // then point at this line. The RETURN A 0 that the compiler emits after
+                    // every TAILCALL returns its results.
+                    if let Some(Value::Native(_)) = target {
                         match precall(ctx, thread, st, func, nargs, -1, ReturnTo::Caller) {
                             Ok(Flow::Reload) => continue 'reload,
                             Ok(Flow::Exit(x)) => return x,

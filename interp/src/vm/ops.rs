@@ -212,22 +212,23 @@ fn for_number(v: Value<'_>) -> Option<number::Number> {
     }
 }
 
-/// Pushes `f(args)` as a metamethod call whose first result is handled by `ret`.
-/// True if following `__call` metamethods from `v` reaches a function (within a bound: a
-/// longer or cyclic chain is left to `precall`, which reports it).
-pub(super) fn calls_through_meta<'gc>(ctx: Context<'gc>, mut v: Value<'gc>) -> bool {
+/// The function a call of `v` reaches by following `__call` metamethods (`v` itself for a
+/// function; `None` if the chain ends before a function). Within a bound: a longer or cyclic
+/// chain gives nil, and is left to `precall`, which reports it.
+pub(super) fn call_target<'gc>(ctx: Context<'gc>, mut v: Value<'gc>) -> Option<Value<'gc>> {
     for _ in 0..64 {
-        v = tm_of(ctx, v, Metamethod::Call);
         if v.is_function() {
-            return true;
+            return Some(v);
         }
+        v = tm_of(ctx, v, Metamethod::Call);
         if v.is_nil() {
-            return false;
+            return None;
         }
     }
-    true
+    Some(Value::Nil)
 }
 
+/// Pushes `f(args)` as a metamethod call whose first result is handled by `ret`.
 pub(super) fn call_meta<'gc>(
     ctx: Context<'gc>,
     thread: Thread<'gc>,
