@@ -81,9 +81,10 @@ def test_plain_accesses_still_work(lua):
         lua.eval("function(o) return o.no_such end")(Plain())
 
 
-def test_library_functions_run_accessors_inline(lua):
-    # ipairs reads items from inside a library function: the access cannot leave the step,
-    # so Python code there cannot call into Lua (a clear error, not a crash).
+def test_python_code_run_by_library_functions_calls_back_into_lua(lua):
+    # ipairs, tostring, string.format and table.sort run Python code from inside a library
+    # function (inside the Lua step); calling back into the runtime from there runs nested on
+    # the calling Lua thread's stack, as in lupa (C Lua's lua_call from a C function).
     double = lua.eval("function(x) return x * 2 end")
 
     class Items:
@@ -92,6 +93,58 @@ def test_library_functions_run_accessors_inline(lua):
                 return None
             return double(k)
 
-    with pytest.raises(lupa.LuaError, match="cannot call into Lua"):
-        lua.eval("function(o) for i, v in ipairs(o) do end end")(Items())
+    class Named:
+        def __str__(self):
+            return "named " + str(double(21))
+
+    total = lua.eval("function(o) local s = 0 for _, v in ipairs(o) do s = s + v end return s end")
+    assert total(Items()) == 12
+    assert lua.eval("function(o) return tostring(o) end")(Named()) == "named 42"
+    assert lua.eval("function(o) return ('<%s>'):format(o) end")(Named()) == "<named 42>"
+    greater = lua.eval("function(a, b) return a > b end")
+    sort = lua.eval(
+        "function(f) local t = {3, 1, 2} table.sort(t, python.as_function(f)) return t end"
+    )
+    assert list(sort(lambda a, b: greater(a, b)).values()) == [3, 2, 1]
+    # Lua tables' iterators given to table_from from inside Lua.
+    copy_keys = lua.eval("function(f) return f({5, 6, 7}) end")
+    assert list(copy_keys(lambda t: lua.table_from(t.keys())).values()) == [1, 2, 3]
+    assert lua.eval("1 + 1") == 2
+
+
+def test_errors_inside_nested_calls_keep_their_traceback(lua):
+    inner = lua.eval("function() error('inner') end")
+
+    class Failing:
+        def __getitem__(self, k):
+            return inner()
+
+    run = lua.eval("function(o) for i, v in ipairs(o) do end end", name="script")
+    with pytest.raises(lupa.LuaError) as e:
+        run(Failing())
+    # lupa's text: the traceback where the error was raised, through the Python frame and
+    # into the outer Lua frames, innermost last.
+    assert e.value.args[0].splitlines() == [
+        '[string "<python>"]:1: inner',
+        "stack traceback:",
+        "\t[string \"script\"]:1: in function <[string \"script\"]:1>",
+        "\t[C]: in for iterator 'for iterator'",
+        "\t[C]: in ?",
+        '\t[string "<python>"]:1: in function <[string "<python>"]:1>',
+        "\t[C]: in function 'error'",
+    ]
+    ok, err = lua.eval("function(f, o) return pcall(f, o) end")(run, Failing())
+    assert ok is False and "inner" in str(err)
+
+
+def test_deep_recursion_through_library_functions_is_an_error(lua):
+    recurse = None
+
+    class Deeper:
+        def __getitem__(self, k):
+            return recurse(self)
+
+    recurse = lua.eval("function(o) for i, v in ipairs(o) do return v end end")
+    with pytest.raises(lupa.LuaError, match="C stack overflow"):
+        recurse(Deeper())
     assert lua.eval("1 + 1") == 2

@@ -65,14 +65,24 @@ fn run_fast(
     args: &[Bound<'_, PyAny>],
 ) -> PyResult<PyValues> {
     let shared = l.shared;
+    if let Some(call) = l.lua.inline_call() {
+        return match nested_from_inline(py, shared, call, entry, f, args) {
+            Ok(out) => Ok(out),
+            Err(Failure::Python(e)) => Err(e),
+            Err(Failure::Lua(e)) => Err(lua_error_to_py(py, l, e)),
+        };
+    }
+    let Some(lua) = l.lua.owned() else {
+        unreachable!("a locked runtime is owned or inline")
+    };
     // Garbage from earlier calls goes before this one may fail for lack of memory.
-    l.lua.collect_if_over_limit();
-    let limits = l.lua.limits().clone();
+    lua.collect_if_over_limit();
+    let limits = lua.limits().clone();
     let _limited = LimitedCall::begin(&limits);
     // The results are converted into `out` where they lie on Lua's stack (moving lists of
     // values around costs more than converting them: stores forwarded to wider loads stall).
     let mut out = PyValues::new();
-    let first = l.lua.first_step(
+    let first = lua.first_step(
         entry,
         |ctx, argv| {
             shared.inline_refs(|refs| {
@@ -100,11 +110,11 @@ fn run_fast(
         FirstStep::Running(call) => {
             // Calls into Python (host functions) go on with the GIL held; once a step runs
             // out of fuel (a long computation), the rest runs with the GIL released.
-            let r = match l.lua.call_until_long(call) {
+            let r = match lua.call_until_long(call) {
                 CallProgress::Done(r) => r,
                 CallProgress::Long(call) => {
                     // Between steps, the runtime's poll lets Python handle signals (Ctrl-C).
-                    let job = AssertSend((&mut *l.lua, call));
+                    let job = AssertSend((&mut *lua, call));
                     py.detach(move || {
                         let job = job;
                         let (lua, call) = job.0;
@@ -118,6 +128,78 @@ fn run_fast(
                 Err(e) => Err(lua_error_to_py(py, l, e)),
             }
         }
+    }
+}
+
+/// How a nested call from an inline native's Python code failed.
+enum Failure {
+    /// Converting arguments or results.
+    Python(PyErr),
+    /// In Lua.
+    Lua(StashedError),
+}
+
+/// A call (or resume) from Python code that an inline native runs inside a step: it runs
+/// nested through the native's call, on the calling Lua thread's stack (C Lua's `lua_call`
+/// from a C function), under the limits of the call already running.
+fn nested_from_inline(
+    py: Python<'_>,
+    shared: &Arc<Shared>,
+    call: &mut interp::NativeCall<'static, 'static>,
+    entry: HostEntry,
+    f: impl for<'gc> FnOnce(Context<'gc>, &mut Refs) -> PyResult<Value<'gc>>,
+    args: &[Bound<'_, PyAny>],
+) -> Result<PyValues, Failure> {
+    let ctx = call.ctx;
+    let (fv, argv) = shared
+        .inline_refs(|refs| {
+            let fv = f(ctx, refs)?;
+            let mut conv = Conv { rt: shared, refs };
+            let mut argv = interp::ValueList::new();
+            if let HostEntry::Resume = entry {
+                argv.push(fv);
+            }
+            for a in args {
+                argv.push(conv.py_to_lua(py, ctx, a)?);
+            }
+            PyResult::Ok((fv, argv))
+        })
+        .map_err(Failure::Python)?;
+    let r = match entry {
+        // Errors carry their traceback, as those of calls between steps do.
+        HostEntry::Call => call.call_traced(fv, &argv),
+        HostEntry::Resume => {
+            let resume = stdlib::host_function("coroutine.resume")
+                .map(|r| ctx.native("resume", r))
+                .unwrap_or_default();
+            call.call(resume, &argv).and_then(protected_results)
+        }
+    };
+    match r {
+        Ok(vals) => shared
+            .inline_refs(|refs| {
+                let mut conv = Conv { rt: shared, refs };
+                vals.iter()
+                    .map(|&v| conv.lua_to_py(py, ctx, v))
+                    .collect::<PyResult<PyValues>>()
+            })
+            .map_err(Failure::Python),
+        Err(e) => Err(Failure::Lua(StashedError {
+            value: ctx.stash(e.value),
+            kind: e.kind,
+            traceback: e.traceback,
+        })),
+    }
+}
+
+/// `true, ...` as the values, `false, e` as the error `e` (of `pcall`, `xpcall`, `resume`).
+fn protected_results(mut vals: Vec<Value<'_>>) -> Result<Vec<Value<'_>>, interp::Error<'_>> {
+    match vals.first() {
+        Some(Value::Boolean(true)) => {
+            vals.remove(0);
+            Ok(vals)
+        }
+        _ => Err(interp::Error::new(vals.get(1).copied().unwrap_or_default())),
     }
 }
 
@@ -174,6 +256,8 @@ pub(crate) fn lua_error_to_py(py: Python<'_>, l: &mut Locked<'_>, e: StashedErro
         return PyErr::from_value(exc.into_bound(py));
     }
     match e.kind {
+        // lupa's rule: a message about memory is a memory error (whoever raised it).
+        _ if msg.contains("not enough memory") => errors::memory_error(py, msg),
         ErrorKind::Memory => errors::memory_error(py, msg),
         _ => errors::lua_error_with(py, msg, value, e.traceback),
     }

@@ -145,9 +145,10 @@ fn run_host(py: Python<'_>, rt: &Arc<Shared>, f: PyHostFn) -> PyResult<()> {
     // Arguments are converted where they lie on Lua's stack and results pushed where Lua
     // reads them: no list of values moves around (see `call::run_fast`).
     let mut pyargs = PyArgs::new();
-    rt.with(py, |l| {
+    rt.with(py, |mut l| {
         let shared = l.shared;
-        l.lua.host_args(|ctx, args| {
+        let lua = l.lua.owned().ok_or_else(|| not_between_steps(py))?;
+        lua.host_args(|ctx, args| {
             shared.inline_refs(|refs| {
                 let mut conv = Conv { rt: shared, refs };
                 for &a in args {
@@ -158,15 +159,21 @@ fn run_host(py: Python<'_>, rt: &Arc<Shared>, f: PyHostFn) -> PyResult<()> {
         })
     })?;
     let result = f(py, rt, &pyargs)?;
-    rt.with(py, |l| {
+    rt.with(py, |mut l| {
         let shared = l.shared;
-        l.lua.host_return(|ctx, out| {
+        let lua = l.lua.owned().ok_or_else(|| not_between_steps(py))?;
+        lua.host_return(|ctx, out| {
             shared.inline_refs(|refs| {
                 let mut conv = Conv { rt: shared, refs };
                 results_for_lua(py, ctx, &mut conv, &result, out)
             })
         })
     })
+}
+
+/// A host function runs between steps, never from inside one.
+fn not_between_steps(py: Python<'_>) -> PyErr {
+    crate::errors::lua_error(py, "internal error: a host function ran inside a step")
 }
 
 /// Converts what a host function returns to Lua values.
@@ -875,30 +882,28 @@ fn run_inline<'gc>(
     let host = call.upvalue(1);
     // The step can be left only when Lua code made the access, not a library function.
     let can_leave = !host.is_nil() && call.can_leave_step();
-    // Arguments are read where they lie and results collected in place (see
-    // `call::run_fast` on moving lists of values).
-    let args = call.args();
     let mut out = interp::ValueList::new();
     let r = Python::attach(|py| -> Inline<'gc> {
-        // SAFETY: this runs inside a step of this runtime, on the thread holding its lock;
-        // `inline_refs` blocks any other use of `refs` until it returns.
-        rt.inline_refs(|refs| {
+        // Arguments are read where they lie (see `call::run_fast` on moving lists of values).
+        let args = call.args();
+        let converted = rt.inline_refs(|refs| {
             let mut conv = Conv { rt: &rt, refs };
-            let mut pyargs = PyArgs::new();
-            let mut converted = Ok(());
-            for &a in args {
-                match conv.lua_to_py(py, ctx, a) {
-                    Ok(v) => pyargs.push(v),
-                    Err(e) => {
-                        converted = Err(e);
-                        break;
-                    }
-                }
-            }
-            if can_leave && converted.is_ok() && !inline_ok(py, &rt, &pyargs) {
+            args.iter()
+                .map(|&a| conv.lua_to_py(py, ctx, a))
+                .collect::<PyResult<PyArgs>>()
+        });
+        if let Ok(pyargs) = &converted {
+            if can_leave && !inline_ok(py, &rt, pyargs) {
                 return Inline::ToHost;
             }
-            let result = converted.and_then(|()| f(py, &rt, &pyargs));
+        }
+        // The Python code may call back into the runtime, nested through `call`.
+        let result = match converted {
+            Ok(pyargs) => rt.run_inline_python(call, || f(py, &rt, &pyargs)),
+            Err(e) => Err(e),
+        };
+        rt.inline_refs(|refs| {
+            let mut conv = Conv { rt: &rt, refs };
             match result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r, &mut out)) {
                 Ok(()) => Inline::Done,
                 Err(e) => {

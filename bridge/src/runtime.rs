@@ -169,7 +169,7 @@ impl LuaRuntime {
             limits.set_timeout(timeout);
             limits.set_max_depth(max_call_depth);
             limits.set_max_coroutines(max_coroutines);
-            crate::limits::install_signal_poll(limits, &l.shared.signals);
+            crate::limits::install_signal_poll(&limits, &l.shared.signals);
             Ok((base, limits.interrupt_handle()))
         })?;
         Ok(LuaRuntime {
@@ -282,7 +282,7 @@ impl LuaRuntime {
 
     /// Runs a full garbage collection.
     fn gccollect(&self, py: Python<'_>) -> PyResult<()> {
-        self.rt().with(py, |l| {
+        self.rt().with(py, |mut l| {
             l.lua.collect_all();
             l.lua.run_finalizers();
             Ok(())
@@ -674,7 +674,12 @@ fn init(
 ) -> PyResult<()> {
     let rt = l.shared.clone();
     let refs = l.refs();
-    let lua = &mut *l.lua;
+    let Some(lua) = l.lua.owned() else {
+        return Err(errors::lua_error(
+            py,
+            "cannot set up a runtime from inside a step",
+        ));
+    };
     let funcs: Vec<StashedValue> = pyobject::PYTHON_FUNCTIONS
         .iter()
         .map(|(name, f, _)| host_function(lua, &rt, name, *f))
@@ -689,7 +694,7 @@ fn init(
         let step = pyobject::inline_native(
             ctx,
             handle,
-            "python_iter",
+            "?",
             pyobject::inline_iter_step,
             ctx.fetch(&step_host),
             None,
@@ -698,7 +703,8 @@ fn init(
         let mt = ctx.new_table();
         for ((name, f, _), host) in pyobject::INLINE_METAMETHODS.iter().zip(&inline_hosts) {
             let host = host.as_ref().map_or(Value::Nil, |h| ctx.fetch(h));
-            let nf = pyobject::inline_native(ctx, handle, name, *f, host, None);
+            // Named by how their callers name them in tracebacks (C Lua's C functions).
+            let nf = pyobject::inline_native(ctx, handle, "?", *f, host, None);
             mt.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), nf);
         }
         mt.set_str(

@@ -16,7 +16,10 @@ use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use interp::{Lua, StashedValue};
+use std::rc::Rc;
+
+use interp::limits::Limits;
+use interp::{Context, Lua, NativeCall, StashedValue};
 use pyo3::prelude::*;
 use pyo3::{ffi, PyTraverseError, PyVisit};
 
@@ -131,6 +134,9 @@ pub(crate) struct Shared {
     core: Cell<*mut ffi::PyObject>,
     /// The `Lua` lent to a Python callback on the owning thread (null when none).
     lent: Cell<*mut Lua>,
+    /// The inline native whose Python code runs now (see `run_inline_python`), through which
+    /// that code calls back into Lua; null when none.
+    inline_call: Cell<*mut NativeCall<'static, 'static>>,
     refs: UnsafeCell<Refs>,
     /// Compiled chunks of `eval`/`execute`, by chunk name and source (cleared when large).
     chunks: UnsafeCell<ChunkCache>,
@@ -170,9 +176,98 @@ unsafe impl Sync for Shared {}
 /// Access to a locked runtime.
 pub(crate) struct Locked<'a> {
     /// The runtime.
-    pub lua: &'a mut Lua,
+    pub lua: LuaAccess<'a>,
     /// The shared state.
     pub shared: &'a Arc<Shared>,
+}
+
+/// The runtime, as a locked one is reached: between steps (the `Lua` itself), or from
+/// Python code that a library function runs inside a step (an inline native: its call,
+/// through which calls into Lua run nested on the calling Lua thread's stack).
+pub(crate) enum LuaAccess<'a> {
+    /// The runtime between steps.
+    Owned(&'a mut Lua),
+    /// Inside a step: the inline native's call (valid for `'a`, used only through this).
+    Inline(
+        *mut NativeCall<'static, 'static>,
+        std::marker::PhantomData<&'a mut ()>,
+    ),
+}
+
+impl LuaAccess<'_> {
+    /// Runs `f` inside the arena.
+    pub fn enter<R>(&self, f: impl for<'gc> FnOnce(Context<'gc>) -> R) -> R {
+        match self {
+            LuaAccess::Owned(lua) => lua.enter(f),
+            // SAFETY: the pointer is the running inline native's call, live while Python code
+            // it runs (this access) runs; `f` is generic over the brand, so nothing it makes
+            // can outlive the arena or leave it with the wrong brand.
+            LuaAccess::Inline(call, _) => f(unsafe { &**call }.ctx),
+        }
+    }
+
+    /// The inline native's call (see [`LuaAccess::Inline`]).
+    pub fn inline_call(&mut self) -> Option<&mut NativeCall<'static, 'static>> {
+        match self {
+            LuaAccess::Owned(_) => None,
+            // SAFETY: as in `enter`; `&mut self` makes this the only use of it meanwhile.
+            LuaAccess::Inline(call, _) => Some(unsafe { &mut **call }),
+        }
+    }
+
+    /// The runtime itself, between steps.
+    pub fn owned(&mut self) -> Option<&mut Lua> {
+        match self {
+            LuaAccess::Owned(lua) => Some(lua),
+            LuaAccess::Inline(..) => None,
+        }
+    }
+
+    /// The execution limits.
+    pub fn limits(&self) -> Rc<Limits> {
+        match self {
+            LuaAccess::Owned(lua) => lua.limits().clone(),
+            LuaAccess::Inline(..) => self.enter(|ctx| ctx.state().limits.clone()),
+        }
+    }
+
+    /// Bytes in use.
+    pub fn memory_used(&self) -> usize {
+        self.enter(|ctx| ctx.state().memory.used())
+    }
+
+    /// The memory limit.
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.enter(|ctx| ctx.state().memory.limit())
+    }
+
+    /// Sets the memory limit.
+    pub fn set_memory_limit(&self, limit: Option<usize>) {
+        self.enter(|ctx| ctx.state().memory.set_limit(limit))
+    }
+
+    /// A full collection (inside a step: asked for, it runs when the step ends).
+    pub fn collect_all(&mut self) {
+        match self {
+            LuaAccess::Owned(lua) => lua.collect_all(),
+            LuaAccess::Inline(..) => self.enter(|ctx| ctx.request_gc()),
+        }
+    }
+
+    /// Runs due finalizers (not inside a step).
+    pub fn run_finalizers(&mut self) {
+        if let LuaAccess::Owned(lua) = self {
+            lua.run_finalizers();
+        }
+    }
+
+    /// See [`Lua::collect_if_over_limit`] (inside a step, only the check).
+    pub fn collect_if_over_limit(&mut self) -> bool {
+        match self {
+            LuaAccess::Owned(lua) => lua.collect_if_over_limit(),
+            LuaAccess::Inline(..) => self.enter(|ctx| ctx.state().memory.exceeded()),
+        }
+    }
 }
 
 impl<'a> Locked<'a> {
@@ -207,6 +302,7 @@ impl Shared {
             pyrefs: UnsafeCell::new(PyRefs::default()),
             core: Cell::new(std::ptr::null_mut()),
             lent: Cell::new(std::ptr::null_mut()),
+            inline_call: Cell::new(std::ptr::null_mut()),
             refs: UnsafeCell::new(Refs::default()),
             chunks: UnsafeCell::new(ChunkCache::default()),
             dropped: DropQueue::default(),
@@ -229,13 +325,14 @@ impl Shared {
         f: impl FnOnce(Locked<'_>) -> PyResult<R>,
     ) -> PyResult<R> {
         let me = current_thread();
-        // One look at the owner: re-entry, or (the common case) a free lock and nothing to
-        // clean up, taken at once without releasing the GIL.
+        // One look at the owner: re-entry, or (the common case) a free lock that nobody waits
+        // for (waiters are served in turn: taking it past them would starve them) and nothing
+        // to clean up, taken at once without releasing the GIL.
         let entry = {
             let mut o = self.owner.lock().unwrap_or_else(|e| e.into_inner());
             if o.thread == Some(me) {
                 Entry::Reentrant
-            } else if o.thread.is_none() && !self.dropped.is_pending() {
+            } else if o.thread.is_none() && o.waiting == 0 && !self.dropped.is_pending() {
                 o.thread = Some(me);
                 o.depth += 1;
                 Entry::Acquired
@@ -244,19 +341,28 @@ impl Shared {
             }
         };
         if let Entry::Reentrant = entry {
+            let inline = self.inline_call.replace(std::ptr::null_mut());
+            if !inline.is_null() {
+                // Python code run by an inline native calls back in: through that call
+                // (taken out of `inline_call` meanwhile, so this is its only user).
+                let lua = LuaAccess::Inline(inline, std::marker::PhantomData);
+                let r = f(Locked { lua, shared: self });
+                self.inline_call.set(inline);
+                return r;
+            }
             let lent = self.lent.get();
             if lent.is_null() {
                 return Err(errors::lua_error(
                     py,
-                    "the Lua runtime is busy in this thread: Python code that a Lua library function \
-                     runs inline (tostring, ipairs, ... on a Python object) cannot call into Lua",
+                    "the Lua runtime is busy in this thread: Python code that converts a value \
+                     for Lua (an overflow handler) cannot call into Lua",
                 ));
             }
             self.lent.set(std::ptr::null_mut());
             // SAFETY: `lent` was set by `lend` from the `&mut Lua` the trampoline received,
             // which stays unused while the callback runs; taking it out of `lent` above
             // makes this the only way to it until we put it back below.
-            let lua = unsafe { &mut *lent };
+            let lua = LuaAccess::Owned(unsafe { &mut *lent });
             let r = f(Locked { lua, shared: self });
             self.lent.set(lent);
             return r;
@@ -285,7 +391,7 @@ impl Shared {
             }
         }
         // SAFETY: this thread now holds the lock, so it is the only user of `lua`.
-        let lua = unsafe { &mut *self.lua.get() };
+        let lua = LuaAccess::Owned(unsafe { &mut *self.lua.get() });
         f(Locked { lua, shared: self })
     }
 
@@ -336,12 +442,33 @@ impl Shared {
     /// native on the thread holding the lock). Calls back into the runtime fail meanwhile.
     pub fn inline_refs<R>(&self, f: impl FnOnce(&mut Refs) -> R) -> R {
         let lent = self.lent.replace(std::ptr::null_mut());
+        let inline = self.inline_call.replace(std::ptr::null_mut());
         // SAFETY: inline natives run inside `Lua::enter` on the thread that holds the lock
-        // (Lua only runs under it); `lent` is null meanwhile, so no nested `with` can reach
-        // `refs` (it fails with "busy" instead).
+        // (Lua only runs under it); `lent` and `inline_call` are null meanwhile, so no nested
+        // `with` can reach `refs` (it fails with "busy" instead).
         let r = f(unsafe { &mut *self.refs.get() });
+        self.inline_call.set(inline);
         self.lent.set(lent);
         r
+    }
+
+    /// Runs `f` (Python code of the inline native `call`, run inside a step) so that it may
+    /// call back into the runtime: such calls run nested through `call`, on the calling Lua
+    /// thread's stack, as C Lua's `lua_call` from a C function does. `call` must not be used
+    /// otherwise until `f` returns (the caller holds no borrow of its arguments).
+    pub fn run_inline_python<R>(&self, call: &mut NativeCall<'_, '_>, f: impl FnOnce() -> R) -> R {
+        struct Restore<'s>(
+            &'s Cell<*mut NativeCall<'static, 'static>>,
+            *mut NativeCall<'static, 'static>,
+        );
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.1);
+            }
+        }
+        let ptr: *mut NativeCall<'static, 'static> = (call as *mut NativeCall<'_, '_>).cast();
+        let _restore = Restore(&self.inline_call, self.inline_call.replace(ptr));
+        f()
     }
 
     /// The overflow handler.

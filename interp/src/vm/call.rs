@@ -771,6 +771,19 @@ pub(crate) fn nested_call<'gc>(
     f: Value<'gc>,
     args: &[Value<'gc>],
 ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+    nested_call_traced(ctx, thread, st, f, args, false)
+}
+
+/// [`nested_call`]; with `traced`, an error that escapes it gets the traceback of where it
+/// was raised (the frames of this thread then, as a message handler would see them).
+pub(crate) fn nested_call_traced<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    f: Value<'gc>,
+    args: &[Value<'gc>],
+    traced: bool,
+) -> Result<Vec<Value<'gc>>, Error<'gc>> {
     let nested = ctx.state().nested.get();
     if nested >= MAX_NESTED {
         return Err(error_msg(ctx, b"C stack overflow"));
@@ -808,6 +821,9 @@ pub(crate) fn nested_call<'gc>(
         Ok(()) => Ok(st.stack[func..st.top].to_vec()),
         Err(mut e) => {
             pre_handle(ctx, thread, st, &mut e);
+            if traced && e.traceback.is_none() {
+                e.traceback = Some(super::debug::error_traceback(ctx, st, e.raised_by));
+            }
             if st.frames.len() > floor {
                 if let Err(e2) = close_tbc(ctx, thread, st, func, Some(e.clone())) {
                     e = e2;

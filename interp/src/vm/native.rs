@@ -167,6 +167,20 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         r
     }
 
+    /// Like [`NativeCall::call`]; an error that comes back carries the traceback of where it
+    /// was raised (for hosts that report errors with one, as a message handler would).
+    pub fn call_traced(
+        &mut self,
+        f: Value<'gc>,
+        args: &[Value<'gc>],
+    ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+        let depth = self.st.frames.len();
+        super::call::push_native_frame(self.st, self.func.name(), self.base - 1);
+        let r = super::call::nested_call_traced(self.ctx, self.thread, self.st, f, args, true);
+        self.st.frames.truncate(depth);
+        r
+    }
+
     /// Calls the `__close` handlers of all pending to-be-closed variables of the running
     /// thread, innermost first, with no error (as closing the state does).
     pub fn close_all_tbc(&mut self) -> Result<(), Error<'gc>> {
