@@ -538,16 +538,20 @@ fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<
     })
 }
 
-/// Host functions of the `python` table and of the Python-object metatable, by name.
-pub(crate) const PYTHON_FUNCTIONS: &[(&str, PyHostFn)] = &[
-    ("as_attrgetter", as_attrgetter),
-    ("as_itemgetter", as_itemgetter),
-    ("as_function", as_function),
-    ("iter", py_iter),
-    ("iterex", py_iterex),
-    ("enumerate", py_enumerate),
-    ("args", py_args),
-    ("set_overflow_handler", py_set_overflow_handler),
+/// Host functions of the `python` table: their keys, and their names in tracebacks.
+pub(crate) const PYTHON_FUNCTIONS: &[(&str, &str, PyHostFn)] = &[
+    ("as_attrgetter", "python.as_attrgetter", as_attrgetter),
+    ("as_itemgetter", "python.as_itemgetter", as_itemgetter),
+    ("as_function", "python.as_function", as_function),
+    ("iter", "python.iter", py_iter),
+    ("iterex", "python.iterex", py_iterex),
+    ("enumerate", "python.enumerate", py_enumerate),
+    ("args", "python.args", py_args),
+    (
+        "set_overflow_handler",
+        "python.set_overflow_handler",
+        py_set_overflow_handler,
+    ),
 ];
 
 /// The Python-object metatable's metamethods that are host functions (they leave the step,

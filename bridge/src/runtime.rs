@@ -678,20 +678,23 @@ fn init(
     let rt = l.shared.clone();
     let refs = l.refs();
     let lua = &mut *l.lua;
+    // A host function's name is the one tracebacks give its frame, C Lua's for a C function:
+    // the `python` library's functions by their global names (lupa registers the library in
+    // `package.loaded`), the others by how their caller named them ("?").
     let mm: Vec<(&str, StashedValue)> = pyobject::METAMETHODS
         .iter()
-        .map(|(name, f)| (*name, host_function(lua, &rt, name, *f)))
+        .map(|(name, f)| (*name, host_function(lua, &rt, "?", *f)))
         .collect();
     let funcs: Vec<(&str, StashedValue)> = pyobject::PYTHON_FUNCTIONS
         .iter()
-        .map(|(name, f)| (*name, host_function(lua, &rt, name, *f)))
+        .map(|(name, global, f)| (*name, host_function(lua, &rt, global, *f)))
         .collect();
     let inline_hosts: Vec<Option<StashedValue>> = pyobject::INLINE_METAMETHODS
         .iter()
-        .map(|(name, _, host)| host.map(|h| host_function(lua, &rt, name, h)))
+        .map(|(_, _, host)| host.map(|h| host_function(lua, &rt, "?", h)))
         .collect();
-    let eval = host_function(lua, &rt, "eval", pyobject::EVAL);
-    let step = host_function(lua, &rt, "python_iter", pyobject::ITER_STEP);
+    let eval = host_function(lua, &rt, "python.eval", pyobject::EVAL);
+    let step = host_function(lua, &rt, "?", pyobject::ITER_STEP);
     rt.iter_step.set(refs.insert(step));
     let mt = lua.enter(|ctx| {
         let mt = ctx.new_table();

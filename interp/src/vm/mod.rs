@@ -34,7 +34,7 @@ pub use call::{Exit, MAX_FRAMES, MAX_STACK};
 pub use driver::{
     call_finalizer, call_nested, close_thread, end_call, host_call_request,
     host_call_request_function, host_call_return, read_results, reset_thread, resume_step,
-    start_call, step, take_error, thread_for_host_call, with_host_call_args,
+    start_call, start_host_call, step, take_error, with_host_call_args,
 };
 
 /// `a < b` for two numbers (exact across integer and float); false otherwise.
