@@ -38,6 +38,8 @@ def setup(mod):
         "big": lua.eval("(function() local t = {} for i = 1, 1000000 do t[i] = i end return t end)()"),
         "ints": list(range(100000)),
         "co_f": lua.eval("function() while true do coroutine.yield(1) end end"),
+        "reenter": lua.eval("function(f, g, n) for i = 1, n do f(g, i) end end"),
+        "lua_id": lua.eval("function(x) return x end"),
         "mod": mod,
         "small": mod.LuaRuntime(),
     }
@@ -112,6 +114,14 @@ def op_coroutine(s, n):
         co.send(None)
 
 
+def call_back(g, i):
+    return g(i)
+
+
+def op_reenter(s, n):
+    s["reenter"](call_back, s["lua_id"], n)
+
+
 def op_attr(s, n):
     s["attr"](Obj(), n)
 
@@ -130,6 +140,7 @@ OPS = [
     ("create a runtime", op_new_runtime, 200, 1),
     ("coroutine send round trip", op_coroutine, 50000, 1),
     ("attribute access on a Python object from Lua", op_attr, 100000, 1),
+    ("Lua calls Python, which calls Lua (round trip)", op_reenter, 100000, 1),
 ]
 
 

@@ -710,18 +710,24 @@ fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<
     })
 }
 
-/// The functions of the `python` table, by name, and whether they run no Python code of
-/// the objects given to them (run inline, inside the step, even where the step could be
-/// left; the others leave it when they can, so their Python code may call back into Lua).
-pub(crate) const PYTHON_FUNCTIONS: &[(&str, PyHostFn, bool)] = &[
-    ("as_attrgetter", as_attrgetter, true),
-    ("as_itemgetter", as_itemgetter, true),
-    ("as_function", as_function, true),
-    ("iter", py_iter, false),
-    ("iterex", py_iterex, false),
-    ("enumerate", py_enumerate, false),
-    ("args", py_args, false),
-    ("set_overflow_handler", py_set_overflow_handler, true),
+/// The functions of the `python` table: their keys, their names in tracebacks (their global
+/// names, as lupa registers the library in `package.loaded`), and whether they run no Python
+/// code of the objects given to them (run inline, inside the step, even where the step could
+/// be left; the others leave it when they can, so their Python code may call back into Lua).
+pub(crate) const PYTHON_FUNCTIONS: &[(&str, &str, PyHostFn, bool)] = &[
+    ("as_attrgetter", "python.as_attrgetter", as_attrgetter, true),
+    ("as_itemgetter", "python.as_itemgetter", as_itemgetter, true),
+    ("as_function", "python.as_function", as_function, true),
+    ("iter", "python.iter", py_iter, false),
+    ("iterex", "python.iterex", py_iterex, false),
+    ("enumerate", "python.enumerate", py_enumerate, false),
+    ("args", "python.args", py_args, false),
+    (
+        "set_overflow_handler",
+        "python.set_overflow_handler",
+        py_set_overflow_handler,
+        true,
+    ),
 ];
 
 /// Metamethods of wrapped Python objects. Each is an inline native: Python runs inside the
@@ -745,7 +751,7 @@ pub(crate) fn inline_python_function<'gc>(
         Value::Integer(i) => i as usize,
         _ => usize::MAX,
     };
-    let Some(&(_, f, safe)) = PYTHON_FUNCTIONS.get(i) else {
+    let Some(&(_, _, f, safe)) = PYTHON_FUNCTIONS.get(i) else {
         return Err(call.error("invalid python function"));
     };
     run_inline(call, f, if safe { always } else { never })

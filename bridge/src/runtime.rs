@@ -680,15 +680,18 @@ fn init(
             "cannot set up a runtime from inside a step",
         ));
     };
+    // A host function's name is the one tracebacks give its frame, C Lua's for a C function:
+    // the `python` library's functions by their global names (lupa registers the library in
+    // `package.loaded`), the others by how their caller named them ("?").
     let funcs: Vec<StashedValue> = pyobject::PYTHON_FUNCTIONS
         .iter()
-        .map(|(name, f, _)| host_function(lua, &rt, name, *f))
+        .map(|(_, global, f, _)| host_function(lua, &rt, global, *f))
         .collect();
     let inline_hosts: Vec<Option<StashedValue>> = pyobject::INLINE_METAMETHODS
         .iter()
-        .map(|(name, _, host)| host.map(|h| host_function(lua, &rt, name, h)))
+        .map(|(_, _, host)| host.map(|h| host_function(lua, &rt, "?", h)))
         .collect();
-    let step_host = host_function(lua, &rt, "python_iter", pyobject::ITER_STEP);
+    let step_host = host_function(lua, &rt, "?", pyobject::ITER_STEP);
     let (mt, handle) = lua.enter(|ctx| {
         let handle = pyobject::shared_handle(ctx, &rt);
         let step = pyobject::inline_native(
@@ -742,11 +745,13 @@ fn init(
         rt.none_value.set(slot);
         let python = ctx.new_table();
         let handle = ctx.fetch(&handle);
-        for (i, ((name, _, _), host)) in pyobject::PYTHON_FUNCTIONS.iter().zip(&funcs).enumerate() {
+        for (i, ((name, global, _, _), host)) in
+            pyobject::PYTHON_FUNCTIONS.iter().zip(&funcs).enumerate()
+        {
             let f = pyobject::inline_native(
                 ctx,
                 handle,
-                name,
+                global,
                 pyobject::inline_python_function,
                 ctx.fetch(host),
                 Some(Value::Integer(i as i64)),

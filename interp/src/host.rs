@@ -1,6 +1,10 @@
 //! The host side of a runtime: calling Lua from Rust in fuel-limited steps with garbage
 //! collection between them, and Rust functions callable from Lua that run *outside* the step
-//! (so they may call back into Lua: host -> Lua -> host -> Lua nests freely).
+//! (so they may call back into Lua: host -> Lua -> host -> Lua nests freely). A call a host
+//! function makes runs where C Lua runs a `lua_call` from a C function: on the thread that
+//! called the host function, above its frames (the host function is a C function's frame to
+//! tracebacks and `debug.getinfo`), as a C call that cannot yield and whose errors unwind
+//! only its own frames.
 
 use std::rc::Rc;
 
@@ -74,7 +78,8 @@ fn stash_error<'gc>(ctx: Context<'gc>, e: vm::Error<'gc>) -> StashedError {
 /// How the host enters Lua: a call, or a resume of a suspended coroutine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostEntry {
-    /// Call a function (on the main thread when idle).
+    /// Call a function: on the main thread when idle, on the thread that called the host
+    /// function when a host function calls (above its frames).
     Call,
     /// Resume a coroutine (C Lua's `lua_resume`): its yield ends the call.
     Resume,
@@ -106,12 +111,15 @@ pub struct RunningCall {
 }
 
 impl Lua {
-    /// Makes a Lua function that calls `f` on the host.
+    /// Makes a Lua function that calls `f` on the host. `name` is the one tracebacks give
+    /// its frame, as for a library function (`"mylib.f"`), or `"?"` to name it as C Lua names
+    /// a C function outside the loaded modules: as its caller named it.
     pub fn create_function(&mut self, name: &'static str, f: HostFunction) -> StashedValue {
         self.register_host_fn(name, HostFn::Stashed(f))
     }
 
-    /// Makes a Lua function that calls `f` on the host (see [`RawHostFunction`]).
+    /// Makes a Lua function that calls `f` on the host (see [`RawHostFunction`]; `name` as
+    /// for [`Lua::create_function`]).
     pub fn create_raw_function(&mut self, name: &'static str, f: RawHostFunction) -> StashedValue {
         self.register_host_fn(name, HostFn::Raw(f))
     }
@@ -158,10 +166,9 @@ impl Lua {
         args: &[StashedValue],
     ) -> Result<Vec<StashedValue>, StashedError> {
         let thread = self.enter(|ctx| {
-            let th = vm::thread_for_host_call(ctx);
             let fv = ctx.fetch(f);
             let argv: Vec<Value> = args.iter().map(|a| ctx.fetch(a)).collect();
-            vm::start_call(ctx, th, fv, &argv);
+            let th = vm::start_host_call(ctx, fv, &argv);
             ctx.stash(Value::Thread(th))
         });
         let r = self.run_to_end(&thread);
@@ -206,8 +213,7 @@ impl Lua {
             let f = prepare(ctx, &mut args)?;
             let started = match entry {
                 HostEntry::Call => {
-                    let th = vm::thread_for_host_call(ctx);
-                    vm::start_call(ctx, th, f, &args);
+                    let th = vm::start_host_call(ctx, f, &args);
                     Ok((th, vm::step(ctx, th, fuel)))
                 }
                 HostEntry::Resume => match f {

@@ -177,6 +177,30 @@ pub struct ThreadState<'gc> {
     /// Slots C Lua's stack would hold below this thread's slot 0, for its `LUAI_MAXSTACK`
     /// limit: the base CallInfo's function entry.
     pub slot_base: usize,
+    /// Calls the host made into Lua on this thread while it waited for a host function
+    /// (Lua -> host -> Lua), innermost last: each runs above the frames that called the host
+    /// function, as C Lua's `lua_call` from a C function runs above its caller's frames.
+    #[collect(require_static)]
+    pub host_calls: Vec<HostCall>,
+}
+
+/// A call the host made on a thread that waits for a host function (see
+/// `ThreadState::host_calls`). The host function has a frame of its own below the call (a
+/// C function's, for tracebacks and `debug.getinfo`), and the call counts as a C call
+/// (`lua_call`): it cannot yield, and its errors unwind only its own frames.
+#[derive(Clone, Copy, Debug)]
+pub struct HostCall {
+    /// Frames below the call; the last of them is the host function's.
+    pub floor: usize,
+    /// Stack slot of the called function: its results go here, and the stack is cut back to
+    /// it when the call ends.
+    pub func: usize,
+    /// The host function call the thread waits for, back in place when the call ends.
+    pub pending: PendingCall,
+    /// `top` before the call.
+    pub top: usize,
+    /// `host_resumed` before the call (a coroutine the host resumed, calling the host).
+    pub host_resumed: bool,
 }
 
 /// The most frames a thread may hold: [`crate::vm::MAX_FRAMES`] unless the host's call depth
@@ -262,6 +286,11 @@ pub struct ThreadObject<'gc> {
     /// Number of active nested (non-yieldable) native calls on this thread.
     #[collect(require_static)]
     pub nny: Cell<u32>,
+    /// Number of calls from the host running on this thread above a host function
+    /// (`ThreadState::host_calls`): they cannot yield either, but unlike the nested native
+    /// calls of `nny` they run in steps (they may leave the step for the host again).
+    #[collect(require_static)]
+    pub host_calls: Cell<u32>,
     /// Counts this coroutine against the host's limit until it dies or is collected.
     #[collect(require_static)]
     pub live: Cell<Option<crate::limits::CoroutineToken>>,
@@ -296,6 +325,7 @@ impl<'gc> Thread<'gc> {
                 status: Cell::new(ThreadStatus::Suspended),
                 is_main,
                 nny: Cell::new(0),
+                host_calls: Cell::new(0),
                 live: Cell::new(None),
                 state: RefLock::new(state),
                 stack_view: Cell::new((0, 0)),
@@ -307,6 +337,13 @@ impl<'gc> Thread<'gc> {
     #[inline]
     pub fn is_main(self) -> bool {
         self.0.is_main
+    }
+
+    /// True if code running on this thread now may yield (`coroutine.isyieldable`): a
+    /// coroutine not inside a call from native code or from the host (a C-call boundary).
+    #[inline]
+    pub fn is_yieldable(self) -> bool {
+        !self.0.is_main && self.0.nny.get() == 0 && self.0.host_calls.get() == 0
     }
 
     /// A new coroutine that will run `f`, counted against the host's limit on live
@@ -479,5 +516,19 @@ impl<'gc> ThreadState<'gc> {
     /// True if there is a function that can catch errors (a protected frame).
     pub fn has_protected_frame(&self) -> bool {
         self.frames.iter().any(|f| f.protected)
+    }
+
+    /// The frames the innermost call from the host runs above: its errors unwind no frame
+    /// below (0 for the thread's own call).
+    #[inline]
+    pub fn host_floor(&self) -> usize {
+        self.host_calls.last().map_or(0, |c| c.floor)
+    }
+
+    /// Where the innermost call from the host has its function, results and error: slot 0
+    /// for the thread's own call.
+    #[inline]
+    pub fn host_base(&self) -> usize {
+        self.host_calls.last().map_or(0, |c| c.func)
     }
 }

@@ -102,7 +102,8 @@ fn yield_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             "attempt to yield from outside a coroutine",
         ));
     }
-    if call.thread.0.nny.get() > 0 {
+    if !call.thread.is_yieldable() {
+        // Inside a call from native code or from the host (`lua_call` in C).
         return Err(plain_error(
             call,
             "attempt to yield across a C-call boundary",
@@ -131,8 +132,7 @@ fn isyieldable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         Value::Thread(t) => t,
         _ => call.thread,
     };
-    let r = !co.0.is_main && co.0.nny.get() == 0;
-    call.ret1(Value::Boolean(r))
+    call.ret1(Value::Boolean(co.is_yieldable()))
 }
 
 fn running<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

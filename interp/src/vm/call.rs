@@ -512,7 +512,9 @@ pub(crate) fn complete_call<'gc>(
 }
 
 /// Unwinds to the innermost protected frame at or above `floor` and delivers `false, err`
-/// to it. Returns the error if nothing catches it (frames are left for a traceback).
+/// to it. Returns the error if nothing catches it (frames are left for a traceback). No
+/// frame below the innermost call from the host catches it either: that call's error goes
+/// back to the host.
 pub(crate) fn throw<'gc>(
     ctx: Context<'gc>,
     thread: Thread<'gc>,
@@ -523,6 +525,7 @@ pub(crate) fn throw<'gc>(
     if !err.is_catchable() {
         return Err(err);
     }
+    let floor = floor.max(st.host_floor());
     let Some(mi) = st.frames[floor.min(st.frames.len())..]
         .iter()
         .rposition(|f| f.protected)
@@ -616,7 +619,12 @@ pub(crate) fn pre_handle<'gc>(
     if !err.is_catchable() || st.in_handler > 0 {
         return;
     }
-    let Some(mi) = st.frames.iter().rposition(|f| f.protected) else {
+    let floor = st.host_floor();
+    let Some(mi) = st.frames[floor.min(st.frames.len())..]
+        .iter()
+        .rposition(|f| f.protected)
+        .map(|i| i + floor)
+    else {
         return;
     };
     if err.handled_at == Some(mi) {

@@ -447,6 +447,111 @@ pub(crate) fn shrink_idle_main_thread<'gc>(ctx: Context<'gc>) {
     }
 }
 
+/// Prepares a call of `f(args)` from the host, and gives the thread it runs on: the main
+/// thread when the runtime is idle; the thread waiting for a host function when that host
+/// function calls (Lua -> host -> Lua: the call runs on that thread above its frames, as C
+/// Lua's `lua_call` from a C function does; see [`ThreadState::host_calls`]); a fresh thread
+/// otherwise. Step it with [`step`] and end it with [`end_call`].
+pub fn start_host_call<'gc>(ctx: Context<'gc>, f: Value<'gc>, args: &[Value<'gc>]) -> Thread<'gc> {
+    let cur = ctx.state().running.borrow().last().copied();
+    let Some(cur) = cur else {
+        let main = ctx.state().main_thread;
+        start_call(ctx, main, f, args);
+        return main;
+    };
+    let waiting = cur
+        .0
+        .state
+        .try_borrow()
+        .is_ok_and(|st| st.pending.is_some_and(|p| p.kind == PendingKind::Host));
+    if waiting {
+        start_call_above(ctx, cur, f, args);
+        cur
+    } else {
+        let th = Thread::new(ctx.mutation(), false);
+        start_call(ctx, th, f, args);
+        th
+    }
+}
+
+/// Prepares a call of `f(args)` on `thread`, which waits for a host function: the host
+/// function gets a frame (a C function's), and the call goes above it.
+fn start_call_above<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    f: Value<'gc>,
+    args: &[Value<'gc>],
+) {
+    let mut st = thread.state_mut(ctx.mutation());
+    let p = st.pending.take().expect("a host function call");
+    // As a C function's CallInfo: one C call more than its caller when called as a
+    // metamethod (`luaT_callTM`), none when called by Lua code; the call from it counts one
+    // more (`lua_call`).
+    let parent = st.frames.last().map_or(0, |f| f.cdepth);
+    let name = match st.stack.get(p.func) {
+        Some(Value::Native(nf)) => nf.name(),
+        _ => "?",
+    };
+    st.frames.push(crate::thread::Frame {
+        closure: None,
+        func: p.func,
+        base: p.func + 1,
+        pc: 0,
+        nresults: p.nresults,
+        nextra: 0,
+        ret: p.ret,
+        handler: None,
+        protected: false,
+        tail: false,
+        calling: false,
+        native: Some(name),
+        cdepth: parent + u16::from(p.ret != ReturnTo::Caller),
+    });
+    let call = crate::thread::HostCall {
+        floor: st.frames.len(),
+        func: st.stack.len(),
+        pending: p,
+        top: st.top,
+        host_resumed: std::mem::take(&mut st.host_resumed),
+    };
+    st.host_calls.push(call);
+    thread.0.host_calls.set(thread.0.host_calls.get() + 1);
+    st.stack.push(f);
+    st.stack.extend_from_slice(args);
+    st.top = st.stack.len();
+    st.pending = Some(START);
+    drop(st);
+    push_chain(ctx, thread);
+}
+
+/// The pending call of a thread whose call from the host has not started: `step` makes it.
+const START: crate::thread::PendingCall = crate::thread::PendingCall {
+    func: usize::MAX,
+    nresults: -1,
+    kind: PendingKind::Host,
+    ret: ReturnTo::Caller,
+};
+
+/// Ends the innermost call from the host on `thread` (see `start_call_above`): the host
+/// function it ran above waits again, as before the call.
+fn end_call_above<'gc>(ctx: Context<'gc>, thread: Thread<'gc>) {
+    let mut st = thread.state_mut(ctx.mutation());
+    let Some(call) = st.host_calls.pop() else {
+        return;
+    };
+    thread.0.host_calls.set(thread.0.host_calls.get() - 1);
+    // The call's frames are gone (it returned, or failed); what is left is the host
+    // function's frame.
+    st.close_upvalues(ctx.mutation(), call.func);
+    st.tbc.retain(|&t| t < call.func);
+    st.frames.truncate(call.floor - 1);
+    st.stack.truncate(call.func);
+    st.top = call.top;
+    st.pending = Some(call.pending);
+    st.host_resumed = call.host_resumed;
+    st.hook.host_call_ended();
+}
+
 /// Prepares `thread` to call `f(args)` (its stack is reset).
 pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, args: &[Value<'gc>]) {
     let mut st = thread.state_mut(ctx.mutation());
@@ -463,22 +568,20 @@ pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, ar
     st.stack.extend_from_slice(args);
     st.top = st.stack.len();
     push_chain(ctx, thread);
-    // Mark the call as not yet started: a pending "start" is represented by no frames and
-    // `top > 0`; `step` performs the precall.
-    st.pending = Some(crate::thread::PendingCall {
-        func: usize::MAX,
-        nresults: -1,
-        kind: PendingKind::Host,
-        ret: ReturnTo::Caller,
-    });
+    // The call is not yet started: `step` makes it.
+    st.pending = Some(START);
 }
 
 /// Makes `thread` the base of a new running chain; the chain of a call waiting for a host
 /// function (if any) is kept for [`end_call`].
 fn push_chain<'gc>(ctx: Context<'gc>, thread: Thread<'gc>) {
     let mut running = ctx.state().running.borrow_mut(ctx.mutation());
-    if !running.is_empty() {
-        // A call made by a host function while another call waits for it.
+    if let Some(&waiting) = running.last() {
+        // A call made by a host function while another call waits for it: the thread that
+        // called the host function is "normal" meanwhile, unless the call runs on it.
+        if !waiting.ptr_eq(thread) {
+            waiting.set_status(ThreadStatus::Normal);
+        }
         let outer = std::mem::take(&mut *running);
         ctx.state()
             .outer_chains
@@ -510,13 +613,24 @@ pub fn resume_step<'gc>(
             },
         ));
     }
+    // The base of the chain: its depth starts at 0 (`lua_resume` from the host: one C call),
+    // or above the thread waiting for a host function that resumes it.
+    let waiting = ctx.state().running.borrow().last().copied();
+    let (depth_base, cbase) = waiting
+        .and_then(|t| {
+            let st = t.0.state.try_borrow().ok()?;
+            Some((st.depth_base + st.frames.len(), st.c_calls() + 1))
+        })
+        .unwrap_or((0, 1));
+    if cbase >= super::call::C_CALLS_MAX {
+        return Err(error_msg(ctx, b"C stack overflow"));
+    }
     push_chain(ctx, co);
     let mut st = co.state_mut(ctx.mutation());
     st.host_resumed = true;
-    // The base of the chain: its depth starts at 0 (`lua_resume` from the host: one C call).
-    st.depth_base = 0;
-    st.cbase = 1;
-    st.frame_cap = crate::thread::FrameCap::new(ctx.state().limits.max_depth(), 0);
+    st.depth_base = depth_base;
+    st.cbase = cbase;
+    st.frame_cap = crate::thread::FrameCap::new(ctx.state().limits.max_depth(), depth_base);
     let first = match transfer_to_coroutine(ctx, co, &mut st, args) {
         Ok(Flow::Reload) => None,
         Ok(Flow::Exit(x)) => Some(x),
@@ -531,22 +645,20 @@ pub fn resume_step<'gc>(
 /// that was waiting for a host function.
 pub fn end_call<'gc>(ctx: Context<'gc>) {
     let mc = ctx.mutation();
+    let base = ctx.state().running.borrow().first().copied();
+    if let Some(base) = base.filter(|t| t.0.host_calls.get() > 0) {
+        // A call above a host function (a thread with such calls is the base of no other
+        // running chain: this call's).
+        end_call_above(ctx, base);
+    }
     let outer = ctx.state().outer_chains.borrow_mut(mc).pop();
     let mut running = ctx.state().running.borrow_mut(mc);
     running.clear();
     if let Some(chain) = outer {
         *running = chain;
-    }
-}
-
-/// The thread a new host call runs on: the main thread when it is idle, else a fresh one.
-pub fn thread_for_host_call<'gc>(ctx: Context<'gc>) -> Thread<'gc> {
-    let main = ctx.state().main_thread;
-    let idle = ctx.state().running.borrow().is_empty();
-    if idle {
-        main
-    } else {
-        Thread::new(ctx.mutation(), false)
+        if let Some(waiting) = running.last() {
+            waiting.set_status(ThreadStatus::Running);
+        }
     }
 }
 
@@ -591,6 +703,9 @@ pub fn host_call_return<'gc>(ctx: Context<'gc>, result: Result<&[Value<'gc>], Er
         Ok(vals) => {
             let mut st = cur.state_mut(ctx.mutation());
             finish_pending(&mut st, vals);
+            if st.hook.active() {
+                super::hooks::returned_to_caller(&mut st);
+            }
         }
         Err(e) => {
             cur.state_mut(ctx.mutation()).pending = None;
@@ -607,38 +722,49 @@ pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
     let host_err = ctx.state().host_error.borrow_mut(mc).take();
     if let Some(e) = host_err {
         let cur = *ctx.state().running.borrow().last().expect("running thread");
-        if !cur.ptr_eq(thread) {
-            let mut cst = cur.state_mut(mc);
-            if let Err(e) = throw(ctx, cur, &mut cst, e, 0) {
-                first = Some(Inner::Error(e));
-            }
-        } else {
-            let mut st = thread.state_mut(mc);
-            if let Err(e) = throw(ctx, thread, &mut st, e, 0) {
-                first = Some(Inner::Error(e));
-            }
+        // (Not below the innermost call from the host on it: see `throw`.)
+        let mut cst = cur.state_mut(mc);
+        if let Err(e) = throw(ctx, cur, &mut cst, e, 0) {
+            first = Some(Inner::Error(e));
         }
     }
     let mut st = thread.state_mut(mc);
-    if let Some(p) = st.pending {
-        if p.func == usize::MAX {
-            st.pending = None;
-            let nargs = st.stack.len() - 1;
-            match precall(ctx, thread, &mut st, 0, nargs, -1, ReturnTo::Caller) {
-                Ok(Flow::Reload) => {
-                    if st.frames.is_empty() {
-                        return Exit::Finished;
-                    }
+    if st.pending.is_some_and(|p| p.func == usize::MAX) {
+        st.pending = None;
+        let (func, floor) = (st.host_base(), st.host_floor());
+        let nargs = st.stack.len() - func - 1;
+        // A call above a host function is a `lua_call` from C: one C call more, whatever it
+        // calls (`precall` counts it for a Lua function); its results stop at its boundary.
+        let (ret, counted) = if floor == 0 {
+            (ReturnTo::Caller, Ok(()))
+        } else if matches!(st.stack[func], Value::Closure(_)) {
+            (ReturnTo::Boundary, Ok(()))
+        } else {
+            let n = st.c_calls() + 1;
+            (
+                ReturnTo::Boundary,
+                super::call::check_c_calls(ctx, n, Vec::new),
+            )
+        };
+        let started = counted.and_then(|()| precall(ctx, thread, &mut st, func, nargs, -1, ret));
+        let r = match started {
+            Ok(Flow::Reload) => Ok(()),
+            Ok(Flow::Exit(x)) => {
+                first = Some(x);
+                Ok(())
+            }
+            // A protected call the function started may catch its error (`pcall` of a value
+            // that cannot be called).
+            Err(e) => throw(ctx, thread, &mut st, e, floor),
+        };
+        match r {
+            Ok(()) if first.is_none() && st.frames.len() == floor => return Exit::Finished,
+            Ok(()) => {}
+            Err(mut e) => {
+                if e.traceback.is_none() {
+                    e.traceback = Some(debug::traceback_string(ctx, &st, 1));
                 }
-                Ok(Flow::Exit(x)) => first = Some(x),
-                Err(mut e) => {
-                    if e.traceback.is_none() {
-                        e.traceback = Some(debug::traceback_string(ctx, &st, 1));
-                    }
-                    st.frames.clear();
-                    store_error(ctx, &mut st, e);
-                    return Exit::Error;
-                }
+                return fail_call(ctx, thread, &mut st, e);
             }
         }
     }
@@ -656,7 +782,8 @@ fn run_step<'gc>(
 ) -> Exit {
     let mc = ctx.mutation();
     let given = fuel;
-    let r = drive(ctx, thread, None, 0, false, &mut fuel, first);
+    let floor = thread.0.state.borrow().host_floor();
+    let r = drive(ctx, thread, None, floor, false, &mut fuel, first);
     // Fuel charged by a library call that no reload took from the step's fuel (the call
     // failed, or was the step's last act) counts too.
     let pending = ctx.state().charged.replace(0);
@@ -697,22 +824,43 @@ fn run_step<'gc>(
                 st.error = Some(e);
                 return Exit::Error;
             }
-            st.close_upvalues(ctx.mutation(), 0);
-            st.frames.clear();
-            st.tbc.clear();
-            store_error(ctx, &mut st, e);
-            Exit::Error
+            fail_call(ctx, thread, &mut st, e)
         }
         Inner::Resume(_) => Exit::Error,
     }
 }
 
-fn store_error<'gc>(ctx: Context<'gc>, st: &mut ThreadState<'gc>, e: Error<'gc>) {
-    let _ = ctx;
-    st.stack.clear();
+/// An error ended the innermost call from the host on `thread` (a call the host made, not a
+/// coroutine it resumed): the call's frames go, its to-be-closed variables are closed as
+/// `lua_pcall` closes them (an error in a `__close` replaces the error; an uncatchable error
+/// closes none), and the error waits for [`take_error`].
+fn fail_call<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    st: &mut ThreadState<'gc>,
+    mut e: Error<'gc>,
+) -> Exit {
+    let (func, floor) = (st.host_base(), st.host_floor());
+    st.frames.truncate(floor);
+    st.unwinding.retain(|&(m, _)| m < floor);
+    st.unwind_resume = false;
+    st.concat_resume = None;
+    st.meta_exit = None;
+    if e.is_catchable() && st.tbc.last().is_some_and(|&t| t >= func) {
+        if let Err(e2) = close_tbc(ctx, thread, st, func, Some(e.clone())) {
+            e = Error {
+                traceback: e2.traceback.or(e.traceback),
+                ..e2
+            };
+        }
+    }
+    st.tbc.retain(|&t| t < func);
+    st.close_upvalues(ctx.mutation(), func);
+    st.stack.truncate(func);
     st.stack.push(e.value);
-    st.top = 1;
+    st.top = func + 1;
     st.error = Some(e);
+    Exit::Error
 }
 
 /// Runs `f` on the results of a finished call (with `yielded`: on the values a host-resumed
@@ -723,18 +871,19 @@ pub fn read_results<'gc, R>(
     yielded: bool,
     f: impl FnOnce(&[Value<'gc>]) -> R,
 ) -> R {
-    let r = {
+    let (r, base) = {
         let st = thread.0.state.borrow();
+        let base = st.host_base();
         let vals = match st.pending {
             Some(p) if yielded => &st.stack[p.func + 1..],
-            _ => &st.stack[..st.top.min(st.stack.len())],
+            _ => &st.stack[base.min(st.top)..st.top.min(st.stack.len())],
         };
-        f(vals)
+        (f(vals), base)
     };
     if !yielded {
         let mut st = thread.state_mut(ctx.mutation());
-        st.stack.clear();
-        st.top = 0;
+        st.stack.truncate(base);
+        st.top = base;
     }
     r
 }
@@ -745,8 +894,9 @@ pub fn take_error<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> Error<'gc> {
     if thread.status() == ThreadStatus::Dead {
         return st.error.clone().unwrap_or_else(|| Error::new(Value::Nil));
     }
-    st.stack.clear();
-    st.top = 0;
+    let base = st.host_base();
+    st.stack.truncate(base);
+    st.top = base;
     st.error.take().unwrap_or_else(|| Error::new(Value::Nil))
 }
 

@@ -133,6 +133,14 @@ impl<'gc> Hook<'gc> {
         }
     }
 
+    /// Forgets the tracing state of a call from the host that ended (above a host function,
+    /// see `ThreadState::host_calls`): the frame that called the host function goes on where
+    /// it was.
+    pub(crate) fn host_call_ended(&mut self) {
+        self.call_pending = false;
+        self.traced = None;
+    }
+
     /// Notes that a Lua frame was pushed (its call event fires at its first instruction).
     #[inline]
     pub(crate) fn entered_lua(&mut self) {

@@ -35,7 +35,7 @@ pub(crate) use driver::shrink_idle_main_thread;
 pub use driver::{
     call_finalizer, call_nested, close_thread, end_call, host_call_request,
     host_call_request_function, host_call_return, read_results, reset_thread, resume_step,
-    start_call, step, take_error, thread_for_host_call, with_host_call_args,
+    start_call, start_host_call, step, take_error, with_host_call_args,
 };
 
 /// `a < b` for two numbers (exact across integer and float); false otherwise.
