@@ -227,6 +227,13 @@ impl<'gc> State<'gc> {
         for w in weak.iter() {
             if let Some(t) = w.upgrade(fc) {
                 Table(t).state_mut(fc).clear_dead(|v| is_dead_value(fc, v));
+                // As C Lua's `clearbykeys` marks the string keys it keeps: those of an
+                // all-weak table's entries that survived (the others are dead keys).
+                for s in Table(t).state().live_string_keys() {
+                    if Gc::is_dead(fc, s.0) {
+                        Gc::resurrect(fc, s.0);
+                    }
+                }
             }
         }
         drop(weak);

@@ -347,7 +347,16 @@ unsafe impl<'gc> Collect<'gc> for TableState<'gc> {
                 continue;
             }
             let (key, value) = (n.key(), n.value());
-            if weak & WEAK_KEYS != 0 {
+            if weak == WEAK_KEYS | WEAK_VALUES {
+                // C Lua marks no key of an all-weak table while traversing it: a string key
+                // (never weak) lives on only if its entry does (`State::clear_weak`).
+                match key {
+                    Value::String(s) => {
+                        cc.trace_gc_weak(gc_arena::GcWeak::erase(Gc::downgrade(s.0)))
+                    }
+                    _ => trace_weak(&key, cc),
+                }
+            } else if weak & WEAK_KEYS != 0 {
                 trace_weak(&key, cc);
             } else {
                 cc.trace(&key);
@@ -1226,6 +1235,18 @@ impl<'gc> TableState<'gc> {
                 n.set_value(Value::Nil);
             }
         }
+    }
+
+    /// The string keys of an all-weak table's live entries (traced weakly: see `trace`).
+    pub fn live_string_keys(&self) -> impl Iterator<Item = LuaString<'gc>> + '_ {
+        let all_weak = self.weak.get() == WEAK_KEYS | WEAK_VALUES;
+        self.nodes
+            .iter()
+            .filter(move |n| all_weak && !n.value_is_nil())
+            .filter_map(|n| match n.key() {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
     }
 
     /// Clears entries whose weak key or weak value was found dead by the collector.
