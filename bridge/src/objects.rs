@@ -679,11 +679,9 @@ impl LuaThread {
         ))
     }
 
-    /// A coroutine has no attributes beyond its methods (`AttributeError`).
-    fn __getattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        if let Some(r) = dunder_getattr(slf.as_any(), name) {
-            return r;
-        }
+    /// A coroutine has no attributes beyond its methods (`AttributeError`): its
+    /// `__getattr__` method (see `register`).
+    fn _getattr(slf: &Bound<'_, Self>, name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         Err(no_attribute(slf.as_any(), name))
     }
 
@@ -801,6 +799,21 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LuaTable>()?;
     m.add_class::<LuaFunction>()?;
     m.add_class::<LuaThread>()?;
+    // lupa's coroutines have a `__getattr__` method. As the attribute slot, it would take
+    // Python's method lookup (`co.send`) off its fast path (a bound method made per call):
+    // it goes into the type's dict as a plain method instead, past `type.__setattr__`,
+    // which would install the slot.
+    let ty = m.py().get_type::<LuaThread>();
+    let getattr = ty.getattr("_getattr")?;
+    let name = pyo3::types::PyString::intern(m.py(), "__getattr__");
+    // SAFETY: all three are live objects; `PyObject_GenericSetAttr` stores into the type's
+    // dict (a type object has one) and `PyType_Modified` drops the lookup caches after it.
+    unsafe {
+        if pyo3::ffi::PyObject_GenericSetAttr(ty.as_ptr(), name.as_ptr(), getattr.as_ptr()) != 0 {
+            return Err(PyErr::fetch(m.py()));
+        }
+        pyo3::ffi::PyType_Modified(ty.as_ptr().cast());
+    }
     m.add_class::<LuaUserData>()?;
     m.add_class::<LuaIter>()?;
     Ok(())

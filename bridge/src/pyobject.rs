@@ -125,19 +125,32 @@ pub(crate) fn host_function(
     name: &'static str,
     f: PyHostFn,
 ) -> StashedValue {
+    lua.create_raw_function(name, host_closure(rt, f))
+}
+
+/// Makes a Lua function that runs `f` on the host, or the native `inline` inside the step
+/// where the step cannot be left (a library function calls it).
+pub(crate) fn host_function_or_inline(
+    lua: &mut Lua,
+    rt: &Arc<Shared>,
+    name: &'static str,
+    f: PyHostFn,
+    inline: &StashedValue,
+) -> StashedValue {
+    lua.create_raw_function_or_inline(name, host_closure(rt, f), inline)
+}
+
+fn host_closure(rt: &Arc<Shared>, f: PyHostFn) -> interp::RawHostFunction {
     let weak: Weak<Shared> = Arc::downgrade(rt);
-    lua.create_raw_function(
-        name,
-        Rc::new(move |lua: &mut Lua| {
-            let Some(rt) = weak.upgrade() else {
-                return Err(plain_error(lua, "the Lua runtime is gone"));
-            };
-            let r = rt.lend(lua, || {
-                Python::attach(|py| run_host(py, &rt, f).map_err(|e| error_to_lua(py, &rt, e)))
-            });
-            r.map_err(|e| e.unwrap_or_else(|| plain_error(lua, "error in a Python callback")))
-        }),
-    )
+    Rc::new(move |lua: &mut Lua| {
+        let Some(rt) = weak.upgrade() else {
+            return Err(plain_error(lua, "the Lua runtime is gone"));
+        };
+        let r = rt.lend(lua, || {
+            Python::attach(|py| run_host(py, &rt, f).map_err(|e| error_to_lua(py, &rt, e)))
+        });
+        r.map_err(|e| e.unwrap_or_else(|| plain_error(lua, "error in a Python callback")))
+    })
 }
 
 /// Runs a host function: arguments to Python, the call, results back to Lua.
@@ -730,16 +743,19 @@ pub(crate) const PYTHON_FUNCTIONS: &[(&str, &str, PyHostFn, bool)] = &[
     ),
 ];
 
+/// The `__call` metamethod of wrapped Python objects: a host function (the Python code may
+/// call back into the runtime), run inline where the step cannot be left.
+pub(crate) const CALL: (NativeFn, PyHostFn) = (inline_call, mm_call);
+
 /// Metamethods of wrapped Python objects. Each is an inline native: Python runs inside the
 /// Lua step (no step exit, so `print`, `tostring`, `table.sort` and other library functions
-/// can use them). A call, or an access that may run Python code (a property, `__getattr__`,
-/// a custom `__getitem__`: see `inline_safe`), goes on as the host function of the same name
+/// can use them). An access that may run Python code (a property, `__getattr__`, a custom
+/// `__getitem__`: see `inline_safe`) goes on as the host function of the same name
 /// instead, outside the step, so that the Python code may call back into this runtime;
 /// only when a library function made it (the step cannot be left) does it run inline anyway.
 pub(crate) const INLINE_METAMETHODS: &[(&str, NativeFn, Option<PyHostFn>)] = &[
     ("__index", inline_index, Some(mm_index)),
     ("__newindex", inline_newindex, Some(mm_newindex)),
-    ("__call", inline_call, Some(mm_call)),
     ("__tostring", inline_tostring, None),
 ];
 
@@ -754,22 +770,24 @@ pub(crate) fn inline_python_function<'gc>(
     let Some(&(_, _, f, safe)) = PYTHON_FUNCTIONS.get(i) else {
         return Err(call.error("invalid python function"));
     };
-    run_inline(call, f, if safe { always } else { never })
+    run_inline(call, f, if safe { Runs::Inline } else { Runs::InHost })
 }
 
 /// The step function of `python.iter` loops, as an inline native.
 pub(crate) fn inline_iter_step<'gc>(
     call: &mut NativeCall<'gc, '_>,
 ) -> Result<Action<'gc>, interp::Error<'gc>> {
-    run_inline(call, iter_step, never)
+    run_inline(call, iter_step, Runs::InHost)
 }
 
-fn always(_: Python<'_>, _: &Shared, _: &[Py<PyAny>]) -> bool {
-    true
-}
-
-fn never(_: Python<'_>, _: &Shared, _: &[Py<PyAny>]) -> bool {
-    false
+/// Where an inline native's Python code runs when the step can be left (else it runs inline).
+enum Runs {
+    /// Inside the step (no Python code of the objects given to it).
+    Inline,
+    /// In its host function (may call back into the runtime).
+    InHost,
+    /// Inline if the test says its arguments run no Python code.
+    InlineIf(fn(Python<'_>, &Shared, &[Py<PyAny>]) -> bool),
 }
 
 /// `python.as_function(obj)`: a Lua function that calls `obj` (upvalue 1) through the
@@ -795,23 +813,27 @@ pub(crate) fn bound_call_target<'gc>(f: NativeFunction<'gc>) -> Option<Value<'gc
 struct SharedHandle(Weak<Shared>);
 
 fn inline_index<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
-    run_inline(call, mm_index, |py, rt, args| {
-        index_is_inline(py, rt, args, false)
-    })
+    run_inline(
+        call,
+        mm_index,
+        Runs::InlineIf(|py, rt, args| index_is_inline(py, rt, args, false)),
+    )
 }
 
 fn inline_newindex<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
-    run_inline(call, mm_newindex, |py, rt, args| {
-        index_is_inline(py, rt, args, true)
-    })
+    run_inline(
+        call,
+        mm_newindex,
+        Runs::InlineIf(|py, rt, args| index_is_inline(py, rt, args, true)),
+    )
 }
 
 fn inline_call<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
-    run_inline(call, mm_call, never)
+    run_inline(call, mm_call, Runs::InHost)
 }
 
 fn inline_tostring<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
-    run_inline(call, mm_tostring, |_, _, _| true)
+    run_inline(call, mm_tostring, Runs::Inline)
 }
 
 /// Whether `obj[key]` (`set`: `obj[key] = v`) from Lua runs no Python code.
@@ -870,8 +892,14 @@ enum Inline<'gc> {
 fn run_inline<'gc>(
     call: &mut NativeCall<'gc, '_>,
     f: PyHostFn,
-    inline_ok: fn(Python<'_>, &Shared, &[Py<PyAny>]) -> bool,
+    runs: Runs,
 ) -> Result<Action<'gc>, interp::Error<'gc>> {
+    let host = call.upvalue(1);
+    // The step can be left only when Lua code made the access, not a library function.
+    let can_leave = !host.is_nil() && call.can_leave_step();
+    if can_leave && matches!(runs, Runs::InHost) {
+        return Ok(to_host(call, host));
+    }
     let rt = match call.upvalue(0) {
         Value::UserData(u) => {
             u.0.data
@@ -885,9 +913,6 @@ fn run_inline<'gc>(
         return Err(call.error("the Lua runtime is gone"));
     };
     let ctx = call.ctx;
-    let host = call.upvalue(1);
-    // The step can be left only when Lua code made the access, not a library function.
-    let can_leave = !host.is_nil() && call.can_leave_step();
     let mut out = interp::ValueList::new();
     let r = Python::attach(|py| -> Inline<'gc> {
         // Arguments are read where they lie (see `call::run_fast` on moving lists of values).
@@ -898,7 +923,7 @@ fn run_inline<'gc>(
                 .map(|&a| conv.lua_to_py(py, ctx, a))
                 .collect::<PyResult<PyArgs>>()
         });
-        if let Ok(pyargs) = &converted {
+        if let (Ok(pyargs), Runs::InlineIf(inline_ok)) = (&converted, &runs) {
             if can_leave && !inline_ok(py, &rt, pyargs) {
                 return Inline::ToHost;
             }
@@ -922,17 +947,19 @@ fn run_inline<'gc>(
     match r {
         Inline::Done => call.ret(&out),
         Inline::Failed(e) => Err(interp::Error::new(e)),
-        Inline::ToHost => {
-            // A tail call: the host function takes the same arguments.
-            let args = interp::ValueList::from_slice(call.args());
-            call.set_nargs(0);
-            call.push(host);
-            for &a in &args {
-                call.push(a);
-            }
-            Ok(Action::TailCall(args.len()))
-        }
+        Inline::ToHost => Ok(to_host(call, host)),
     }
+}
+
+/// A tail call of the host function `host` with the same arguments.
+fn to_host<'gc>(call: &mut NativeCall<'gc, '_>, host: Value<'gc>) -> Action<'gc> {
+    let args = interp::ValueList::from_slice(call.args());
+    call.set_nargs(0);
+    call.push(host);
+    for &a in &args {
+        call.push(a);
+    }
+    Action::TailCall(args.len())
 }
 
 /// The step function of `python.iter` loops (its host function).

@@ -13,7 +13,7 @@ use crate::call::{call_fast, results_to_py};
 use crate::convert::{pack_results, Conv};
 use crate::errors;
 use crate::objects::lua_ref_of;
-use crate::pyobject::{self, host_function};
+use crate::pyobject::{self, host_function, host_function_or_inline};
 use crate::runtime_core::RuntimeCore;
 use crate::shared::{Config, Locked, Shared};
 use crate::table_from;
@@ -683,26 +683,58 @@ fn init(
     // A host function's name is the one tracebacks give its frame, C Lua's for a C function:
     // the `python` library's functions by their global names (lupa registers the library in
     // `package.loaded`), the others by how their caller named them ("?").
-    let funcs: Vec<StashedValue> = pyobject::PYTHON_FUNCTIONS
-        .iter()
-        .map(|(_, global, f, _)| host_function(lua, &rt, global, *f))
-        .collect();
     let inline_hosts: Vec<Option<StashedValue>> = pyobject::INLINE_METAMETHODS
         .iter()
         .map(|(_, _, host)| host.map(|h| host_function(lua, &rt, "?", h)))
         .collect();
-    let step_host = host_function(lua, &rt, "?", pyobject::ITER_STEP);
-    let (mt, handle) = lua.enter(|ctx| {
+    // The inline natives of the functions that run on the host where they can (Python code
+    // that may call back into the runtime), for where they cannot (a library function calls
+    // them): the `python` table's functions, `python.iter` steps and `__call`.
+    let (handle, inline_funcs, inline_step, inline_call) = lua.enter(|ctx| {
         let handle = pyobject::shared_handle(ctx, &rt);
-        let step = pyobject::inline_native(
-            ctx,
-            handle,
-            "?",
-            pyobject::inline_iter_step,
-            ctx.fetch(&step_host),
-            None,
-        );
-        rt.iter_step.set(refs.insert(ctx.stash(step)));
+        let funcs: Vec<StashedValue> = pyobject::PYTHON_FUNCTIONS
+            .iter()
+            .enumerate()
+            .map(|(i, (_, global, _, _))| {
+                let index = Some(Value::Integer(i as i64));
+                let f = pyobject::inline_python_function;
+                ctx.stash(pyobject::inline_native(
+                    ctx,
+                    handle,
+                    global,
+                    f,
+                    Value::Nil,
+                    index,
+                ))
+            })
+            .collect();
+        let native = |f| {
+            ctx.stash(pyobject::inline_native(
+                ctx,
+                handle,
+                "?",
+                f,
+                Value::Nil,
+                None,
+            ))
+        };
+        let step = native(pyobject::inline_iter_step);
+        let call = native(pyobject::CALL.0);
+        (ctx.stash(handle), funcs, step, call)
+    });
+    let funcs: Vec<StashedValue> = pyobject::PYTHON_FUNCTIONS
+        .iter()
+        .zip(&inline_funcs)
+        .map(|((_, global, f, inline_safe), inline)| match inline_safe {
+            true => inline.clone(),
+            false => host_function_or_inline(lua, &rt, global, *f, inline),
+        })
+        .collect();
+    let step = host_function_or_inline(lua, &rt, "?", pyobject::ITER_STEP, &inline_step);
+    let call = host_function_or_inline(lua, &rt, "?", pyobject::CALL.1, &inline_call);
+    rt.iter_step.set(refs.insert(step));
+    let mt = lua.enter(|ctx| {
+        let handle = ctx.fetch(&handle);
         let mt = ctx.new_table();
         for ((name, f, _), host) in pyobject::INLINE_METAMETHODS.iter().zip(&inline_hosts) {
             let host = host.as_ref().map_or(Value::Nil, |h| ctx.fetch(h));
@@ -710,6 +742,11 @@ fn init(
             let nf = pyobject::inline_native(ctx, handle, "?", *f, host, None);
             mt.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), nf);
         }
+        mt.set_str(
+            ctx.mutation(),
+            ctx.intern_static(b"__call"),
+            ctx.fetch(&call),
+        );
         mt.set_str(
             ctx.mutation(),
             ctx.intern_static(b"__name"),
@@ -734,7 +771,7 @@ fn init(
         ctx.set_table_metatable(identity, Some(weak_values));
         rt.identity_map
             .set(refs.insert(ctx.stash(Value::Table(identity))));
-        (ctx.stash(Value::Table(mt)), ctx.stash(handle))
+        ctx.stash(Value::Table(mt))
     });
     rt.py_metatable.set(refs.insert(mt));
     let builtins = py.import("builtins")?;
@@ -744,19 +781,8 @@ fn init(
         let slot = conv.refs.insert(ctx.stash(none));
         rt.none_value.set(slot);
         let python = ctx.new_table();
-        let handle = ctx.fetch(&handle);
-        for (i, ((name, global, _, _), host)) in
-            pyobject::PYTHON_FUNCTIONS.iter().zip(&funcs).enumerate()
-        {
-            let f = pyobject::inline_native(
-                ctx,
-                handle,
-                global,
-                pyobject::inline_python_function,
-                ctx.fetch(host),
-                Some(Value::Integer(i as i64)),
-            );
-            python.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), f);
+        for ((name, _, _, _), f) in pyobject::PYTHON_FUNCTIONS.iter().zip(&funcs) {
+            python.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), ctx.fetch(f));
         }
         python.set_str(ctx.mutation(), ctx.intern_static(b"none"), none);
         if register_eval {

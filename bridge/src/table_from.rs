@@ -24,6 +24,9 @@ enum Part {
     Pairs(Vec<(Py<PyAny>, Node)>),
     /// Values appended at 1, 2, ... (of any other iterable).
     Seq(Vec<Node>),
+    /// The values of an exact list or tuple (without `recursive`), appended at 1, 2, ...:
+    /// read when building, as reading them runs no Python code.
+    Items(Py<PyAny>),
 }
 
 /// A value to store.
@@ -73,6 +76,11 @@ impl Plan {
             if let Some((_, slot)) = crate::objects::lua_ref_of(src) {
                 return Ok(Part::Lua(slot));
             }
+        }
+        if !self.recursive
+            && (src.is_exact_instance_of::<PyList>() || src.is_exact_instance_of::<PyTuple>())
+        {
+            return Ok(Part::Items(src.clone().unbind()));
         }
         if let Ok(d) = src.cast::<PyDict>() {
             let mut pairs = Vec::with_capacity(d.len());
@@ -182,6 +190,28 @@ fn fill<'gc>(
                 let k = conv.key_to_lua(py, ctx, k.bind(py))?;
                 let v = value(conv, v)?;
                 set(k, v)?;
+            }
+        }
+        Part::Items(seq) => {
+            let seq = seq.bind(py);
+            let mut append = |v: Bound<'_, PyAny>| -> PyResult<()> {
+                let v = conv.py_to_lua(py, ctx, &v)?;
+                *n += 1;
+                t.set_int(ctx.mutation(), *n, v);
+                Ok(())
+            };
+            if let Ok(list) = seq.cast::<PyList>() {
+                // The length is checked each time: an overflow handler converting an item
+                // may change the list.
+                let mut i = 0;
+                while let Ok(v) = list.get_item(i) {
+                    append(v)?;
+                    i += 1;
+                }
+            } else if let Ok(tuple) = seq.cast::<PyTuple>() {
+                for v in tuple.iter() {
+                    append(v)?;
+                }
             }
         }
         Part::Seq(values) => {

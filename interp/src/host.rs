@@ -37,6 +37,22 @@ fn host_trampoline<'gc>(_call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, 
     Ok(Action::Host)
 }
 
+/// A host function with an inline stand-in (upvalue 1) for where the step cannot be left.
+fn host_or_inline_trampoline<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+) -> Result<Action<'gc>, vm::Error<'gc>> {
+    if call.can_leave_step() {
+        return Ok(Action::Host);
+    }
+    let args = crate::ValueList::from_slice(call.args());
+    call.set_nargs(0);
+    call.push(call.upvalue(1));
+    for &a in &args {
+        call.push(a);
+    }
+    Ok(Action::TailCall(args.len()))
+}
+
 /// The id of the host's emergency collection (not a registered host function).
 const EMERGENCY_COLLECTION: i64 = -2;
 
@@ -142,6 +158,29 @@ impl Lua {
         })?;
         self.host_returned = true;
         Ok(())
+    }
+
+    /// Like [`Lua::create_raw_function`], but where the step cannot be left (a native
+    /// function makes the call: a `table.sort` comparator, a `__tostring` run by `tostring`),
+    /// the native function `inline` runs instead, inside the step, with the same arguments.
+    pub fn create_raw_function_or_inline(
+        &mut self,
+        name: &'static str,
+        f: RawHostFunction,
+        inline: &StashedValue,
+    ) -> StashedValue {
+        let id = self.host_fns.len();
+        self.host_fns.push(HostFn::Raw(f));
+        self.enter(|ctx| {
+            let upvalues = Box::new([Value::Integer(id as i64), ctx.fetch(inline)]);
+            let nf = crate::closure::NativeFunction::with_upvalues(
+                ctx.mutation(),
+                name,
+                host_or_inline_trampoline,
+                upvalues,
+            );
+            ctx.stash(Value::Native(nf))
+        })
     }
 
     fn register_host_fn(&mut self, name: &'static str, f: HostFn) -> StashedValue {
