@@ -799,12 +799,20 @@ fn init(
     })?;
     thread_local! {
         // The helpers chunk, compiled once per thread (a `Proto` holds no GC values).
-        static HELPERS_PROTO: std::rc::Rc<interp::proto::Proto> = std::rc::Rc::new(
-            interp::compiler::compile(HELPERS.as_bytes(), b"=lupa_rs")
-                .unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(&e.message))),
-        );
+        static HELPERS_PROTO: std::cell::OnceCell<std::rc::Rc<interp::proto::Proto>> =
+            const { std::cell::OnceCell::new() };
     }
-    let proto = HELPERS_PROTO.with(|p| p.clone());
+    let proto = HELPERS_PROTO.with(|p| {
+        if let Some(p) = p.get() {
+            return Ok(p.clone());
+        }
+        // It fails only where the thread's stack is nearly used up ("C stack overflow").
+        let compiled = interp::compiler::compile(HELPERS.as_bytes(), b"=lupa_rs").map_err(|e| {
+            let msg = String::from_utf8_lossy(&e.message);
+            errors::lua_error(py, format!("cannot set up the runtime: {msg}"))
+        })?;
+        Ok::<_, PyErr>(p.get_or_init(|| std::rc::Rc::new(compiled)).clone())
+    })?;
     // The helpers get their library functions directly: the runtime may not open them.
     let (helpers, natives) = lua.enter(|ctx| {
         let mut natives: Vec<StashedValue> = ["coroutine.create"]

@@ -43,7 +43,19 @@ struct Plan {
     /// Containers already planned (by `id`), so shared and cyclic ones stay shared.
     seen: HashMap<usize, usize>,
     recursive: bool,
+    /// Bytes the planned tables may still take under the runtime's memory limit (`None`:
+    /// no limit): an endless or huge iterable stops with `LuaMemoryError` while it is read,
+    /// not after it has filled Python's memory.
+    budget: Option<usize>,
+    /// Nested containers found but not read yet, with their table: read in a loop, not by
+    /// recursion (nesting may be as deep as Python allows).
+    pending: Vec<(usize, Py<PyAny>)>,
 }
+
+/// The least a value takes in a table: an array slot (a key-value pair takes a node).
+const SLOT_BYTES: usize = 16;
+const NODE_BYTES: usize = 24;
+const TABLE_BYTES: usize = 72;
 
 /// A new table from `sources` (mappings give their items, Lua tables their entries, other
 /// iterables their values appended in order); with `recursive`, nested lists, tuples,
@@ -54,10 +66,17 @@ pub(crate) fn table_from(
     sources: &[Bound<'_, PyAny>],
     recursive: bool,
 ) -> PyResult<Py<PyAny>> {
+    let budget = rt.with(py, |l| {
+        Ok(l.lua
+            .memory_limit()
+            .map(|m| m.saturating_sub(l.lua.memory_used())))
+    })?;
     let mut plan = Plan {
         tables: vec![Vec::new()],
         seen: HashMap::new(),
         recursive,
+        budget,
+        pending: Vec::new(),
     };
     for src in sources {
         if recursive {
@@ -66,10 +85,26 @@ pub(crate) fn table_from(
         let part = plan.part(py, src)?;
         plan.tables[0].push(part);
     }
+    while let Some((i, v)) = plan.pending.pop() {
+        let part = plan.part(py, v.bind(py))?;
+        plan.tables[i].push(part);
+    }
     rt.with(py, |mut l| build(py, &mut l, &plan))
 }
 
 impl Plan {
+    /// Takes `bytes` from the budget.
+    fn charge(&mut self, py: Python<'_>, bytes: usize) -> PyResult<()> {
+        match &mut self.budget {
+            Some(b) if *b < bytes => Err(errors::memory_error(py, "not enough memory")),
+            Some(b) => {
+                *b -= bytes;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
     /// Reads one container.
     fn part(&mut self, py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<Part> {
         if src.is_instance_of::<crate::objects::LuaTable>() {
@@ -85,6 +120,7 @@ impl Plan {
         if let Ok(d) = src.cast::<PyDict>() {
             let mut pairs = Vec::with_capacity(d.len());
             for (k, v) in d.iter() {
+                self.charge(py, NODE_BYTES)?;
                 pairs.push((k.unbind(), self.node(py, &v)?));
             }
             return Ok(Part::Pairs(pairs));
@@ -94,12 +130,17 @@ impl Plan {
             for k in src.try_iter()? {
                 let k = k?;
                 let v = src.get_item(&k)?;
+                self.charge(py, NODE_BYTES)?;
                 pairs.push((k.unbind(), self.node(py, &v)?));
             }
             return Ok(Part::Pairs(pairs));
         }
-        let mut values = Vec::with_capacity(src.len().unwrap_or(0));
+        // A length is a hint only: the budget bounds what is reserved.
+        let hint = src.len().unwrap_or(0);
+        let hint = self.budget.map_or(hint, |b| hint.min(b / SLOT_BYTES));
+        let mut values = Vec::with_capacity(hint);
         for v in src.try_iter()? {
+            self.charge(py, SLOT_BYTES)?;
             values.push(self.node(py, &v?)?);
         }
         Ok(Part::Seq(values))
@@ -114,11 +155,11 @@ impl Plan {
         if let Some(&i) = self.seen.get(&id) {
             return Ok(Node::Table(i));
         }
+        self.charge(py, TABLE_BYTES)?;
         let i = self.tables.len();
         self.tables.push(Vec::new());
         self.seen.insert(id, i);
-        let part = self.part(py, v)?;
-        self.tables[i].push(part);
+        self.pending.push((i, v.clone().unbind()));
         Ok(Node::Table(i))
     }
 }
@@ -152,6 +193,10 @@ fn build(py: Python<'_>, l: &mut Locked<'_>, plan: &Plan) -> PyResult<Py<PyAny>>
             for part in parts {
                 fill(py, ctx, &mut conv, &tables, *t, part, &mut n)?;
             }
+        }
+        // The tables are garbage if they went past the limit (the next call collects them).
+        if ctx.reserve(0).is_err() {
+            return Err(errors::memory_error(py, "not enough memory"));
         }
         conv.lua_to_py(py, ctx, Value::Table(tables[0]))
     })
@@ -198,6 +243,9 @@ fn fill<'gc>(
                 let v = conv.py_to_lua(py, ctx, &v)?;
                 *n += 1;
                 t.set_int(ctx.mutation(), *n, v);
+                if *n % 4096 == 0 && ctx.reserve(0).is_err() {
+                    return Err(errors::memory_error(py, "not enough memory"));
+                }
                 Ok(())
             };
             if let Ok(list) = seq.cast::<PyList>() {

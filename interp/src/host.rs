@@ -250,6 +250,12 @@ impl Lua {
         let first = self.enter(|ctx| -> Result<FirstStep<R>, E> {
             let mut args = crate::ValueList::new();
             let f = prepare(ctx, &mut args)?;
+            // A host that recursed through Lua (Lua -> host -> Lua ...) or runs on a small
+            // thread stack gets an error before the native stack runs out.
+            if !crate::native_stack::has_room() {
+                let e = vm::Error::new(ctx.str("C stack overflow"));
+                return Ok(FirstStep::Failed(stash_error(ctx, e)));
+            }
             let started = match entry {
                 HostEntry::Call => {
                     let th = vm::start_host_call(ctx, f, &args);

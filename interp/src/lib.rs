@@ -13,6 +13,7 @@ pub mod compiler;
 pub mod host;
 pub mod limits;
 pub mod memory;
+pub mod native_stack;
 pub mod number;
 pub mod opcode;
 pub mod proto;

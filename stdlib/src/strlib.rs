@@ -139,6 +139,7 @@ fn byte<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if j - i >= i32::MAX as usize {
         return Err(call.error("string slice too long"));
     }
+    call.check_stack(j - i + 1, "string slice too long")?;
     let vals: Vec<Value> = s.as_bytes()[i - 1..j]
         .iter()
         .map(|&b| Value::Integer(b as i64))

@@ -248,7 +248,7 @@ fn unpack<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return call.ret0();
     }
     let n = (e as i128 - i as i128 + 1) as u128;
-    if n >= 1_000_000 {
+    if n >= i32::MAX as u128 || !call.stack_fits(n as usize + 1) {
         return Err(call.error("too many results to unpack"));
     }
     let mut out = Vec::with_capacity(n as usize);

@@ -123,6 +123,10 @@ fn codepoint<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if posi > pose {
         return call.ret0();
     }
+    if pose - posi >= i32::MAX as i64 {
+        return Err(call.error("string slice too long"));
+    }
+    call.check_stack((pose - posi + 1) as usize, "string slice too long")?;
     let mut out = Vec::new();
     let mut p = (posi - 1) as usize;
     while (p as i64) < pose {

@@ -231,7 +231,7 @@ impl<'a> Parser<'a> {
 
     fn enter_level(&mut self) -> PResult<()> {
         self.level += 1;
-        if self.level >= MAXLEVEL {
+        if self.level >= MAXLEVEL || !crate::native_stack::has_room() {
             return Err(self.err_limit_c());
         }
         Ok(())

@@ -389,6 +389,33 @@ pub(crate) fn precall<'gc>(
     }
 }
 
+/// The error, if a vararg expression's values would bring the stack to `top`, past the limit:
+/// "stack overflow", or in a message handler (C Lua's `ERRORSTACKSIZE` of extra room) past
+/// that room "error in error handling".
+#[inline]
+pub(super) fn vararg_overflow<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    top: usize,
+) -> Option<Error<'gc>> {
+    if st.slot_base + top <= MAX_STACK {
+        return None;
+    }
+    vararg_overflow_error(ctx, st, top)
+}
+
+#[cold]
+fn vararg_overflow_error<'gc>(
+    ctx: Context<'gc>,
+    st: &ThreadState<'gc>,
+    top: usize,
+) -> Option<Error<'gc>> {
+    if st.in_handler == 0 {
+        return Some(stack_overflow(ctx, st));
+    }
+    (st.slot_base + top > MAX_STACK + 200).then(|| error_msg(ctx, b"error in error handling"))
+}
+
 #[cold]
 fn stack_overflow<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>) -> Error<'gc> {
     let mut m = super::debug::run_where(st);
@@ -794,6 +821,14 @@ pub(crate) fn nested_call_traced<'gc>(
 ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
     let nested = ctx.state().nested.get();
     if nested >= MAX_NESTED {
+        return Err(error_msg(ctx, b"C stack overflow"));
+    }
+    if !crate::native_stack::has_room() {
+        // As the C-call count would: past its limit (a message handler called again for
+        // its own error), "error in error handling".
+        if st.c_calls() >= C_CALLS_MAX {
+            return Err(error_in_error_handling(ctx));
+        }
         return Err(error_msg(ctx, b"C stack overflow"));
     }
     if !matches!(f, Value::Closure(_)) {

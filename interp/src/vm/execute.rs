@@ -9,7 +9,9 @@ use crate::thread::{MetaExit, ReturnTo, Thread, ThreadState};
 use crate::value::{Table, Value};
 
 use super::arith::{arith_numbers, primitive_less};
-use super::call::{complete_call, error_msg, precall, throw, upvalue_get, Flow, Inner};
+use super::call::{
+    complete_call, error_msg, precall, throw, upvalue_get, vararg_overflow, Flow, Inner,
+};
 use super::debug;
 use super::meta::{tm_of, tm_of_table, Metamethod};
 use super::ops::*;
@@ -1148,6 +1150,13 @@ fn run<'gc, const HOOKED: bool>(
                     let wanted = i.c() as i32 - 1;
                     let src = base - 1 - nextra;
                     let n = if wanted < 0 { nextra } else { wanted as usize };
+                    // All of them go above the frame's registers (C Lua's `checkstackGCp`);
+                    // a message handler has C Lua's `ERRORSTACKSIZE` of extra room.
+                    if wanted < 0 {
+                        if let Some(e) = vararg_overflow(ctx, st, base + proto.max_stack + n) {
+                            raise!(e);
+                        }
+                    }
                     st.ensure_stack(a + n);
                     // The varargs lie below the frame, so `src + k <= a`: one move.
                     let k = n.min(nextra);

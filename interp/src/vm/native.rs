@@ -239,6 +239,22 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         r
     }
 
+    /// True if `n` more values fit on the stack under C Lua's limit (`lua_checkstack`:
+    /// `LUAI_MAXSTACK` slots, `EXTRA_STACK` kept free).
+    pub fn stack_fits(&self, n: usize) -> bool {
+        let in_use = self.st.slot_base + self.st.stack.len() + 5;
+        in_use <= super::MAX_STACK && n <= super::MAX_STACK - in_use
+    }
+
+    /// C Lua's `luaL_checkstack`: fails with "stack overflow (`what`)" unless `n` more
+    /// values fit on the stack.
+    pub fn check_stack(&self, n: usize, what: &str) -> Result<(), Error<'gc>> {
+        if self.stack_fits(n) {
+            return Ok(());
+        }
+        Err(self.error(format!("stack overflow ({what})")))
+    }
+
     /// True if `bytes` more would stay within the memory limit (no error, no retry: for a
     /// function that has already done something it cannot undo).
     pub fn fits(&self, bytes: usize) -> bool {
