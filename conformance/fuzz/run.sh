@@ -10,6 +10,11 @@
 #
 #   conformance/fuzz/run.sh [TARGET...]      (default: all targets)
 #   FUZZ_SECONDS=600 conformance/fuzz/run.sh run
+#
+# Long runs: FUZZ_SECONDS=3600 (per target; the corpus in conformance/fuzz/corpus grows and
+# is kept between runs), or FUZZ_RUNS=N to stop after N executions. Every run adds its
+# executions to conformance/.cache/fuzz-tally.tsv (never committed) and prints each target's
+# total so far: the count of crash-free executions over sessions.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -26,6 +31,9 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+tally_dir="$root/conformance/.cache"
+tally="$tally_dir/fuzz-tally.tsv"
+
 echo "== seeds"
 (cd "$root" && cargo run -q -p lupa-conformance --example fuzz_seeds -- \
     "$here/corpus" "$root/conformance/.cache/testes")
@@ -41,11 +49,19 @@ for t in "${targets[@]}"; do
     mkdir -p "artifacts/$t" "corpus/$t"
     log="artifacts/$t/fuzz.log"
     rc=0
-    "$bin/$t" "corpus/$t" "regressions/$t" \
+    runs=()
+    if [ -n "${FUZZ_RUNS:-}" ]; then runs=(-runs="$FUZZ_RUNS"); fi
+    "$bin/$t" "corpus/$t" "regressions/$t" "${runs[@]}" \
         -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=3072 \
         -max_len=4096 -print_final_stats=1 -artifact_prefix="artifacts/$t/" \
         >"$log" 2>&1 || rc=$?
     grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
+    if [ "$rc" -eq 0 ]; then
+        execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
+        mkdir -p "$tally_dir"
+        printf '%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$t" "$sanitizer" "${execs:-0}" >>"$tally"
+        awk -F'\t' -v t="$t" '$2 == t { n += $4 } END { printf "== %s: %d crash-free executions in all recorded runs\n", t, n }' "$tally"
+    fi
     if [ "$rc" -ne 0 ]; then
         tail -n 60 "$log"
         echo "== fuzz $t FAILED (input in conformance/fuzz/artifacts/$t/)"
