@@ -353,7 +353,8 @@ impl<'gc> Context<'gc> {
         let units = units.min(i64::MAX as usize / 2) as i64;
         // Charged as `NativeCall::charge` does: the fuel of the step (or of the chunk of a
         // nested call) that runs next pays it, and a big charge ends that step.
-        st.charged.set(st.charged.get().saturating_add(units));
+        st.charged
+            .set(st.charged.get().saturating_add(units).min(MAX_CHARGED));
         let left = st.tick_left.get() - units;
         st.tick_left.set(left);
         if left > 0 {
@@ -595,6 +596,10 @@ impl<'gc> Context<'gc> {
         vm::call_nested(self, f, args)
     }
 }
+
+/// The most fuel a library call's charges add up to before a step takes them (far past any
+/// budget): the step's arithmetic on fuel cannot overflow.
+pub(crate) const MAX_CHARGED: i64 = i64::MAX / 4;
 
 /// A host-owned handle to a Lua value: keeps it alive across steps and collections.
 pub type StashedValue = DynamicRoot<Rootable![Value<'_>]>;
@@ -855,6 +860,10 @@ impl Lua {
     /// Calls the `__gc` metamethods of objects found unreachable. Errors become warnings.
     pub fn run_finalizers(&mut self) {
         self.enter(|ctx| loop {
+            // A stopped call runs no more finalizers (they wait for the next call).
+            if ctx.state().limits.stopped().is_some() {
+                break;
+            }
             let next = {
                 let mut q = ctx.state().to_finalize.borrow_mut(ctx.mutation());
                 if q.is_empty() {
@@ -867,7 +876,8 @@ impl Lua {
                 ctx.state().in_finalizer.set(true);
                 let r = vm::call_finalizer(ctx, mm, &[next]);
                 ctx.state().in_finalizer.set(false);
-                if let Err(e) = r {
+                // A stop is no error of the finalizer's: it goes on with the call.
+                if let Some(e) = r.err().filter(|e| e.is_catchable()) {
                     let msg = match e.value {
                         Value::String(s) => s.to_str_lossy().into_owned(),
                         v => format!("(error object is a {} value)", v.type_name()),
