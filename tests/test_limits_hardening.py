@@ -443,3 +443,25 @@ for v in [2**32, -1]:
         + ["2"] * 4
         + ["OverflowError", "OverflowError", "2", "OverflowError", "OverflowError"]
     )
+
+
+def test_finalizers_after_a_short_call_run_with_the_gil_released():
+    # The finalizer runs after the call's only step (no step left the GIL): it must still
+    # let other Python threads run while it loops, until the timeout stops it.
+    out = run_child(
+        f"""
+lua = LuaRuntime(timeout=1)
+ticks = [0]
+def work():
+    end = time.monotonic() + 0.8
+    while time.monotonic() < end:
+        ticks[0] += 1
+        time.sleep(0.001)
+t = threading.Thread(target=work)
+t.start()
+print(outcome(lua.execute, "setmetatable({{}}, {{__gc = function() {L} end}})")[0])
+t.join()
+print(ticks[0] > 100, lua.eval("1 + 1"))
+"""
+    )
+    assert out == ["LuaTimeoutError: timeout exceeded", "True 2"]

@@ -170,6 +170,20 @@ impl LuaRuntime {
             limits.set_max_depth(max_call_depth);
             limits.set_max_coroutines(max_coroutines);
             crate::limits::install_signal_poll(&limits, &l.shared.signals);
+            if let Some(lua) = l.lua.owned() {
+                // Finalizers are Lua code run between steps, maybe long (under the limits):
+                // with the GIL released, as a long step runs, even where steps run with it
+                // held (a first step, calls into Python).
+                lua.set_finalizer_runner(Some(std::rc::Rc::new(|run: &mut dyn FnMut()| {
+                    let job = crate::call::AssertSend(run);
+                    Python::attach(|py| {
+                        py.detach(move || {
+                            let job = job;
+                            (job.0)()
+                        })
+                    })
+                })));
+            }
             Ok((base, limits.interrupt_handle()))
         })?;
         Ok(LuaRuntime {

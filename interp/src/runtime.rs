@@ -646,7 +646,13 @@ pub struct Lua {
     pub interrupt: Option<&'static std::sync::atomic::AtomicBool>,
     /// Execution limits (shared with the state, for nested calls).
     pub(crate) limits: Rc<crate::limits::Limits>,
+    /// Runs the finalizers it is given (see [`Lua::set_finalizer_runner`]).
+    finalizer_runner: Option<FinalizerRunner>,
 }
+
+/// How a host runs due finalizers, Lua code run between steps: it calls the function it is
+/// given (with its interpreter lock released, say, as a long step runs).
+pub type FinalizerRunner = Rc<dyn Fn(&mut dyn FnMut())>;
 
 // SAFETY: every `Rc` and `Gc` inside the arena is reachable only through the arena, and the
 // arena is only used through `&mut Lua` / `&Lua`; moving the whole arena to another thread
@@ -727,6 +733,7 @@ impl Lua {
             memory,
             host_fns: Vec::new(),
             host_returned: false,
+            finalizer_runner: None,
             fuel_per_step: 10_000,
             interrupt: None,
             limits,
@@ -857,8 +864,27 @@ impl Lua {
         }
     }
 
-    /// Calls the `__gc` metamethods of objects found unreachable. Errors become warnings.
+    /// Makes `runner` run due finalizers from now on (see [`FinalizerRunner`]); `None`: they
+    /// run as they are.
+    pub fn set_finalizer_runner(&mut self, runner: Option<FinalizerRunner>) {
+        self.finalizer_runner = runner;
+    }
+
+    /// Calls the `__gc` metamethods of objects found unreachable, through the host's
+    /// [`FinalizerRunner`] if it set one. Errors become warnings; once the running call is
+    /// stopped, the rest wait.
     pub fn run_finalizers(&mut self) {
+        let due = self.enter(|ctx| !ctx.state().to_finalize.borrow().is_empty());
+        if !due {
+            return;
+        }
+        match self.finalizer_runner.clone() {
+            Some(runner) => runner(&mut || self.run_due_finalizers()),
+            None => self.run_due_finalizers(),
+        }
+    }
+
+    fn run_due_finalizers(&mut self) {
         self.enter(|ctx| loop {
             // A stopped call runs no more finalizers (they wait for the next call).
             if ctx.state().limits.stopped().is_some() {
