@@ -3,19 +3,18 @@
 use std::sync::Arc;
 
 use interp::{
-    CallProgress, Context, ErrorKind, FirstStep, HostEntry, StashedError, StashedValue, StopReason,
-    Value,
+    CallProgress, Context, ErrorKind, FirstStep, HostEntry, StashedError, StashedValue, Value,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::convert::{py_object_of, Conv, PyValues};
 use crate::errors;
-use crate::limits::{stop_error, LimitedCall};
+use crate::limits::{stopped_error, LimitedCall};
 use crate::shared::{Locked, Refs, Shared};
 
 /// Moves a value into `Python::detach` (the runtime lock makes this thread its only user).
-struct AssertSend<T>(T);
+pub(crate) struct AssertSend<T>(pub(crate) T);
 // SAFETY: only used to carry `&mut Lua` and rooted values of the locked runtime into a
 // closure that runs on the same thread (`detach` runs it synchronously).
 unsafe impl<T> Send for AssertSend<T> {}
@@ -75,10 +74,11 @@ fn run_fast(
     let Some(lua) = l.lua.owned() else {
         unreachable!("a locked runtime is owned or inline")
     };
-    // Garbage from earlier calls goes before this one may fail for lack of memory.
-    lua.collect_if_over_limit();
     let limits = lua.limits().clone();
     let _limited = LimitedCall::begin(&limits);
+    // Garbage from earlier calls goes before this one may fail for lack of memory (its
+    // finalizers run under the call's limits; a stop there fails the call).
+    lua.collect_if_over_limit();
     // The results are converted into `out` where they lie on Lua's stack (moving lists of
     // values around costs more than converting them: stores forwarded to wider loads stall).
     let mut out = PyValues::new();
@@ -151,18 +151,23 @@ fn nested_from_inline(
     args: &[Bound<'_, PyAny>],
 ) -> Result<PyValues, Failure> {
     let ctx = call.ctx;
+    // Converting the arguments may run a Lua overflow handler: nested through `call`.
+    let call_ptr: *mut interp::NativeCall<'static, 'static> =
+        (call as *mut interp::NativeCall<'static, 'static>).cast();
     let (fv, argv) = shared
-        .inline_refs(|refs| {
-            let fv = f(ctx, refs)?;
-            let mut conv = Conv { rt: shared, refs };
-            let mut argv = interp::ValueList::new();
-            if let HostEntry::Resume = entry {
-                argv.push(fv);
-            }
-            for a in args {
-                argv.push(conv.py_to_lua(py, ctx, a)?);
-            }
-            PyResult::Ok((fv, argv))
+        .converting_in(call_ptr, || {
+            shared.inline_refs(|refs| {
+                let fv = f(ctx, refs)?;
+                let mut conv = Conv { rt: shared, refs };
+                let mut argv = interp::ValueList::new();
+                if let HostEntry::Resume = entry {
+                    argv.push(fv);
+                }
+                for a in args {
+                    argv.push(conv.py_to_lua(py, ctx, a)?);
+                }
+                PyResult::Ok((fv, argv))
+            })
         })
         .map_err(Failure::Python)?;
     let r = match entry {
@@ -223,15 +228,8 @@ pub(crate) fn results_to_py(
 /// callback raised it, `LuaMemoryError` when out of memory, else `LuaError`.
 pub(crate) fn lua_error_to_py(py: Python<'_>, l: &mut Locked<'_>, e: StashedError) -> PyErr {
     if e.kind == ErrorKind::Interrupt {
-        let reason = l.lua.limits().stopped();
-        if reason == Some(StopReason::Host) {
-            // A Python signal handler raised (KeyboardInterrupt): that exception goes on.
-            let mut signals = l.shared.signals.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(raised) = signals.raised.take() {
-                return raised;
-            }
-        }
-        return stop_error(py, reason);
+        // (A Python signal handler that raised, KeyboardInterrupt: that exception goes on.)
+        return stopped_error(py, l.shared, l.lua.limits().stopped());
     }
     let rt = l.shared;
     let refs = l.refs();

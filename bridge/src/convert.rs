@@ -244,12 +244,7 @@ impl Conv<'_> {
             if std::ptr::eq(rt, &**self.rt) {
                 let f = ctx.fetch(self.refs.get(slot));
                 let o = self.py_userdata(py, ctx, obj.clone().unbind(), Protocol::Default);
-                return match ctx.call(f, &[o]) {
-                    Ok(v) => Ok(v.first().copied().unwrap_or(Value::Nil)),
-                    Err(_) => Err(PyOverflowError::new_err(
-                        "int too large to convert to a Lua integer",
-                    )),
-                };
+                return self.call_lua_handler(py, ctx, f, o);
             }
         }
         match handler {
@@ -265,6 +260,51 @@ impl Conv<'_> {
             None => Err(PyOverflowError::new_err(
                 "int too large to convert to a Lua integer",
             )),
+        }
+    }
+
+    /// Runs the Lua overflow handler `f` on the wrapped int `o`: Lua code run for the host,
+    /// so under the runtime's limits (a call of its own when none is running). Inside a step
+    /// (the conversion of an inline native) it runs nested through the native's call, on
+    /// the running thread. A stop is the stop's exception, and none is left for the next
+    /// call; another error makes the int overflow.
+    fn call_lua_handler<'gc>(
+        &mut self,
+        py: Python<'_>,
+        ctx: Context<'gc>,
+        f: Value<'gc>,
+        o: Value<'gc>,
+    ) -> PyResult<Value<'gc>> {
+        let limits = ctx.state().limits.clone();
+        let call = self.rt.conv_call();
+        let run = crate::call::AssertSend((ctx, call, f, o));
+        let r = crate::limits::run_limited(py, self.rt, &limits, || {
+            // With the GIL released, as a long call runs (Python code it calls takes it).
+            py.detach(move || {
+                let run = run;
+                let (ctx, call, f, o) = run.0;
+                let r = if call.is_null() {
+                    ctx.call(f, &[o])
+                } else {
+                    // SAFETY: `conv_call` is the inline native running this conversion (set
+                    // by `converting_in` for its duration, nothing else using it
+                    // meanwhile); its brand is this arena's, whose `ctx` we were given.
+                    let call = unsafe { &mut *call.cast::<interp::NativeCall<'gc, '_>>() };
+                    call.call(f, &[o])
+                };
+                crate::call::AssertSend(r)
+            })
+            .0
+        });
+        match r {
+            Ok(Ok(v)) => Ok(v.first().copied().unwrap_or(Value::Nil)),
+            Ok(Err(e)) if e.kind == interp::ErrorKind::Interrupt => {
+                Err(crate::limits::stopped_error(py, self.rt, limits.stopped()))
+            }
+            Ok(Err(_)) => Err(PyOverflowError::new_err(
+                "int too large to convert to a Lua integer",
+            )),
+            Err(stop) => Err(stop),
         }
     }
 

@@ -9,15 +9,18 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::errors;
+use crate::shared::Shared;
 
 /// How often a long call re-takes the GIL to let Python handle signals (Ctrl-C).
 const SIGNAL_POLL: Duration = Duration::from_millis(20);
 
-/// A timeout in seconds as a duration (`None` or a non-negative number).
+/// A timeout in seconds as a duration (`None` or a non-negative number). One too long for
+/// a duration (`inf`, `1e20`: centuries) is no limit.
 pub(crate) fn timeout_of(t: Option<f64>) -> PyResult<Option<Duration>> {
     match t {
         None => Ok(None),
-        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) if s >= 0.0 => Ok(Duration::try_from_secs_f64(s).ok()),
+        // Negative, or NaN.
         Some(_) => Err(PyValueError::new_err(
             "timeout must be None or a non-negative number of seconds",
         )),
@@ -90,6 +93,37 @@ impl SignalPoll {
         }
         false
     }
+}
+
+/// Runs `f` (Lua code run for the host outside a call: finalizers, say) as a call under the
+/// runtime's limits: the outermost one gets the budget and the deadline. A stop made
+/// meanwhile is the error (the exception of `shared`'s signal handler for a host stop);
+/// none is left for the next call.
+pub(crate) fn run_limited<R>(
+    py: Python<'_>,
+    shared: &Shared,
+    limits: &Limits,
+    f: impl FnOnce() -> R,
+) -> PyResult<R> {
+    let _call = LimitedCall::begin(limits);
+    let r = f();
+    match limits.stopped() {
+        Some(reason) => Err(stopped_error(py, shared, Some(reason))),
+        None => Ok(r),
+    }
+}
+
+/// The Python exception for a call of `shared`'s runtime stopped for `reason`: the one a
+/// Python signal handler raised (KeyboardInterrupt) if that made the stop, else
+/// [`stop_error`].
+pub(crate) fn stopped_error(py: Python<'_>, shared: &Shared, reason: Option<StopReason>) -> PyErr {
+    if reason == Some(StopReason::Host) {
+        let mut signals = shared.signals.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(raised) = signals.raised.take() {
+            return raised;
+        }
+    }
+    stop_error(py, reason)
 }
 
 /// The Python exception for a call stopped for `reason` (`None`: it was stopped, but the

@@ -248,6 +248,15 @@ fn error_to_lua(py: Python<'_>, rt: &Arc<Shared>, e: PyErr) -> Option<StashedErr
         let rt2 = l.shared;
         let refs = l.refs();
         Ok(l.lua.enter(|ctx| {
+            // The callback failed with the call stopped (a call it made into Lua was, say):
+            // the stop goes on, uncatchable, whatever the callback raised.
+            if let Some(e) = ctx.stop_error() {
+                return StashedError {
+                    value: ctx.stash(e.value),
+                    kind: e.kind,
+                    traceback: None,
+                };
+            }
             let v = Conv { rt: rt2, refs }.py_userdata(py, ctx, exc, Protocol::Default);
             StashedError {
                 value: ctx.stash(v),
@@ -914,6 +923,8 @@ fn run_inline<'gc>(
     };
     let ctx = call.ctx;
     let mut out = interp::ValueList::new();
+    // Conversions of the results may run a Lua overflow handler: nested through `call`.
+    let call_ptr: *mut NativeCall<'static, 'static> = (call as *mut NativeCall<'gc, '_>).cast();
     let r = Python::attach(|py| -> Inline<'gc> {
         // Arguments are read where they lie (see `call::run_fast` on moving lists of values).
         let args = call.args();
@@ -933,20 +944,23 @@ fn run_inline<'gc>(
             Ok(pyargs) => rt.run_inline_python(call, || f(py, &rt, &pyargs)),
             Err(e) => Err(e),
         };
-        rt.inline_refs(|refs| {
-            let mut conv = Conv { rt: &rt, refs };
-            match result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r, &mut out)) {
-                Ok(()) => Inline::Done,
-                Err(e) => {
-                    let exc = e.into_value(py).into_any();
-                    Inline::Failed(conv.py_userdata(py, ctx, exc, Protocol::Default))
+        rt.converting_in(call_ptr, || {
+            rt.inline_refs(|refs| {
+                let mut conv = Conv { rt: &rt, refs };
+                match result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r, &mut out)) {
+                    Ok(()) => Inline::Done,
+                    Err(e) => {
+                        let exc = e.into_value(py).into_any();
+                        Inline::Failed(conv.py_userdata(py, ctx, exc, Protocol::Default))
+                    }
                 }
-            }
+            })
         })
     });
     match r {
         Inline::Done => call.ret(&out),
-        Inline::Failed(e) => Err(interp::Error::new(e)),
+        // As for a host function (`error_to_lua`): with the call stopped, the stop goes on.
+        Inline::Failed(e) => Err(ctx.stop_error().unwrap_or_else(|| interp::Error::new(e))),
         Inline::ToHost => Ok(to_host(call, host)),
     }
 }

@@ -162,7 +162,7 @@ impl LuaRuntime {
             l.lua.enter(|ctx| ctx.set_gc_running(true));
             let base = l.lua.memory_used();
             if let Some(m) = max_memory.filter(|&m| m > 0) {
-                l.lua.set_memory_limit(Some(m + base));
+                l.lua.set_memory_limit(Some(m.saturating_add(base)));
             }
             let limits = l.lua.limits();
             limits.set_max_fuel(max_instructions);
@@ -170,6 +170,20 @@ impl LuaRuntime {
             limits.set_max_depth(max_call_depth);
             limits.set_max_coroutines(max_coroutines);
             crate::limits::install_signal_poll(&limits, &l.shared.signals);
+            if let Some(lua) = l.lua.owned() {
+                // Finalizers are Lua code run between steps, maybe long (under the limits):
+                // with the GIL released, as a long step runs, even where steps run with it
+                // held (a first step, calls into Python).
+                lua.set_finalizer_runner(Some(std::rc::Rc::new(|run: &mut dyn FnMut()| {
+                    let job = crate::call::AssertSend(run);
+                    Python::attach(|py| {
+                        py.detach(move || {
+                            let job = job;
+                            (job.0)()
+                        })
+                    })
+                })));
+            }
             Ok((base, limits.interrupt_handle()))
         })?;
         Ok(LuaRuntime {
@@ -282,14 +296,29 @@ impl LuaRuntime {
 
     /// Runs a full garbage collection.
     fn gccollect(&self, py: Python<'_>) -> PyResult<()> {
-        self.rt().with(py, |mut l| {
-            l.lua.collect_all();
-            l.lua.run_finalizers();
-            Ok(())
-        })?;
+        // The finalizers are Lua code run for Python: under the runtime's limits, as a call
+        // (a `__gc` that loops is stopped; the stop is the exception).
+        let r = self.rt().with(py, |mut l| {
+            let limits = l.lua.limits();
+            let Some(lua) = l.lua.owned() else {
+                // From inside a step: the collection is asked for, for when it ends.
+                l.lua.collect_all();
+                return Ok(());
+            };
+            crate::limits::run_limited(py, l.shared, &limits, || {
+                // With the GIL released, as a long call runs (finalizers calling Python
+                // take it).
+                let job = crate::call::AssertSend(lua);
+                py.detach(move || {
+                    let job = job;
+                    job.0.collect_all();
+                    job.0.run_finalizers();
+                })
+            })
+        });
         // The Python objects of the userdata just freed go now, not at the next entry.
         self.rt().release_dropped_pyrefs(py);
-        Ok(())
+        r
     }
 
     /// Bytes Lua currently uses (with `total=True`, including the runtime's own).
@@ -337,7 +366,9 @@ impl LuaRuntime {
             ));
         }
         let base = if total { 0 } else { self.base_memory };
-        let limit = max_memory.filter(|&m| m > 0).map(|m| m as usize + base);
+        let limit = max_memory
+            .filter(|&m| m > 0)
+            .map(|m| (m as usize).saturating_add(base));
         self.rt().with(py, |l| {
             l.lua.set_memory_limit(limit);
             Ok(())
@@ -605,7 +636,7 @@ fn compile_cached(
     if let Some(p) = cache.get(&key) {
         return Ok(p.clone());
     }
-    l.lua.collect_if_over_limit();
+    collect_if_over_limit(py, l)?;
     let template = l
         .lua
         .enter(|ctx| match ctx.load(src, key.0.as_bytes(), None) {
@@ -642,7 +673,7 @@ fn load(
 ) -> PyResult<StashedValue> {
     check_mode(py, &mode)?;
     let chunk = name.unwrap_or_else(|| "<python>".to_string());
-    l.lua.collect_if_over_limit();
+    collect_if_over_limit(py, l)?;
     let f = l
         .lua
         .enter(|ctx| match ctx.load(src, chunk.as_bytes(), None) {
@@ -659,10 +690,30 @@ fn load(
 /// A loaded chunk past the memory limit (after a full collection) is C Lua's failed
 /// allocation in the parser: `LuaMemoryError` ("not enough memory").
 fn check_loaded(py: Python<'_>, l: &mut Locked<'_>) -> PyResult<()> {
-    if l.lua.collect_if_over_limit() {
+    if collect_if_over_limit(py, l)? {
         return Err(errors::memory_error(py, "not enough memory"));
     }
     Ok(())
+}
+
+/// [`interp::Lua::collect_if_over_limit`] from Python: the finalizers it runs are Lua code
+/// run for Python, under the runtime's limits (a stop is the error).
+fn collect_if_over_limit(py: Python<'_>, l: &mut Locked<'_>) -> PyResult<bool> {
+    if !l.lua.memory_exceeded() {
+        return Ok(false);
+    }
+    let limits = l.lua.limits();
+    let Some(lua) = l.lua.owned() else {
+        return Ok(l.lua.collect_if_over_limit());
+    };
+    crate::limits::run_limited(py, l.shared, &limits, || {
+        // With the GIL released, as a long call runs.
+        let job = crate::call::AssertSend(lua);
+        py.detach(move || {
+            let job = job;
+            job.0.collect_if_over_limit()
+        })
+    })
 }
 
 /// Sets up a new runtime: the Python-object metatable, the `python` table and the helpers.

@@ -137,6 +137,9 @@ pub(crate) struct Shared {
     /// The inline native whose Python code runs now (see `run_inline_python`), through which
     /// that code calls back into Lua; null when none.
     inline_call: Cell<*mut NativeCall<'static, 'static>>,
+    /// The inline native whose conversions run now (see `converting_in`): a Lua overflow
+    /// handler they call runs nested through it; null when none.
+    conv_call: Cell<*mut NativeCall<'static, 'static>>,
     refs: UnsafeCell<Refs>,
     /// Compiled chunks of `eval`/`execute`, by chunk name and source (cleared when large).
     chunks: UnsafeCell<ChunkCache>,
@@ -254,11 +257,9 @@ impl LuaAccess<'_> {
         }
     }
 
-    /// Runs due finalizers (not inside a step).
-    pub fn run_finalizers(&mut self) {
-        if let LuaAccess::Owned(lua) = self {
-            lua.run_finalizers();
-        }
+    /// Whether usage is past the memory limit.
+    pub fn memory_exceeded(&self) -> bool {
+        self.enter(|ctx| ctx.state().memory.exceeded())
     }
 
     /// See [`Lua::collect_if_over_limit`] (inside a step, only the check).
@@ -303,6 +304,7 @@ impl Shared {
             core: Cell::new(std::ptr::null_mut()),
             lent: Cell::new(std::ptr::null_mut()),
             inline_call: Cell::new(std::ptr::null_mut()),
+            conv_call: Cell::new(std::ptr::null_mut()),
             refs: UnsafeCell::new(Refs::default()),
             chunks: UnsafeCell::new(ChunkCache::default()),
             dropped: DropQueue::default(),
@@ -346,7 +348,7 @@ impl Shared {
                 // Python code run by an inline native calls back in: through that call
                 // (taken out of `inline_call` meanwhile, so this is its only user).
                 let lua = LuaAccess::Inline(inline, std::marker::PhantomData);
-                let r = f(Locked { lua, shared: self });
+                let r = self.converting_in(inline, || f(Locked { lua, shared: self }));
                 self.inline_call.set(inline);
                 return r;
             }
@@ -469,6 +471,34 @@ impl Shared {
         let ptr: *mut NativeCall<'static, 'static> = (call as *mut NativeCall<'_, '_>).cast();
         let _restore = Restore(&self.inline_call, self.inline_call.replace(ptr));
         f()
+    }
+
+    /// Runs `f`, conversions inside a step made for the inline native `call`: a Lua
+    /// overflow handler they call cannot run on its own (the running thread is the native's)
+    /// and runs nested through `call` ([`Shared::conv_call`]). `call` must not be used
+    /// otherwise until `f` returns, except through that.
+    pub fn converting_in<R>(
+        &self,
+        call: *mut NativeCall<'static, 'static>,
+        f: impl FnOnce() -> R,
+    ) -> R {
+        struct Restore<'s>(
+            &'s Cell<*mut NativeCall<'static, 'static>>,
+            *mut NativeCall<'static, 'static>,
+        );
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.1);
+            }
+        }
+        let _restore = Restore(&self.conv_call, self.conv_call.replace(call));
+        f()
+    }
+
+    /// The inline native that conversions made now run inside (see
+    /// [`Shared::converting_in`]); null when they run between steps.
+    pub fn conv_call(&self) -> *mut NativeCall<'static, 'static> {
+        self.conv_call.get()
     }
 
     /// The overflow handler.

@@ -246,6 +246,10 @@ impl Lua {
         prepare: impl for<'gc> FnOnce(Context<'gc>, &mut crate::ValueList<'gc>) -> Result<Value<'gc>, E>,
         finish: impl for<'gc> FnOnce(Context<'gc>, &[Value<'gc>]) -> R,
     ) -> Result<FirstStep<R>, E> {
+        if let Some(e) = self.pending_stop() {
+            // The call this one runs inside was stopped: nothing more runs.
+            return Ok(FirstStep::Failed(e));
+        }
         let fuel = self.limits().step_fuel(self.fuel_per_step);
         let first = self.enter(|ctx| -> Result<FirstStep<R>, E> {
             let mut args = crate::ValueList::new();
@@ -290,8 +294,28 @@ impl Lua {
         })?;
         if !matches!(first, FirstStep::Running(_)) {
             self.after_step();
+            if let Some(e) = self.stop_over(&first) {
+                return Ok(FirstStep::Failed(e));
+            }
         }
         Ok(first)
+    }
+
+    /// The uncatchable error of the stop the host's limits made in the running call, if
+    /// they made one.
+    fn pending_stop(&mut self) -> Option<StashedError> {
+        let reason = self.limits.stopped()?;
+        Some(self.enter(|ctx| stash_error(ctx, vm::hooks::limit_error(ctx, reason))))
+    }
+
+    /// The stop error that replaces the outcome of a first step: the limits stopped
+    /// something in it that did not stop it (a finalizer run after it, say), and a stopped
+    /// call ends with its stop whatever its code did meanwhile.
+    fn stop_over<R>(&mut self, first: &FirstStep<R>) -> Option<StashedError> {
+        match first {
+            FirstStep::Failed(e) if e.kind == ErrorKind::Interrupt => None,
+            _ => self.pending_stop(),
+        }
     }
 
     /// Runs a call that did not finish in its first step to the end. After every step that
@@ -370,6 +394,9 @@ impl Lua {
                         })
                     });
                     self.after_step();
+                    if let Some(e) = self.pending_stop() {
+                        return Some(Err(e));
+                    }
                     return Some(Ok(out));
                 }
                 Exit::Error => {
@@ -380,6 +407,11 @@ impl Lua {
                         stash_error(ctx, vm::take_error(th, ctx))
                     });
                     self.after_step();
+                    if e.kind != ErrorKind::Interrupt {
+                        if let Some(stop) = self.pending_stop() {
+                            return Some(Err(stop));
+                        }
+                    }
                     return Some(Err(e));
                 }
                 Exit::Host => {

@@ -26,7 +26,9 @@ pub mod vm;
 pub use closure::{Closure, FunctionProto, NativeFunction};
 pub use host::{CallProgress, FirstStep, HostEntry, HostFunction, RawHostFunction, RunningCall};
 pub use limits::{Limits, StopReason};
-pub use runtime::{Context, GcParams, Lua, StashedError, StashedValue, State, StepResult};
+pub use runtime::{
+    Context, FinalizerRunner, GcParams, Lua, StashedError, StashedValue, State, StepResult,
+};
 pub use thread::{Thread, ThreadStatus};
 
 /// A short list of values, inline up to 8 (arguments and results of host calls).

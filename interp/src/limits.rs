@@ -157,8 +157,12 @@ impl Limits {
             self.used.set(0);
             self.stopped.set(None);
             self.interrupt.store(false, Ordering::Relaxed);
-            self.deadline
-                .set(self.timeout.get().map(|t| Instant::now() + t));
+            // A deadline past what an instant can hold (centuries away) is none.
+            self.deadline.set(
+                self.timeout
+                    .get()
+                    .and_then(|t| Instant::now().checked_add(t)),
+            );
         }
     }
 

@@ -353,7 +353,8 @@ impl<'gc> Context<'gc> {
         let units = units.min(i64::MAX as usize / 2) as i64;
         // Charged as `NativeCall::charge` does: the fuel of the step (or of the chunk of a
         // nested call) that runs next pays it, and a big charge ends that step.
-        st.charged.set(st.charged.get().saturating_add(units));
+        st.charged
+            .set(st.charged.get().saturating_add(units).min(MAX_CHARGED));
         let left = st.tick_left.get() - units;
         st.tick_left.set(left);
         if left > 0 {
@@ -596,6 +597,10 @@ impl<'gc> Context<'gc> {
     }
 }
 
+/// The most fuel a library call's charges add up to before a step takes them (far past any
+/// budget): the step's arithmetic on fuel cannot overflow.
+pub(crate) const MAX_CHARGED: i64 = i64::MAX / 4;
+
 /// A host-owned handle to a Lua value: keeps it alive across steps and collections.
 pub type StashedValue = DynamicRoot<Rootable![Value<'_>]>;
 
@@ -641,7 +646,13 @@ pub struct Lua {
     pub interrupt: Option<&'static std::sync::atomic::AtomicBool>,
     /// Execution limits (shared with the state, for nested calls).
     pub(crate) limits: Rc<crate::limits::Limits>,
+    /// Runs the finalizers it is given (see [`Lua::set_finalizer_runner`]).
+    finalizer_runner: Option<FinalizerRunner>,
 }
+
+/// How a host runs due finalizers, Lua code run between steps: it calls the function it is
+/// given (with its interpreter lock released, say, as a long step runs).
+pub type FinalizerRunner = Rc<dyn Fn(&mut dyn FnMut())>;
 
 // SAFETY: every `Rc` and `Gc` inside the arena is reachable only through the arena, and the
 // arena is only used through `&mut Lua` / `&Lua`; moving the whole arena to another thread
@@ -722,6 +733,7 @@ impl Lua {
             memory,
             host_fns: Vec::new(),
             host_returned: false,
+            finalizer_runner: None,
             fuel_per_step: 10_000,
             interrupt: None,
             limits,
@@ -852,9 +864,32 @@ impl Lua {
         }
     }
 
-    /// Calls the `__gc` metamethods of objects found unreachable. Errors become warnings.
+    /// Makes `runner` run due finalizers from now on (see [`FinalizerRunner`]); `None`: they
+    /// run as they are.
+    pub fn set_finalizer_runner(&mut self, runner: Option<FinalizerRunner>) {
+        self.finalizer_runner = runner;
+    }
+
+    /// Calls the `__gc` metamethods of objects found unreachable, through the host's
+    /// [`FinalizerRunner`] if it set one. Errors become warnings; once the running call is
+    /// stopped, the rest wait.
     pub fn run_finalizers(&mut self) {
+        let due = self.enter(|ctx| !ctx.state().to_finalize.borrow().is_empty());
+        if !due {
+            return;
+        }
+        match self.finalizer_runner.clone() {
+            Some(runner) => runner(&mut || self.run_due_finalizers()),
+            None => self.run_due_finalizers(),
+        }
+    }
+
+    fn run_due_finalizers(&mut self) {
         self.enter(|ctx| loop {
+            // A stopped call runs no more finalizers (they wait for the next call).
+            if ctx.state().limits.stopped().is_some() {
+                break;
+            }
             let next = {
                 let mut q = ctx.state().to_finalize.borrow_mut(ctx.mutation());
                 if q.is_empty() {
@@ -867,7 +902,8 @@ impl Lua {
                 ctx.state().in_finalizer.set(true);
                 let r = vm::call_finalizer(ctx, mm, &[next]);
                 ctx.state().in_finalizer.set(false);
-                if let Err(e) = r {
+                // A stop is no error of the finalizer's: it goes on with the call.
+                if let Some(e) = r.err().filter(|e| e.is_catchable()) {
                     let msg = match e.value {
                         Value::String(s) => s.to_str_lossy().into_owned(),
                         v => format!("(error object is a {} value)", v.type_name()),

@@ -485,6 +485,14 @@ fn chunk_source<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Source<'gc>, Erro
                 if piece.is_empty() {
                     break;
                 }
+                // A reader that never ends is stopped by the host's limits (a unit of fuel
+                // per piece and per 64 bytes of it) or runs out of memory: the source
+                // read so far counts against the limit, as C Lua's buffer of it does.
+                call.tick(1 + piece.len() / 64)?;
+                if !call.fits(src.len().saturating_add(piece.len())) {
+                    call.ctx.request_gc();
+                    return Ok(Err(call.ctx.str("not enough memory")));
+                }
                 src.extend_from_slice(piece.as_bytes());
             }
             Ok(Ok(src))

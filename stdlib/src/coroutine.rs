@@ -152,7 +152,9 @@ fn close<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             let err = interp::vm::close_thread(call.ctx, co);
             match err {
                 None => call.ret1(Value::Boolean(true)),
-                Some(e) => call.ret(&[Value::Boolean(false), e]),
+                // A `__close` stopped by the host's limits: the stop goes on.
+                Some(e) if !e.is_catchable() => Err(e),
+                Some(e) => call.ret(&[Value::Boolean(false), e.value]),
             }
         }
         s => Err(call.error(format!("cannot close a {} coroutine", s.name()))),

@@ -51,6 +51,9 @@ fn debug<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             ))),
         };
         if let Err(e) = r {
+            if !e.is_catchable() {
+                return Err(e);
+            }
             let msg = call.to_string(e.value)?;
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(msg.as_bytes());

@@ -564,6 +564,10 @@ pub(crate) fn throw<'gc>(
     if let Some(h) = marker.handler {
         if err.handled_at != Some(mi) {
             err = run_handler(ctx, thread, st, h, err);
+            // The handler was stopped by the host's limits: nothing catches that.
+            if !err.is_catchable() {
+                return Err(err);
+            }
         }
     }
     st.frames.truncate(mi + 1);
@@ -607,6 +611,9 @@ pub(crate) fn unwind<'gc>(
                 }
                 if let Some(h) = marker.handler {
                     e = run_handler(ctx, thread, st, h, e);
+                    if !e.is_catchable() {
+                        return Err(e);
+                    }
                 }
                 err = e;
             }
@@ -819,6 +826,11 @@ pub(crate) fn nested_call_traced<'gc>(
     args: &[Value<'gc>],
     traced: bool,
 ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+    // Once the host's limits stopped the call, nothing runs any more (a message handler, a
+    // `__close`, a finalizer, a library function's callback): the stop goes on at once.
+    if let Some(reason) = ctx.state().limits.stopped() {
+        return Err(super::hooks::limit_error(ctx, reason));
+    }
     let nested = ctx.state().nested.get();
     if nested >= MAX_NESTED {
         return Err(error_msg(ctx, b"C stack overflow"));

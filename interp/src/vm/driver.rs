@@ -178,8 +178,12 @@ fn drive<'gc>(
                     };
                     if kind == Some(PendingKind::Wrap) {
                         // A wrapped coroutine that failed is closed before the error goes on.
-                        if let Some(v) = close_thread(ctx, cur) {
-                            e.value = v;
+                        if let Some(c) = close_thread(ctx, cur) {
+                            if c.is_catchable() {
+                                e.value = c.value;
+                            } else {
+                                *e = c;
+                            }
                         }
                     }
                 }
@@ -357,8 +361,10 @@ fn refuel_nested<'gc>(ctx: Context<'gc>, fuel: &mut i64) -> Option<Error<'gc>> {
     let limits = &state.limits;
     limits.charge(NESTED_FUEL - *fuel);
     *fuel = NESTED_FUEL;
+    // The host's poll too: a nested call that runs long (a message handler, a finalizer, an
+    // overflow handler run by a conversion) lets the host handle signals.
     limits
-        .check()
+        .check_inside(0)
         .map(|reason| super::hooks::limit_error(ctx, reason))
 }
 
@@ -940,6 +946,14 @@ fn call_on_main<'gc>(
     // afterwards.
     let mc = ctx.mutation();
     let thread = ctx.state().main_thread;
+    if thread.0.state.try_borrow().is_err() {
+        // Inside a step, from a native function that holds the main thread (a host's code
+        // run there must call through the native's `NativeCall::call`).
+        return Err(error_msg(
+            ctx,
+            b"cannot call Lua here: its main thread is running",
+        ));
+    }
     let saved_chain = std::mem::replace(&mut *ctx.state().running.borrow_mut(mc), vec![thread]);
     let saved_status = thread.status();
     thread.set_status(ThreadStatus::Running);
@@ -960,8 +974,9 @@ fn call_on_main<'gc>(
 }
 
 /// Closes a suspended or dead coroutine (`coroutine.close`): runs its pending `__close`
-/// handlers and marks it dead. Returns the error object if closing failed.
-pub fn close_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>) -> Option<Value<'gc>> {
+/// handlers and marks it dead. Returns the error if closing failed (or the one that killed
+/// the coroutine); an uncatchable one (the host's limits stopped a handler) must go on.
+pub fn close_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>) -> Option<Error<'gc>> {
     let mc = ctx.mutation();
     // The `__close` handlers run in the coroutine, as C Lua's `lua_closethread` does.
     ctx.state().running.borrow_mut(mc).push(co);
@@ -978,7 +993,8 @@ pub fn close_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>) -> Option<Value<'gc
     drop(st);
     ctx.state().running.borrow_mut(mc).pop();
     match r {
-        Err(e) => Some(e.value),
-        Ok(()) => prev_err.map(|e| e.value),
+        Err(e) => Some(e),
+        // The error that killed it is a value now, even a stop of an earlier call.
+        Ok(()) => prev_err.map(|e| Error::new(e.value)),
     }
 }

@@ -351,8 +351,12 @@ fn stop_uncatchable<'gc>(
     call: &mut super::NativeCall<'gc, '_>,
 ) -> Result<super::Action<'gc>, Error<'gc>> {
     call.thread_state().hook = Hook::default();
-    let reason = call.ctx.state().limits.check();
-    Err(limit_error(call.ctx, reason.unwrap_or(StopReason::Host)))
+    match call.ctx.state().limits.check() {
+        Some(reason) => Err(limit_error(call.ctx, reason)),
+        // Set for a call that ended before the thread ran again (the error of a host
+        // function ended it): stale, it goes without a trace.
+        None => call.ret0(),
+    }
 }
 
 /// The uncatchable error that stops a call for `reason`.

@@ -213,7 +213,12 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     /// per 64 bytes, say), so big operations end steps and count against budgets.
     pub fn charge(&self, units: usize) {
         let c = &self.ctx.state().charged;
-        c.set(c.get().saturating_add(units.min(i64::MAX as usize) as i64));
+        let units = units.min(crate::runtime::MAX_CHARGED as usize) as i64;
+        c.set(
+            c.get()
+                .saturating_add(units)
+                .min(crate::runtime::MAX_CHARGED),
+        );
     }
 
     /// Charges `units` of fuel for work done so far (one unit per matcher step or
