@@ -204,3 +204,264 @@ def test_sandbox_runs_ordinary_code(lua):
         return table.concat(words, ' ') .. ' ' .. math.floor(os.time() / 1e12) .. ' ' ..
                utf8.char(955) .. ' ' .. select('#', coroutine.wrap(function() return 1, 2 end)())
     """) == "BROWN FOX QUICK THE 0 λ 2"
+
+
+# --- Lua values never become Python objects that Lua can index -----------------------------
+
+NOT_PYTHON_OBJECTS = ["'{0._token}'", "'abc'", "42", "1.5", "{}", "print", "function() end",
+                      "coroutine.create(print)", "nil", "true"]
+OBJECT_FUNCTIONS = ["as_attrgetter", "as_itemgetter", "as_function", "iter", "iterex",
+                    "enumerate"]
+
+
+@pytest.mark.parametrize("func", OBJECT_FUNCTIONS)
+@pytest.mark.parametrize("value", NOT_PYTHON_OBJECTS)
+def test_python_functions_refuse_lua_values(lua, func, value):
+    # lupa's check and text: a Lua string never becomes a `str` whose methods Lua can call
+    # (`str.format` follows attribute chains past the sandbox's rule).
+    with pytest.raises(lupa.LuaError) as info:
+        lua.execute(f"return python.{func}({value})")
+    assert f"bad argument #1 to '{func}' (not a python object)" in str(info.value)
+    ok, msg = lua.eval(f"pcall(python.{func}, {value})")
+    assert ok is False
+    assert msg == f"bad argument #1 to 'python.{func}' (not a python object)"
+
+
+def test_format_strings_cannot_follow_attribute_chains(lua):
+    fails(lua, "return python.as_attrgetter('{0._token}').format(svc)", "not a python object")
+    fails(lua, "return python.as_itemgetter('{0._token}').format(svc)", "not a python object")
+    fails(lua, "for c in python.iter('{0._token}') do end", "not a python object")
+    fails(lua, "return python.enumerate('ab', 1)", "not a python object")
+    # Lua's own string methods are Lua's: `format` here is `string.format`.
+    assert lua.eval("('{0._token}'):format(svc)") == "{0._token}"
+
+
+def test_python_functions_still_take_python_objects(lua):
+    lua.globals().L = [10, 20]
+    assert lua.eval("python.as_itemgetter(L)[0]") == 10
+    assert lua.eval("python.as_attrgetter(L).count(10)") == 1
+    assert lua.execute("local s = 0 for x in python.iter(L) do s = s + x end return s") == 30
+    assert lua.execute("local s = 0 for i, x in python.enumerate(L, 1) do s = s + i end "
+                       "return s") == 3
+    # a `python.as_function` function stands for its object, as in lupa
+    assert lua.execute("local n = 0 for x in python.iter(python.as_function(L)) do n = n + 1 "
+                       "end return n") == 2
+    fails(lua, "return python.iter(L, 2)", "bad argument #2 to 'iter' (invalid arguments)")
+    fails(lua, "return python.enumerate(L, 1, 2)",
+          "bad argument #3 to 'enumerate' (invalid arguments)")
+
+
+def test_str_objects_give_no_format_method():
+    # Without an encoding, Python strings reach Lua as objects: their `format` and
+    # `format_map`, bound or not, stay out of reach.
+    rt = lupa.LuaRuntime(sandbox=True, encoding=None)
+    svc = Service()
+    svc.template = "{0._token}"
+    svc.fmt = "{0._token}".format
+    svc.str_type = str
+    rt.globals().svc = svc
+    for code in ["return svc.template.format(svc)", "return svc.template.format_map({})",
+                 "return svc.fmt(svc)", "return svc.str_type.format('{0._token}', svc)",
+                 "return python.as_attrgetter(svc.template).format(svc)"]:
+        with pytest.raises(TypeError, match="'str.format(_map)?' is not allowed in a sandbox"):
+            rt.execute(code)
+    assert rt.eval("svc.template.upper()") == "{0._TOKEN}"
+
+
+# --- Every Python object Lua reaches is checked, however Lua got it ------------------------
+
+class Introspectable(Service):
+    """Public methods whose results lead to Python's internals."""
+
+    def __init__(self):
+        super().__init__()
+        import os
+        self.os = os
+        self.length = len
+        self.items_by_name = {"frame": sys._getframe(), "ok": 1}
+
+    def items(self):
+        yield 1
+
+    async def co(self):
+        return 1
+
+    async def agen(self):
+        yield 1
+
+    def frame(self):
+        return sys._getframe()
+
+    def frames(self):
+        yield sys._getframe()
+
+    def failure(self):
+        raise ValueError("boom")
+
+    def code(self):
+        return self.frame.__code__
+
+    def closure(self):
+        x = 1
+        return (lambda: x).__closure__[0]
+
+    def traceback(self):
+        try:
+            raise ValueError
+        except ValueError as e:
+            return e.__traceback__
+
+    def builtin(self, name):
+        import builtins
+        return getattr(builtins, name)
+
+    def wrapped_frame(self):
+        return lupa.as_attrgetter(sys._getframe())
+
+
+@pytest.fixture
+def deep():
+    rt = lupa.LuaRuntime(sandbox=True)
+    svc = Introspectable()
+    rt.globals().svc = svc
+    yield rt
+    # close coroutine objects made by the tests (no "never awaited" warnings)
+    import gc
+    gc.collect()
+
+
+INTROSPECTION = [
+    ("return svc.items().gi_frame", "frame"),
+    ("return svc.items().gi_frame.f_builtins", "frame"),
+    ("return svc.items().gi_code", "code object"),
+    ("local c = svc.co() local ok, f = pcall(function() return c.cr_frame end) c.close() "
+     "error(f)", "frame"),
+    ("local c = svc.co() local ok, f = pcall(function() return c.cr_code end) c.close() "
+     "error(f)", "code object"),
+    ("return svc.agen().ag_frame", "frame"),
+    ("return svc.agen().ag_code", "code object"),
+    ("return svc.frame()", "frame"),
+    ("for f in python.iter(svc.frames()) do return f.f_back end", "frame"),
+    ("return svc.items_by_name['frame']", "frame"),
+    ("return svc.items_by_name.frame", "frame"),
+    ("for k, v in python.iterex(python.as_attrgetter(svc.items_by_name).items()) do end",
+     "frame"),
+    ("return python.as_attrgetter(svc.items_by_name).values()", None),  # a view: fine ...
+    ("for v in python.iter(python.as_attrgetter(svc.items_by_name).values()) do end",
+     "frame"),  # ... its frame is not
+    ("return svc.code()", "code object"),
+    ("return svc.closure()", "closure cell"),
+    ("return svc.traceback()", "traceback"),
+    ("return svc.os", "module"),
+    ("return svc.os.system", "module"),
+    ("return svc.wrapped_frame()", "frame"),
+    ("return svc.builtin('eval')", "builtin 'eval'"),
+    ("return svc.builtin('exec')", "builtin 'exec'"),
+    ("return svc.builtin('getattr')", "builtin 'getattr'"),
+    ("return svc.builtin('__import__')", "builtin '__import__'"),
+    ("return svc.builtin('open')", "builtin 'open'"),
+    ("return svc.builtin('compile')", "builtin 'compile'"),
+    ("return svc.builtin('globals')", "builtin 'globals'"),
+    ("return svc.builtin('vars')", "builtin 'vars'"),
+    ("return svc.builtin('breakpoint')", "builtin 'breakpoint'"),
+    ("return svc.builtin('help')", "builtin 'help'"),
+    ("return svc.builtin('exit')", "builtin 'exit'"),
+    ("local ok, e = pcall(svc.failure) return e.__traceback__", "not allowed"),
+    ("local ok, e = pcall(svc.failure) return e.__context__", "not allowed"),
+    ("return svc.length.__self__", "not allowed"),
+    ("return svc.items.__func__", "not allowed"),
+    ("return svc.__reduce__()", "not allowed"),
+    ("return svc.__reduce_ex__(2)", "not allowed"),
+    ("return svc.items().__class__", "not allowed"),
+]
+
+
+@pytest.mark.parametrize("code,what", INTROSPECTION)
+def test_introspection_objects_never_reach_lua(deep, code, what):
+    if what is None:
+        deep.execute(code)
+        return
+    with pytest.raises(Exception) as info:
+        deep.execute(code)
+    assert "not allowed in a sandbox" in str(info.value), str(info.value)
+    assert what in str(info.value), str(info.value)
+    assert deep.eval("1 + 1") == 2
+
+
+def test_ordinary_results_still_reach_lua(deep):
+    assert deep.execute("local n = 0 for x in python.iter(svc.items()) do n = n + x end "
+                        "return n") == 1
+    assert deep.eval("svc.length('abc')") == 3
+    assert deep.eval("svc.items_by_name.ok") == 1
+    assert deep.execute("local ok, e = pcall(svc.failure) return tostring(e)") == "boom"
+    assert deep.execute("local ok, e = pcall(svc.failure) return e.args[0]") == "boom"
+    assert deep.eval("svc.items().gi_running") is False
+
+
+def permissive(obj, name, is_setting):
+    return name
+
+
+def test_own_filter_decides_names_but_not_introspection_objects():
+    rt = lupa.LuaRuntime(sandbox=True, attribute_filter=permissive)
+    rt.globals().svc = Introspectable()
+    assert rt.eval("svc._token") == "secret"  # the filter lets private names through
+    assert rt.eval("svc.__class__.__name__") == "Introspectable"
+    for code, what in [
+        ("return svc.items().gi_frame", "frame"),
+        ("local ok, e = pcall(svc.failure) return e.__traceback__", "traceback"),
+        ("return svc.length.__self__", "module"),
+        ("return svc.items.__func__.__code__", "code object"),
+        ("return svc.closure.__func__.__globals__['sys']", "module"),
+        ("return svc.items.__func__.__globals__['__builtins__']['eval']", "builtin 'eval'"),
+        ("return svc.items.__func__.__globals__['__builtins__']['getattr']",
+         "builtin 'getattr'"),
+        ("return svc.items.__func__.__globals__['__builtins__']['__import__']",
+         "builtin '__import__'"),
+        ("return svc.items.__func__.__globals__['__builtins__']['open']", "builtin 'open'"),
+    ]:
+        with pytest.raises(Exception) as info:
+            rt.execute(code)
+        assert what in str(info.value), (code, str(info.value))
+        assert "not allowed in a sandbox" in str(info.value), (code, str(info.value))
+    # Lua strings have no Python class to reach: indexing one is Lua's `string` table.
+    assert rt.eval("('x').__class__") is None
+    assert rt.eval("('x').format == string.format") is True
+
+
+def test_attribute_handlers_results_are_checked_too():
+    def getter(obj, name):
+        return getattr(obj, name)
+
+    def setter(obj, name, value):
+        setattr(obj, name, value)
+
+    rt = lupa.LuaRuntime(sandbox=True, attribute_handlers=(getter, setter))
+    rt.globals().svc = Introspectable()
+    with pytest.raises(TypeError, match="a Python frame is not allowed in a sandbox"):
+        rt.eval("svc.items().gi_frame")
+    assert rt.eval("svc._token") == "secret"
+
+
+def test_python_cannot_hand_introspection_objects_to_a_sandbox(lua):
+    import os
+    f = lua.eval("function(x) return x end")
+    for value in [sys._getframe(), os, sys._getframe().f_code, eval, "{}".format]:
+        with pytest.raises(TypeError, match="not allowed in a sandbox"):
+            f(value)
+        with pytest.raises(TypeError, match="not allowed in a sandbox"):
+            lua.globals().x = value
+        with pytest.raises(TypeError, match="not allowed in a sandbox"):
+            lua.table_from([value])
+    assert lua.eval("1 + 1") == 2
+
+
+def test_outside_the_sandbox_python_objects_are_lupas():
+    import os
+    rt = lupa.LuaRuntime()
+    rt.globals().svc = Introspectable()
+    assert rt.eval("svc.items().gi_frame.f_builtins")["len"] is len
+    assert rt.eval("svc.os") is os
+    assert rt.eval("python.eval('1 + 1')") == 2
+    with pytest.raises(lupa.LuaError, match="not a python object"):
+        rt.eval("python.as_attrgetter('{0._token}')")

@@ -142,9 +142,9 @@ impl Conv<'_> {
         }
         if let Ok(w) = obj.cast::<ProtocolWrapper>() {
             let w = w.borrow();
-            return Ok(self.py_userdata(py, ctx, w.obj.clone_ref(py), w.protocol));
+            return self.userdata(py, ctx, w.obj.clone_ref(py), w.protocol, true);
         }
-        Ok(self.py_userdata(py, ctx, obj.clone().unbind(), Protocol::Default))
+        self.userdata(py, ctx, obj.clone().unbind(), Protocol::Default, true)
     }
 
     /// A Python value as a table key, as lupa converts keys: `None` is `python.none`.
@@ -169,6 +169,24 @@ impl Conv<'_> {
         obj: Py<PyAny>,
         protocol: Protocol,
     ) -> Value<'gc> {
+        match self.userdata(py, ctx, obj, protocol, false) {
+            Ok(v) => v,
+            Err(_) => unreachable!("only the sandbox's check fails"),
+        }
+    }
+
+    /// [`Conv::py_userdata`]; with `check`, in a sandbox, an object Lua may not hold is
+    /// refused (`sandbox::check_reachable`) before its userdata is made: every userdata of
+    /// an object passed the check when it was made (the others wrap exceptions, `None` and
+    /// ints for the overflow handler), so one found in the identity map needs no check.
+    fn userdata<'gc>(
+        &mut self,
+        py: Python<'_>,
+        ctx: Context<'gc>,
+        obj: Py<PyAny>,
+        protocol: Protocol,
+        check: bool,
+    ) -> PyResult<Value<'gc>> {
         // Objects are aligned to at least 8 bytes: the protocol fits in the low bits.
         let key = Value::LightUserData(obj.as_ptr() as usize | protocol as usize);
         let map = match ctx.fetch(self.refs.get(self.rt.identity_map.get())) {
@@ -177,8 +195,12 @@ impl Conv<'_> {
         };
         if let Some(Value::UserData(u)) = map.map(|m| m.get(key)) {
             if self.wraps(py, u, obj.as_ptr()) {
-                return Value::UserData(u);
+                return Ok(Value::UserData(u));
             }
+        }
+        if check && self.rt.config.sandbox {
+            // Whatever Lua holds passes here: introspection objects never do.
+            crate::sandbox::check_reachable(py, obj.bind(py))?;
         }
         let slot = self.rt.pyrefs(py, |p| p.insert(obj));
         let queue = self.rt.dropped_queue() as *const _;
@@ -197,7 +219,7 @@ impl Conv<'_> {
             // A light userdata key is never nil or NaN: the store cannot fail.
             let _ = m.set(ctx.mutation(), key, Value::UserData(u));
         }
-        Value::UserData(u)
+        Ok(Value::UserData(u))
     }
 
     /// Whether `u` (from the identity map) still wraps the object at `ptr`: an object

@@ -14,6 +14,7 @@ mod pyobject;
 mod pyrefs;
 mod runtime;
 mod runtime_core;
+mod sandbox;
 mod shared;
 mod strcache;
 mod table_from;

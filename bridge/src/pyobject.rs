@@ -136,8 +136,12 @@ pub(crate) fn host_function_or_inline(
     name: &'static str,
     f: PyHostFn,
     inline: &StashedValue,
+    check: Option<NativeFn>,
 ) -> StashedValue {
-    lua.create_raw_function_or_inline(name, host_closure(rt, f), inline)
+    match check {
+        None => lua.create_raw_function_or_inline(name, host_closure(rt, f), inline),
+        Some(c) => lua.create_raw_function_or_inline_checked(name, host_closure(rt, f), inline, c),
+    }
 }
 
 fn host_closure(rt: &Arc<Shared>, f: PyHostFn) -> interp::RawHostFunction {
@@ -589,12 +593,6 @@ fn py_iterex(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<
 /// `python.enumerate(obj, start=0)`: the index (counted from the loop's control variable,
 /// as lupa does) and the value.
 fn py_enumerate(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
-    if args.len() > 2 {
-        return Err(crate::errors::lua_error(
-            py,
-            "bad argument #3 to 'enumerate' (invalid arguments)",
-        ));
-    }
     let start = match args.get(1) {
         Some(s) => lua_integer(py, s.bind(py))?,
         None => 0,
@@ -736,21 +734,103 @@ fn iter_step(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<
 /// names, as lupa registers the library in `package.loaded`), and whether they run no Python
 /// code of the objects given to them (run inline, inside the step, even where the step could
 /// be left; the others leave it when they can, so their Python code may call back into Lua).
-pub(crate) const PYTHON_FUNCTIONS: &[(&str, &str, PyHostFn, bool)] = &[
-    ("as_attrgetter", "python.as_attrgetter", as_attrgetter, true),
-    ("as_itemgetter", "python.as_itemgetter", as_itemgetter, true),
-    ("as_function", "python.as_function", as_function, true),
-    ("iter", "python.iter", py_iter, false),
-    ("iterex", "python.iterex", py_iterex, false),
-    ("enumerate", "python.enumerate", py_enumerate, false),
-    ("args", "python.args", py_args, false),
+/// The last field: the check of their arguments (lupa's: a Python object, one argument;
+/// see [`check_object_arg`]), run before any conversion.
+pub(crate) type PythonFunction = (&'static str, &'static str, PyHostFn, bool, Option<NativeFn>);
+
+/// The functions of the `python` table (see [`PythonFunction`]).
+pub(crate) const PYTHON_FUNCTIONS: &[PythonFunction] = &[
+    (
+        "as_attrgetter",
+        "python.as_attrgetter",
+        as_attrgetter,
+        true,
+        ONE_OBJECT,
+    ),
+    (
+        "as_itemgetter",
+        "python.as_itemgetter",
+        as_itemgetter,
+        true,
+        ONE_OBJECT,
+    ),
+    (
+        "as_function",
+        "python.as_function",
+        as_function,
+        true,
+        ONE_OBJECT,
+    ),
+    ("iter", "python.iter", py_iter, false, ONE_OBJECT),
+    ("iterex", "python.iterex", py_iterex, false, ONE_OBJECT),
+    (
+        "enumerate",
+        "python.enumerate",
+        py_enumerate,
+        false,
+        ENUMERATE,
+    ),
+    ("args", "python.args", py_args, false, None),
     (
         "set_overflow_handler",
         "python.set_overflow_handler",
         py_set_overflow_handler,
         true,
+        None,
     ),
 ];
+
+const ONE_OBJECT: Option<NativeFn> = Some(check_object_arg);
+const ENUMERATE: Option<NativeFn> = Some(check_enumerate_args);
+
+/// lupa's check of `python.as_attrgetter(obj)` and the other functions of one Python
+/// object: one argument, and a Python object (a Lua string, table, number... is refused
+/// before it becomes a Python object: `as_attrgetter('{0._x}').format` would reach `str`'s
+/// methods).
+fn check_object_arg<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+) -> Result<Action<'gc>, interp::Error<'gc>> {
+    check_python_args(call, 1)?;
+    Ok(Action::Return(0))
+}
+
+/// lupa's check of `python.enumerate(obj, start)`.
+fn check_enumerate_args<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+) -> Result<Action<'gc>, interp::Error<'gc>> {
+    check_python_args(call, 2)?;
+    Ok(Action::Return(0))
+}
+
+/// At most `max` arguments, the first a live Python object (lupa's
+/// `unpack_python_argument_or_jump`), with lupa's errors.
+fn check_python_args<'gc>(
+    call: &NativeCall<'gc, '_>,
+    max: usize,
+) -> Result<(), interp::Error<'gc>> {
+    if call.nargs() > max {
+        return Err(call.arg_error(max, "invalid arguments"));
+    }
+    match python_object_state(call.arg(0)) {
+        Some(true) => Ok(()),
+        Some(false) => Err(call.arg_error(0, "deleted python object")),
+        None => Err(call.arg_error(0, "not a python object")),
+    }
+}
+
+/// Whether `v` is a wrapped Python object (a userdata made for one, or a
+/// `python.as_function` function), and whether the object is still there.
+fn python_object_state(v: Value<'_>) -> Option<bool> {
+    match v {
+        Value::UserData(u) => {
+            let data = u.0.data.try_borrow().ok()?;
+            let b = data.downcast_ref::<PyBox>()?;
+            Some(!b.released.get())
+        }
+        Value::Native(f) => bound_call_target(f).and_then(python_object_state),
+        _ => None,
+    }
+}
 
 /// The `__call` metamethod of wrapped Python objects: a host function (the Python code may
 /// call back into the runtime), run inline where the step cannot be left.
@@ -776,9 +856,12 @@ pub(crate) fn inline_python_function<'gc>(
         Value::Integer(i) => i as usize,
         _ => usize::MAX,
     };
-    let Some(&(_, _, f, safe)) = PYTHON_FUNCTIONS.get(i) else {
+    let Some(&(_, _, f, safe, check)) = PYTHON_FUNCTIONS.get(i) else {
         return Err(call.error("invalid python function"));
     };
+    if let Some(check) = check {
+        check(call)?;
+    }
     run_inline(call, f, if safe { Runs::Inline } else { Runs::InHost })
 }
 

@@ -746,7 +746,7 @@ fn init(
         let funcs: Vec<StashedValue> = pyobject::PYTHON_FUNCTIONS
             .iter()
             .enumerate()
-            .map(|(i, (_, global, _, _))| {
+            .map(|(i, (_, global, _, _, _))| {
                 let index = Some(Value::Integer(i as i64));
                 let f = pyobject::inline_python_function;
                 ctx.stash(pyobject::inline_native(
@@ -776,13 +776,15 @@ fn init(
     let funcs: Vec<StashedValue> = pyobject::PYTHON_FUNCTIONS
         .iter()
         .zip(&inline_funcs)
-        .map(|((_, global, f, inline_safe), inline)| match inline_safe {
-            true => inline.clone(),
-            false => host_function_or_inline(lua, &rt, global, *f, inline),
-        })
+        .map(
+            |((_, global, f, inline_safe, check), inline)| match inline_safe {
+                true => inline.clone(),
+                false => host_function_or_inline(lua, &rt, global, *f, inline, *check),
+            },
+        )
         .collect();
-    let step = host_function_or_inline(lua, &rt, "?", pyobject::ITER_STEP, &inline_step);
-    let call = host_function_or_inline(lua, &rt, "?", pyobject::CALL.1, &inline_call);
+    let step = host_function_or_inline(lua, &rt, "?", pyobject::ITER_STEP, &inline_step, None);
+    let call = host_function_or_inline(lua, &rt, "?", pyobject::CALL.1, &inline_call, None);
     rt.iter_step.set(refs.insert(step));
     let mt = lua.enter(|ctx| {
         let handle = ctx.fetch(&handle);
@@ -832,7 +834,7 @@ fn init(
         let slot = conv.refs.insert(ctx.stash(none));
         rt.none_value.set(slot);
         let python = ctx.new_table();
-        for ((name, _, _, _), f) in pyobject::PYTHON_FUNCTIONS.iter().zip(&funcs) {
+        for ((name, _, _, _, _), f) in pyobject::PYTHON_FUNCTIONS.iter().zip(&funcs) {
             python.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), ctx.fetch(f));
         }
         python.set_str(ctx.mutation(), ctx.intern_static(b"none"), none);

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use crate::limits::StopReason;
 use crate::runtime::{Context, Lua, StashedError, StashedValue};
 use crate::value::Value;
-use crate::vm::{self, Action, ErrorKind, Exit, NativeCall};
+use crate::vm::{self, Action, ErrorKind, Exit, NativeCall, NativeFn};
 
 /// A function of the host, callable from Lua. It receives the runtime (to call back into Lua)
 /// and the arguments, and returns results or an error to raise in Lua.
@@ -51,6 +51,18 @@ fn host_or_inline_trampoline<'gc>(
         call.push(a);
     }
     Ok(Action::TailCall(args.len()))
+}
+
+/// A host function with an inline stand-in (upvalue 1) and an argument check (upvalue 2, a
+/// native function run with this call before anything else: its error is the call's, as a
+/// C function's `luaL_argerror` would be; what it returns otherwise is ignored).
+fn checked_host_or_inline_trampoline<'gc>(
+    call: &mut NativeCall<'gc, '_>,
+) -> Result<Action<'gc>, vm::Error<'gc>> {
+    if let Value::Native(check) = call.upvalue(2) {
+        (check.0.func)(call)?;
+    }
+    host_or_inline_trampoline(call)
 }
 
 /// The id of the host's emergency collection (not a registered host function).
@@ -177,6 +189,37 @@ impl Lua {
                 ctx.mutation(),
                 name,
                 host_or_inline_trampoline,
+                upvalues,
+            );
+            ctx.stash(Value::Native(nf))
+        })
+    }
+
+    /// Like [`Lua::create_raw_function_or_inline`], with the native function `check` run
+    /// first on every call (on the host's side and the inline one alike): it checks the
+    /// arguments where they lie, with the call's position and name for its errors
+    /// ([`crate::NativeCall::arg_error`]), before the step is left. Its result is ignored
+    /// unless it is an error.
+    pub fn create_raw_function_or_inline_checked(
+        &mut self,
+        name: &'static str,
+        f: RawHostFunction,
+        inline: &StashedValue,
+        check: NativeFn,
+    ) -> StashedValue {
+        let id = self.host_fns.len();
+        self.host_fns.push(HostFn::Raw(f));
+        self.enter(|ctx| {
+            let check = Value::Native(crate::closure::NativeFunction::new(
+                ctx.mutation(),
+                name,
+                check,
+            ));
+            let upvalues = Box::new([Value::Integer(id as i64), ctx.fetch(inline), check]);
+            let nf = crate::closure::NativeFunction::with_upvalues(
+                ctx.mutation(),
+                name,
+                checked_host_or_inline_trampoline,
                 upvalues,
             );
             ctx.stash(Value::Native(nf))
