@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use interp::{
-    CallProgress, Context, ErrorKind, FirstStep, HostEntry, StashedError, StashedValue, StopReason,
-    Value,
+    CallProgress, Context, ErrorKind, FirstStep, HostEntry, StashedError, StashedValue, Value,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -78,7 +77,7 @@ fn run_fast(
     // Garbage from earlier calls goes before this one may fail for lack of memory.
     lua.collect_if_over_limit();
     let limits = lua.limits().clone();
-    let _limited = LimitedCall::begin(&limits);
+    let _limited = LimitedCall::begin(&limits, &shared.stop_exception);
     // The results are converted into `out` where they lie on Lua's stack (moving lists of
     // values around costs more than converting them: stores forwarded to wider loads stall).
     let mut out = PyValues::new();
@@ -104,7 +103,7 @@ fn run_fast(
             })
         },
     )?;
-    match first {
+    let r = match first {
         FirstStep::Done(r) => r.map(|()| out),
         FirstStep::Failed(e) => Err(lua_error_to_py(py, l, e)),
         FirstStep::Running(call) => {
@@ -128,7 +127,16 @@ fn run_fast(
                 Err(e) => Err(lua_error_to_py(py, l, e)),
             }
         }
+    };
+    // A Python exception that stops the call (Ctrl-C, a `SystemExit` from a callback) comes
+    // out as itself, also where Lua let the call end otherwise (a finalizer's error is only
+    // a warning) or a conversion failed meanwhile.
+    if limits.stopped().is_some() {
+        if let Some(e) = shared.stop_exception.get(py) {
+            return Err(e);
+        }
     }
+    r
 }
 
 /// How a nested call from an inline native's Python code failed.
@@ -223,15 +231,12 @@ pub(crate) fn results_to_py(
 /// callback raised it, `LuaMemoryError` when out of memory, else `LuaError`.
 pub(crate) fn lua_error_to_py(py: Python<'_>, l: &mut Locked<'_>, e: StashedError) -> PyErr {
     if e.kind == ErrorKind::Interrupt {
-        let reason = l.lua.limits().stopped();
-        if reason == Some(StopReason::Host) {
-            // A Python signal handler raised (KeyboardInterrupt): that exception goes on.
-            let mut signals = l.shared.signals.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(raised) = signals.raised.take() {
-                return raised;
-            }
+        // A Python exception stops the call (Ctrl-C, a callback's `SystemExit`): it goes on,
+        // before any limit hit meanwhile.
+        if let Some(exc) = l.shared.stop_exception.get(py) {
+            return exc;
         }
-        return stop_error(py, reason);
+        return stop_error(py, l.lua.limits().stopped());
     }
     let rt = l.shared;
     let refs = l.refs();

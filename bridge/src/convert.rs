@@ -268,6 +268,12 @@ impl Conv<'_> {
                 let o = self.py_userdata(py, ctx, obj.clone().unbind(), Protocol::Default);
                 return match ctx.call(f, &[o]) {
                     Ok(v) => Ok(v.first().copied().unwrap_or(Value::Nil)),
+                    // A stop (a limit, Ctrl-C, a callback's `SystemExit`) goes on as itself.
+                    Err(e) if !e.is_catchable() => {
+                        Err(self.rt.stop_exception.get(py).unwrap_or_else(|| {
+                            crate::limits::stop_error(py, ctx.state().limits.stopped())
+                        }))
+                    }
                     Err(_) => Err(PyOverflowError::new_err(
                         "int too large to convert to a Lua integer",
                     )),

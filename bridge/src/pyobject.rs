@@ -245,22 +245,43 @@ fn results_for_lua<'gc>(
 }
 
 /// A Python exception as a Lua error: the exception object itself, wrapped, so `pcall`
-/// catches it, `tostring` shows it, and it is re-raised as itself in Python.
+/// catches it, `tostring` shows it, and it is re-raised as itself in Python. A
+/// `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`,
+/// `GeneratorExit`) stops the call instead (see [`stop_for`]).
 fn error_to_lua(py: Python<'_>, rt: &Arc<Shared>, e: PyErr) -> Option<StashedError> {
+    let stop = stop_for(py, rt, &e);
     let exc = e.into_value(py).into_any();
     rt.with(py, |l| {
         let rt2 = l.shared;
         let refs = l.refs();
         Ok(l.lua.enter(|ctx| {
+            if stop {
+                ctx.state().limits.stop(interp::StopReason::Host);
+            }
             let v = Conv { rt: rt2, refs }.py_userdata(py, ctx, exc, Protocol::Default);
             StashedError {
                 value: ctx.stash(v),
-                kind: ErrorKind::Runtime,
+                kind: if stop {
+                    ErrorKind::Interrupt
+                } else {
+                    ErrorKind::Runtime
+                },
                 traceback: None,
             }
         }))
     })
     .ok()
+}
+
+/// Whether the Python exception `e` stops the call instead of being a Lua error (a
+/// `BaseException` that is not an `Exception`); if so, keeps it to raise when the call is
+/// back in Python (the caller stops the call and makes the error uncatchable).
+fn stop_for(py: Python<'_>, rt: &Shared, e: &PyErr) -> bool {
+    let stop = crate::limits::stops_the_call(py, e);
+    if stop {
+        rt.stop_exception.keep(e.clone_ref(py));
+    }
+    stop
 }
 
 fn plain_error(lua: &mut Lua, msg: &str) -> StashedError {
@@ -966,8 +987,8 @@ pub(crate) fn inline_native<'gc>(
 enum Inline<'gc> {
     /// It ran (the results are in the list the caller gave).
     Done,
-    /// It failed: the error value.
-    Failed(Value<'gc>),
+    /// It failed: the error value, and whether it stops the call (see [`stop_for`]).
+    Failed(Value<'gc>, bool),
     /// The access may run Python code: hand it to the host function.
     ToHost,
 }
@@ -1021,15 +1042,22 @@ fn run_inline<'gc>(
             match result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r, &mut out)) {
                 Ok(()) => Inline::Done,
                 Err(e) => {
+                    let stop = stop_for(py, &rt, &e);
                     let exc = e.into_value(py).into_any();
-                    Inline::Failed(conv.py_userdata(py, ctx, exc, Protocol::Default))
+                    Inline::Failed(conv.py_userdata(py, ctx, exc, Protocol::Default), stop)
                 }
             }
         })
     });
     match r {
         Inline::Done => call.ret(&out),
-        Inline::Failed(e) => Err(interp::Error::new(e)),
+        Inline::Failed(e, false) => Err(interp::Error::new(e)),
+        Inline::Failed(e, true) => {
+            call.ctx.state().limits.stop(interp::StopReason::Host);
+            let mut err = interp::Error::new(e);
+            err.kind = ErrorKind::Interrupt;
+            Err(err)
+        }
         Inline::ToHost => Ok(to_host(call, host)),
     }
 }

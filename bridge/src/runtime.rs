@@ -169,7 +169,11 @@ impl LuaRuntime {
             limits.set_timeout(timeout);
             limits.set_max_depth(max_call_depth);
             limits.set_max_coroutines(max_coroutines);
-            crate::limits::install_signal_poll(&limits, &l.shared.signals);
+            crate::limits::install_signal_poll(
+                &limits,
+                &l.shared.signals,
+                &l.shared.stop_exception,
+            );
             Ok((base, limits.interrupt_handle()))
         })?;
         Ok(LuaRuntime {
@@ -283,9 +287,17 @@ impl LuaRuntime {
     /// Runs a full garbage collection.
     fn gccollect(&self, py: Python<'_>) -> PyResult<()> {
         self.rt().with(py, |mut l| {
+            // Finalizers run under the runtime's limits, as a call: a Python exception that
+            // stops a call (a finalizer's callback raised `SystemExit`, Ctrl-C) comes out here.
+            let limits = l.lua.limits();
+            let stop = &l.shared.stop_exception;
+            let _limited = crate::limits::LimitedCall::begin(&limits, stop);
             l.lua.collect_all();
             l.lua.run_finalizers();
-            Ok(())
+            match stop.get(py) {
+                Some(e) if limits.stopped().is_some() => Err(e),
+                _ => Ok(()),
+            }
         })?;
         // The Python objects of the userdata just freed go now, not at the next entry.
         self.rt().release_dropped_pyrefs(py);

@@ -347,12 +347,17 @@ fn stop<'gc>(call: &mut super::NativeCall<'gc, '_>) -> Result<super::Action<'gc>
 }
 
 /// The hook of the host's limits: removes itself and raises the uncatchable stop error.
+/// A hook left from a call that ended otherwise (its error was on its way out when the hook
+/// was set: a host function's stop) finds no limit hit, and only removes itself: the next
+/// call on the thread starts afresh.
 fn stop_uncatchable<'gc>(
     call: &mut super::NativeCall<'gc, '_>,
 ) -> Result<super::Action<'gc>, Error<'gc>> {
     call.thread_state().hook = Hook::default();
-    let reason = call.ctx.state().limits.check();
-    Err(limit_error(call.ctx, reason.unwrap_or(StopReason::Host)))
+    match call.ctx.state().limits.check() {
+        Some(reason) => Err(limit_error(call.ctx, reason)),
+        None => call.ret0(),
+    }
 }
 
 /// The uncatchable error that stops a call for `reason`.
