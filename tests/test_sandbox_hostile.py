@@ -270,6 +270,11 @@ def test_str_objects_give_no_format_method():
 
 # --- Every Python object Lua reaches is checked, however Lua got it ------------------------
 
+class FrameLookup:
+    def __getitem__(self, key):
+        return sys._getframe() if key == "frame" else key
+
+
 class Introspectable(Service):
     """Public methods whose results lead to Python's internals."""
 
@@ -279,6 +284,7 @@ class Introspectable(Service):
         self.os = os
         self.length = len
         self.items_by_name = {"frame": sys._getframe(), "ok": 1}
+        self.lookup = FrameLookup()
 
     def items(self):
         yield 1
@@ -317,6 +323,19 @@ class Introspectable(Service):
 
     def wrapped_frame(self):
         return lupa.as_attrgetter(sys._getframe())
+
+    def partial_eval(self):
+        import functools
+        return functools.partial(eval, "1")
+
+    def frame_in_error(self):
+        raise ValueError(sys._getframe())
+
+    def __getattr__(self, name):
+        if name == "dynamic_frame":
+            return sys._getframe()
+        raise AttributeError(name)
+
 
 
 @pytest.fixture
@@ -366,6 +385,11 @@ INTROSPECTION = [
     ("return svc.builtin('breakpoint')", "builtin 'breakpoint'"),
     ("return svc.builtin('help')", "builtin 'help'"),
     ("return svc.builtin('exit')", "builtin 'exit'"),
+    ("return svc.partial_eval().func", "builtin 'eval'"),
+    ("local ok, e = pcall(svc.frame_in_error) return e.args[0]", "frame"),
+    ("return svc.dynamic_frame", "frame"),
+    ("return svc.lookup.frame", "frame"),
+    ("return svc.lookup['frame']", "frame"),
     ("local ok, e = pcall(svc.failure) return e.__traceback__", "not allowed"),
     ("local ok, e = pcall(svc.failure) return e.__context__", "not allowed"),
     ("return svc.length.__self__", "not allowed"),
@@ -465,3 +489,13 @@ def test_outside_the_sandbox_python_objects_are_lupas():
     assert rt.eval("python.eval('1 + 1')") == 2
     with pytest.raises(lupa.LuaError, match="not a python object"):
         rt.eval("python.as_attrgetter('{0._token}')")
+
+
+def test_objects_of_another_runtime_are_checked_too(lua):
+    plain = lupa.LuaRuntime()
+    lua.globals().L = [plain.eval("python.eval"), plain.eval("python.builtins"),
+                       plain.eval("function() end")]
+    for i, what in [(0, "builtin 'eval'"), (1, "module"), (2, "different Lua runtimes")]:
+        with pytest.raises(Exception, match=what):
+            lua.eval(f"L[{i}]")
+    assert lua.eval("1 + 1") == 2

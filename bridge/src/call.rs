@@ -75,7 +75,7 @@ fn run_fast(
         unreachable!("a locked runtime is owned or inline")
     };
     let limits = lua.limits().clone();
-    let _limited = LimitedCall::begin(&limits);
+    let _limited = LimitedCall::begin(&limits, &shared.stop_exception);
     // Garbage from earlier calls goes before this one may fail for lack of memory (its
     // finalizers run under the call's limits; a stop there fails the call).
     lua.collect_if_over_limit();
@@ -104,7 +104,7 @@ fn run_fast(
             })
         },
     )?;
-    match first {
+    let r = match first {
         FirstStep::Done(r) => r.map(|()| out),
         FirstStep::Failed(e) => Err(lua_error_to_py(py, l, e)),
         FirstStep::Running(call) => {
@@ -128,7 +128,16 @@ fn run_fast(
                 Err(e) => Err(lua_error_to_py(py, l, e)),
             }
         }
+    };
+    // A Python exception that stops the call (Ctrl-C, a `SystemExit` from a callback) comes
+    // out as itself, also where Lua let the call end otherwise (a finalizer's error is only
+    // a warning) or a conversion failed meanwhile.
+    if limits.stopped().is_some() {
+        if let Some(e) = shared.stop_exception.get(py) {
+            return Err(e);
+        }
     }
+    r
 }
 
 /// How a nested call from an inline native's Python code failed.

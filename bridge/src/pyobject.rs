@@ -245,13 +245,20 @@ fn results_for_lua<'gc>(
 }
 
 /// A Python exception as a Lua error: the exception object itself, wrapped, so `pcall`
-/// catches it, `tostring` shows it, and it is re-raised as itself in Python.
+/// catches it, `tostring` shows it, and it is re-raised as itself in Python. A
+/// `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`,
+/// `GeneratorExit`) stops the call instead (see [`stop_for`]).
 fn error_to_lua(py: Python<'_>, rt: &Arc<Shared>, e: PyErr) -> Option<StashedError> {
+    let stop = stop_for(py, rt, &e);
     let exc = e.into_value(py).into_any();
     rt.with(py, |l| {
         let rt2 = l.shared;
         let refs = l.refs();
         Ok(l.lua.enter(|ctx| {
+            // A Python exception that stops the call (Ctrl-C, `SystemExit`) stops it.
+            if stop {
+                ctx.state().limits.stop(interp::StopReason::Host);
+            }
             // The callback failed with the call stopped (a call it made into Lua was, say):
             // the stop goes on, uncatchable, whatever the callback raised.
             if let Some(e) = ctx.stop_error() {
@@ -264,12 +271,27 @@ fn error_to_lua(py: Python<'_>, rt: &Arc<Shared>, e: PyErr) -> Option<StashedErr
             let v = Conv { rt: rt2, refs }.py_userdata(py, ctx, exc, Protocol::Default);
             StashedError {
                 value: ctx.stash(v),
-                kind: ErrorKind::Runtime,
+                kind: if stop {
+                    ErrorKind::Interrupt
+                } else {
+                    ErrorKind::Runtime
+                },
                 traceback: None,
             }
         }))
     })
     .ok()
+}
+
+/// Whether the Python exception `e` stops the call instead of being a Lua error (a
+/// `BaseException` that is not an `Exception`); if so, keeps it to raise when the call is
+/// back in Python (the caller stops the call and makes the error uncatchable).
+fn stop_for(py: Python<'_>, rt: &Shared, e: &PyErr) -> bool {
+    let stop = crate::limits::stops_the_call(py, e);
+    if stop {
+        rt.stop_exception.keep(e.clone_ref(py));
+    }
+    stop
 }
 
 fn plain_error(lua: &mut Lua, msg: &str) -> StashedError {
@@ -975,8 +997,8 @@ pub(crate) fn inline_native<'gc>(
 enum Inline<'gc> {
     /// It ran (the results are in the list the caller gave).
     Done,
-    /// It failed: the error value.
-    Failed(Value<'gc>),
+    /// It failed: the error value, and whether it stops the call (see [`stop_for`]).
+    Failed(Value<'gc>, bool),
     /// The access may run Python code: hand it to the host function.
     ToHost,
 }
@@ -1033,8 +1055,9 @@ fn run_inline<'gc>(
                 match result.and_then(|r| results_for_lua(py, ctx, &mut conv, &r, &mut out)) {
                     Ok(()) => Inline::Done,
                     Err(e) => {
+                        let stop = stop_for(py, &rt, &e);
                         let exc = e.into_value(py).into_any();
-                        Inline::Failed(conv.py_userdata(py, ctx, exc, Protocol::Default))
+                        Inline::Failed(conv.py_userdata(py, ctx, exc, Protocol::Default), stop)
                     }
                 }
             })
@@ -1043,7 +1066,12 @@ fn run_inline<'gc>(
     match r {
         Inline::Done => call.ret(&out),
         // As for a host function (`error_to_lua`): with the call stopped, the stop goes on.
-        Inline::Failed(e) => Err(ctx.stop_error().unwrap_or_else(|| interp::Error::new(e))),
+        Inline::Failed(e, stop) => {
+            if stop {
+                call.ctx.state().limits.stop(interp::StopReason::Host);
+            }
+            Err(ctx.stop_error().unwrap_or_else(|| interp::Error::new(e)))
+        }
         Inline::ToHost => Ok(to_host(call, host)),
     }
 }

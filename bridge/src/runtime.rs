@@ -169,7 +169,11 @@ impl LuaRuntime {
             limits.set_timeout(timeout);
             limits.set_max_depth(max_call_depth);
             limits.set_max_coroutines(max_coroutines);
-            crate::limits::install_signal_poll(&limits, &l.shared.signals);
+            crate::limits::install_signal_poll(
+                &limits,
+                &l.shared.signals,
+                &l.shared.stop_exception,
+            );
             if let Some(lua) = l.lua.owned() {
                 // Finalizers are Lua code run between steps, maybe long (under the limits):
                 // with the GIL released, as a long step runs, even where steps run with it

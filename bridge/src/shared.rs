@@ -165,6 +165,8 @@ pub(crate) struct Shared {
     /// Polls Python's signal handlers while Lua runs long (shared with the runtime's
     /// limits, which poll it inside long library calls).
     pub signals: Arc<Mutex<crate::limits::SignalPoll>>,
+    /// The Python exception that stops the running call, if one does.
+    pub stop_exception: Arc<crate::limits::StopException>,
 }
 
 // SAFETY: `lua`, `lent`, `refs`, `py_metatable` and `none_value` are only touched by the thread
@@ -317,6 +319,7 @@ impl Shared {
             overflow_handler: Mutex::new(None),
             strings: Default::default(),
             signals: Arc::new(Mutex::new(crate::limits::SignalPoll::new())),
+            stop_exception: Arc::default(),
         }
     }
 

@@ -145,8 +145,16 @@ impl Limits {
     }
 
     /// Why the current call was stopped, if it was.
+    #[inline]
     pub fn stopped(&self) -> Option<StopReason> {
         self.stopped.get()
+    }
+
+    /// How many calls from the host are in progress (nested ones included): 0 between
+    /// calls, 1 inside the outermost one.
+    #[inline]
+    pub fn depth(&self) -> u32 {
+        self.depth.get()
     }
 
     /// Enters a call from the host; the outermost one starts the accounting afresh.

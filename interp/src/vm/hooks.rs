@@ -347,6 +347,9 @@ fn stop<'gc>(call: &mut super::NativeCall<'gc, '_>) -> Result<super::Action<'gc>
 }
 
 /// The hook of the host's limits: removes itself and raises the uncatchable stop error.
+/// A hook left from a call that ended otherwise (its error was on its way out when the hook
+/// was set: a host function's stop) finds no limit hit, and only removes itself: the next
+/// call on the thread starts afresh.
 fn stop_uncatchable<'gc>(
     call: &mut super::NativeCall<'gc, '_>,
 ) -> Result<super::Action<'gc>, Error<'gc>> {
