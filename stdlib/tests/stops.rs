@@ -59,7 +59,11 @@ fn assert_fuel_stop(code: &str) {
     let used = lua.limits().used();
     assert!(used < BUDGET + 100_000, "{code}: {used}");
     // Nothing stale: the next call runs.
-    assert_eq!(run(&mut lua, "return 1 + 1"), Ok(vec!["2".into()]), "{code}");
+    assert_eq!(
+        run(&mut lua, "return 1 + 1"),
+        Ok(vec!["2".into()]),
+        "{code}"
+    );
 }
 
 const LOOP: &str = "while true do end";
@@ -127,7 +131,9 @@ fn library_callbacks_do_not_swallow_the_stop() {
             "local o = setmetatable({{}}, {{__index = function() {LOOP} end}}) \
              for i = 1, 50 do pcall(table.unpack, o, 1, 1) end"
         ),
-        format!("package.preload.m = function() {LOOP} end for i = 1, 50 do pcall(require, 'm') end"),
+        format!(
+            "package.preload.m = function() {LOOP} end for i = 1, 50 do pcall(require, 'm') end"
+        ),
         format!("for i = 1, 50 do pcall(load, function() {LOOP} end) end"),
         // (In a coroutine: a hook stays set on its thread after the call.)
         format!(
@@ -186,7 +192,10 @@ fn a_coroutine_killed_by_a_stop_closes_in_a_later_call() {
     );
     assert_eq!(r.map_err(|e| e.0), STOP.map_err(|e| e.0));
     // The stop that killed it is a plain value now: close reports it, raises nothing.
-    let r = run(&mut lua, "local ok, e = coroutine.close(co) return ok, e, closed");
+    let r = run(
+        &mut lua,
+        "local ok, e = coroutine.close(co) return ok, e, closed",
+    );
     assert_eq!(
         r,
         Ok(vec![
