@@ -160,6 +160,14 @@ fn nested_from_inline(
     args: &[Bound<'_, PyAny>],
 ) -> Result<PyValues, Failure> {
     let ctx = call.ctx;
+    // Python code that caught a stop of this call calls Lua again: the stop goes on.
+    if let Some(e) = ctx.stop_error() {
+        return Err(Failure::Lua(StashedError {
+            value: ctx.stash(e.value),
+            kind: e.kind,
+            traceback: None,
+        }));
+    }
     // Converting the arguments may run a Lua overflow handler: nested through `call`.
     let call_ptr: *mut interp::NativeCall<'static, 'static> =
         (call as *mut interp::NativeCall<'static, 'static>).cast();

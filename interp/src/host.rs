@@ -346,14 +346,22 @@ impl Lua {
 
     /// The uncatchable error of the stop the host's limits made in the running call, if
     /// they made one.
+    #[inline]
     fn pending_stop(&mut self) -> Option<StashedError> {
         let reason = self.limits.stopped()?;
-        Some(self.enter(|ctx| stash_error(ctx, vm::hooks::limit_error(ctx, reason))))
+        Some(self.stashed_stop(reason))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn stashed_stop(&mut self, reason: StopReason) -> StashedError {
+        self.enter(|ctx| stash_error(ctx, vm::hooks::limit_error(ctx, reason)))
     }
 
     /// The stop error that replaces the outcome of a first step: the limits stopped
     /// something in it that did not stop it (a finalizer run after it, say), and a stopped
     /// call ends with its stop whatever its code did meanwhile.
+    #[inline]
     fn stop_over<R>(&mut self, first: &FirstStep<R>) -> Option<StashedError> {
         match first {
             FirstStep::Failed(e) if e.kind == ErrorKind::Interrupt => None,

@@ -552,6 +552,11 @@ pub(crate) fn throw<'gc>(
     if !err.is_catchable() {
         return Err(err);
     }
+    // Once the host's limits stopped the call, no error is caught any more (one a Python
+    // callback raised after catching the stop, say): the stop goes on.
+    if let Some(stop) = pending_stop(ctx) {
+        return Err(stop);
+    }
     let floor = floor.max(st.host_floor());
     let Some(mi) = st.frames[floor.min(st.frames.len())..]
         .iter()
@@ -756,6 +761,10 @@ fn run_handler_loop<'gc>(
     let mut err = err;
     let saved = st.cbase;
     let r = loop {
+        // A stopped call runs no handler (nor again one that was stopped).
+        if let Some(stop) = pending_stop(ctx) {
+            break stop;
+        }
         match nested_call(ctx, thread, st, h, &[err.value]) {
             Ok(r) => {
                 break Error {
@@ -794,6 +803,13 @@ pub(crate) fn close_tbc<'gc>(
         let mm = tm_of(ctx, v, Metamethod::Close);
         let e = err.as_ref().map(|e| e.value).unwrap_or_default();
         st.close_upvalues(ctx.mutation(), idx);
+        // A stopped call runs no more `__close` (the variables are closed as by an
+        // uncatchable error: not at all).
+        if let Some(stop) = pending_stop(ctx) {
+            err = Some(stop);
+            failed = true;
+            continue;
+        }
         if let Err(e2) = nested_call(ctx, thread, st, mm, &[v, e]) {
             err = Some(e2);
             failed = true;
@@ -803,6 +819,23 @@ pub(crate) fn close_tbc<'gc>(
         Some(e) if failed => Err(e),
         _ => Ok(()),
     }
+}
+
+/// The uncatchable error of the stop the host's limits made in the running call, if they
+/// made one: checked where code would run or an error be caught after a stop (handlers,
+/// `__close`, finalizers, `throw`), not on the paths of every call.
+#[inline]
+pub(crate) fn pending_stop<'gc>(ctx: Context<'gc>) -> Option<Error<'gc>> {
+    ctx.state()
+        .limits
+        .stopped()
+        .map(|reason| stop_error(ctx, reason))
+}
+
+#[cold]
+#[inline(never)]
+fn stop_error(ctx: Context<'_>, reason: crate::limits::StopReason) -> Error<'_> {
+    super::hooks::limit_error(ctx, reason)
 }
 
 /// A nested call from a native function: runs `f(args)` to completion on this thread.
@@ -826,11 +859,6 @@ pub(crate) fn nested_call_traced<'gc>(
     args: &[Value<'gc>],
     traced: bool,
 ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
-    // Once the host's limits stopped the call, nothing runs any more (a message handler, a
-    // `__close`, a finalizer, a library function's callback): the stop goes on at once.
-    if let Some(reason) = ctx.state().limits.stopped() {
-        return Err(super::hooks::limit_error(ctx, reason));
-    }
     let nested = ctx.state().nested.get();
     if nested >= MAX_NESTED {
         return Err(error_msg(ctx, b"C stack overflow"));

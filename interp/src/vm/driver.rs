@@ -946,6 +946,10 @@ fn call_on_main<'gc>(
     // afterwards.
     let mc = ctx.mutation();
     let thread = ctx.state().main_thread;
+    // A stopped call runs no more finalizers (nor other Lua code for its host).
+    if let Some(stop) = super::call::pending_stop(ctx) {
+        return Err(stop);
+    }
     if thread.0.state.try_borrow().is_err() {
         // Inside a step, from a native function that holds the main thread (a host's code
         // run there must call through the native's `NativeCall::call`).
