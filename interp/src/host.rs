@@ -181,17 +181,8 @@ impl Lua {
         f: RawHostFunction,
         inline: &StashedValue,
     ) -> StashedValue {
-        let id = self.host_fns.len();
-        self.host_fns.push(HostFn::Raw(f));
-        self.enter(|ctx| {
-            let upvalues = Box::new([Value::Integer(id as i64), ctx.fetch(inline)]);
-            let nf = crate::closure::NativeFunction::with_upvalues(
-                ctx.mutation(),
-                name,
-                host_or_inline_trampoline,
-                upvalues,
-            );
-            ctx.stash(Value::Native(nf))
+        self.register_with(name, HostFn::Raw(f), host_or_inline_trampoline, |ctx| {
+            vec![ctx.fetch(inline)]
         })
     }
 
@@ -207,34 +198,36 @@ impl Lua {
         inline: &StashedValue,
         check: NativeFn,
     ) -> StashedValue {
-        let id = self.host_fns.len();
-        self.host_fns.push(HostFn::Raw(f));
-        self.enter(|ctx| {
-            let check = Value::Native(crate::closure::NativeFunction::new(
-                ctx.mutation(),
-                name,
-                check,
-            ));
-            let upvalues = Box::new([Value::Integer(id as i64), ctx.fetch(inline), check]);
-            let nf = crate::closure::NativeFunction::with_upvalues(
-                ctx.mutation(),
-                name,
-                checked_host_or_inline_trampoline,
-                upvalues,
-            );
-            ctx.stash(Value::Native(nf))
+        let trampoline = checked_host_or_inline_trampoline;
+        self.register_with(name, HostFn::Raw(f), trampoline, |ctx| {
+            let check = crate::closure::NativeFunction::new(ctx.mutation(), name, check);
+            vec![ctx.fetch(inline), Value::Native(check)]
         })
     }
 
     fn register_host_fn(&mut self, name: &'static str, f: HostFn) -> StashedValue {
+        self.register_with(name, f, host_trampoline, |_| Vec::new())
+    }
+
+    /// Registers `f` and makes its Lua function: the native `trampoline` with the host
+    /// function's id as upvalue 0, then the upvalues `more` gives.
+    fn register_with(
+        &mut self,
+        name: &'static str,
+        f: HostFn,
+        trampoline: NativeFn,
+        more: impl for<'gc> FnOnce(Context<'gc>) -> Vec<Value<'gc>>,
+    ) -> StashedValue {
         let id = self.host_fns.len();
         self.host_fns.push(f);
         self.enter(|ctx| {
+            let mut upvalues = vec![Value::Integer(id as i64)];
+            upvalues.extend(more(ctx));
             let nf = crate::closure::NativeFunction::with_upvalues(
                 ctx.mutation(),
                 name,
-                host_trampoline,
-                Box::new([Value::Integer(id as i64)]),
+                trampoline,
+                upvalues.into_boxed_slice(),
             );
             ctx.stash(Value::Native(nf))
         })

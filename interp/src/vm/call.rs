@@ -16,6 +16,8 @@ pub const MAX_STACK: usize = 1_000_000;
 /// Largest number of frames: every frame takes at least one slot, so the slot limit decides
 /// first, as in C Lua (a call chain of functions without locals goes ~1,000,000 deep).
 pub const MAX_FRAMES: usize = MAX_STACK;
+/// Extra slots a message handler of a stack overflow may use (C Lua's `ERRORSTACKSIZE`).
+const ERROR_STACK_ROOM: usize = 200;
 /// C Lua's `LUAI_MAXCCALLS`: a call that brings the C-call count (see `Frame::cdepth`) to
 /// this raises "C stack overflow".
 pub const C_CALLS_MAX: u32 = 200;
@@ -128,7 +130,11 @@ pub(crate) fn precall<'gc>(
                 let base = func + 1;
                 let needed = base + p.max_stack + if p.is_vararg { nargs + 1 } else { 0 };
                 // A message handler gets some extra room (C Lua's `ERRORSTACKSIZE`).
-                let extra = if st.in_handler > 0 { 200 } else { 0 };
+                let extra = if st.in_handler > 0 {
+                    ERROR_STACK_ROOM
+                } else {
+                    0
+                };
                 let frame = p.max_stack + usize::from(p.is_vararg);
                 if st.call_overflows(func, nargs, frame, extra)
                     || st.frames.len() >= st.frame_cap.0 + extra
@@ -413,7 +419,8 @@ fn vararg_overflow_error<'gc>(
     if st.in_handler == 0 {
         return Some(stack_overflow(ctx, st));
     }
-    (st.slot_base + top > MAX_STACK + 200).then(|| error_msg(ctx, b"error in error handling"))
+    (st.slot_base + top > MAX_STACK + ERROR_STACK_ROOM)
+        .then(|| error_msg(ctx, b"error in error handling"))
 }
 
 #[cold]

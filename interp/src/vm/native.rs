@@ -160,11 +160,7 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         f: Value<'gc>,
         args: &[Value<'gc>],
     ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
-        let depth = self.st.frames.len();
-        super::call::push_native_frame(self.st, self.func.name(), self.base - 1);
-        let r = super::call::nested_call(self.ctx, self.thread, self.st, f, args);
-        self.st.frames.truncate(depth);
-        r
+        self.call_in_frame(f, args, false)
     }
 
     /// Like [`NativeCall::call`]; an error that comes back carries the traceback of where it
@@ -174,9 +170,18 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
         f: Value<'gc>,
         args: &[Value<'gc>],
     ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
+        self.call_in_frame(f, args, true)
+    }
+
+    fn call_in_frame(
+        &mut self,
+        f: Value<'gc>,
+        args: &[Value<'gc>],
+        traced: bool,
+    ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
         let depth = self.st.frames.len();
         super::call::push_native_frame(self.st, self.func.name(), self.base - 1);
-        let r = super::call::nested_call_traced(self.ctx, self.thread, self.st, f, args, true);
+        let r = super::call::nested_call_traced(self.ctx, self.thread, self.st, f, args, traced);
         self.st.frames.truncate(depth);
         r
     }
