@@ -465,3 +465,166 @@ print(ticks[0] > 100, lua.eval("1 + 1"))
 """
     )
     assert out == ["LuaTimeoutError: timeout exceeded", "True 2"]
+
+
+# ----- finalizers when a runtime is freed (C Lua's lua_close, as lupa runs it) -----
+
+
+def test_a_freed_runtime_runs_its_finalizers_as_lupa_does():
+    out = run_child(
+        """
+import gc
+seen = []
+lua = LuaRuntime()
+lua.globals().note = seen.append
+lua.execute("x = setmetatable({}, {__gc = function() note('x') end})")
+lua.execute("y = setmetatable({}, {__gc = function() error('ignored, as lua_close does') end})")
+lua.execute("z = setmetatable({}, {__gc = function() note('z') end})")
+del lua
+gc.collect()
+print(seen)
+"""
+    )
+    # Newest first, the failing one skipped, as C Lua 5.4 closes a state.
+    assert out == ["['z', 'x']"]
+
+
+def test_finalizers_of_a_freed_runtime_run_under_its_timeout():
+    out = run_child(
+        f"""
+lua = LuaRuntime(timeout=0.3)
+lua.execute("x = setmetatable({{}}, {{__gc = function() {L} end}})")
+start = time.monotonic()
+del lua
+print(time.monotonic() - start < 3)
+"""
+    )
+    assert out == ["True"]
+
+
+def test_finalizers_of_a_freed_runtime_run_under_its_fuel_budget():
+    out = run_child(
+        f"""
+lua = LuaRuntime(max_instructions=100_000)
+lua.execute("keep = {{}} for i = 1, 3 do keep[i] = setmetatable({{}}, {{__gc = function() {L} end}}) end")
+start = time.monotonic()
+del lua
+print(time.monotonic() - start < 10)
+"""
+    )
+    assert out == ["True"]
+
+
+def test_a_runtime_kept_alive_until_the_interpreter_shuts_down():
+    # A traceback holds the runtime past the modules' teardown: Python cannot run the
+    # finalizers' callbacks then; the runtime goes without them, and without a crash.
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PRELUDE
+            + """
+lua = LuaRuntime(max_instructions=100_000)
+lua.globals().out = print
+lua.execute("x = setmetatable({}, {__gc = function() out('late') end})")
+lua.execute("while true do end")
+""",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.splitlines()[-1].startswith("lupa_rs._errors.LuaTimeoutError"), p.stderr
+    assert "panicked" not in p.stderr
+
+
+def test_ctrl_c_stops_the_finalizers_of_a_freed_runtime():
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PRELUDE
+            + f"""
+import _thread
+lua = LuaRuntime()
+lua.execute("x = setmetatable({{}}, {{__gc = function() {L} end}})")
+threading.Timer(0.3, _thread.interrupt_main).start()
+del lua
+print("freed")
+""",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    # The KeyboardInterrupt has no caller to reach: Python reports it as unraisable.
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["freed"]
+    assert "KeyboardInterrupt" in p.stderr
+    assert "panicked" not in p.stderr
+
+
+def test_finalizers_of_a_freed_runtime_release_the_gil():
+    out = run_child(
+        f"""
+lua = LuaRuntime(timeout=1)
+lua.execute("x = setmetatable({{}}, {{__gc = function() {L} end}})")
+ticks = [0]
+def work():
+    end = time.monotonic() + 0.8
+    while time.monotonic() < end:
+        ticks[0] += 1
+        time.sleep(0.001)
+t = threading.Thread(target=work)
+t.start()
+del lua
+t.join()
+print(ticks[0] > 100)
+"""
+    )
+    assert out == ["True"]
+
+
+def test_finalizers_of_a_freed_runtime_cannot_reach_it_again():
+    # A finalizer that hands a Lua object to Python, or resurrects objects, while the runtime
+    # goes: an error (dropped), never a crash; then a new runtime works.
+    out = run_child(
+        """
+import gc
+seen = []
+lua = LuaRuntime()
+lua.globals().note = seen.append
+lua.execute('''
+    x = setmetatable({}, {__gc = function(o) note(o) end})
+    y = setmetatable({}, {__gc = function(o) note(type(o)) ; z = o ;
+        setmetatable({}, {__gc = function() note('new') end}) end})
+''')
+del lua
+gc.collect()
+print(seen)
+print(LuaRuntime().eval("1 + 1"))
+"""
+    )
+    assert out == ["['table']", "2"]
+
+
+def test_a_runtime_freed_at_exit_or_in_a_cycle_runs_its_finalizers():
+    out = run_child(
+        """
+import gc
+class Holder:
+    pass
+h = Holder()
+h.lua = LuaRuntime()
+h.lua.globals().holder = h  # a cycle through Lua
+h.lua.globals().out = print
+h.lua.execute("x = setmetatable({}, {__gc = function() out('cycle freed') end})")
+del h
+gc.collect()
+last = LuaRuntime()
+last.globals().out = print
+last.execute("x = setmetatable({}, {__gc = function() out('freed at exit') end})")
+"""
+    )
+    assert out[-1] == "freed at exit"

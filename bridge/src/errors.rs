@@ -44,6 +44,11 @@ pub fn lua_error_with(
     PyErr::from_type(class(py, 0), (msg, value, traceback))
 }
 
+/// Whether `e` is a `LuaError` (of any subclass: a syntax error, a stop).
+pub fn is_lua_error(py: Python<'_>, e: &PyErr) -> bool {
+    e.is_instance(py, &class(py, 0))
+}
+
 /// `LuaSyntaxError(msg)`.
 pub fn syntax_error(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     PyErr::from_type(class(py, 1), (msg.into(),))

@@ -159,11 +159,12 @@ impl SignalPoll {
             return None;
         }
         self.next = now + SIGNAL_POLL;
-        Python::attach(|py| {
+        // (No look once the interpreter is finalized: no handler runs then.)
+        crate::shared::attach_if_alive(|py| {
             let r = py.check_signals();
             py.detach(|| ());
             r
-        })
+        })?
         .err()
     }
 }

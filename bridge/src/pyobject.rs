@@ -144,6 +144,9 @@ pub(crate) fn host_function_or_inline(
     }
 }
 
+/// The error of a Python callback called once the interpreter is finalized.
+const SHUTTING_DOWN: &str = "cannot call Python: the interpreter is finalized";
+
 fn host_closure(rt: &Arc<Shared>, f: PyHostFn) -> interp::RawHostFunction {
     let weak: Weak<Shared> = Arc::downgrade(rt);
     Rc::new(move |lua: &mut Lua| {
@@ -151,8 +154,13 @@ fn host_closure(rt: &Arc<Shared>, f: PyHostFn) -> interp::RawHostFunction {
             return Err(plain_error(lua, "the Lua runtime is gone"));
         };
         let r = rt.lend(lua, || {
-            Python::attach(|py| run_host(py, &rt, f).map_err(|e| error_to_lua(py, &rt, e)))
+            crate::shared::attach_if_alive(|py| {
+                run_host(py, &rt, f).map_err(|e| error_to_lua(py, &rt, e))
+            })
         });
+        let Some(r) = r else {
+            return Err(plain_error(lua, SHUTTING_DOWN));
+        };
         r.map_err(|e| e.unwrap_or_else(|| plain_error(lua, "error in a Python callback")))
     })
 }
@@ -359,6 +367,7 @@ fn get_attr(
     key: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
     if let Some(getter) = &rt.config.attribute_handlers.0 {
+        check_handler_key(rt, key)?;
         return Ok(getter.bind(py).call1((obj, key))?.unbind());
     }
     let name = match &rt.config.attribute_filter {
@@ -366,9 +375,7 @@ fn get_attr(
         None => key.clone(),
     };
     let name = attr_name(rt, &name)?;
-    if rt.config.attribute_filter.is_none() {
-        check_public(rt, &name)?;
-    }
+    check_sandboxed_name(rt, &name)?;
     Ok(obj.getattr(name)?.unbind())
 }
 
@@ -381,6 +388,7 @@ fn set_attr(
     value: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
     if let Some(setter) = &rt.config.attribute_handlers.1 {
+        check_handler_key(rt, key)?;
         setter.bind(py).call1((obj, key, value))?;
         return Ok(());
     }
@@ -389,21 +397,49 @@ fn set_attr(
         None => key.clone(),
     };
     let name = attr_name(rt, &name)?;
-    if rt.config.attribute_filter.is_none() {
-        check_public(rt, &name)?;
-    }
+    check_sandboxed_name(rt, &name)?;
     obj.setattr(name, value)
 }
 
-/// In a sandbox, names starting with `_` (`__class__`, `_private`, ...) are out of reach.
-fn check_public(rt: &Shared, name: &Bound<'_, PyString>) -> PyResult<()> {
-    if rt.config.public_only && name.to_str()?.starts_with('_') {
-        return Err(PyAttributeError::new_err(format!(
-            "access to '{}' is not allowed in a sandbox",
-            name.to_str()?
-        )));
+/// The attribute rule of a sandbox: with no attribute filter or handlers, names starting
+/// with `_` (`_private`, `__class__`) are out of reach; with them, the host decides the
+/// other names, but special names (`__class__`, `__globals__`, `__subclasses__`, ...: the
+/// ways from any object to every other) stay out of reach whatever the filter returns.
+fn check_sandboxed_name(rt: &Shared, name: &Bound<'_, PyString>) -> PyResult<()> {
+    if !rt.config.sandbox {
+        return Ok(());
+    }
+    let s = name.to_str()?;
+    if (rt.config.public_only && s.starts_with('_')) || is_special_name(s.as_bytes()) {
+        return Err(refused_name(s));
     }
     Ok(())
+}
+
+/// [`check_sandboxed_name`] for a key Lua hands to the host's attribute handler, as Lua
+/// gave it (a string of the source encoding).
+fn check_handler_key(rt: &Shared, key: &Bound<'_, PyAny>) -> PyResult<()> {
+    if !rt.config.sandbox {
+        return Ok(());
+    }
+    let bytes = match (key.cast::<PyString>(), key.cast::<pyo3::types::PyBytes>()) {
+        (Ok(s), _) => s.to_str()?.as_bytes().to_vec(),
+        (_, Ok(b)) => b.as_bytes().to_vec(),
+        _ => return Ok(()),
+    };
+    if is_special_name(&bytes) {
+        return Err(refused_name(&String::from_utf8_lossy(&bytes)));
+    }
+    Ok(())
+}
+
+/// A Python special name: `__x__`.
+fn is_special_name(name: &[u8]) -> bool {
+    name.len() > 4 && name.starts_with(b"__") && name.ends_with(b"__")
+}
+
+fn refused_name(name: &str) -> PyErr {
+    PyAttributeError::new_err(format!("access to '{name}' is not allowed in a sandbox"))
 }
 
 fn mm_index(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<HostResult> {
@@ -1030,7 +1066,7 @@ fn run_inline<'gc>(
     let mut out = interp::ValueList::new();
     // Conversions of the results may run a Lua overflow handler: nested through `call`.
     let call_ptr: *mut NativeCall<'static, 'static> = (call as *mut NativeCall<'gc, '_>).cast();
-    let r = Python::attach(|py| -> Inline<'gc> {
+    let r = crate::shared::attach_if_alive(|py| -> Inline<'gc> {
         // Arguments are read where they lie (see `call::run_fast` on moving lists of values).
         let args = call.args();
         let converted = rt.inline_refs(|refs| {
@@ -1063,6 +1099,9 @@ fn run_inline<'gc>(
             })
         })
     });
+    let Some(r) = r else {
+        return Err(call.error(SHUTTING_DOWN));
+    };
     match r {
         Inline::Done => call.ret(&out),
         // As for a host function (`error_to_lua`): with the call stopped, the stop goes on.

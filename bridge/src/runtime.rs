@@ -179,13 +179,21 @@ impl LuaRuntime {
                 // with the GIL released, as a long step runs, even where steps run with it
                 // held (a first step, calls into Python).
                 lua.set_finalizer_runner(Some(std::rc::Rc::new(|run: &mut dyn FnMut()| {
-                    let job = crate::call::AssertSend(run);
-                    Python::attach(|py| {
+                    // Once the interpreter is finalized, with the GIL kept (this thread
+                    // could not take it back).
+                    if crate::shared::interpreter_finalized() {
+                        return run();
+                    }
+                    let job = crate::call::AssertSend(&mut *run);
+                    let ran = crate::shared::attach_if_alive(|py| {
                         py.detach(move || {
                             let job = job;
                             (job.0)()
                         })
-                    })
+                    });
+                    if ran.is_none() {
+                        run();
+                    }
                 })));
             }
             Ok((base, limits.interrupt_handle()))

@@ -53,7 +53,41 @@ impl RuntimeCore {
 impl Drop for RuntimeCore {
     fn drop(&mut self) {
         self.shared.forget_core();
+        // (A `_RuntimeCore` is deallocated with the GIL held.)
+        Python::attach(|py| close_runtime(py, &self.shared));
     }
+}
+
+/// Closes the runtime as C Lua's `lua_close` does (lupa runs it when its runtime is freed):
+/// the finalizer of every object still registered for one runs, newest first, under the
+/// runtime's limits and with the GIL released (kept once the interpreter is finalized). Their errors are dropped, as `lua_close`
+/// turns them into warnings; a Python exception that stopped them (Ctrl-C) is reported as
+/// unraisable, for there is no caller to take it.
+fn close_runtime(py: Python<'_>, shared: &Arc<Shared>) {
+    let r = shared.with(py, |mut l| {
+        let limits = l.lua.limits();
+        let Some(lua) = l.lua.owned() else {
+            return Ok(());
+        };
+        lua.enter(|ctx| ctx.begin_close());
+        crate::limits::run_limited(py, l.shared, &limits, || {
+            if crate::shared::interpreter_finalized() {
+                // With the GIL kept: this thread could not take it back.
+                return lua.run_finalizers();
+            }
+            let job = crate::call::AssertSend(lua);
+            py.detach(move || {
+                let job = job;
+                job.0.run_finalizers();
+            })
+        })
+    });
+    if let Err(e) = r {
+        if !crate::errors::is_lua_error(py, &e) {
+            e.write_unraisable(py, None);
+        }
+    }
+    shared.release_dropped_pyrefs(py);
 }
 
 /// Registers the class in the module.

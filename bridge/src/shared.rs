@@ -655,3 +655,20 @@ impl Drop for Shared {
         LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }
+
+/// Whether the interpreter is finalized (late in its shutdown, when module globals go): a
+/// thread that lets go of the GIL then cannot take it back.
+pub(crate) fn interpreter_finalized() -> bool {
+    // SAFETY: `Py_IsInitialized` may be called at any time, with or without the GIL.
+    unsafe { ffi::Py_IsInitialized() == 0 }
+}
+
+/// Runs `f` attached to Python (as `Python::attach`), unless this thread cannot attach:
+/// the interpreter is finalized (late in its shutdown, when module globals go) and this
+/// thread does not hold the GIL. Then `None`. (A finalized interpreter still runs Python code
+/// on the thread that holds the GIL, as lupa's callbacks run then.)
+pub(crate) fn attach_if_alive<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    // SAFETY: `PyGILState_Check` may be called at any time, with or without the GIL.
+    let can = !interpreter_finalized() || unsafe { ffi::PyGILState_Check() == 1 };
+    can.then(|| Python::attach(f))
+}

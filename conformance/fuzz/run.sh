@@ -11,10 +11,14 @@
 #   conformance/fuzz/run.sh [TARGET...]      (default: all targets)
 #   FUZZ_SECONDS=600 conformance/fuzz/run.sh run
 #
+# The `bridge` target is Python (conformance/fuzz/python/bridge.py, run by atheris in .venv
+# against the extension tests/run.sh built there; no sanitizer applies to it).
+#
 # Long runs: FUZZ_SECONDS=3600 (per target; the corpus in conformance/fuzz/corpus grows and
 # is kept between runs), or FUZZ_RUNS=N to stop after N executions. Every run adds its
-# executions to conformance/.cache/fuzz-tally.tsv (never committed) and prints each target's
-# total so far: the count of crash-free executions over sessions.
+# executions to conformance/fuzz/tally.tsv (date, target, sanitizer, executions, commit;
+# commit the lines of long runs) and prints each target's total so far: the count of
+# crash-free executions over sessions.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -23,7 +27,7 @@ timeout="${FUZZ_TIMEOUT:-10}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(compile run format pattern pack undump)
+    targets=(compile run format pattern pack undump bridge)
 fi
 export RUSTC_BOOTSTRAP=1
 
@@ -31,8 +35,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-tally_dir="$root/conformance/.cache"
-tally="$tally_dir/fuzz-tally.tsv"
+tally="$here/tally.tsv"
+python="$root/.venv/bin/python"
 
 echo "== seeds"
 (cd "$root" && cargo run -q -p lupa-conformance --example fuzz_seeds -- \
@@ -51,15 +55,22 @@ for t in "${targets[@]}"; do
     rc=0
     runs=()
     if [ -n "${FUZZ_RUNS:-}" ]; then runs=(-runs="$FUZZ_RUNS"); fi
-    "$bin/$t" "corpus/$t" "regressions/$t" "${runs[@]}" \
+    cmd=("$bin/$t")
+    if [ "$t" = bridge ]; then
+        "$python" -c 'import atheris' 2>/dev/null || "$python" -m pip install -q atheris
+        cmd=("$python" "$here/python/bridge.py")
+    fi
+    "${cmd[@]}" "corpus/$t" "regressions/$t" "${runs[@]}" \
         -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=3072 \
         -max_len=4096 -print_final_stats=1 -artifact_prefix="artifacts/$t/" \
         >"$log" 2>&1 || rc=$?
     grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
     if [ "$rc" -eq 0 ]; then
         execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
-        mkdir -p "$tally_dir"
-        printf '%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$t" "$sanitizer" "${execs:-0}" >>"$tally"
+        san="$sanitizer"
+        if [ "$t" = bridge ]; then san=none; fi
+        printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$t" "$san" "${execs:-0}" \
+            "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo -)" >>"$tally"
         awk -F'\t' -v t="$t" '$2 == t { n += $4 } END { printf "== %s: %d crash-free executions in all recorded runs\n", t, n }' "$tally"
     fi
     if [ "$rc" -ne 0 ]; then
