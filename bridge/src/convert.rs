@@ -297,7 +297,7 @@ impl Conv<'_> {
         f: Value<'gc>,
         o: Value<'gc>,
     ) -> PyResult<Value<'gc>> {
-        let limits = ctx.state().limits.clone();
+        let limits = ctx.limits().clone();
         let call = self.rt.conv_call();
         let run = crate::call::AssertSend((ctx, call, f, o));
         let r = crate::limits::run_limited(py, self.rt, &limits, || {

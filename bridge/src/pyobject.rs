@@ -265,7 +265,7 @@ fn error_to_lua(py: Python<'_>, rt: &Arc<Shared>, e: PyErr) -> Option<StashedErr
         Ok(l.lua.enter(|ctx| {
             // A Python exception that stops the call (Ctrl-C, `SystemExit`) stops it.
             if stop {
-                ctx.state().limits.stop(interp::StopReason::Host);
+                ctx.limits().stop(interp::StopReason::Host);
             }
             // The callback failed with the call stopped (a call it made into Lua was, say):
             // the stop goes on, uncatchable, whatever the callback raised.
@@ -1107,7 +1107,7 @@ fn run_inline<'gc>(
         // As for a host function (`error_to_lua`): with the call stopped, the stop goes on.
         Inline::Failed(e, stop) => {
             if stop {
-                call.ctx.state().limits.stop(interp::StopReason::Host);
+                call.ctx.limits().stop(interp::StopReason::Host);
             }
             Err(ctx.stop_error().unwrap_or_else(|| interp::Error::new(e)))
         }

@@ -864,7 +864,7 @@ fn init(
     })?;
     thread_local! {
         // The helpers chunk, compiled once per thread (a `Proto` holds no GC values).
-        static HELPERS_PROTO: std::cell::OnceCell<std::rc::Rc<interp::proto::Proto>> =
+        static HELPERS_PROTO: std::cell::OnceCell<interp::proto::VerifiedProto> =
             const { std::cell::OnceCell::new() };
     }
     let proto = HELPERS_PROTO.with(|p| {
@@ -876,7 +876,7 @@ fn init(
             let msg = String::from_utf8_lossy(&e.message);
             errors::lua_error(py, format!("cannot set up the runtime: {msg}"))
         })?;
-        Ok::<_, PyErr>(p.get_or_init(|| std::rc::Rc::new(compiled)).clone())
+        Ok::<_, PyErr>(p.get_or_init(|| compiled).clone())
     })?;
     // The helpers get their library functions directly: the runtime may not open them.
     let (helpers, natives) = lua.enter(|ctx| {

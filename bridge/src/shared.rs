@@ -232,23 +232,23 @@ impl LuaAccess<'_> {
     pub fn limits(&self) -> Rc<Limits> {
         match self {
             LuaAccess::Owned(lua) => lua.limits().clone(),
-            LuaAccess::Inline(..) => self.enter(|ctx| ctx.state().limits.clone()),
+            LuaAccess::Inline(..) => self.enter(|ctx| ctx.limits().clone()),
         }
     }
 
     /// Bytes in use.
     pub fn memory_used(&self) -> usize {
-        self.enter(|ctx| ctx.state().memory.used())
+        self.enter(|ctx| ctx.memory().used())
     }
 
     /// The memory limit.
     pub fn memory_limit(&self) -> Option<usize> {
-        self.enter(|ctx| ctx.state().memory.limit())
+        self.enter(|ctx| ctx.memory().limit())
     }
 
     /// Sets the memory limit.
     pub fn set_memory_limit(&self, limit: Option<usize>) {
-        self.enter(|ctx| ctx.state().memory.set_limit(limit))
+        self.enter(|ctx| ctx.memory().set_limit(limit))
     }
 
     /// A full collection (inside a step: asked for, it runs when the step ends).
@@ -261,14 +261,14 @@ impl LuaAccess<'_> {
 
     /// Whether usage is past the memory limit.
     pub fn memory_exceeded(&self) -> bool {
-        self.enter(|ctx| ctx.state().memory.exceeded())
+        self.enter(|ctx| ctx.memory().exceeded())
     }
 
     /// See [`Lua::collect_if_over_limit`] (inside a step, only the check).
     pub fn collect_if_over_limit(&mut self) -> bool {
         match self {
             LuaAccess::Owned(lua) => lua.collect_if_over_limit(),
-            LuaAccess::Inline(..) => self.enter(|ctx| ctx.state().memory.exceeded()),
+            LuaAccess::Inline(..) => self.enter(|ctx| ctx.memory().exceeded()),
         }
     }
 }

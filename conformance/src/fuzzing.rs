@@ -3,8 +3,6 @@
 //! or runaway memory is a bug. `conformance/fuzz/` wraps them for libFuzzer, and
 //! `conformance/tests/fuzz_regressions.rs` runs the seeds and the crashes found so far.
 
-use std::rc::Rc;
-
 use interp::{Lua, StashedValue, Value};
 
 /// Fuel (roughly, VM instructions) given to each run of Lua code.
@@ -161,7 +159,6 @@ pub fn undump(data: &[u8]) {
             String::from_utf8_lossy(&e)
         );
     }
-    let proto = Rc::new(proto);
     let mut lua = sandbox();
     let f = lua.enter(|ctx| ctx.stash(Value::Closure(ctx.load_proto(&proto, None))));
     let _ = lua.call(&f, &[]);

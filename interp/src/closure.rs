@@ -21,38 +21,50 @@ use crate::vm::NativeFn;
 pub struct FunctionProto<'gc> {
     /// The instructions.
     #[collect(require_static)]
-    pub code: Box<[Instruction]>,
+    pub(crate) code: Box<[Instruction]>,
     /// Constants as Lua values (strings interned).
-    pub constants: Box<[Value<'gc>]>,
+    pub(crate) constants: Box<[Value<'gc>]>,
     /// Nested prototypes.
-    pub protos: Box<[Gc<'gc, FunctionProto<'gc>>]>,
+    pub(crate) protos: Box<[Gc<'gc, FunctionProto<'gc>>]>,
     /// The compiler's prototype, for debug information (lines, names, upvalue descriptions).
     #[collect(require_static)]
-    pub raw: Rc<Proto>,
+    pub(crate) raw: Rc<Proto>,
     /// Registers needed.
-    pub max_stack: usize,
+    pub(crate) max_stack: usize,
     /// Fixed parameters.
-    pub num_params: usize,
+    pub(crate) num_params: usize,
     /// Variadic?
-    pub is_vararg: bool,
-    /// The memory this prototype (and its share of the compiler's) is charged for.
+    pub(crate) is_vararg: bool,
+    /// The memory this prototype (and its share of the compiler's) is charged for (held
+    /// for its drop, which gives it back).
     #[collect(require_static)]
-    pub mem: crate::memory::Charge,
+    #[allow(dead_code)]
+    pub(crate) mem: crate::memory::Charge,
 }
 
 impl<'gc> FunctionProto<'gc> {
-    /// Loads a compiled prototype into the arena.
-    ///
-    /// The bytecode must keep the VM's invariants (see [`crate::chunk::verify`]): our
-    /// compiler's output does (checked in debug builds), and binary chunks are verified by
-    /// [`crate::chunk::undump`].
-    pub fn load(ctx: Context<'gc>, proto: &Rc<Proto>) -> Gc<'gc, FunctionProto<'gc>> {
-        if cfg!(debug_assertions) {
-            if let Err(e) = crate::chunk::verify(proto) {
-                panic!("invalid bytecode: {e}");
-            }
-        }
-        Self::load_with(ctx, proto, &mut HashMap::new())
+    /// The compiled prototype, for debug information (lines, names, upvalue descriptions)
+    /// and `string.dump`.
+    pub fn raw(&self) -> &Proto {
+        &self.raw
+    }
+
+    /// The number of fixed parameters.
+    pub fn num_params(&self) -> usize {
+        self.num_params
+    }
+
+    /// Whether the function is variadic.
+    pub fn is_vararg(&self) -> bool {
+        self.is_vararg
+    }
+
+    /// Loads a verified prototype into the arena.
+    pub(crate) fn load(
+        ctx: Context<'gc>,
+        proto: &crate::proto::VerifiedProto,
+    ) -> Gc<'gc, FunctionProto<'gc>> {
+        Self::load_with(ctx, proto.rc(), &mut HashMap::new())
     }
 
     /// Loads `proto`, sharing equal long string constants of one chunk (as C Lua's lexer
@@ -173,11 +185,11 @@ fn closure_charge(upvalues: usize) -> crate::memory::Charge {
 /// A Lua function: a pointer-sized `Copy` handle.
 #[derive(Clone, Copy, Collect)]
 #[collect(no_drop)]
-pub struct Closure<'gc>(pub Gc<'gc, ClosureState<'gc>>);
+pub struct Closure<'gc>(pub(crate) Gc<'gc, ClosureState<'gc>>);
 
 impl<'gc> Closure<'gc> {
-    /// A closure over `proto` with the given upvalues.
-    pub fn new(
+    /// A closure over `proto` with the given upvalues (as many as `proto` has).
+    pub(crate) fn new(
         mc: &Mutation<'gc>,
         proto: Gc<'gc, FunctionProto<'gc>>,
         upvalues: &[Upvalue<'gc>],
@@ -186,8 +198,8 @@ impl<'gc> Closure<'gc> {
         Self::from_cells(mc, proto, upvalues)
     }
 
-    /// A closure from ready-made upvalue cells.
-    pub fn from_cells(
+    /// A closure from ready-made upvalue cells (as many as `proto` has).
+    pub(crate) fn from_cells(
         mc: &Mutation<'gc>,
         proto: Gc<'gc, FunctionProto<'gc>>,
         upvalues: Box<[Lock<Upvalue<'gc>>]>,
@@ -207,6 +219,11 @@ impl<'gc> Closure<'gc> {
     #[inline(always)]
     pub fn proto(self) -> Gc<'gc, FunctionProto<'gc>> {
         self.0.proto
+    }
+
+    /// The compiled prototype (debug information, `string.dump`).
+    pub fn raw_proto(self) -> &'gc Proto {
+        &Gc::as_ref(self.0).proto.as_ref().raw
     }
 
     /// Upvalue cell `i`.

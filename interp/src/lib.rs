@@ -6,6 +6,26 @@
 //! A host creates a [`Lua`], loads code with [`Context::load`] inside [`Lua::enter`], and runs
 //! it with [`Lua::call`], which steps the VM with a fuel budget and collects garbage between
 //! steps.
+//!
+//! # Soundness
+//!
+//! No sequence of calls to public safe items causes undefined behaviour. In particular:
+//! - only verified prototypes run ([`proto::VerifiedProto`]: the compiler's output, chunks the
+//!   loader verified, or prototypes verified by hand);
+//! - native functions see a narrow call interface ([`NativeCall`], [`vm::debug_api`]), never a
+//!   thread's frames or stack:
+//!   ```compile_fail,E0624
+//!   fn native<'gc>(call: &mut interp::NativeCall<'gc, '_>) {
+//!       call.thread_state();
+//!   }
+//!   ```
+//! - a [`Lua`] is not `Send` (its values hold `Rc`s that a host may keep clones of, such as
+//!   [`Lua::limits`]); a host that moves a runtime between threads wraps it in its own
+//!   locked type, as the Python bridge does:
+//!   ```compile_fail,E0277
+//!   fn assert_send<T: Send>() {}
+//!   assert_send::<interp::Lua>();
+//!   ```
 
 pub mod chunk;
 pub mod closure;

@@ -90,3 +90,66 @@ pub struct Proto {
     /// Local variables, for debug information and error messages.
     pub local_vars: Vec<LocalVar>,
 }
+
+/// A prototype that keeps the VM's invariants (those [`crate::chunk::verify`] checks): the
+/// only kind [`crate::Context::load_proto`] runs. Made by the compiler
+/// ([`crate::compiler::compile`]), by the chunk loader ([`crate::chunk::undump`], which
+/// verifies) or by [`VerifiedProto::verify`] from a prototype built by hand; it derefs to
+/// the (immutable) [`Proto`].
+///
+/// A hand-built prototype cannot run unchecked:
+/// ```compile_fail,E0308
+/// let mut p = interp::compiler::compile(b"return 1", b"=x").unwrap().to_proto();
+/// p.code[0] = interp::opcode::Instruction::abx(interp::opcode::OpCode::LoadK, 200, 99);
+/// let lua = interp::Lua::new();
+/// lua.enter(|ctx| { ctx.load_proto(&std::rc::Rc::new(p), None); });
+/// ```
+/// and [`VerifiedProto::verify`] refuses it:
+/// ```
+/// let mut p = interp::compiler::compile(b"return 1", b"=x").unwrap().to_proto();
+/// p.code[0] = interp::opcode::Instruction::abx(interp::opcode::OpCode::LoadK, 200, 99);
+/// assert!(interp::proto::VerifiedProto::verify(p).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifiedProto(Rc<Proto>);
+
+impl VerifiedProto {
+    /// Checks `p` and its nested functions (always, in every build).
+    pub fn verify(p: Proto) -> Result<VerifiedProto, String> {
+        crate::chunk::verify(&p)?;
+        Ok(VerifiedProto(Rc::new(p)))
+    }
+
+    /// Our compiler's output, which keeps the invariants by construction (checked in debug
+    /// builds).
+    pub(crate) fn from_compiler(p: Proto) -> VerifiedProto {
+        if cfg!(debug_assertions) {
+            if let Err(e) = crate::chunk::verify(&p) {
+                panic!("the compiler made invalid bytecode: {e}");
+            }
+        }
+        VerifiedProto(Rc::new(p))
+    }
+
+    /// A prototype [`crate::chunk::verify`] accepted just now.
+    pub(crate) fn verified(p: Proto) -> VerifiedProto {
+        VerifiedProto(Rc::new(p))
+    }
+
+    /// A copy of the prototype, to change (and verify again before it runs).
+    pub fn to_proto(&self) -> Proto {
+        (*self.0).clone()
+    }
+
+    /// The shared prototype (for the loader: nested prototypes are loaded from it).
+    pub(crate) fn rc(&self) -> &Rc<Proto> {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for VerifiedProto {
+    type Target = Proto;
+    fn deref(&self) -> &Proto {
+        &self.0
+    }
+}

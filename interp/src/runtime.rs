@@ -54,77 +54,77 @@ impl Default for GcParams {
 #[collect(no_drop)]
 pub struct State<'gc> {
     /// The global table (`_G`).
-    pub globals: Table<'gc>,
+    pub(crate) globals: Table<'gc>,
     /// The registry (`debug.getregistry`).
-    pub registry: Table<'gc>,
+    pub(crate) registry: Table<'gc>,
     /// The main thread.
-    pub main_thread: Thread<'gc>,
+    pub(crate) main_thread: Thread<'gc>,
     /// Interned short strings.
-    pub interner: Gc<'gc, RefLock<StringInterner<'gc>>>,
+    pub(crate) interner: Gc<'gc, RefLock<StringInterner<'gc>>>,
     /// Metatables of the non-table types, indexed by [`ValueType`] number.
-    pub type_metatables: Gc<'gc, RefLock<[Option<Table<'gc>>; 9]>>,
+    pub(crate) type_metatables: Gc<'gc, RefLock<[Option<Table<'gc>>; 9]>>,
     /// Interned metamethod names, indexed by [`Metamethod`].
-    pub tm_names: [LuaString<'gc>; NUM_TM],
+    pub(crate) tm_names: [LuaString<'gc>; NUM_TM],
     /// Roots held by the host (stashed values).
-    pub roots: DynamicRootSet<'gc>,
+    pub(crate) roots: DynamicRootSet<'gc>,
     /// The chain of running threads: the executing one last.
-    pub running: Gc<'gc, RefLock<Vec<Thread<'gc>>>>,
+    pub(crate) running: Gc<'gc, RefLock<Vec<Thread<'gc>>>>,
     /// Depth of nested calls made by native functions (C Lua's C stack).
     #[collect(require_static)]
-    pub nested: std::cell::Cell<u32>,
+    pub(crate) nested: std::cell::Cell<u32>,
     /// Set by `collectgarbage()`: the driver runs a full collection before the next step.
     #[collect(require_static)]
-    pub gc_requested: std::cell::Cell<bool>,
+    pub(crate) gc_requested: std::cell::Cell<bool>,
     /// Set when a step ended past the memory limit for a full collection (C Lua's emergency
     /// collection); cleared once usage is back under the limit.
     #[collect(require_static)]
-    pub emergency_gc: std::cell::Cell<bool>,
+    pub(crate) emergency_gc: std::cell::Cell<bool>,
     /// Set when `NativeCall::reserve` refused an allocation (the function may be called
     /// again after a full collection).
     #[collect(require_static)]
-    pub native_retry: std::cell::Cell<bool>,
+    pub(crate) native_retry: std::cell::Cell<bool>,
     /// A collection requested inside a nested call, waiting for the nested call to end.
     #[collect(require_static)]
-    pub gc_deferred: std::cell::Cell<bool>,
+    pub(crate) gc_deferred: std::cell::Cell<bool>,
     /// Fuel charged by library functions for work proportional to their data (a big
     /// `string.rep`, `table.concat`, ...), taken from the step's fuel at the next reload.
-    pub charged: std::cell::Cell<i64>,
+    pub(crate) charged: std::cell::Cell<i64>,
     /// Fuel [`Context::tick`] may charge before it next looks at the host's limits.
-    pub tick_left: std::cell::Cell<i64>,
+    pub(crate) tick_left: std::cell::Cell<i64>,
     /// True while `__gc` metamethods run (the collector is not reentrant there).
     #[collect(require_static)]
-    pub in_finalizer: std::cell::Cell<bool>,
+    pub(crate) in_finalizer: std::cell::Cell<bool>,
     /// Set while the state is being closed: new objects get no finalizer.
-    pub closing: std::cell::Cell<bool>,
+    pub(crate) closing: std::cell::Cell<bool>,
     /// False after `collectgarbage("stop")`.
     #[collect(require_static)]
-    pub gc_running: std::cell::Cell<bool>,
+    pub(crate) gc_running: std::cell::Cell<bool>,
     /// True in generational mode (reported only; the collector is incremental).
     #[collect(require_static)]
-    pub gc_generational: std::cell::Cell<bool>,
+    pub(crate) gc_generational: std::cell::Cell<bool>,
     /// The collector's parameters as `collectgarbage` last set them.
     #[collect(require_static)]
-    pub gc_params: std::cell::Cell<GcParams>,
+    pub(crate) gc_params: std::cell::Cell<GcParams>,
     /// Lua 5.3's `__le` fallback (`a <= b` as `not (b < a)`), C Lua's LUA_COMPAT_LT_LE.
     #[collect(require_static)]
-    pub compat_lt_le: std::cell::Cell<bool>,
+    pub(crate) compat_lt_le: std::cell::Cell<bool>,
     /// Tables with weak keys or values, cleared after each marking phase.
-    pub weak_tables: Gc<'gc, RefLock<Vec<GcWeak<'gc, TableCell<'gc>>>>>,
+    pub(crate) weak_tables: Gc<'gc, RefLock<Vec<GcWeak<'gc, TableCell<'gc>>>>>,
     /// Objects with a `__gc` metamethod, held weakly until they become unreachable.
-    pub finalizable: Gc<'gc, RefLock<Vec<WeakObject<'gc>>>>,
+    pub(crate) finalizable: Gc<'gc, RefLock<Vec<WeakObject<'gc>>>>,
     /// Unreachable objects whose `__gc` metamethods are due, in call order.
-    pub to_finalize: Gc<'gc, RefLock<Vec<Value<'gc>>>>,
+    pub(crate) to_finalize: Gc<'gc, RefLock<Vec<Value<'gc>>>>,
     /// The runtime's memory account.
     #[collect(require_static)]
-    pub memory: Rc<MemoryAccount>,
+    pub(crate) memory: Rc<MemoryAccount>,
     /// Running chains of calls the host made while another call was in progress
     /// (host -> Lua -> host -> Lua nesting), outermost first.
-    pub outer_chains: Gc<'gc, RefLock<Vec<Vec<Thread<'gc>>>>>,
+    pub(crate) outer_chains: Gc<'gc, RefLock<Vec<Vec<Thread<'gc>>>>>,
     /// An error a host function returned, to be raised in the waiting thread.
-    pub host_error: Gc<'gc, RefLock<Option<Error<'gc>>>>,
+    pub(crate) host_error: Gc<'gc, RefLock<Option<Error<'gc>>>>,
     /// The host's execution limits (shared with [`Lua`]).
     #[collect(require_static)]
-    pub limits: Rc<crate::limits::Limits>,
+    pub(crate) limits: Rc<crate::limits::Limits>,
 }
 
 /// A weak reference to an object that can have a finalizer.
@@ -484,6 +484,26 @@ impl<'gc> Context<'gc> {
         }
     }
 
+    /// The execution limits of this runtime (the same as [`Lua::limits`]).
+    pub fn limits(self) -> &'gc Rc<crate::limits::Limits> {
+        &self.state.limits
+    }
+
+    /// The memory account of this runtime: bytes in use, the limit.
+    pub fn memory(self) -> &'gc MemoryAccount {
+        &self.state.memory
+    }
+
+    /// Whether a finalizer (`__gc`) is running: the collector is not reentrant then.
+    pub fn in_finalizer(self) -> bool {
+        self.state.in_finalizer.get()
+    }
+
+    /// Marks that a finalizer runs (or no longer does); the previous mark.
+    pub fn set_in_finalizer(self, running: bool) -> bool {
+        self.state.in_finalizer.replace(running)
+    }
+
     /// Starts closing the state (C Lua's `lua_close`): every object still registered for
     /// finalization joins the queue of due finalizers, newest first, and objects get no new
     /// finalizers from now on. Take them with [`Context::next_to_finalize`].
@@ -540,15 +560,14 @@ impl<'gc> Context<'gc> {
         } else {
             compiler::compile(source, chunk_name)?
         };
-        let proto = Rc::new(proto);
         Ok(self.load_proto(&proto, env.map(Value::Table)))
     }
 
-    /// Makes a closure of a compiled main chunk; its first upvalue (`_ENV`) is `env`, or the
-    /// globals.
+    /// Makes a closure of a compiled main chunk (verified: see
+    /// [`crate::proto::VerifiedProto`]); its first upvalue (`_ENV`) is `env`, or the globals.
     pub fn load_proto(
         self,
-        proto: &Rc<crate::proto::Proto>,
+        proto: &crate::proto::VerifiedProto,
         env: Option<Value<'gc>>,
     ) -> Closure<'gc> {
         let fp = FunctionProto::load(self, proto);
@@ -653,12 +672,6 @@ pub struct Lua {
 /// How a host runs due finalizers, Lua code run between steps: it calls the function it is
 /// given (with its interpreter lock released, say, as a long step runs).
 pub type FinalizerRunner = Rc<dyn Fn(&mut dyn FnMut())>;
-
-// SAFETY: every `Rc` and `Gc` inside the arena is reachable only through the arena, and the
-// arena is only used through `&mut Lua` / `&Lua`; moving the whole arena to another thread
-// moves all of them together, so no reference count is ever touched from two threads at once.
-// `Lua` is deliberately not `Sync`.
-unsafe impl Send for Lua {}
 
 impl Default for Lua {
     fn default() -> Self {
@@ -971,3 +984,23 @@ impl std::fmt::Debug for StashedError {
         write!(f, "StashedError({:?})", self.kind)
     }
 }
+
+/// The kind of error and the traceback where it was raised (the error object itself is in
+/// the arena: fetch it, or format it inside [`Lua::enter`] as a [`crate::Error`]).
+impl std::fmt::Display for StashedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.kind {
+            ErrorKind::Runtime => "Lua runtime error",
+            ErrorKind::Memory => "not enough memory",
+            ErrorKind::Interrupt => "Lua execution stopped by the host",
+            ErrorKind::ErrorHandling => "error in error handling",
+        };
+        f.write_str(what)?;
+        if let Some(tb) = &self.traceback {
+            write!(f, "\n{tb}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StashedError {}

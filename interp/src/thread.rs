@@ -309,7 +309,7 @@ const THREAD_SIZE: usize = std::mem::size_of::<ThreadObject<'static>>() + crate:
 /// A Lua thread: a pointer-sized `Copy` handle.
 #[derive(Clone, Copy, Collect)]
 #[collect(no_drop)]
-pub struct Thread<'gc>(pub Gc<'gc, ThreadObject<'gc>>);
+pub struct Thread<'gc>(pub(crate) Gc<'gc, ThreadObject<'gc>>);
 
 impl<'gc> Thread<'gc> {
     /// A new, empty thread.
@@ -364,19 +364,19 @@ impl<'gc> Thread<'gc> {
 
     /// Sets the status.
     #[inline]
-    pub fn set_status(self, s: ThreadStatus) {
+    pub(crate) fn set_status(self, s: ThreadStatus) {
         self.0.status.set(s)
     }
 
     /// Borrows the thread's state for writing.
     #[inline]
-    pub fn state_mut(self, mc: &Mutation<'gc>) -> std::cell::RefMut<'gc, ThreadState<'gc>> {
+    pub(crate) fn state_mut(self, mc: &Mutation<'gc>) -> std::cell::RefMut<'gc, ThreadState<'gc>> {
         gc_arena::barrier::unlock!(Gc::write(mc, self.0), ThreadObject, state).borrow_mut()
     }
 
     /// Tries to borrow the thread's state for writing (fails while it runs a nested call).
     #[inline]
-    pub fn try_state_mut(
+    pub(crate) fn try_state_mut(
         self,
         mc: &Mutation<'gc>,
     ) -> Option<std::cell::RefMut<'gc, ThreadState<'gc>>> {
@@ -393,14 +393,14 @@ impl<'gc> Thread<'gc> {
     /// call, and `resume`. Between a publish and the moment the other thread's code reads
     /// the view, this thread does not run, so its stack is not reallocated.
     #[inline]
-    pub fn publish_stack(self, st: &mut ThreadState<'gc>) {
+    pub(crate) fn publish_stack(self, st: &mut ThreadState<'gc>) {
         self.0
             .stack_view
             .set((st.stack.as_mut_ptr() as usize, st.stack.len()));
     }
 
     /// Reads stack slot `index` of this thread (an open upvalue), from any thread.
-    pub fn stack_slot(self, index: usize) -> Value<'gc> {
+    pub(crate) fn stack_slot(self, index: usize) -> Value<'gc> {
         if let Ok(s) = self.0.state.try_borrow() {
             return s.stack.get(index).copied().unwrap_or_default();
         }
@@ -418,7 +418,7 @@ impl<'gc> Thread<'gc> {
     }
 
     /// Writes stack slot `index` of this thread (an open upvalue), from any thread.
-    pub fn set_stack_slot(self, mc: &Mutation<'gc>, index: usize, v: Value<'gc>) {
+    pub(crate) fn set_stack_slot(self, mc: &Mutation<'gc>, index: usize, v: Value<'gc>) {
         let lock = gc_arena::barrier::unlock!(Gc::write(mc, self.0), ThreadObject, state);
         if let Ok(mut s) = lock.try_borrow_mut() {
             if let Some(slot) = s.stack.get_mut(index) {

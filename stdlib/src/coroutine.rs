@@ -96,7 +96,7 @@ fn wrap<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 fn yield_<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     // Raised by `lua_yieldk` in C Lua, where the running function is `yield` itself: the
     // messages carry no position.
-    if call.thread.0.is_main {
+    if call.thread.is_main() {
         return Err(plain_error(
             call,
             "attempt to yield from outside a coroutine",
@@ -137,7 +137,7 @@ fn isyieldable<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn running<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let t = call.thread;
-    call.ret(&[Value::Thread(t), Value::Boolean(t.0.is_main)])
+    call.ret(&[Value::Thread(t), Value::Boolean(t.is_main())])
 }
 
 fn close<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

@@ -1,7 +1,7 @@
 //! The debug library (manual §6.10): tracebacks, `getinfo`, locals, upvalues, metatables and
 //! the registry, and hooks.
 
-use interp::closure::UpvalueState;
+use interp::vm::debug_api;
 use interp::vm::{Hook, MASK_CALL, MASK_LINE, MASK_RETURN};
 use interp::{NativeCall, Value};
 
@@ -76,13 +76,7 @@ fn traceback<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         out.extend_from_slice(s.as_bytes());
         out.push(b'\n');
     }
-    let tb = match target {
-        Some(t) => match t.try_state_mut(call.ctx.mutation()) {
-            Some(st) => interp::vm::coroutine_traceback(call.ctx, &st, level),
-            None => "stack traceback:".to_string(),
-        },
-        None => interp::vm::traceback(call, level),
-    };
+    let tb = debug_api::traceback(call, target, level);
     out.extend_from_slice(tb.as_bytes());
     let s = call.ctx.intern(&out);
     call.ret1(Value::String(s))
@@ -115,29 +109,16 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         if level < 0 {
             return call.ret1(Value::Nil);
         }
-        let st = match target {
-            Some(th) => match th.try_state_mut(call.ctx.mutation()) {
-                Some(s) => interp::vm::coroutine_frame_info(&s, level as usize)
-                    .map(|(i, f)| (i, f.unwrap_or_default())),
-                None => None,
-            },
-            _ => {
-                if level == 0 {
-                    Some((
-                        interp::vm::FunctionInfo {
-                            name: Some(("field", b"getinfo".to_vec())),
-                            ..interp::vm::FunctionInfo::native()
-                        },
-                        call.func_value(),
-                    ))
-                } else {
-                    let st = call.thread_state();
-                    interp::vm::frame_info(st, level as usize).map(|i| {
-                        let f = interp::vm::frame_function(st, level as usize);
-                        (i, f.unwrap_or_default())
-                    })
-                }
-            }
+        let st = if target.is_none() && level == 0 {
+            Some((
+                interp::vm::FunctionInfo {
+                    name: Some(("field", b"getinfo".to_vec())),
+                    ..interp::vm::FunctionInfo::native()
+                },
+                call.func_value(),
+            ))
+        } else {
+            debug_api::stack_info(call, target, level as usize)
         };
         match st {
             Some(i) => i,
@@ -177,8 +158,8 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         let (nups, nparams, vararg) = match func {
             Value::Closure(c) => (
                 c.num_upvalues() as i64,
-                c.proto().num_params as i64,
-                c.proto().is_vararg,
+                c.proto().num_params() as i64,
+                c.proto().is_vararg(),
             ),
             Value::Native(n) => (n.0.upvalues.borrow().len() as i64, 0, true),
             _ => (0, 0, true),
@@ -192,9 +173,7 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     }
     if what.contains(&b'r') {
         let (first, n) = match (call.arg(base), target) {
-            (Value::Integer(level), None) if level > 0 => {
-                interp::vm::frame_transfer(call.thread_state(), level as usize)
-            }
+            (Value::Integer(level), None) if level > 0 => debug_api::transfer(call, level as usize),
             _ => (0, 0),
         };
         set(call, t, "ftransfer", Value::Integer(first as i64));
@@ -207,7 +186,7 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         if let Value::Closure(c) = func {
             let lines = ctx.new_table();
             // A vararg function's VARARGPREP is not an active line (5.4.8 `collectvalidlines`).
-            let raw = &c.proto().raw;
+            let raw = c.raw_proto();
             for &l in raw.line_info.iter().skip(raw.is_vararg as usize) {
                 lines.set_int(ctx.mutation(), l as i64, Value::Boolean(true));
             }
@@ -220,7 +199,7 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 fn function_info<'gc>(f: Value<'gc>) -> interp::vm::FunctionInfo {
     match f {
         Value::Closure(c) => {
-            let p = &c.proto().raw;
+            let p = c.raw_proto();
             interp::vm::FunctionInfo {
                 source: p.source.to_vec(),
                 short_src: interp::compiler::chunk_id(&p.source),
@@ -242,7 +221,7 @@ fn getlocal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match call.arg(a) {
         // Parameter names of a function value.
         Value::Closure(c) => {
-            let p = &c.proto().raw;
+            let p = c.raw_proto();
             let name = p
                 .local_vars
                 .iter()
@@ -262,9 +241,9 @@ fn getlocal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         _ => {}
     }
     let level = crate::util::check_c_int(call, a)?;
-    let found = with_frame_local(call, target, level, n, |st, slot| st.stack[slot]);
+    let found = debug_api::local(call, target, level, n);
     match found {
-        Err(()) => Err(call.arg_error(a, "level out of range")),
+        Err(_) => Err(call.arg_error(a, "level out of range")),
         Ok(None) => call.ret1(Value::Nil),
         Ok(Some((name, v))) => {
             let name = Value::String(call.ctx.intern(&name));
@@ -278,14 +257,11 @@ fn setlocal<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let level = crate::util::check_c_int(call, a)?;
     let n = crate::util::check_c_int(call, a + 1)?;
     let v = call.check_any(a + 2)?;
-    let found = with_frame_local(call, target, level, n, |st, slot| {
-        st.stack[slot] = v;
-        v
-    });
+    let found = debug_api::set_local(call, target, level, n, v);
     match found {
-        Err(()) => Err(call.arg_error(a, "level out of range")),
+        Err(_) => Err(call.arg_error(a, "level out of range")),
         Ok(None) => call.ret1(Value::Nil),
-        Ok(Some((name, _))) => {
+        Ok(Some(name)) => {
             let name = Value::String(call.ctx.intern(&name));
             call.ret1(name)
         }
@@ -299,48 +275,6 @@ fn thread_arg<'gc>(call: &NativeCall<'gc, '_>) -> (Option<interp::Thread<'gc>>, 
         Value::Thread(t) if !t.ptr_eq(call.thread) => (Some(t), 1),
         Value::Thread(_) => (None, 1),
         _ => (None, 0),
-    }
-}
-
-/// Finds local `n` of the frame at `level` of `target` (or of the running thread) and
-/// applies `f` to its slot. `Err` if there is no such level.
-fn with_frame_local<'gc>(
-    call: &mut NativeCall<'gc, '_>,
-    target: Option<interp::Thread<'gc>>,
-    level: i64,
-    n: i64,
-    f: impl FnOnce(&mut interp::thread::ThreadState<'gc>, usize) -> Value<'gc>,
-) -> Result<Option<(Vec<u8>, Value<'gc>)>, ()> {
-    if level < 0 {
-        return Err(());
-    }
-    let apply = |st: &mut interp::thread::ThreadState<'gc>, level: usize, top: usize| {
-        if level > interp::vm::stack_levels(st) {
-            return Err(());
-        }
-        Ok(interp::vm::frame_local(st, level, n, top).map(|(name, slot)| (name, f(st, slot))))
-    };
-    match target {
-        None => {
-            if level == 0 {
-                // getlocal itself: its arguments are its C temporaries.
-                let i = n.wrapping_sub(1) as usize;
-                let found = (n >= 1 && i < call.nargs()).then(|| call.arg(i));
-                return Ok(found.map(|v| (b"(C temporary)".to_vec(), v)));
-            }
-            let top = call.func_slot();
-            apply(call.thread_state(), level as usize, top)
-        }
-        Some(t) => match t.try_state_mut(call.ctx.mutation()) {
-            Some(mut st) => {
-                if level == 0 {
-                    return Ok(None); // the yield it waits in
-                }
-                let top = st.pending.map_or(st.top, |p| p.func);
-                apply(&mut st, level as usize, top)
-            }
-            None => Err(()),
-        },
     }
 }
 
@@ -371,7 +305,7 @@ fn getregistry<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn upvalue_name<'gc>(c: interp::Closure<'gc>, i: usize) -> Vec<u8> {
-    let p = &c.proto().raw;
+    let p = c.raw_proto();
     p.upvalues
         .get(i)
         .and_then(|u| u.name.as_deref())
@@ -379,29 +313,12 @@ fn upvalue_name<'gc>(c: interp::Closure<'gc>, i: usize) -> Vec<u8> {
         .unwrap_or_else(|| b"(no name)".to_vec()) // stripped (`aux_upvalue`)
 }
 
-fn upvalue_value<'gc>(call: &NativeCall<'gc, '_>, c: interp::Closure<'gc>, i: usize) -> Value<'gc> {
-    match c.upvalue(i).get() {
-        UpvalueState::Closed(v) => v,
-        UpvalueState::Open { thread, index } => {
-            if thread.ptr_eq(call.thread) {
-                // The running thread's stack is borrowed by this call: read through the API.
-                interp::vm::read_open_upvalue(call, index)
-            } else {
-                thread
-                    .try_state_mut(call.ctx.mutation())
-                    .map(|s| s.stack[index])
-                    .unwrap_or_default()
-            }
-        }
-    }
-}
-
 fn getupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let n = crate::util::check_c_int(call, 1)?;
     match call.arg(0) {
         Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
             let name = call.ctx.intern(&upvalue_name(c, n as usize - 1));
-            let v = upvalue_value(call, c, n as usize - 1);
+            let v = debug_api::upvalue(call, c, n as usize - 1);
             call.ret(&[Value::String(name), v])
         }
         Value::Native(f) if n >= 1 && (n as usize) <= f.0.upvalues.borrow().len() => {
@@ -418,17 +335,7 @@ fn setupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match call.arg(0) {
         Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
             let i = n as usize - 1;
-            let uv = c.upvalue(i);
-            match uv.get() {
-                UpvalueState::Closed(_) => uv.set(call.ctx.mutation(), UpvalueState::Closed(v)),
-                UpvalueState::Open { thread, index } => {
-                    if thread.ptr_eq(call.thread) {
-                        interp::vm::write_open_upvalue(call, index, v);
-                    } else if let Some(mut s) = thread.try_state_mut(call.ctx.mutation()) {
-                        s.stack[index] = v;
-                    }
-                }
-            }
+            debug_api::set_upvalue(call, c, i, v);
             let name = call.ctx.intern(&upvalue_name(c, i));
             call.ret1(Value::String(name))
         }
@@ -536,12 +443,8 @@ fn sethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         Hook::new(call.arg(a), mask, count)
     };
     record_hook(call, target.unwrap_or(call.thread), hook.func);
-    match target {
-        None => call.thread_state().hook.replace(hook),
-        Some(t) => match t.try_state_mut(call.ctx.mutation()) {
-            Some(mut st) => st.hook.replace(hook),
-            None => return Err(call.error("cannot set the hook of a running coroutine")),
-        },
+    if debug_api::set_hook(call, target, hook).is_err() {
+        return Err(call.error("cannot set the hook of a running coroutine"));
     }
     call.ret0()
 }
@@ -568,13 +471,7 @@ fn record_hook<'gc>(call: &NativeCall<'gc, '_>, thread: interp::Thread<'gc>, f: 
 
 fn gethook<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let (target, _) = thread_arg(call);
-    let hook = match target {
-        None => call.thread_state().hook,
-        Some(t) => match t.try_state_mut(call.ctx.mutation()) {
-            Some(st) => st.hook,
-            None => Hook::default(),
-        },
-    };
+    let hook = debug_api::hook(call, target);
     if !hook.active() {
         return call.ret1(Value::Nil);
     }

@@ -294,9 +294,9 @@ pub fn close_state<'gc>(call: &mut NativeCall<'gc, '_>) {
         if !mm.is_function() {
             continue;
         }
-        let was = ctx.state().in_finalizer.replace(true);
+        let was = ctx.set_in_finalizer(true);
         let r = call.call(mm, &[obj]);
-        ctx.state().in_finalizer.set(was);
+        ctx.set_in_finalizer(was);
         if let Err(e) = r {
             gc_warning(ctx, "__gc", e.value);
         }

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use crate::opcode::Instruction;
-use crate::proto::{Constant, LocalVar, Proto, UpvalueDesc, VarKind};
+use crate::proto::{Constant, LocalVar, Proto, UpvalueDesc, VarKind, VerifiedProto};
 
 use super::{tag, DATA, FORMAT, LUAC_INT, LUAC_NUM, SIGNATURE, VERSION};
 
@@ -18,13 +18,13 @@ type Why = String;
 /// Loads a binary chunk (`luaU_undump`) and verifies it. `chunk_name` is what `load` got;
 /// errors are C Lua's complete messages, e.g. `binary string: bad binary format (truncated
 /// chunk)`.
-pub fn undump(chunk: &[u8], chunk_name: &[u8]) -> Result<Proto, Vec<u8>> {
+pub fn undump(chunk: &[u8], chunk_name: &[u8]) -> Result<VerifiedProto, Vec<u8>> {
     let mut s = LoadState { b: chunk, p: 0 };
     let main = s
         .header()
         .and_then(|()| s.byte())
         .and_then(|_nupvalues| s.function(None, 0))
-        .and_then(|p| super::verify(&p).map(|()| p));
+        .and_then(|p| super::verify(&p).map(|()| VerifiedProto::verified(p)));
     main.map_err(|why| {
         let mut m = display_name(chunk_name).to_vec();
         m.extend_from_slice(b": bad binary format (");

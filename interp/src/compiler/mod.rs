@@ -12,7 +12,7 @@ pub use chunkid::chunk_id;
 pub use disasm::disassemble;
 pub use lexer::utf8_encode;
 
-use crate::proto::Proto;
+use crate::proto::VerifiedProto;
 
 /// A syntax error.
 #[derive(Debug, Clone)]
@@ -23,22 +23,37 @@ pub struct SyntaxError {
     pub incomplete: bool,
 }
 
+/// The message, as C Lua gives it.
+impl std::fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.message))
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
 /// Compiles a chunk. `chunk_name` is what `load` receives (`@file.lua`, `=stdin`, or the
 /// source itself). A leading `#` line is not skipped here (see [`skip_shebang`]).
-pub fn compile(source: &[u8], chunk_name: &[u8]) -> Result<Proto, SyntaxError> {
+pub fn compile(source: &[u8], chunk_name: &[u8]) -> Result<VerifiedProto, SyntaxError> {
     compile_at(source, chunk_name, 0)
 }
 
 /// Like [`compile`], for code that runs at C-call count `c_calls` (see
 /// [`crate::vm::NativeCall::c_calls`]): each syntactic level counts one more, as in C Lua,
 /// and reaching its limit is "C stack overflow".
-pub fn compile_at(source: &[u8], chunk_name: &[u8], c_calls: u32) -> Result<Proto, SyntaxError> {
+pub fn compile_at(
+    source: &[u8],
+    chunk_name: &[u8],
+    c_calls: u32,
+) -> Result<VerifiedProto, SyntaxError> {
     let mut p = parser::Parser::new(source, chunk_name);
     p.start_level(c_calls);
-    p.main_func().map_err(|e| SyntaxError {
-        message: e.message,
-        incomplete: e.at_eof,
-    })
+    p.main_func()
+        .map(VerifiedProto::from_compiler)
+        .map_err(|e| SyntaxError {
+            message: e.message,
+            incomplete: e.at_eof,
+        })
 }
 
 /// Skips a UTF-8 byte-order mark and a first line starting with `#` (as `luaL_loadfile`

@@ -458,7 +458,11 @@ pub(crate) fn shrink_idle_main_thread<'gc>(ctx: Context<'gc>) {
 /// function calls (Lua -> host -> Lua: the call runs on that thread above its frames, as C
 /// Lua's `lua_call` from a C function does; see [`ThreadState::host_calls`]); a fresh thread
 /// otherwise. Step it with [`step`] and end it with [`end_call`].
-pub fn start_host_call<'gc>(ctx: Context<'gc>, f: Value<'gc>, args: &[Value<'gc>]) -> Thread<'gc> {
+pub(crate) fn start_host_call<'gc>(
+    ctx: Context<'gc>,
+    f: Value<'gc>,
+    args: &[Value<'gc>],
+) -> Thread<'gc> {
     let cur = ctx.state().running.borrow().last().copied();
     let Some(cur) = cur else {
         let main = ctx.state().main_thread;
@@ -559,7 +563,12 @@ fn end_call_above<'gc>(ctx: Context<'gc>, thread: Thread<'gc>) {
 }
 
 /// Prepares `thread` to call `f(args)` (its stack is reset).
-pub fn start_call<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, f: Value<'gc>, args: &[Value<'gc>]) {
+pub(crate) fn start_call<'gc>(
+    ctx: Context<'gc>,
+    thread: Thread<'gc>,
+    f: Value<'gc>,
+    args: &[Value<'gc>],
+) {
     let mut st = thread.state_mut(ctx.mutation());
     st.stack.clear();
     st.frames.clear();
@@ -602,7 +611,7 @@ fn push_chain<'gc>(ctx: Context<'gc>, thread: Thread<'gc>) {
 /// `send`, C Lua's `lua_resume`): `co` is the base of the running chain, so its yield ends
 /// the step with [`Exit::Yielded`] (values from [`read_results`]). The host goes on with
 /// [`step`] and ends with [`end_call`], as for a call from [`start_call`].
-pub fn resume_step<'gc>(
+pub(crate) fn resume_step<'gc>(
     ctx: Context<'gc>,
     co: Thread<'gc>,
     args: &[Value<'gc>],
@@ -649,7 +658,7 @@ pub fn resume_step<'gc>(
 
 /// Ends a call started by [`start_call`]: restores the running chain of the call (if any)
 /// that was waiting for a host function.
-pub fn end_call<'gc>(ctx: Context<'gc>) {
+pub(crate) fn end_call<'gc>(ctx: Context<'gc>) {
     let mc = ctx.mutation();
     let base = ctx.state().running.borrow().first().copied();
     if let Some(base) = base.filter(|t| t.0.host_calls.get() > 0) {
@@ -669,7 +678,7 @@ pub fn end_call<'gc>(ctx: Context<'gc>) {
 }
 
 /// The host function the running thread waits for.
-pub fn host_call_request_function<'gc>(ctx: Context<'gc>) -> Value<'gc> {
+pub(crate) fn host_call_request_function<'gc>(ctx: Context<'gc>) -> Value<'gc> {
     let cur = *ctx.state().running.borrow().last().expect("running thread");
     let st = cur.0.state.borrow();
     match st.pending {
@@ -679,7 +688,7 @@ pub fn host_call_request_function<'gc>(ctx: Context<'gc>) -> Value<'gc> {
 }
 
 /// The host function the running thread waits for, and its arguments.
-pub fn host_call_request<'gc>(ctx: Context<'gc>) -> (Value<'gc>, crate::ValueList<'gc>) {
+pub(crate) fn host_call_request<'gc>(ctx: Context<'gc>) -> (Value<'gc>, crate::ValueList<'gc>) {
     let cur = *ctx.state().running.borrow().last().expect("running thread");
     let st = cur.0.state.borrow();
     match st.pending {
@@ -693,7 +702,10 @@ pub fn host_call_request<'gc>(ctx: Context<'gc>) -> (Value<'gc>, crate::ValueLis
 
 /// Runs `f` on the arguments of the host function the running thread waits for, where they
 /// lie on its stack.
-pub fn with_host_call_args<'gc, R>(ctx: Context<'gc>, f: impl FnOnce(&[Value<'gc>]) -> R) -> R {
+pub(crate) fn with_host_call_args<'gc, R>(
+    ctx: Context<'gc>,
+    f: impl FnOnce(&[Value<'gc>]) -> R,
+) -> R {
     let cur = *ctx.state().running.borrow().last().expect("running thread");
     let st = cur.0.state.borrow();
     match st.pending {
@@ -703,7 +715,7 @@ pub fn with_host_call_args<'gc, R>(ctx: Context<'gc>, f: impl FnOnce(&[Value<'gc
 }
 
 /// Hands a host function's results (or error) to the thread waiting for it.
-pub fn host_call_return<'gc>(ctx: Context<'gc>, result: Result<&[Value<'gc>], Error<'gc>>) {
+pub(crate) fn host_call_return<'gc>(ctx: Context<'gc>, result: Result<&[Value<'gc>], Error<'gc>>) {
     let cur = *ctx.state().running.borrow().last().expect("running thread");
     match result {
         Ok(vals) => {
@@ -721,7 +733,7 @@ pub fn host_call_return<'gc>(ctx: Context<'gc>, result: Result<&[Value<'gc>], Er
 }
 
 /// Runs one step of the call prepared by [`start_call`].
-pub fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
+pub(crate) fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Exit {
     let mc = ctx.mutation();
     let mut first = None;
     // An error returned by a host function is raised where the thread waits for it.
@@ -871,7 +883,7 @@ fn fail_call<'gc>(
 
 /// Runs `f` on the results of a finished call (with `yielded`: on the values a host-resumed
 /// coroutine yielded) where they are on the stack, then drops the results: no copy of them.
-pub fn read_results<'gc, R>(
+pub(crate) fn read_results<'gc, R>(
     thread: Thread<'gc>,
     ctx: Context<'gc>,
     yielded: bool,
@@ -895,7 +907,7 @@ pub fn read_results<'gc, R>(
 }
 
 /// Takes the error of a failed call (a dead coroutine keeps a copy, for `coroutine.close`).
-pub fn take_error<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> Error<'gc> {
+pub(crate) fn take_error<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> Error<'gc> {
     let mut st = thread.state_mut(ctx.mutation());
     if thread.status() == ThreadStatus::Dead {
         return st.error.clone().unwrap_or_else(|| Error::new(Value::Nil));
@@ -906,19 +918,8 @@ pub fn take_error<'gc>(thread: Thread<'gc>, ctx: Context<'gc>) -> Error<'gc> {
     st.error.take().unwrap_or_else(|| Error::new(Value::Nil))
 }
 
-/// Resets a thread after an abandoned call.
-pub fn reset_thread<'gc>(ctx: Context<'gc>, thread: Thread<'gc>) {
-    let mut st = thread.state_mut(ctx.mutation());
-    st.close_upvalues(ctx.mutation(), 0);
-    st.stack.clear();
-    st.frames.clear();
-    st.tbc.clear();
-    st.pending = None;
-    st.top = 0;
-}
-
 /// Calls `f(args)` to completion from the host inside one `enter` (no stepping).
-pub fn call_nested<'gc>(
+pub(crate) fn call_nested<'gc>(
     ctx: Context<'gc>,
     f: Value<'gc>,
     args: &[Value<'gc>],
@@ -927,7 +928,7 @@ pub fn call_nested<'gc>(
 }
 
 /// Calls a `__gc` finalizer as `call_nested` does (`debug.getinfo` names it "__gc").
-pub fn call_finalizer<'gc>(
+pub(crate) fn call_finalizer<'gc>(
     ctx: Context<'gc>,
     f: Value<'gc>,
     args: &[Value<'gc>],
@@ -982,9 +983,12 @@ fn call_on_main<'gc>(
 /// the coroutine); an uncatchable one (the host's limits stopped a handler) must go on.
 pub fn close_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>) -> Option<Error<'gc>> {
     let mc = ctx.mutation();
+    // A thread that runs (its state is borrowed) cannot be closed.
+    let Some(mut st) = co.try_state_mut(mc) else {
+        return Some(Error::new(ctx.str("cannot close a running coroutine")));
+    };
     // The `__close` handlers run in the coroutine, as C Lua's `lua_closethread` does.
     ctx.state().running.borrow_mut(mc).push(co);
-    let mut st = co.state_mut(mc);
     let prev_err = st.error.take();
     // The frames are gone before the handlers run: an `xpcall` the coroutine was suspended
     // in does not handle their errors (C Lua's `luaE_resetthread`). The handlers get the

@@ -7,6 +7,7 @@
 pub mod arith;
 mod call;
 mod debug;
+pub mod debug_api;
 mod driver;
 mod error;
 mod execute;
@@ -15,10 +16,8 @@ mod meta;
 mod native;
 mod ops;
 
-pub use debug::{
-    coroutine_frame_info, coroutine_traceback, frame_function, frame_info, frame_local,
-    frame_transfer, stack_levels, traceback, traceback_string, where_, FunctionInfo,
-};
+pub use debug::{traceback, FunctionInfo};
+
 pub use error::{Error, ErrorKind};
 pub use hooks::{Hook, MASK_CALL, MASK_COUNT, MASK_LINE, MASK_RETURN};
 pub use meta::{
@@ -26,16 +25,17 @@ pub use meta::{
     new_index as meta_new_index, number_to_string, tm_of as metamethod, tostring as meta_tostring,
     Metamethod, METAMETHOD_NAMES,
 };
-pub use native::{read_open_upvalue, write_open_upvalue, Action, NativeCall, NativeFn};
+pub use native::{Action, NativeCall, NativeFn};
 
 pub use arith::arith_numbers;
 pub(crate) use call::memory_error;
 pub use call::{Exit, MAX_FRAMES, MAX_STACK};
+pub use driver::close_thread;
 pub(crate) use driver::shrink_idle_main_thread;
-pub use driver::{
-    call_finalizer, call_nested, close_thread, end_call, host_call_request,
-    host_call_request_function, host_call_return, read_results, reset_thread, resume_step,
-    start_call, start_host_call, step, take_error, with_host_call_args,
+pub(crate) use driver::{
+    call_finalizer, call_nested, end_call, host_call_request, host_call_request_function,
+    host_call_return, read_results, resume_step, start_host_call, step, take_error,
+    with_host_call_args,
 };
 
 /// `a < b` for two numbers (exact across integer and float); false otherwise.

@@ -277,7 +277,7 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     }
 
     /// Access to the running thread's state (for the debug library and tracebacks).
-    pub fn thread_state(&mut self) -> &mut ThreadState<'gc> {
+    pub(crate) fn thread_state(&mut self) -> &mut ThreadState<'gc> {
         self.st
     }
 
@@ -453,17 +453,5 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     /// Converts any value to a string as `tostring` does (honouring `__tostring`/`__name`).
     pub fn to_string(&mut self, v: Value<'gc>) -> Result<LuaString<'gc>, Error<'gc>> {
         super::meta::tostring(self, v)
-    }
-}
-
-/// Reads a stack slot of the running thread (an open upvalue of it), for the debug library.
-pub fn read_open_upvalue<'gc>(call: &NativeCall<'gc, '_>, index: usize) -> Value<'gc> {
-    call.st.stack.get(index).copied().unwrap_or_default()
-}
-
-/// Writes a stack slot of the running thread (an open upvalue of it), for the debug library.
-pub fn write_open_upvalue<'gc>(call: &mut NativeCall<'gc, '_>, index: usize, v: Value<'gc>) {
-    if let Some(slot) = call.st.stack.get_mut(index) {
-        *slot = v;
     }
 }

@@ -1,11 +1,11 @@
 //! Test support: compiles with Debian's `luac5.4` and reads the binary chunk with our loader
 //! (`interp::chunk::undump`), so the VM can be tested against C Lua's own compiler output.
 
-use interp::proto::Proto;
+use interp::proto::VerifiedProto;
 
 /// Compiles `source` with `luac5.4` (as chunk `chunk_name`) and reads the result; `None` if
 /// luac5.4 is not installed.
-pub fn compile_with_luac(source: &str, chunk_name: &str) -> Option<Result<Proto, String>> {
+pub fn compile_with_luac(source: &str, chunk_name: &str) -> Option<Result<VerifiedProto, String>> {
     let dir = std::env::temp_dir().join(format!("luac-{}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(&dir).ok()?;
     let src = dir.join(chunk_name);

@@ -345,7 +345,7 @@ fn dump<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match call.arg(0) {
         Value::Closure(c) => {
             let strip = call.arg(1).is_truthy();
-            let chunk = interp::chunk::dump(&c.proto().raw, strip);
+            let chunk = interp::chunk::dump(c.raw_proto(), strip);
             let s = call.ctx.intern(&chunk);
             call.ret1(Value::String(s))
         }
