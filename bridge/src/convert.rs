@@ -226,7 +226,7 @@ impl Conv<'_> {
     /// emptied from its slot (the runtime cleared by Python's collector) may have died and
     /// another one taken its address.
     fn wraps(&self, py: Python<'_>, u: UserData<'_>, ptr: *mut pyo3::ffi::PyObject) -> bool {
-        let Ok(data) = u.0.data.try_borrow() else {
+        let Ok(data) = u.data().try_borrow() else {
             return false;
         };
         match data.downcast_ref::<PyBox>() {
@@ -362,7 +362,7 @@ pub(crate) fn py_object_of(
     rt: &Shared,
     u: UserData<'_>,
 ) -> Option<(Option<Py<PyAny>>, Protocol)> {
-    let data = u.0.data.try_borrow().ok()?;
+    let data = u.data().try_borrow().ok()?;
     let b = data.downcast_ref::<PyBox>()?;
     if !std::ptr::eq(b.queue, rt.dropped_queue()) {
         return None;

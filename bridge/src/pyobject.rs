@@ -67,7 +67,7 @@ impl Drop for PyBox {
 /// `__gc` of wrapped Python objects: releases the object.
 fn py_object_gc<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp::Error<'gc>> {
     if let Value::UserData(u) = call.arg(0) {
-        if let Ok(data) = u.0.data.try_borrow() {
+        if let Ok(data) = u.data().try_borrow() {
             if let Some(b) = data.downcast_ref::<PyBox>() {
                 b.release();
             }
@@ -881,7 +881,7 @@ fn check_python_args<'gc>(
 fn python_object_state(v: Value<'_>) -> Option<bool> {
     match v {
         Value::UserData(u) => {
-            let data = u.0.data.try_borrow().ok()?;
+            let data = u.data().try_borrow().ok()?;
             let b = data.downcast_ref::<PyBox>()?;
             Some(!b.released.get())
         }
@@ -956,7 +956,7 @@ fn bound_call<'gc>(call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, interp
 
 /// The Python object a `python.as_function` function calls, if `f` is one.
 pub(crate) fn bound_call_target<'gc>(f: NativeFunction<'gc>) -> Option<Value<'gc>> {
-    std::ptr::fn_addr_eq(f.0.func, bound_call as NativeFn).then(|| f.upvalue(1))
+    std::ptr::fn_addr_eq(f.func(), bound_call as NativeFn).then(|| f.upvalue(1))
 }
 
 /// The runtime, for inline natives (held weakly: the runtime owns its natives).
@@ -1051,12 +1051,11 @@ fn run_inline<'gc>(
         return Ok(to_host(call, host));
     }
     let rt = match call.upvalue(0) {
-        Value::UserData(u) => {
-            u.0.data
-                .try_borrow()
-                .ok()
-                .and_then(|d| d.downcast_ref::<SharedHandle>().and_then(|h| h.0.upgrade()))
-        }
+        Value::UserData(u) => u
+            .data()
+            .try_borrow()
+            .ok()
+            .and_then(|d| d.downcast_ref::<SharedHandle>().and_then(|h| h.0.upgrade())),
         _ => None,
     };
     let Some(rt) = rt else {

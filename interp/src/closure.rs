@@ -144,7 +144,7 @@ fn proto_size(p: &Proto) -> usize {
 /// Where an upvalue's value lives.
 #[derive(Collect, Clone, Copy)]
 #[collect(no_drop)]
-pub enum UpvalueState<'gc> {
+pub(crate) enum UpvalueState<'gc> {
     /// Still a register of a live frame of `thread`, at stack index `index`.
     Open {
         /// The thread whose stack holds the value.
@@ -157,19 +157,20 @@ pub enum UpvalueState<'gc> {
 }
 
 /// An upvalue cell, shared by the closures that capture the same variable.
-pub type Upvalue<'gc> = Gc<'gc, Lock<UpvalueState<'gc>>>;
+pub(crate) type Upvalue<'gc> = Gc<'gc, Lock<UpvalueState<'gc>>>;
 
 /// The heap object behind a [`Closure`].
 #[derive(Collect)]
 #[collect(no_drop)]
-pub struct ClosureState<'gc> {
+pub(crate) struct ClosureState<'gc> {
     /// The prototype.
-    pub proto: Gc<'gc, FunctionProto<'gc>>,
+    pub(crate) proto: Gc<'gc, FunctionProto<'gc>>,
     /// The upvalues (replaced only by `debug.upvaluejoin`).
-    pub upvalues: Box<[Lock<Upvalue<'gc>>]>,
+    pub(crate) upvalues: Box<[Lock<Upvalue<'gc>>]>,
     /// The memory this closure and its upvalues are charged for.
     #[collect(require_static)]
-    pub mem: crate::memory::Charge,
+    #[allow(dead_code)] // held for its drop, which gives the memory back
+    pub(crate) mem: crate::memory::Charge,
 }
 
 /// Bytes charged per closure: the object and, per upvalue, its cell and an upvalue object
@@ -228,7 +229,7 @@ impl<'gc> Closure<'gc> {
 
     /// Upvalue cell `i`.
     #[inline(always)]
-    pub fn upvalue(self, i: usize) -> Upvalue<'gc> {
+    pub(crate) fn upvalue(self, i: usize) -> Upvalue<'gc> {
         self.0.upvalues[i].get()
     }
 
@@ -237,8 +238,20 @@ impl<'gc> Closure<'gc> {
         self.0.upvalues.len()
     }
 
-    /// Replaces upvalue cell `i` (`debug.upvaluejoin`).
-    pub fn set_upvalue_cell(self, mc: &Mutation<'gc>, i: usize, uv: Upvalue<'gc>) {
+    /// The identity of upvalue `i` (`lua_upvalueid`): equal for closures that share the
+    /// variable. `i` must be below [`Closure::num_upvalues`].
+    pub fn upvalue_id(self, i: usize) -> usize {
+        Gc::as_ptr(self.upvalue(i)) as usize
+    }
+
+    /// Makes upvalue `i` of this closure refer to upvalue `j` of `other`
+    /// (`lua_upvaluejoin`); both below their closure's [`Closure::num_upvalues`].
+    pub fn join_upvalue(self, mc: &Mutation<'gc>, i: usize, other: Closure<'gc>, j: usize) {
+        self.set_upvalue_cell(mc, i, other.upvalue(j));
+    }
+
+    /// Replaces upvalue cell `i`.
+    pub(crate) fn set_upvalue_cell(self, mc: &Mutation<'gc>, i: usize, uv: Upvalue<'gc>) {
         let w = Gc::write(mc, self.0);
         gc_arena::barrier::field!(w, ClosureState, upvalues).as_deref()[i]
             .unlock()
@@ -249,24 +262,25 @@ impl<'gc> Closure<'gc> {
 /// The heap object behind a [`NativeFunction`].
 #[derive(Collect)]
 #[collect(no_drop)]
-pub struct NativeState<'gc> {
+pub(crate) struct NativeState<'gc> {
     /// The Rust function.
     #[collect(require_static)]
-    pub func: NativeFn,
+    pub(crate) func: NativeFn,
     /// Its name, for error messages (`bad argument #1 to 'insert'`).
     #[collect(require_static)]
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Values the function closes over (like a C closure's upvalues).
-    pub upvalues: RefLock<Box<[Value<'gc>]>>,
+    pub(crate) upvalues: RefLock<Box<[Value<'gc>]>>,
     /// The memory this function is charged for.
     #[collect(require_static)]
-    pub mem: crate::memory::Charge,
+    #[allow(dead_code)] // held for its drop, which gives the memory back
+    pub(crate) mem: crate::memory::Charge,
 }
 
 /// A function written in Rust: a pointer-sized `Copy` handle.
 #[derive(Clone, Copy, Collect)]
 #[collect(no_drop)]
-pub struct NativeFunction<'gc>(pub Gc<'gc, NativeState<'gc>>);
+pub struct NativeFunction<'gc>(pub(crate) Gc<'gc, NativeState<'gc>>);
 
 impl<'gc> NativeFunction<'gc> {
     /// A native function with no upvalues.
@@ -313,5 +327,20 @@ impl<'gc> NativeFunction<'gc> {
     /// Upvalue `i`.
     pub fn upvalue(self, i: usize) -> Value<'gc> {
         self.0.upvalues.borrow().get(i).copied().unwrap_or_default()
+    }
+
+    /// The number of upvalues.
+    pub fn num_upvalues(self) -> usize {
+        self.0.upvalues.borrow().len()
+    }
+
+    /// The Rust function.
+    pub fn func(self) -> NativeFn {
+        self.0.func
+    }
+
+    /// The address of the function object (an identity, as for `lua_topointer`).
+    pub fn as_ptr(self) -> *const () {
+        Gc::as_ptr(self.0).cast()
     }
 }

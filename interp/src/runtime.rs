@@ -52,7 +52,7 @@ impl Default for GcParams {
 /// The root of the arena: everything reachable from here survives collection.
 #[derive(Collect)]
 #[collect(no_drop)]
-pub struct State<'gc> {
+pub(crate) struct State<'gc> {
     /// The global table (`_G`).
     pub(crate) globals: Table<'gc>,
     /// The registry (`debug.getregistry`).
@@ -130,7 +130,7 @@ pub struct State<'gc> {
 /// A weak reference to an object that can have a finalizer.
 #[derive(Clone, Copy, Collect)]
 #[collect(no_drop)]
-pub enum WeakObject<'gc> {
+pub(crate) enum WeakObject<'gc> {
     /// A table.
     Table(GcWeak<'gc, TableCell<'gc>>),
     /// A full userdata.
@@ -262,7 +262,7 @@ pub struct Context<'gc> {
 
 impl<'gc> Context<'gc> {
     /// Builds a context (used by the arena driver).
-    pub fn new(mc: &'gc Mutation<'gc>, state: &'gc State<'gc>) -> Self {
+    pub(crate) fn new(mc: &'gc Mutation<'gc>, state: &'gc State<'gc>) -> Self {
         Context { mc, state }
     }
 
@@ -274,7 +274,7 @@ impl<'gc> Context<'gc> {
 
     /// The root state.
     #[inline(always)]
-    pub fn state(self) -> &'gc State<'gc> {
+    pub(crate) fn state(self) -> &'gc State<'gc> {
         self.state
     }
 

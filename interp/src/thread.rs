@@ -36,7 +36,7 @@ impl ThreadStatus {
 /// What happens to a frame's results when it returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Collect)]
 #[collect(require_static)]
-pub enum ReturnTo {
+pub(crate) enum ReturnTo {
     /// A normal call from a Lua frame: move `nresults` results to the function slot.
     Caller,
     /// A metamethod call whose first result goes to absolute stack index `.0`.
@@ -74,114 +74,114 @@ pub enum ReturnTo {
 /// One activation record.
 #[derive(Clone, Copy, Collect)]
 #[collect(no_drop)]
-pub struct Frame<'gc> {
+pub(crate) struct Frame<'gc> {
     /// The running closure (`None` for a protected-call marker frame).
-    pub closure: Option<Closure<'gc>>,
+    pub(crate) closure: Option<Closure<'gc>>,
     /// Stack index of the called function value.
-    pub func: usize,
+    pub(crate) func: usize,
     /// Stack index of register 0.
-    pub base: usize,
+    pub(crate) base: usize,
     /// Saved program counter (index of the next instruction).
-    pub pc: usize,
+    pub(crate) pc: usize,
     /// Results wanted by the caller; -1 means all.
-    pub nresults: i32,
+    pub(crate) nresults: i32,
     /// Extra arguments of a vararg function (stored below `func`).
-    pub nextra: usize,
+    pub(crate) nextra: usize,
     /// What to do with the results.
-    pub ret: ReturnTo,
+    pub(crate) ret: ReturnTo,
     /// For a protected-call marker: the message handler slot, if any (xpcall).
-    pub handler: Option<Value<'gc>>,
+    pub(crate) handler: Option<Value<'gc>>,
     /// True for a protected-call marker frame (pcall/xpcall).
-    pub protected: bool,
+    pub(crate) protected: bool,
     /// True if this frame was entered by a tail call (for tracebacks).
-    pub tail: bool,
+    pub(crate) tail: bool,
     /// True for the frame of a native function waiting for the function it called
     /// ([`crate::vm::Action::Call`]): its results are the native's.
-    pub calling: bool,
+    pub(crate) calling: bool,
     /// For a stand-in frame of a native function (while a message handler runs on the
     /// error it raised): its name.
     #[collect(require_static)]
-    pub native: Option<&'static str>,
+    pub(crate) native: Option<&'static str>,
     /// C Lua's count of C calls (`nCcalls`) this frame runs at, relative to the thread's
     /// `cbase`: a metamethod, a protected call or a call from a native function counts one
     /// more than its caller, a Lua call from Lua code nothing (see `vm::call::C_CALLS_MAX`).
-    pub cdepth: u16,
+    pub(crate) cdepth: u16,
 }
 
 /// The mutable state of a thread.
 #[derive(Collect, Default)]
 #[collect(no_drop)]
-pub struct ThreadState<'gc> {
+pub(crate) struct ThreadState<'gc> {
     /// The value stack; registers of the frames live here.
-    pub stack: Vec<Value<'gc>>,
+    pub(crate) stack: Vec<Value<'gc>>,
     /// End of the values produced by the last multi-result operation (C Lua's `L->top`).
-    pub top: usize,
+    pub(crate) top: usize,
     /// Call frames, innermost last.
-    pub frames: Vec<Frame<'gc>>,
+    pub(crate) frames: Vec<Frame<'gc>>,
     /// The C-call count at the bottom of this thread: for a coroutine, its resumer's plus
     /// one (C Lua's `lua_resume`), for a call from the host one (`lua_pcall`).
-    pub cbase: u32,
+    pub(crate) cbase: u32,
     /// Open upvalues, sorted by stack index.
-    pub open_upvalues: Vec<(usize, Upvalue<'gc>)>,
+    pub(crate) open_upvalues: Vec<(usize, Upvalue<'gc>)>,
     /// Stack indices of pending to-be-closed variables, innermost last.
-    pub tbc: Vec<usize>,
+    pub(crate) tbc: Vec<usize>,
     /// A native call waiting for a coroutine switch to finish: (function slot, results wanted,
     /// kind).
     #[collect(require_static)]
-    pub pending: Option<PendingCall>,
+    pub(crate) pending: Option<PendingCall>,
     /// The error that ended the last host call, until the host takes it.
-    pub error: Option<crate::vm::Error<'gc>>,
+    pub(crate) error: Option<crate::vm::Error<'gc>>,
     /// A metamethod that is a native function asked to leave the step (a host function,
     /// a yield, a resume); the instruction loop leaves at its next reload.
-    pub meta_exit: Option<MetaExit<'gc>>,
+    pub(crate) meta_exit: Option<MetaExit<'gc>>,
     /// An OP_CONCAT to go on with after its `__concat` metamethod returned.
     #[collect(require_static)]
-    pub concat_resume: Option<ConcatResume>,
+    pub(crate) concat_resume: Option<ConcatResume>,
     /// How many message handlers are running (errors inside them are not pre-handled).
     #[collect(require_static)]
-    pub in_handler: u32,
+    pub(crate) in_handler: u32,
     /// Errors being delivered to protected calls while their to-be-closed variables close
     /// (a `__close` may yield): (index of the protected-call frame, error), innermost last.
-    pub unwinding: Vec<(usize, crate::vm::Error<'gc>)>,
+    pub(crate) unwinding: Vec<(usize, crate::vm::Error<'gc>)>,
     /// A `__close` run by an error unwinding returned: go on unwinding at the next reload.
     #[collect(require_static)]
-    pub unwind_resume: bool,
+    pub(crate) unwind_resume: bool,
     /// The traceback of a coroutine that died by an error, as it was when it died (its
     /// frames are gone; `debug.traceback` of it shows this).
     #[collect(require_static)]
-    pub dead_traceback: Option<String>,
+    pub(crate) dead_traceback: Option<String>,
     /// The function slot of the innermost call made by a native function (`nested_call`): a
     /// native running there was called from native code, not from Lua.
     #[collect(require_static)]
-    pub native_call_slot: usize,
+    pub(crate) native_call_slot: usize,
     /// A `__gc` finalizer runs on this thread (called at `native_call_slot`).
     #[collect(require_static)]
-    pub finalizing: bool,
+    pub(crate) finalizing: bool,
     /// The host resumed this coroutine (it is the base of the running chain): a yield, return
     /// or error ends the host's step, and the coroutine stays a coroutine (suspended or dead).
     #[collect(require_static)]
-    pub host_resumed: bool,
+    pub(crate) host_resumed: bool,
     /// The debug hook (`debug.sethook`) of this thread.
-    pub hook: crate::vm::Hook<'gc>,
+    pub(crate) hook: crate::vm::Hook<'gc>,
     /// The memory this thread is charged for: the object and its stack and frames as they
     /// grow (checked where frames are pushed).
     #[collect(require_static)]
-    pub mem: crate::memory::Charge,
+    pub(crate) mem: crate::memory::Charge,
     /// Most frames this thread may hold while it runs (the host's call depth limit less
     /// the frames of the threads resuming it; at most the built-in stack limit).
     #[collect(require_static)]
-    pub frame_cap: FrameCap,
+    pub(crate) frame_cap: FrameCap,
     /// Frames of the threads resuming this one (its depth starts above them).
     #[collect(require_static)]
-    pub depth_base: usize,
+    pub(crate) depth_base: usize,
     /// Slots C Lua's stack would hold below this thread's slot 0, for its `LUAI_MAXSTACK`
     /// limit: the base CallInfo's function entry.
-    pub slot_base: usize,
+    pub(crate) slot_base: usize,
     /// Calls the host made into Lua on this thread while it waited for a host function
     /// (Lua -> host -> Lua), innermost last: each runs above the frames that called the host
     /// function, as C Lua's `lua_call` from a C function runs above its caller's frames.
     #[collect(require_static)]
-    pub host_calls: Vec<HostCall>,
+    pub(crate) host_calls: Vec<HostCall>,
 }
 
 /// A call the host made on a thread that waits for a host function (see
@@ -189,24 +189,24 @@ pub struct ThreadState<'gc> {
 /// C function's, for tracebacks and `debug.getinfo`), and the call counts as a C call
 /// (`lua_call`): it cannot yield, and its errors unwind only its own frames.
 #[derive(Clone, Copy, Debug)]
-pub struct HostCall {
+pub(crate) struct HostCall {
     /// Frames below the call; the last of them is the host function's.
-    pub floor: usize,
+    pub(crate) floor: usize,
     /// Stack slot of the called function: its results go here, and the stack is cut back to
     /// it when the call ends.
-    pub func: usize,
+    pub(crate) func: usize,
     /// The host function call the thread waits for, back in place when the call ends.
-    pub pending: PendingCall,
+    pub(crate) pending: PendingCall,
     /// `top` before the call.
-    pub top: usize,
+    pub(crate) top: usize,
     /// `host_resumed` before the call (a coroutine the host resumed, calling the host).
-    pub host_resumed: bool,
+    pub(crate) host_resumed: bool,
 }
 
 /// The most frames a thread may hold: [`crate::vm::MAX_FRAMES`] unless the host's call depth
 /// limit is lower.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FrameCap(pub usize);
+pub(crate) struct FrameCap(pub(crate) usize);
 
 impl Default for FrameCap {
     fn default() -> Self {
@@ -226,7 +226,7 @@ impl FrameCap {
 /// `luaV_finishOp` for OP_CONCAT): concatenate `stack[first..first + n]` in the frame that
 /// was on top (`frames` frames deep) when the metamethod returned.
 #[derive(Clone, Copy, Debug)]
-pub struct ConcatResume {
+pub(crate) struct ConcatResume {
     /// Depth of the frame running the OP_CONCAT.
     pub frames: usize,
     /// First value.
@@ -238,7 +238,7 @@ pub struct ConcatResume {
 /// Why a native metamethod leaves the instruction loop.
 #[derive(Clone, Copy, Collect)]
 #[collect(no_drop)]
-pub enum MetaExit<'gc> {
+pub(crate) enum MetaExit<'gc> {
     /// A host function was called.
     Host,
     /// `coroutine.yield`.
@@ -249,7 +249,7 @@ pub enum MetaExit<'gc> {
 
 /// A native call (resume, yield, wrap) that finishes when control comes back to this thread.
 #[derive(Clone, Copy, Debug)]
-pub struct PendingCall {
+pub(crate) struct PendingCall {
     /// Stack index of the native function's slot (results go here).
     pub func: usize,
     /// Results wanted (-1 = all).
@@ -262,7 +262,7 @@ pub struct PendingCall {
 
 /// Which native call is pending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PendingKind {
+pub(crate) enum PendingKind {
     /// `coroutine.resume`: results are `true, ...` or `false, err`.
     Resume,
     /// A `coroutine.wrap` function: results are the values; errors propagate.
@@ -276,7 +276,7 @@ pub enum PendingKind {
 /// The heap object behind a [`Thread`].
 #[derive(Collect)]
 #[collect(no_drop)]
-pub struct ThreadObject<'gc> {
+pub(crate) struct ThreadObject<'gc> {
     /// The status (outside the lock so it can be read while the thread runs).
     #[collect(require_static)]
     pub status: Cell<ThreadStatus>,
@@ -511,11 +511,6 @@ impl<'gc> ThreadState<'gc> {
             uv.set(mc, crate::closure::UpvalueState::Closed(v));
             self.open_upvalues.pop();
         }
-    }
-
-    /// True if there is a function that can catch errors (a protected frame).
-    pub fn has_protected_frame(&self) -> bool {
-        self.frames.iter().any(|f| f.protected)
     }
 
     /// The frames the innermost call from the host runs above: its errors unwind no frame

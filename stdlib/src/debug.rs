@@ -161,7 +161,7 @@ fn getinfo<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
                 c.proto().num_params() as i64,
                 c.proto().is_vararg(),
             ),
-            Value::Native(n) => (n.0.upvalues.borrow().len() as i64, 0, true),
+            Value::Native(n) => (n.num_upvalues() as i64, 0, true),
             _ => (0, 0, true),
         };
         set(call, t, "nups", Value::Integer(nups));
@@ -321,7 +321,7 @@ fn getupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             let v = debug_api::upvalue(call, c, n as usize - 1);
             call.ret(&[Value::String(name), v])
         }
-        Value::Native(f) if n >= 1 && (n as usize) <= f.0.upvalues.borrow().len() => {
+        Value::Native(f) if n >= 1 && (n as usize) <= f.num_upvalues() => {
             let v = f.upvalue(n as usize - 1);
             call.ret(&[call.ctx.str(""), v])
         }
@@ -352,11 +352,10 @@ fn upvalue_id<'gc>(
     let n = crate::util::check_c_int(call, i + 1)?;
     let id = match call.arg(i) {
         Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
-            let uv = c.upvalue(n as usize - 1);
-            Some(gc_arena::Gc::as_ptr(uv) as usize as i64)
+            Some(c.upvalue_id(n as usize - 1) as i64)
         }
-        Value::Native(f) if n >= 1 && (n as usize) <= f.0.upvalues.borrow().len() => {
-            Some(gc_arena::Gc::as_ptr(f.0) as usize as i64 + n)
+        Value::Native(f) if n >= 1 && (n as usize) <= f.num_upvalues() => {
+            Some(f.as_ptr() as usize as i64 + n)
         }
         Value::Closure(_) | Value::Native(_) => None,
         _ => return Err(call.type_error(i, "function")),
@@ -389,20 +388,16 @@ fn upvaluejoin<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         crate::util::check_c_int(call, 1)?,
         crate::util::check_c_int(call, 3)?,
     );
-    f1.set_upvalue_cell(
-        call.ctx.mutation(),
-        n1 as usize - 1,
-        f2.upvalue(n2 as usize - 1),
-    );
+    f1.join_upvalue(call.ctx.mutation(), n1 as usize - 1, f2, n2 as usize - 1);
     call.ret0()
 }
 
 fn getuservalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     match call.arg(0) {
-        Value::UserData(u) if crate::util::opt_c_int(call, 1, 1)? == 1 && u.0.has_user_value => {
-            let v = u.0.user_value.get();
-            call.ret(&[v, Value::Boolean(true)])
-        }
+        Value::UserData(u) if crate::util::opt_c_int(call, 1, 1)? == 1 => match u.user_value() {
+            Some(v) => call.ret(&[v, Value::Boolean(true)]),
+            None => call.ret(&[Value::Nil, Value::Boolean(false)]),
+        },
         _ => call.ret(&[Value::Nil, Value::Boolean(false)]),
     }
 }
@@ -412,15 +407,9 @@ fn setuservalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         return Err(call.type_error(0, "userdata"));
     };
     let v = call.check_any(1)?;
-    if crate::util::opt_c_int(call, 2, 1)? != 1 || !u.0.has_user_value {
+    if crate::util::opt_c_int(call, 2, 1)? != 1 || !u.set_user_value(call.ctx.mutation(), v) {
         return call.ret1(Value::Nil); // no such user value
     }
-    gc_arena::barrier::unlock!(
-        gc_arena::Gc::write(call.ctx.mutation(), u.0),
-        interp::userdata::UserDataState,
-        user_value
-    )
-    .set(v);
     call.ret1(Value::UserData(u))
 }
 

@@ -123,7 +123,7 @@ fn with_file<'gc, R>(
     if addr(mt) != addr(expected) {
         return None;
     }
-    let data = u.0.data.borrow();
+    let data = u.data().borrow();
     data.downcast_ref::<LuaFile>().map(f)
 }
 

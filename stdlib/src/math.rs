@@ -279,7 +279,7 @@ fn with_state<'gc, R>(call: &NativeCall<'gc, '_>, f: impl FnOnce(&mut RandState)
         let mut s = seed_state(0, 0);
         return f(&mut s);
     };
-    let data = u.0.data.borrow();
+    let data = u.data().borrow();
     let Some(cell) = data.downcast_ref::<std::cell::Cell<RandState>>() else {
         let mut s = seed_state(0, 0);
         return f(&mut s);

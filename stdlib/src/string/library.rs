@@ -120,7 +120,7 @@ fn gmatch_aux<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     else {
         return call.ret0();
     };
-    let data = u.0.data.borrow();
+    let data = u.data().borrow();
     let Some(b) = data.downcast_ref::<GMatchBox>() else {
         return call.ret0();
     };
