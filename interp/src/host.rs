@@ -234,12 +234,15 @@ impl Lua {
     }
 
     /// Calls `f` with `args` and runs it to completion in steps, collecting garbage between
-    /// steps. Host functions called by Lua run between steps and may call back in.
+    /// steps, under the limits ([`Lua::limits`]: the outermost call gets the whole budget
+    /// and deadline). Host functions called by Lua run between steps and may call back in.
     pub fn call(
         &mut self,
         f: &StashedValue,
         args: &[StashedValue],
     ) -> Result<Vec<StashedValue>, StashedError> {
+        let limits = self.limits().clone();
+        let _call = limits.call_guard();
         let thread = self.enter(|ctx| {
             let fv = ctx.fetch(f);
             let argv: Vec<Value> = args.iter().map(|a| ctx.fetch(a)).collect();

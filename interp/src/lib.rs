@@ -3,9 +3,34 @@
 //! `interp` knows nothing of Python or of library functions; `stdlib` builds the standard
 //! libraries on its public API and `bridge` exposes it to Python.
 //!
-//! A host creates a [`Lua`], loads code with [`Context::load`] inside [`Lua::enter`], and runs
-//! it with [`Lua::call`], which steps the VM with a fuel budget and collects garbage between
-//! steps.
+//! # Embedding
+//!
+//! A host creates a [`Lua`] and runs code with [`Lua::exec`] (source) or [`Lua::call`] (a
+//! function): both run to completion in steps, collect garbage between steps and apply the
+//! limits ([`Lua::limits`], [`Lua::set_memory_limit`]). Values live in the arena and are used
+//! inside [`Lua::enter`]; one kept between visits is stashed ([`Context::stash`]) and fetched
+//! back ([`Context::fetch`]). A Rust function becomes a Lua value with
+//! [`Lua::create_function`]. (The step-wise entry points, [`Lua::call_first_step`] and
+//! [`Lua::call_until_long`], are for hosts that interleave calls with their own work, as
+//! the Python bridge does.) `stdlib/examples/embed.rs` is a guided tour with the standard
+//! libraries.
+//!
+//! ```
+//! use interp::{Lua, Value};
+//! let mut lua = Lua::new();
+//! lua.limits().set_max_fuel(Some(1_000_000));
+//! let double = lua.create_function("double", std::rc::Rc::new(|lua: &mut Lua, args| {
+//!     let n = lua.enter(|ctx| ctx.fetch(&args[0]).to_integer().unwrap_or(0));
+//!     Ok(vec![lua.enter(|ctx| ctx.stash(Value::from(n * 2)))])
+//! }));
+//! lua.enter(|ctx| ctx.set_global("double", ctx.fetch(&double)));
+//! let Ok(r) = lua.exec(b"return double(21)", b"=example") else { panic!() };
+//! assert_eq!(lua.enter(|ctx| ctx.fetch(&r[0]).to_integer()), Some(42));
+//! // An endless loop is stopped by the fuel budget, and the runtime goes on.
+//! assert!(lua.exec(b"while true do end", b"=loop").is_err());
+//! let Ok(r) = lua.exec(b"return 'still here'", b"=again") else { panic!() };
+//! assert_eq!(lua.enter(|ctx| ctx.to_text(ctx.fetch(&r[0]))), "still here");
+//! ```
 //!
 //! # Soundness
 //!

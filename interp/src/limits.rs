@@ -174,6 +174,12 @@ impl Limits {
         }
     }
 
+    /// [`Limits::begin`] now and [`Limits::end`] when the guard goes (also on a panic).
+    pub(crate) fn call_guard(&self) -> CallGuard<'_> {
+        self.begin();
+        CallGuard(self)
+    }
+
     /// Leaves a call entered with [`Limits::begin`].
     pub fn end(&self) {
         let d = self.depth.get().saturating_sub(1);
@@ -264,5 +270,14 @@ impl Limits {
         };
         self.stopped.set(Some(r));
         Some(r)
+    }
+}
+
+/// Ends the call [`Limits::call_guard`] began, when dropped.
+pub(crate) struct CallGuard<'a>(&'a Limits);
+
+impl Drop for CallGuard<'_> {
+    fn drop(&mut self) {
+        self.0.end();
     }
 }

@@ -91,167 +91,167 @@ macro_rules! opcodes {
 }
 
 opcodes! {
-    /// R[A] := R[B]
+    /// `R[A] := R[B]`
     Move,
-    /// R[A] := sBx
+    /// `R[A] := sBx`
     LoadI,
-    /// R[A] := (lua_Number)sBx
+    /// `R[A] := (lua_Number)sBx`
     LoadF,
-    /// R[A] := K[Bx]
+    /// `R[A] := K[Bx]`
     LoadK,
-    /// R[A] := K[extra arg]
+    /// `R[A] := K[extra arg]`
     LoadKX,
-    /// R[A] := false
+    /// `R[A] := false`
     LoadFalse,
-    /// R[A] := false; pc++
+    /// `R[A] := false; pc++`
     LFalseSkip,
-    /// R[A] := true
+    /// `R[A] := true`
     LoadTrue,
-    /// R[A], R[A+1], ..., R[A+B] := nil
+    /// `R[A], R[A+1], ..., R[A+B] := nil`
     LoadNil,
-    /// R[A] := UpValue[B]
+    /// `R[A] := UpValue[B]`
     GetUpval,
-    /// UpValue[B] := R[A]
+    /// `UpValue[B] := R[A]`
     SetUpval,
-    /// R[A] := UpValue[B][K[C]:shortstring]
+    /// `R[A] := UpValue[B][K[C]:shortstring]`
     GetTabUp,
-    /// R[A] := R[B][R[C]]
+    /// `R[A] := R[B][R[C]]`
     GetTable,
-    /// R[A] := R[B][C]
+    /// `R[A] := R[B][C]`
     GetI,
-    /// R[A] := R[B][K[C]:shortstring]
+    /// `R[A] := R[B][K[C]:shortstring]`
     GetField,
-    /// UpValue[A][K[B]:shortstring] := RK(C)
+    /// `UpValue[A][K[B]:shortstring] := RK(C)`
     SetTabUp,
-    /// R[A][R[B]] := RK(C)
+    /// `R[A][R[B]] := RK(C)`
     SetTable,
-    /// R[A][B] := RK(C)
+    /// `R[A][B] := RK(C)`
     SetI,
-    /// R[A][K[B]:shortstring] := RK(C)
+    /// `R[A][K[B]:shortstring] := RK(C)`
     SetField,
-    /// R[A] := {}  (B: hash size log2+1, C: array size, k: EXTRAARG follows)
+    /// `R[A] := {}  (B: hash size log2+1, C: array size, k: EXTRAARG follows)`
     NewTable,
-    /// R[A+1] := R[B]; R[A] := R[B][RK(C):string]
+    /// `R[A+1] := R[B]; R[A] := R[B][RK(C):string]`
     Self_,
-    /// R[A] := R[B] + sC
+    /// `R[A] := R[B] + sC`
     AddI,
-    /// R[A] := R[B] + K[C]:number
+    /// `R[A] := R[B] + K[C]:number`
     AddK,
-    /// R[A] := R[B] - K[C]:number
+    /// `R[A] := R[B] - K[C]:number`
     SubK,
-    /// R[A] := R[B] * K[C]:number
+    /// `R[A] := R[B] * K[C]:number`
     MulK,
-    /// R[A] := R[B] % K[C]:number
+    /// `R[A] := R[B] % K[C]:number`
     ModK,
-    /// R[A] := R[B] ^ K[C]:number
+    /// `R[A] := R[B] ^ K[C]:number`
     PowK,
-    /// R[A] := R[B] / K[C]:number
+    /// `R[A] := R[B] / K[C]:number`
     DivK,
-    /// R[A] := R[B] // K[C]:number
+    /// `R[A] := R[B] // K[C]:number`
     IDivK,
-    /// R[A] := R[B] & K[C]:integer
+    /// `R[A] := R[B] & K[C]:integer`
     BAndK,
-    /// R[A] := R[B] | K[C]:integer
+    /// `R[A] := R[B] | K[C]:integer`
     BOrK,
-    /// R[A] := R[B] ~ K[C]:integer
+    /// `R[A] := R[B] ~ K[C]:integer`
     BXorK,
-    /// R[A] := R[B] >> sC
+    /// `R[A] := R[B] >> sC`
     ShrI,
-    /// R[A] := sC << R[B]
+    /// `R[A] := sC << R[B]`
     ShlI,
-    /// R[A] := R[B] + R[C]
+    /// `R[A] := R[B] + R[C]`
     Add,
-    /// R[A] := R[B] - R[C]
+    /// `R[A] := R[B] - R[C]`
     Sub,
-    /// R[A] := R[B] * R[C]
+    /// `R[A] := R[B] * R[C]`
     Mul,
-    /// R[A] := R[B] % R[C]
+    /// `R[A] := R[B] % R[C]`
     Mod,
-    /// R[A] := R[B] ^ R[C]
+    /// `R[A] := R[B] ^ R[C]`
     Pow,
-    /// R[A] := R[B] / R[C]
+    /// `R[A] := R[B] / R[C]`
     Div,
-    /// R[A] := R[B] // R[C]
+    /// `R[A] := R[B] // R[C]`
     IDiv,
-    /// R[A] := R[B] & R[C]
+    /// `R[A] := R[B] & R[C]`
     BAnd,
-    /// R[A] := R[B] | R[C]
+    /// `R[A] := R[B] | R[C]`
     BOr,
-    /// R[A] := R[B] ~ R[C]
+    /// `R[A] := R[B] ~ R[C]`
     BXor,
-    /// R[A] := R[B] << R[C]
+    /// `R[A] := R[B] << R[C]`
     Shl,
-    /// R[A] := R[B] >> R[C]
+    /// `R[A] := R[B] >> R[C]`
     Shr,
-    /// call C metamethod over R[A] and R[B] (follows a failed arithmetic op)
+    /// `call C metamethod over R[A] and R[B] (follows a failed arithmetic op)`
     MmBin,
-    /// call C metamethod over R[A] and sB
+    /// `call C metamethod over R[A] and sB`
     MmBinI,
-    /// call C metamethod over R[A] and K[B]
+    /// `call C metamethod over R[A] and K[B]`
     MmBinK,
-    /// R[A] := -R[B]
+    /// `R[A] := -R[B]`
     Unm,
-    /// R[A] := ~R[B]
+    /// `R[A] := ~R[B]`
     BNot,
-    /// R[A] := not R[B]
+    /// `R[A] := not R[B]`
     Not,
-    /// R[A] := #R[B] (length operator)
+    /// `R[A] := #R[B] (length operator)`
     Len,
-    /// R[A] := R[A].. ... ..R[A + B - 1]
+    /// `R[A] := R[A].. ... ..R[A + B - 1]`
     Concat,
-    /// close all upvalues >= R[A]
+    /// `close all upvalues >= R[A]`
     Close,
     /// mark variable A "to be closed"
     Tbc,
     /// pc += sJ
     Jmp,
-    /// if ((R[A] == R[B]) ~= k) then pc++
+    /// `if ((R[A] == R[B]) ~= k) then pc++`
     Eq,
-    /// if ((R[A] <  R[B]) ~= k) then pc++
+    /// `if ((R[A] <  R[B]) ~= k) then pc++`
     Lt,
-    /// if ((R[A] <= R[B]) ~= k) then pc++
+    /// `if ((R[A] <= R[B]) ~= k) then pc++`
     Le,
-    /// if ((R[A] == K[B]) ~= k) then pc++
+    /// `if ((R[A] == K[B]) ~= k) then pc++`
     EqK,
-    /// if ((R[A] == sB) ~= k) then pc++
+    /// `if ((R[A] == sB) ~= k) then pc++`
     EqI,
-    /// if ((R[A] < sB) ~= k) then pc++
+    /// `if ((R[A] < sB) ~= k) then pc++`
     LtI,
-    /// if ((R[A] <= sB) ~= k) then pc++
+    /// `if ((R[A] <= sB) ~= k) then pc++`
     LeI,
-    /// if ((R[A] > sB) ~= k) then pc++
+    /// `if ((R[A] > sB) ~= k) then pc++`
     GtI,
-    /// if ((R[A] >= sB) ~= k) then pc++
+    /// `if ((R[A] >= sB) ~= k) then pc++`
     GeI,
-    /// if (not R[A] == k) then pc++
+    /// `if (not R[A] == k) then pc++`
     Test,
-    /// if (not R[B] == k) then pc++ else R[A] := R[B]
+    /// `if (not R[B] == k) then pc++ else R[A] := R[B]`
     TestSet,
-    /// R[A], ... ,R[A+C-2] := R[A](R[A+1], ... ,R[A+B-1])
+    /// `R[A], ... ,R[A+C-2] := R[A](R[A+1], ... ,R[A+B-1])`
     Call,
-    /// return R[A](R[A+1], ... ,R[A+B-1])
+    /// `return R[A](R[A+1], ... ,R[A+B-1])`
     TailCall,
-    /// return R[A], ... ,R[A+B-2]
+    /// `return R[A], ... ,R[A+B-2]`
     Return,
     /// return
     Return0,
-    /// return R[A]
+    /// `return R[A]`
     Return1,
     /// update counters; if loop continues then pc-=Bx;
     ForLoop,
-    /// <check values and prepare counters>; if not to run then pc+=Bx+1;
+    /// `<check values and prepare counters>; if not to run then pc+=Bx+1;`
     ForPrep,
-    /// create upvalue for R[A + 3]; pc+=Bx
+    /// `create upvalue for R[A + 3]; pc+=Bx`
     TForPrep,
-    /// R[A+4], ... ,R[A+3+C] := R[A](R[A+1], R[A+2]);
+    /// `R[A+4], ... ,R[A+3+C] := R[A](R[A+1], R[A+2]);`
     TForCall,
-    /// if R[A+2] ~= nil then { R[A]=R[A+2]; pc -= Bx }
+    /// `if R[A+2] ~= nil then { R[A]=R[A+2]; pc -= Bx }`
     TForLoop,
-    /// R[A][C+i] := R[A+i], 1 <= i <= B
+    /// `R[A][C+i] := R[A+i], 1 <= i <= B`
     SetList,
-    /// R[A] := closure(KPROTO[Bx])
+    /// `R[A] := closure(KPROTO[Bx])`
     Closure,
-    /// R[A], R[A+1], ..., R[A+C-2] = vararg
+    /// `R[A], R[A+1], ..., R[A+C-2] = vararg`
     VarArg,
     /// (adjust vararg parameters)
     VarArgPrep,

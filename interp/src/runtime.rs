@@ -345,7 +345,7 @@ impl<'gc> Context<'gc> {
     }
 
     /// Charges `units` of fuel for library work done so far and, every few thousand units,
-    /// looks at the host's limits ([`crate::Limits::tick`]): an `Err` is the uncatchable
+    /// looks at the host's limits ([`crate::Limits::check_inside`]): an `Err` is the uncatchable
     /// error that stops the call, to return at once. Cheap enough for every step of a loop.
     #[inline]
     pub fn tick(self, units: usize) -> Result<(), crate::vm::Error<'gc>> {
@@ -530,6 +530,15 @@ impl<'gc> Context<'gc> {
     pub fn next_to_finalize(self) -> Option<Value<'gc>> {
         let mut q = self.state.to_finalize.borrow_mut(self.mc);
         (!q.is_empty()).then(|| q.remove(0))
+    }
+
+    /// `v` as text, as `tostring` gives it without calling a `__tostring` metamethod
+    /// (`nil`, `42`, `0.5`, the string itself, `table: 0x...` or its `__name`).
+    pub fn to_text(self, v: Value<'gc>) -> String {
+        match v {
+            Value::String(s) => s.to_str_lossy().into_owned(),
+            v => String::from_utf8_lossy(&vm::default_tostring(self, v)).into_owned(),
+        }
     }
 
     /// Sets a global variable.

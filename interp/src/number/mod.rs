@@ -8,7 +8,7 @@
 //! - [`arith`]: floor division, modulo, power, shifts, float/integer conversions, exact mixed
 //!   comparisons and the numeric `for` preparation.
 //! - [`parse`]: `luaO_str2num` (`tonumber(s)`, coercions, the lexer) and `tonumber(s, base)`.
-//! - [`format`]: `tostring` of numbers and a one-conversion `printf` engine for
+//! - [`format`](mod@format): `tostring` of numbers and a one-conversion `printf` engine for
 //!   `string.format`.
 
 pub mod arith;

@@ -18,7 +18,7 @@ use crate::userdata::UserData;
 /// `shared/design/vm-speed.md`: split tag stores cost ~25% on table-heavy code).
 ///
 /// The discriminants are explicit: table nodes store a value as its tag byte and payload
-/// word (see [`Value::to_parts`]), and `tag` names them.
+/// word (see `Value::to_parts`), and `tag` names them.
 #[derive(Clone, Copy, Collect, Default)]
 #[collect(no_drop)]
 #[repr(C, u64)]

@@ -20,6 +20,7 @@ pub use debug::{traceback, FunctionInfo};
 
 pub use error::{Error, ErrorKind};
 pub use hooks::{Hook, MASK_CALL, MASK_COUNT, MASK_LINE, MASK_RETURN};
+pub(crate) use meta::default_tostring;
 pub use meta::{
     equals as meta_equals, index as meta_index_value, len as meta_len, less_than as meta_less_than,
     new_index as meta_new_index, number_to_string, tm_of as metamethod, tostring as meta_tostring,
