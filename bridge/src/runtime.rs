@@ -133,6 +133,8 @@ impl LuaRuntime {
         lua.enter(|ctx| {
             // Set-up makes little garbage: no collection until it is done.
             ctx.set_gc_running(false);
+            // lupa's runtime is `luaL_newstate`'s: warnings go to standard error once `@on`.
+            ctx.set_warn_function(Some(stdlib::stderr_warnings()));
             for name in &libraries {
                 if sandbox {
                     stdlib::open_library_safe(ctx, name);

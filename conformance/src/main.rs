@@ -131,11 +131,7 @@ fn run_args(cli: &mut Cli, opts: &[Vec<u8>]) -> bool {
                     return false;
                 }
             }
-            Some(b'W') => cli.lua.enter(|ctx| {
-                let key = ctx.intern(b"_WARN_ON");
-                ctx.registry()
-                    .set_str(ctx.mutation(), key, Value::Boolean(true));
-            }),
+            Some(b'W') => cli.lua.enter(|ctx| ctx.warn(b"@on", false)),
             _ => {}
         }
         i += 1;

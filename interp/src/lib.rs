@@ -72,7 +72,7 @@ pub use closure::{Closure, FunctionProto, NativeFunction};
 pub use host::{CallProgress, FirstStep, HostEntry, HostFunction, RawHostFunction, RunningCall};
 pub use limits::{Limits, StopReason};
 pub use runtime::{
-    Context, FinalizerRunner, GcParams, Lua, StashedError, StashedValue, StepResult,
+    Context, FinalizerRunner, GcParams, Lua, StashedError, StashedValue, StepResult, WarnFunction,
 };
 pub use thread::{Thread, ThreadStatus};
 

@@ -94,6 +94,9 @@ pub(crate) struct State<'gc> {
     /// True while `__gc` metamethods run (the collector is not reentrant there).
     #[collect(require_static)]
     pub(crate) in_finalizer: std::cell::Cell<bool>,
+    /// The host's warning function (`lua_setwarnf`); none: warnings are dropped.
+    #[collect(require_static)]
+    pub(crate) warn: std::cell::RefCell<Option<WarnFunction>>,
     /// Set while the state is being closed: new objects get no finalizer.
     pub(crate) closing: std::cell::Cell<bool>,
     /// False after `collectgarbage("stop")`.
@@ -494,6 +497,34 @@ impl<'gc> Context<'gc> {
         &self.state.memory
     }
 
+    /// Sets the warning function (`lua_setwarnf`); `None` drops warnings.
+    pub fn set_warn_function(self, f: Option<WarnFunction>) {
+        *self.state.warn.borrow_mut() = f;
+    }
+
+    /// Emits a piece of a warning (`lua_warning`): `to_continue` says more pieces follow.
+    pub fn warn(self, piece: &[u8], to_continue: bool) {
+        // Called out of the cell: the function may set another one.
+        let f = self.state.warn.borrow().clone();
+        if let Some(f) = f {
+            f(piece, to_continue);
+        }
+    }
+
+    /// Warns of an error in a finalizer or closing method (`luaE_warnerror`):
+    /// `error in __gc (message)`.
+    pub fn warn_error(self, what: &str, err: Value<'gc>) {
+        let msg = match err {
+            Value::String(s) => s.as_bytes(),
+            _ => b"error object is not a string",
+        };
+        self.warn(b"error in ", true);
+        self.warn(what.as_bytes(), true);
+        self.warn(b" (", true);
+        self.warn(msg, true);
+        self.warn(b")", false);
+    }
+
     /// Whether a finalizer (`__gc`) is running: the collector is not reentrant then.
     pub fn in_finalizer(self) -> bool {
         self.state.in_finalizer.get()
@@ -678,6 +709,11 @@ pub struct Lua {
     finalizer_runner: Option<FinalizerRunner>,
 }
 
+/// The host's warning function (C Lua's `lua_WarnFunction`): called with each piece of a
+/// warning and whether more pieces follow (`true`) or it ends (`false`). A message of one
+/// piece starting with `@` is a control message (`@on`, `@off` for the standard one).
+pub type WarnFunction = Rc<dyn Fn(&[u8], bool)>;
+
 /// How a host runs due finalizers, Lua code run between steps: it calls the function it is
 /// given (with its interpreter lock released, say, as a long step runs).
 pub type FinalizerRunner = Rc<dyn Fn(&mut dyn FnMut())>;
@@ -722,6 +758,7 @@ impl Lua {
                 charged: std::cell::Cell::new(0),
                 tick_left: std::cell::Cell::new(0),
                 in_finalizer: std::cell::Cell::new(false),
+                warn: std::cell::RefCell::new(None),
                 closing: std::cell::Cell::new(false),
                 gc_running: std::cell::Cell::new(true),
                 gc_generational: std::cell::Cell::new(false),
@@ -926,17 +963,7 @@ impl Lua {
                 ctx.state().in_finalizer.set(false);
                 // A stop is no error of the finalizer's: it goes on with the call.
                 if let Some(e) = r.err().filter(|e| e.is_catchable()) {
-                    let msg = match e.value {
-                        Value::String(s) => s.to_str_lossy().into_owned(),
-                        v => format!("(error object is a {} value)", v.type_name()),
-                    };
-                    let on = ctx
-                        .registry()
-                        .get_str(ctx.intern_static(b"_WARN_ON"))
-                        .is_truthy();
-                    if on {
-                        eprintln!("Lua warning: error in __gc ({msg})");
-                    }
+                    ctx.warn_error("__gc", e.value);
                 }
             }
         });

@@ -15,7 +15,11 @@ use interp::{Lua, Value};
 fn main() {
     // 1. A runtime with every standard library.
     let mut lua = Lua::new();
-    lua.enter(stdlib::open_all);
+    lua.enter(|ctx| {
+        stdlib::open_all(ctx);
+        // `warn()` writes to standard error (once `warn("@on")`), as in `lua.c`.
+        ctx.set_warn_function(Some(stdlib::stderr_warnings()));
+    });
 
     // 2. Limits: a fuel budget (about one unit per VM instruction), a wall-clock timeout
     //    and a memory ceiling, each for one call from the host.

@@ -1,7 +1,5 @@
 //! The basic library (manual §6.1): print, type, pcall, error, load, pairs, ...
 
-use std::io::Write;
-
 use interp::vm::meta_index_value;
 use interp::{Action, Context, Error, NativeCall, Value};
 
@@ -109,30 +107,16 @@ fn print<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     call.ret0()
 }
 
-/// `warn`: as C Lua's default warning function, a message of one piece starting with '@'
-/// is a control message (`@on`, `@off`; others ignored); the pieces of any other message are
-/// written together when warnings are on.
+/// `warn` (`luaB_warn`): every argument must be a string; they go to the host's warning
+/// function as the pieces of one message.
 fn warn<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let mut msg = Vec::new();
-    for i in 0..call.nargs().max(1) {
-        msg.extend_from_slice(call.check_string(i)?.as_bytes());
+    let n = call.nargs().max(1);
+    for i in 0..n {
+        call.check_string(i)?;
     }
-    let ctx = call.ctx;
-    let key = ctx.intern_static(b"_WARN_ON");
-    let reg = ctx.registry();
-    if call.nargs() == 1 && msg.first() == Some(&b'@') {
-        match &msg[..] {
-            b"@on" => reg.set_str(ctx.mutation(), key, Value::Boolean(true)),
-            b"@off" => reg.set_str(ctx.mutation(), key, Value::Boolean(false)),
-            _ => {}
-        }
-        return call.ret0();
-    }
-    if reg.get_str(key).is_truthy() {
-        let mut e = std::io::stderr().lock();
-        let _ = e.write_all(b"Lua warning: ");
-        let _ = e.write_all(&msg);
-        let _ = e.write_all(b"\n");
+    for i in 0..n {
+        let piece = call.check_string(i)?;
+        call.ctx.warn(piece.as_bytes(), i + 1 < n);
     }
     call.ret0()
 }

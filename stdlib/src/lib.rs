@@ -15,6 +15,9 @@ mod strlib;
 mod table;
 mod utf8;
 mod util;
+mod warnings;
+
+pub use warnings::stderr_warnings;
 
 pub mod string;
 

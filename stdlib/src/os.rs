@@ -282,7 +282,7 @@ fn exit<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 /// first; errors become warnings. Used by `os.exit(code, true)` and by `lua-rs` on exit.
 pub fn close_state<'gc>(call: &mut NativeCall<'gc, '_>) {
     if let Err(e) = call.close_all_tbc() {
-        gc_warning(call.ctx, "__close", e.value);
+        call.ctx.warn_error("__close", e.value);
     }
     let ctx = call.ctx;
     ctx.begin_close();
@@ -298,25 +298,9 @@ pub fn close_state<'gc>(call: &mut NativeCall<'gc, '_>) {
         let r = call.call(mm, &[obj]);
         ctx.set_in_finalizer(was);
         if let Err(e) = r {
-            gc_warning(ctx, "__gc", e.value);
+            ctx.warn_error("__gc", e.value);
         }
     }
-}
-
-/// The warning for an error in a finalizer or closing method (C Lua's `luaE_warnerror`).
-fn gc_warning<'gc>(ctx: interp::Context<'gc>, what: &str, err: Value<'gc>) {
-    if !ctx
-        .registry()
-        .get_str(ctx.intern_static(b"_WARN_ON"))
-        .is_truthy()
-    {
-        return;
-    }
-    let msg = match err {
-        Value::String(s) => s.to_str_lossy().into_owned(),
-        _ => "error object is not a string".to_string(),
-    };
-    eprintln!("Lua warning: error in {what} ({msg})");
 }
 
 fn getenv<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {

@@ -38,6 +38,8 @@ impl Cli {
                     .set_str(ctx.mutation(), key, Value::Boolean(true));
             }
             stdlib::open_all(ctx);
+            // `luaL_newstate`'s warning function: standard error, off until `@on`.
+            ctx.set_warn_function(Some(stdlib::stderr_warnings()));
             // The stock `lua` command: built with LUA_COMPAT_5_3, and `lua.c` switches the
             // collector to generational mode.
             stdlib::enable_lua53_compat(ctx);
