@@ -52,12 +52,15 @@
 //!   assert_send::<interp::Lua>();
 //!   ```
 
+pub mod arith;
 pub mod chunk;
 pub mod closure;
 pub mod compiler;
+pub mod error;
 pub mod host;
 pub mod limits;
 pub mod memory;
+pub mod metamethod;
 pub mod native_stack;
 pub mod number;
 pub mod opcode;

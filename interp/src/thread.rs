@@ -7,6 +7,12 @@ use gc_arena::{lock::RefLock, Collect, Gc, Mutation};
 use crate::closure::{Closure, Upvalue};
 use crate::value::Value;
 
+/// Largest stack size in slots (C Lua's `LUAI_MAXSTACK`).
+pub const MAX_STACK: usize = 1_000_000;
+/// Largest number of frames: every frame takes at least one slot, so the slot limit decides
+/// first, as in C Lua (a call chain of functions without locals goes ~1,000,000 deep).
+pub const MAX_FRAMES: usize = MAX_STACK;
+
 /// A thread's status, as `coroutine.status` reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Collect)]
 #[collect(require_static)]
@@ -130,7 +136,7 @@ pub(crate) struct ThreadState<'gc> {
     #[collect(require_static)]
     pub(crate) pending: Option<PendingCall>,
     /// The error that ended the last host call, until the host takes it.
-    pub(crate) error: Option<crate::vm::Error<'gc>>,
+    pub(crate) error: Option<crate::error::Error<'gc>>,
     /// A metamethod that is a native function asked to leave the step (a host function,
     /// a yield, a resume); the instruction loop leaves at its next reload.
     pub(crate) meta_exit: Option<MetaExit<'gc>>,
@@ -142,7 +148,7 @@ pub(crate) struct ThreadState<'gc> {
     pub(crate) in_handler: u32,
     /// Errors being delivered to protected calls while their to-be-closed variables close
     /// (a `__close` may yield): (index of the protected-call frame, error), innermost last.
-    pub(crate) unwinding: Vec<(usize, crate::vm::Error<'gc>)>,
+    pub(crate) unwinding: Vec<(usize, crate::error::Error<'gc>)>,
     /// A `__close` run by an error unwinding returned: go on unwinding at the next reload.
     #[collect(require_static)]
     pub(crate) unwind_resume: bool,
@@ -203,21 +209,21 @@ pub(crate) struct HostCall {
     pub(crate) host_resumed: bool,
 }
 
-/// The most frames a thread may hold: [`crate::vm::MAX_FRAMES`] unless the host's call depth
+/// The most frames a thread may hold: [`MAX_FRAMES`] unless the host's call depth
 /// limit is lower.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct FrameCap(pub(crate) usize);
 
 impl Default for FrameCap {
     fn default() -> Self {
-        FrameCap(crate::vm::MAX_FRAMES)
+        FrameCap(MAX_FRAMES)
     }
 }
 
 impl FrameCap {
     /// The cap of a thread whose depth starts at `base` under the call depth limit `max`.
     pub fn new(max: Option<u32>, base: usize) -> FrameCap {
-        let hard = crate::vm::MAX_FRAMES;
+        let hard = MAX_FRAMES;
         FrameCap(max.map_or(hard, |m| (m as usize).saturating_sub(base).min(hard)))
     }
 }
@@ -458,7 +464,7 @@ impl<'gc> ThreadState<'gc> {
     /// `room`: `L->top + framesize` counted from C Lua's stack base.
     #[inline]
     pub fn call_overflows(&self, func: usize, nargs: usize, frame: usize, room: usize) -> bool {
-        self.slot_base + func + 1 + nargs + frame > crate::vm::MAX_STACK + room
+        self.slot_base + func + 1 + nargs + frame > MAX_STACK + room
     }
 
     /// The C-call count the innermost frame runs at (C Lua's `getCcalls(L)`).

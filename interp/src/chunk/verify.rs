@@ -21,10 +21,10 @@
 //! - `VARARGPREP` starts exactly the variadic functions and is never jumped to;
 //! - debug information is absent or has one line per instruction.
 
+use crate::metamethod::Metamethod;
 use crate::opcode::{Instruction, OpCode, NUM_OPCODES};
 use crate::proto::{Constant, Proto};
 use crate::value::SHORT_STRING_MAX;
-use crate::vm::Metamethod;
 
 /// Checks `p` and its nested functions; the error says what is wrong and where.
 pub fn verify(p: &Proto) -> Result<(), String> {

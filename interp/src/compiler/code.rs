@@ -208,8 +208,8 @@ pub(super) fn valid_fold(op: BinOpr, v1: Number, v2: Number) -> bool {
     }
 }
 
-pub(super) fn tm_of_binop(op: BinOpr) -> crate::vm::Metamethod {
-    use crate::vm::Metamethod as M;
+pub(super) fn tm_of_binop(op: BinOpr) -> crate::metamethod::Metamethod {
+    use crate::metamethod::Metamethod as M;
     match op {
         BinOpr::Add => M::Add,
         BinOpr::Sub => M::Sub,

@@ -525,7 +525,7 @@ impl<'a> Parser<'a> {
                     _ => number::shift_left(a, b.wrapping_neg()),
                 })
             }
-            _ => match crate::vm::arith_numbers(tm_of_binop(op), v1, v2) {
+            _ => match crate::arith::arith_numbers(tm_of_binop(op), v1, v2) {
                 Ok(r) => r,
                 Err(_) => return false,
             },
@@ -561,7 +561,7 @@ impl<'a> Parser<'a> {
         flip: bool,
         line: u32,
         mmop: OpCode,
-        event: crate::vm::Metamethod,
+        event: crate::metamethod::Metamethod,
     ) -> PResult<()> {
         let v1 = self.exp2anyreg(e1)?;
         let pc = self.fs.code_abck(op, 0, v1, v2, false);
@@ -593,7 +593,7 @@ impl<'a> Parser<'a> {
         e2: &ExpDesc,
         flip: bool,
         line: u32,
-        event: crate::vm::Metamethod,
+        event: crate::metamethod::Metamethod,
     ) -> PResult<()> {
         let ExpKind::KInt(i) = e2.k else {
             return Ok(());
@@ -621,7 +621,7 @@ impl<'a> Parser<'a> {
         e2: &ExpDesc,
         op: OpCode,
         line: u32,
-        event: crate::vm::Metamethod,
+        event: crate::metamethod::Metamethod,
     ) -> PResult<bool> {
         if !is_kint(e2) {
             return Ok(false);
@@ -681,7 +681,14 @@ impl<'a> Parser<'a> {
             flip = true;
         }
         if op == BinOpr::Add && is_scint(e2) {
-            self.code_bini(OpCode::AddI, e1, e2, flip, line, crate::vm::Metamethod::Add)
+            self.code_bini(
+                OpCode::AddI,
+                e1,
+                e2,
+                flip,
+                line,
+                crate::metamethod::Metamethod::Add,
+            )
         } else {
             self.code_arith(op, e1, e2, flip, line)
         }
@@ -862,7 +869,13 @@ impl<'a> Parser<'a> {
             }
             Add | Mul => self.code_commutative(opr, e1, e2, line)?,
             Sub => {
-                if !self.finish_binexpneg(e1, e2, OpCode::AddI, line, crate::vm::Metamethod::Sub)? {
+                if !self.finish_binexpneg(
+                    e1,
+                    e2,
+                    OpCode::AddI,
+                    line,
+                    crate::metamethod::Metamethod::Sub,
+                )? {
                     self.code_arith(opr, e1, e2, false, line)?;
                 }
             }
@@ -871,13 +884,20 @@ impl<'a> Parser<'a> {
             Shl => {
                 if is_scint(e1) {
                     std::mem::swap(e1, e2);
-                    self.code_bini(OpCode::ShlI, e1, e2, true, line, crate::vm::Metamethod::Shl)?;
+                    self.code_bini(
+                        OpCode::ShlI,
+                        e1,
+                        e2,
+                        true,
+                        line,
+                        crate::metamethod::Metamethod::Shl,
+                    )?;
                 } else if !self.finish_binexpneg(
                     e1,
                     e2,
                     OpCode::ShrI,
                     line,
-                    crate::vm::Metamethod::Shl,
+                    crate::metamethod::Metamethod::Shl,
                 )? {
                     self.code_binexpval(opr, e1, e2, line)?;
                 }
@@ -890,7 +910,7 @@ impl<'a> Parser<'a> {
                         e2,
                         false,
                         line,
-                        crate::vm::Metamethod::Shr,
+                        crate::metamethod::Metamethod::Shr,
                     )?;
                 } else {
                     self.code_binexpval(opr, e1, e2, line)?;

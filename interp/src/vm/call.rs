@@ -11,11 +11,7 @@ use super::meta::{tm_of, Metamethod};
 use super::native::{Action, NativeCall};
 use super::{Error, ErrorKind};
 
-/// Largest stack size in slots (C Lua's `LUAI_MAXSTACK`).
-pub const MAX_STACK: usize = 1_000_000;
-/// Largest number of frames: every frame takes at least one slot, so the slot limit decides
-/// first, as in C Lua (a call chain of functions without locals goes ~1,000,000 deep).
-pub const MAX_FRAMES: usize = MAX_STACK;
+pub use crate::thread::{MAX_FRAMES, MAX_STACK};
 /// Extra slots a message handler of a stack overflow may use (C Lua's `ERRORSTACKSIZE`).
 const ERROR_STACK_ROOM: usize = 200;
 /// C Lua's `LUAI_MAXCCALLS`: a call that brings the C-call count (see `Frame::cdepth`) to
@@ -302,10 +298,8 @@ pub(crate) fn precall<'gc>(
                     Action::ProtectedCall(handler) | Action::HostProtectedCall(handler) => {
                         let host = matches!(action, Action::HostProtectedCall(_));
                         if st.stack.len() <= func + 1 {
-                            return Err(error_msg(
-                                ctx,
-                                b"bad argument #1 to 'pcall' (value expected)",
-                            ));
+                            let m = format!("bad argument #1 to '{}' (value expected)", f.name());
+                            return Err(error_msg(ctx, m.as_bytes()));
                         }
                         // `lua_pcall` counts one C call, two when pcall itself runs as a
                         // metamethod. The check comes after the marker is pushed: the
@@ -332,8 +326,9 @@ pub(crate) fn precall<'gc>(
                             protected: true,
                             tail: false,
                             calling: false,
-                            // A host's entry is a C function without a name (lua.c's pmain).
-                            native: host.then_some("?"),
+                            // The native that asked (`pcall`); a host's entry is a C
+                            // function without a name (lua.c's pmain).
+                            native: Some(if host { "?" } else { f.name() }),
                             cdepth,
                         });
                         check_c_calls(ctx, st.cbase + cdepth as u32, Vec::new)?;

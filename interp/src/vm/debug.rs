@@ -597,13 +597,13 @@ pub fn traceback_string<'gc>(ctx: Context<'gc>, st: &ThreadState<'gc>, level: us
     traceback_lines(ctx, st, level, Vec::new())
 }
 
-/// The name of the native call a suspended coroutine waits in, if any.
+/// The name of the native call a suspended coroutine waits in, if any: a host function's
+/// own, else "?" (its traceback line then names it as C Lua does, by where it is in
+/// `package.loaded`: `coroutine.yield`).
 fn pending_name(st: &ThreadState<'_>) -> Option<&'static str> {
     use crate::thread::PendingKind;
     st.pending.map(|p| match p.kind {
-        PendingKind::Yield => "coroutine.yield",
-        PendingKind::Resume => "coroutine.resume",
-        PendingKind::Wrap => "?",
+        PendingKind::Yield | PendingKind::Resume | PendingKind::Wrap => "?",
         PendingKind::Host => match st.stack.get(p.func) {
             Some(Value::Native(f)) => f.name(),
             _ => "?",
@@ -821,11 +821,7 @@ fn traceback_lines<'gc>(
 
 /// The name of the native function a frame without a closure stands for.
 fn native_name(f: &Frame<'_>) -> &'static str {
-    match (f.native, f.handler) {
-        (Some(name), _) => name,
-        (None, Some(_)) => "xpcall",
-        (None, None) => "pcall",
-    }
+    f.native.unwrap_or("?")
 }
 
 /// A traceback of the running thread for native functions (`debug.traceback`).

@@ -4,12 +4,11 @@
 //! host (a host function, a yield to the host, running out of fuel) leave it, with all state
 //! in the thread's frames so execution can resume in a later step.
 
-pub mod arith;
+pub use crate::arith;
 mod call;
 mod debug;
 pub mod debug_api;
 mod driver;
-mod error;
 mod execute;
 pub(crate) mod hooks;
 mod meta;
@@ -18,7 +17,7 @@ mod ops;
 
 pub use debug::{traceback, FunctionInfo};
 
-pub use error::{Error, ErrorKind};
+pub use crate::error::{Error, ErrorKind};
 pub use hooks::{Hook, MASK_CALL, MASK_COUNT, MASK_LINE, MASK_RETURN};
 pub(crate) use meta::default_tostring;
 pub use meta::{

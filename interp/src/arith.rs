@@ -1,10 +1,10 @@
 //! Arithmetic, bitwise and comparison operators on numbers, and comparison of strings (no
-//! metamethods).
+//! metamethods): the VM's fast paths and the compiler's constant folding.
 
 use crate::number::{self, Number};
 use crate::value::Value;
 
-use super::Metamethod;
+use crate::metamethod::Metamethod;
 
 /// Why an arithmetic operation could not produce a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

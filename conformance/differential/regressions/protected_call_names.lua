@@ -1,0 +1,15 @@
+-- Names of pcall/xpcall and coroutine natives in errors, tracebacks and getinfo: taken
+-- from the functions themselves (as C Lua's pushglobalfuncname), not known to the core.
+print(pcall(pcall))
+print(select(2, xpcall(xpcall, debug.traceback)))
+print(pcall(function() error(debug.traceback("x")) end))
+local t = debug.getinfo(1, "f")
+print(xpcall(function() local i = debug.getinfo(2, "nSf") return i.func == pcall, i.name, i.what, i.short_src end, print))
+print(pcall(function() local i = debug.getinfo(2, "nSf") return i.func == pcall, i.name, i.what, i.short_src end))
+local co = coroutine.create(function() coroutine.yield() end)
+coroutine.resume(co)
+print(debug.traceback(co))
+local co2 = coroutine.wrap(function() print(debug.traceback("in")) end)
+co2()
+print(pcall(string.rep))
+print(select('#', pcall(error)))
