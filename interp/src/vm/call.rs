@@ -2,7 +2,7 @@
 
 use smallvec::SmallVec;
 
-use crate::closure::UpvalueState;
+use crate::closure::{Closure, UpvalueState};
 use crate::runtime::Context;
 use crate::thread::{Frame, PendingCall, PendingKind, ReturnTo, Thread, ThreadState, ThreadStatus};
 use crate::value::Value;
@@ -109,7 +109,10 @@ pub(crate) fn error_msg<'gc>(ctx: Context<'gc>, msg: &[u8]) -> Error<'gc> {
     Error::new(Value::String(ctx.intern(msg)))
 }
 
-/// Starts a call of `stack[func]` with `nargs` arguments above it.
+/// Starts a call of `stack[func]` with `nargs` arguments above it (C Lua's `luaD_precall`):
+/// a Lua function gets a frame ([`precall_lua`]), a native function runs here and may ask
+/// for another call, which starts here in turn; anything else is called through its
+/// `__call` metamethod ([`call_metamethod`]).
 pub(crate) fn precall<'gc>(
     ctx: Context<'gc>,
     thread: Thread<'gc>,
@@ -121,65 +124,7 @@ pub(crate) fn precall<'gc>(
 ) -> Result<Flow<'gc>, Error<'gc>> {
     loop {
         match st.stack[func] {
-            Value::Closure(c) => {
-                let p = c.proto();
-                let base = func + 1;
-                let needed = base + p.max_stack + if p.is_vararg { nargs + 1 } else { 0 };
-                // A message handler gets some extra room (C Lua's `ERRORSTACKSIZE`).
-                let extra = if st.in_handler > 0 {
-                    ERROR_STACK_ROOM
-                } else {
-                    0
-                };
-                let frame = p.max_stack + usize::from(p.is_vararg);
-                if st.call_overflows(func, nargs, frame, extra)
-                    || st.frames.len() >= st.frame_cap.0 + extra
-                {
-                    if extra > 0 {
-                        // Overflowing the room of a handler of a stack overflow (C Lua's
-                        // LUA_ERRERR from `luaD_growstack`).
-                        return Err(error_msg(ctx, b"error in error handling"));
-                    }
-                    return Err(stack_overflow(ctx, st));
-                }
-                let parent = st.frames.last().map_or(0, |f| f.cdepth);
-                let cdepth = if ret == ReturnTo::Caller {
-                    parent
-                } else {
-                    // A metamethod or a call made by a native function: C Lua's `luaD_call`.
-                    let n = st.cbase + parent as u32 + 1;
-                    check_c_calls(ctx, n, || {
-                        if ret == ReturnTo::Boundary {
-                            Vec::new()
-                        } else {
-                            super::debug::run_where(st)
-                        }
-                    })?;
-                    parent + 1
-                };
-                st.ensure_stack(needed);
-                for i in nargs..p.num_params {
-                    st.stack[base + i] = Value::Nil;
-                }
-                st.top = base + nargs;
-                st.frames.push(Frame {
-                    closure: Some(c),
-                    func,
-                    base,
-                    pc: 0,
-                    nresults,
-                    nextra: 0,
-                    ret,
-                    handler: None,
-                    protected: false,
-                    tail: false,
-                    calling: false,
-                    native: None,
-                    cdepth,
-                });
-                st.hook.entered_lua();
-                return Ok(Flow::Reload);
-            }
+            Value::Closure(c) => return precall_lua(ctx, st, c, func, nargs, nresults, ret),
             Value::Native(f) => {
                 st.stack.truncate(func + 1 + nargs);
                 if st.hook.wants(super::hooks::MASK_CALL) {
@@ -371,23 +316,102 @@ pub(crate) fn precall<'gc>(
                     }
                 }
             }
-            other => {
-                let mm = tm_of(ctx, other, Metamethod::Call);
-                if mm.is_nil() {
-                    return Err(call_error(ctx, st, other, func));
-                }
-                st.ensure_stack(func + nargs + 2);
-                st.stack.copy_within(func..func + nargs + 1, func + 1);
-                st.stack[func] = mm;
-                nargs += 1;
-                if st.stack.len() > func + nargs + 1
-                    && st.frames.last().is_none_or(|f| f.closure.is_none())
-                {
-                    st.stack.truncate(func + nargs + 1);
-                }
-            }
+            other => nargs = call_metamethod(ctx, st, other, func, nargs)?,
         }
     }
+}
+
+/// Pushes the frame of Lua function `c` called at `func` with `nargs` arguments, after
+/// checking the stack and C-call limits.
+#[inline(always)]
+fn precall_lua<'gc>(
+    ctx: Context<'gc>,
+    st: &mut ThreadState<'gc>,
+    c: Closure<'gc>,
+    func: usize,
+    nargs: usize,
+    nresults: i32,
+    ret: ReturnTo,
+) -> Result<Flow<'gc>, Error<'gc>> {
+    let p = c.proto();
+    let base = func + 1;
+    let needed = base + p.max_stack + if p.is_vararg { nargs + 1 } else { 0 };
+    // A message handler gets some extra room (C Lua's `ERRORSTACKSIZE`).
+    let extra = if st.in_handler > 0 {
+        ERROR_STACK_ROOM
+    } else {
+        0
+    };
+    let frame = p.max_stack + usize::from(p.is_vararg);
+    if st.call_overflows(func, nargs, frame, extra) || st.frames.len() >= st.frame_cap.0 + extra {
+        if extra > 0 {
+            // Overflowing the room of a handler of a stack overflow (C Lua's
+            // LUA_ERRERR from `luaD_growstack`).
+            return Err(error_msg(ctx, b"error in error handling"));
+        }
+        return Err(stack_overflow(ctx, st));
+    }
+    let parent = st.frames.last().map_or(0, |f| f.cdepth);
+    let cdepth = if ret == ReturnTo::Caller {
+        parent
+    } else {
+        // A metamethod or a call made by a native function: C Lua's `luaD_call`.
+        let n = st.cbase + parent as u32 + 1;
+        check_c_calls(ctx, n, || {
+            if ret == ReturnTo::Boundary {
+                Vec::new()
+            } else {
+                super::debug::run_where(st)
+            }
+        })?;
+        parent + 1
+    };
+    st.ensure_stack(needed);
+    for i in nargs..p.num_params {
+        st.stack[base + i] = Value::Nil;
+    }
+    st.top = base + nargs;
+    st.frames.push(Frame {
+        closure: Some(c),
+        func,
+        base,
+        pc: 0,
+        nresults,
+        nextra: 0,
+        ret,
+        handler: None,
+        protected: false,
+        tail: false,
+        calling: false,
+        native: None,
+        cdepth,
+    });
+    st.hook.entered_lua();
+    Ok(Flow::Reload)
+}
+
+/// Calls `other` (not a function) through its `__call` metamethod (C Lua's `tryfuncTM`):
+/// the metamethod goes below the arguments, `other` becomes the first; the new count of
+/// arguments.
+fn call_metamethod<'gc>(
+    ctx: Context<'gc>,
+    st: &mut ThreadState<'gc>,
+    other: Value<'gc>,
+    func: usize,
+    mut nargs: usize,
+) -> Result<usize, Error<'gc>> {
+    let mm = tm_of(ctx, other, Metamethod::Call);
+    if mm.is_nil() {
+        return Err(call_error(ctx, st, other, func));
+    }
+    st.ensure_stack(func + nargs + 2);
+    st.stack.copy_within(func..func + nargs + 1, func + 1);
+    st.stack[func] = mm;
+    nargs += 1;
+    if st.stack.len() > func + nargs + 1 && st.frames.last().is_none_or(|f| f.closure.is_none()) {
+        st.stack.truncate(func + nargs + 1);
+    }
+    Ok(nargs)
 }
 
 /// The error, if a vararg expression's values would bring the stack to `top`, past the limit:

@@ -13,242 +13,294 @@ use super::debug;
 use super::execute::execute;
 use super::{Error, Exit};
 
+/// The thread a drive started from, and how to reach its state: held by the caller (a
+/// nested call from a native function) or borrowed for each use, so that coroutines it
+/// resumed can reach its stack (open upvalues of its frames) meanwhile.
+struct BaseThread<'a, 'gc> {
+    thread: Thread<'gc>,
+    held: Option<&'a mut ThreadState<'gc>>,
+    /// Its position in the running chain: the bottom for a host call (also when a step
+    /// resumes a chain of coroutines), the top for a nested call.
+    chain_floor: usize,
+}
+
+impl<'gc> BaseThread<'_, 'gc> {
+    /// Runs `f` on the base thread's state.
+    #[inline(always)]
+    fn with<R>(&mut self, ctx: Context<'gc>, f: impl FnOnce(&mut ThreadState<'gc>) -> R) -> R {
+        match self.held {
+            Some(ref mut st) => f(st),
+            None => f(&mut self.thread.state_mut(ctx.mutation())),
+        }
+    }
+
+    /// Whether `t`, running at the top of the chain, is the base thread.
+    #[inline(always)]
+    fn is(&self, ctx: Context<'gc>, t: Thread<'gc>) -> bool {
+        t.ptr_eq(self.thread) && ctx.state().running.borrow().len() == self.chain_floor
+    }
+}
+
+/// What the driver does after a thread's run ended.
+enum Next<'gc> {
+    /// Runs the chain on, first handling `Some` outcome as if the top thread gave it.
+    Continue(Option<Inner<'gc>>),
+    /// The drive is over.
+    Return(Inner<'gc>),
+}
+
 /// Runs the coroutine chain until the base thread returns, yields to the host, fails, runs out
 /// of fuel or calls the host. `base_st` is the base thread's state when the caller holds it
 /// borrowed (a nested call from a native function); with `None` the base thread's state is
-/// borrowed only while the base thread runs, so coroutines it resumed can reach its stack
-/// (open upvalues of its frames).
+/// borrowed only while the base thread runs.
 fn drive<'gc>(
     ctx: Context<'gc>,
     base: Thread<'gc>,
-    mut base_st: Option<&mut ThreadState<'gc>>,
+    base_st: Option<&mut ThreadState<'gc>>,
     floor: usize,
     nested: bool,
     fuel: &mut i64,
     first: Option<Inner<'gc>>,
 ) -> Inner<'gc> {
-    let mc = ctx.mutation();
-    // The base thread's position in the running chain: the bottom for a host call (also
-    // when a step resumes a chain of coroutines), the top for a nested call.
     let chain_floor = if nested {
         ctx.state().running.borrow().len()
     } else {
         1
     };
+    let mut base = BaseThread {
+        thread: base,
+        held: base_st,
+        chain_floor,
+    };
     let mut pending = first;
-    // Runs `$body` with `$st` bound to the base thread's state.
-    macro_rules! with_base {
-        ($st:ident => $body:expr) => {{
-            match base_st {
-                Some(ref mut held) => {
-                    let $st: &mut ThreadState<'gc> = held;
-                    $body
-                }
-                None => {
-                    let mut guard = base.state_mut(mc);
-                    let $st: &mut ThreadState<'gc> = &mut guard;
-                    $body
-                }
-            }
-        }};
-    }
     loop {
         let cur = *ctx.state().running.borrow().last().expect("running thread");
-        let is_base = cur.ptr_eq(base) && ctx.state().running.borrow().len() == chain_floor;
+        let is_base = base.is(ctx, cur);
         let r = match pending.take() {
             Some(r) => r,
-            None => {
-                if is_base {
-                    with_base!(st => execute(ctx, cur, st, floor, fuel))
-                } else {
-                    let mut st = cur.state_mut(mc);
-                    execute(ctx, cur, &mut st, 0, fuel)
-                }
-            }
+            None if is_base => base.with(ctx, |st| execute(ctx, cur, st, floor, fuel)),
+            None => execute(ctx, cur, &mut cur.state_mut(ctx.mutation()), 0, fuel),
         };
-        if is_base {
+        let next = if is_base {
+            base_ended(ctx, &mut base, cur, r, floor, nested, fuel)
+        } else {
+            coroutine_ended(ctx, &mut base, cur, r, floor, nested, fuel)
+        };
+        match next {
+            Next::Continue(p) => pending = p,
+            Next::Return(r) => return r,
+        }
+    }
+}
+
+/// After a run of the base thread: a nested call refuels and goes on, a resume starts the
+/// coroutine; anything else ends the drive.
+#[inline(always)]
+fn base_ended<'gc>(
+    ctx: Context<'gc>,
+    base: &mut BaseThread<'_, 'gc>,
+    cur: Thread<'gc>,
+    r: Inner<'gc>,
+    floor: usize,
+    nested: bool,
+    fuel: &mut i64,
+) -> Next<'gc> {
+    match r {
+        Inner::OutOfFuel if nested => match refuel_nested(ctx, fuel) {
+            None => Next::Continue(None),
+            Some(e) => Next::Return(Inner::Error(e)),
+        },
+        Inner::Resume(co) => {
+            let r = base.with(ctx, |st| match start_resume(ctx, cur, st, co) {
+                Ok(first) => Ok(first),
+                Err(e) => throw(ctx, cur, st, e, floor).map(|()| None),
+            });
             match r {
-                Inner::OutOfFuel if nested => match refuel_nested(ctx, fuel) {
-                    None => continue,
-                    Some(e) => return Inner::Error(e),
-                },
-                Inner::Resume(co) => {
-                    let r = with_base!(st => match start_resume(ctx, cur, st, co) {
-                        Ok(first) => Ok(first),
-                        Err(e) => throw(ctx, cur, st, e, floor).map(|()| None),
-                    });
-                    match r {
-                        Ok(first) => {
-                            pending = first;
-                            continue;
-                        }
-                        Err(e) => return Inner::Error(e),
-                    }
-                }
-                other => return other,
+                Ok(first) => Next::Continue(first),
+                Err(e) => Next::Return(Inner::Error(e)),
             }
         }
-        // A coroutine above the base thread.
-        match r {
-            Inner::HookChanged => unreachable!("handled by execute"),
-            Inner::OutOfFuel => {
-                if nested {
-                    match refuel_nested(ctx, fuel) {
-                        None => continue,
-                        Some(e) => {
-                            pending = Some(Inner::Error(e));
-                            continue;
-                        }
-                    }
-                }
-                return Inner::OutOfFuel;
+        other => Next::Return(other),
+    }
+}
+
+/// After a run of a coroutine above the base thread.
+#[inline(always)]
+fn coroutine_ended<'gc>(
+    ctx: Context<'gc>,
+    base: &mut BaseThread<'_, 'gc>,
+    cur: Thread<'gc>,
+    r: Inner<'gc>,
+    floor: usize,
+    nested: bool,
+    fuel: &mut i64,
+) -> Next<'gc> {
+    let mc = ctx.mutation();
+    match r {
+        Inner::HookChanged => unreachable!("handled by execute"),
+        Inner::OutOfFuel if nested => Next::Continue(refuel_nested(ctx, fuel).map(Inner::Error)),
+        Inner::OutOfFuel => Next::Return(Inner::OutOfFuel),
+        Inner::Host if nested => {
+            let mut st = cur.state_mut(mc);
+            let e = error_msg(
+                ctx,
+                b"attempt to call a host function across a C-call boundary",
+            );
+            st.pending = None;
+            Next::Continue(throw(ctx, cur, &mut st, e, 0).err().map(Inner::Error))
+        }
+        Inner::Host => Next::Return(Inner::Host),
+        Inner::Resume(co) => {
+            let mut st = cur.state_mut(mc);
+            let r = match start_resume(ctx, cur, &mut st, co) {
+                Ok(first) => first,
+                Err(e) => throw(ctx, cur, &mut st, e, 0).err().map(Inner::Error),
+            };
+            Next::Continue(r)
+        }
+        Inner::BoundaryReturn => Next::Continue(None),
+        Inner::Returned | Inner::Yield | Inner::Error(_) => {
+            match finish_coroutine(ctx, base, cur, &r, floor) {
+                Ok(()) => Next::Continue(None),
+                Err((true, e)) => Next::Return(Inner::Error(e)),
+                Err((false, e)) => Next::Continue(Some(Inner::Error(e))),
             }
-            Inner::Host => {
-                if nested {
-                    let mut st = cur.state_mut(mc);
-                    let e = error_msg(
-                        ctx,
-                        b"attempt to call a host function across a C-call boundary",
-                    );
-                    st.pending = None;
-                    match throw(ctx, cur, &mut st, e, 0) {
-                        Ok(()) => continue,
-                        Err(e) => {
-                            drop(st);
-                            pending = Some(Inner::Error(e));
-                            continue;
-                        }
-                    }
-                }
-                return Inner::Host;
-            }
-            Inner::Resume(co) => {
-                let mut st = cur.state_mut(mc);
-                match start_resume(ctx, cur, &mut st, co) {
-                    Ok(first) => pending = first,
-                    Err(e) => {
-                        if let Err(e) = throw(ctx, cur, &mut st, e, 0) {
-                            drop(st);
-                            pending = Some(Inner::Error(e));
-                        }
-                    }
-                }
-                continue;
-            }
-            Inner::BoundaryReturn => continue,
-            Inner::Returned | Inner::Yield | Inner::Error(_) => {
-                let (vals, ok, err) = {
-                    let mut st = cur.state_mut(mc);
-                    match &r {
-                        Inner::Returned => {
-                            let v = outgoing_values(&st, true);
-                            kill_thread(ctx, cur, &mut st);
-                            (v, true, None)
-                        }
-                        Inner::Yield => {
-                            let v = outgoing_values(&st, false);
-                            cur.set_status(ThreadStatus::Suspended);
-                            (v, true, None)
-                        }
-                        Inner::Error(e) => {
-                            let e = e.clone();
-                            // Its to-be-closed variables wait for `coroutine.close` (or
-                            // the wrap below).
-                            let tbc = std::mem::take(&mut st.tbc);
-                            st.dead_traceback = Some(debug::error_traceback(ctx, &st, e.raised_by));
-                            kill_thread(ctx, cur, &mut st);
-                            st.tbc = tbc;
-                            st.error = Some(e.clone());
-                            (Default::default(), false, Some(e))
-                        }
-                        _ => unreachable!(),
-                    }
-                };
-                ctx.state().running.borrow_mut(mc).pop();
-                let resumer = *ctx.state().running.borrow().last().unwrap();
-                resumer.set_status(ThreadStatus::Running);
-                let resumer_is_base =
-                    resumer.ptr_eq(base) && ctx.state().running.borrow().len() == chain_floor;
-                let mut err = err;
-                if let Some(e) = err.as_mut().filter(|e| e.is_catchable()) {
-                    let kind = if resumer_is_base {
-                        with_base!(st => st.pending.map(|p| p.kind))
-                    } else {
-                        resumer.state_mut(mc).pending.map(|p| p.kind)
-                    };
-                    if kind == Some(PendingKind::Wrap) {
-                        // A wrapped coroutine that failed is closed before the error goes on.
-                        if let Some(c) = close_thread(ctx, cur) {
-                            if c.is_catchable() {
-                                e.value = c.value;
-                            } else {
-                                *e = c;
-                            }
-                        }
-                    }
-                }
-                let deliver = |st: &mut ThreadState<'gc>| -> Option<Error<'gc>> {
-                    let kind = st.pending.map(|p| p.kind).unwrap_or(PendingKind::Resume);
-                    match (kind, ok) {
-                        (PendingKind::Resume, true) => {
-                            let mut out = crate::ValueList::new();
-                            out.push(Value::Boolean(true));
-                            out.extend_from_slice(&vals);
-                            finish_pending(st, &out);
-                            None
-                        }
-                        (PendingKind::Resume, false) => {
-                            let e = err.clone().unwrap();
-                            if !e.is_catchable() {
-                                st.pending = None;
-                                return Some(e);
-                            }
-                            finish_pending(st, &[Value::Boolean(false), e.value]);
-                            None
-                        }
-                        (_, true) => {
-                            finish_pending(st, &vals);
-                            None
-                        }
-                        (_, false) => {
-                            let mut e = err.clone().unwrap();
-                            if let Value::String(s) = e.value {
-                                let mut m = debug::where_(ctx, st, 1);
-                                if !m.is_empty() && e.is_catchable() {
-                                    m.extend_from_slice(s.as_bytes());
-                                    e.value = Value::String(ctx.intern(&m));
-                                }
-                            }
-                            if e.is_catchable() {
-                                // Raised anew by the wrap function (`auxwrap`'s lua_error).
-                                let wrap = st.pending.and_then(|p| st.stack.get(p.func).copied());
-                                if let Some(Value::Native(f)) = wrap {
-                                    e.raised_by = Some(f.name());
-                                }
-                            }
-                            st.pending = None;
-                            Some(e)
-                        }
-                    }
-                };
-                if resumer_is_base {
-                    let r = with_base!(st => match deliver(st) {
-                        Some(e) => throw(ctx, resumer, st, e, floor),
-                        None => Ok(()),
-                    });
-                    if let Err(e) = r {
-                        return Inner::Error(e);
-                    }
+        }
+    }
+}
+
+/// A coroutine returned, yielded or failed: it leaves the running chain and its resumer gets
+/// the outcome (`coroutine.resume`'s results, a wrap function's, or the error a wrap function
+/// raises). An error that goes on from there is `(true, e)` if it ends the drive (raised in
+/// the base thread), `(false, e)` if the new top thread has it.
+fn finish_coroutine<'gc>(
+    ctx: Context<'gc>,
+    base: &mut BaseThread<'_, 'gc>,
+    cur: Thread<'gc>,
+    r: &Inner<'gc>,
+    floor: usize,
+) -> Result<(), (bool, Error<'gc>)> {
+    let mc = ctx.mutation();
+    let (vals, err) = coroutine_outcome(ctx, cur, r);
+    ctx.state().running.borrow_mut(mc).pop();
+    let resumer = *ctx.state().running.borrow().last().unwrap();
+    resumer.set_status(ThreadStatus::Running);
+    let resumer_is_base = base.is(ctx, resumer);
+    let mut err = err;
+    if let Some(e) = err.as_mut().filter(|e| e.is_catchable()) {
+        let kind = if resumer_is_base {
+            base.with(ctx, |st| st.pending.map(|p| p.kind))
+        } else {
+            resumer.state_mut(mc).pending.map(|p| p.kind)
+        };
+        if kind == Some(PendingKind::Wrap) {
+            // A wrapped coroutine that failed is closed before the error goes on.
+            if let Some(c) = close_thread(ctx, cur) {
+                if c.is_catchable() {
+                    e.value = c.value;
                 } else {
-                    let mut st = resumer.state_mut(mc);
-                    if let Some(e) = deliver(&mut st) {
-                        if let Err(e) = throw(ctx, resumer, &mut st, e, 0) {
-                            drop(st);
-                            pending = Some(Inner::Error(e));
-                        }
-                    }
+                    *e = c;
                 }
             }
+        }
+    }
+    if resumer_is_base {
+        base.with(ctx, |st| {
+            match deliver_outcome(ctx, st, &vals, err.as_ref()) {
+                Some(e) => throw(ctx, resumer, st, e, floor),
+                None => Ok(()),
+            }
+        })
+        .map_err(|e| (true, e))
+    } else {
+        let mut st = resumer.state_mut(mc);
+        match deliver_outcome(ctx, &mut st, &vals, err.as_ref()) {
+            Some(e) => throw(ctx, resumer, &mut st, e, 0).map_err(|e| (false, e)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The values a finished run of coroutine `cur` hands out (`Err`: the error that killed it),
+/// its state updated: dead (its traceback kept) or suspended.
+fn coroutine_outcome<'gc>(
+    ctx: Context<'gc>,
+    cur: Thread<'gc>,
+    r: &Inner<'gc>,
+) -> (crate::ValueList<'gc>, Option<Error<'gc>>) {
+    let mut st = cur.state_mut(ctx.mutation());
+    match r {
+        Inner::Returned => {
+            let v = outgoing_values(&st, true);
+            kill_thread(ctx, cur, &mut st);
+            (v, None)
+        }
+        Inner::Yield => {
+            let v = outgoing_values(&st, false);
+            cur.set_status(ThreadStatus::Suspended);
+            (v, None)
+        }
+        Inner::Error(e) => {
+            let e = e.clone();
+            // Its to-be-closed variables wait for `coroutine.close` (or the wrap's close).
+            let tbc = std::mem::take(&mut st.tbc);
+            st.dead_traceback = Some(debug::error_traceback(ctx, &st, e.raised_by));
+            kill_thread(ctx, cur, &mut st);
+            st.tbc = tbc;
+            st.error = Some(e.clone());
+            (Default::default(), Some(e))
+        }
+        _ => unreachable!("not an end of a coroutine's run"),
+    }
+}
+
+/// Hands a coroutine's outcome to the call that resumed it, waiting in `st`: the error to
+/// raise there, if any (a wrap function's, or a stop).
+fn deliver_outcome<'gc>(
+    ctx: Context<'gc>,
+    st: &mut ThreadState<'gc>,
+    vals: &[Value<'gc>],
+    err: Option<&Error<'gc>>,
+) -> Option<Error<'gc>> {
+    let kind = st.pending.map(|p| p.kind).unwrap_or(PendingKind::Resume);
+    match (kind, err) {
+        (PendingKind::Resume, None) => {
+            let mut out = crate::ValueList::new();
+            out.push(Value::Boolean(true));
+            out.extend_from_slice(vals);
+            finish_pending(st, &out);
+            None
+        }
+        (PendingKind::Resume, Some(e)) => {
+            if !e.is_catchable() {
+                st.pending = None;
+                return Some(e.clone());
+            }
+            finish_pending(st, &[Value::Boolean(false), e.value]);
+            None
+        }
+        (_, None) => {
+            finish_pending(st, vals);
+            None
+        }
+        (_, Some(e)) => {
+            let mut e = e.clone();
+            if let Value::String(s) = e.value {
+                let mut m = debug::where_(ctx, st, 1);
+                if !m.is_empty() && e.is_catchable() {
+                    m.extend_from_slice(s.as_bytes());
+                    e.value = Value::String(ctx.intern(&m));
+                }
+            }
+            if e.is_catchable() {
+                // Raised anew by the wrap function (`auxwrap`'s lua_error).
+                let wrap = st.pending.and_then(|p| st.stack.get(p.func).copied());
+                if let Some(Value::Native(f)) = wrap {
+                    e.raised_by = Some(f.name());
+                }
+            }
+            st.pending = None;
+            Some(e)
         }
     }
 }

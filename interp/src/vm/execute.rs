@@ -76,6 +76,199 @@ pub(crate) fn execute<'gc>(
     }
 }
 
+// The instruction loop's macros (as `lvm.c` defines its own before `luaV_execute`). Each
+// names the loop's locals it reads or writes: `regs` (the running frame's registers), `k`
+// (its constants), `pc`, `fi` (its index in `st.frames`), and for the ones that raise or
+// reload, the loop's label and `ctx, thread, st, floor`.
+
+/// Register `n`, copied out whole: matching on a register in place reads tag and payload as
+/// two 8-byte loads, and one 16-byte load of a register the previous instruction wrote with
+/// two 8-byte stores stalls (store forwarding fails), as loops do with their control variable.
+macro_rules! reg {
+    ($regs:ident, $n:expr) => {
+        // SAFETY: `$regs` covers the running frame's registers (see `run`).
+        unsafe { Value::read_split($regs.add($n as usize)) }
+    };
+}
+
+/// A reference to register `n`.
+macro_rules! reg_ref {
+    ($regs:ident, $n:expr) => {
+        // SAFETY: as for `reg!`.
+        unsafe { &*$regs.add($n as usize) }
+    };
+}
+
+/// Writes register `n` as two 8-byte stores (see `Value::write_split`).
+macro_rules! set_reg {
+    ($regs:ident, $n:expr, $v:expr) => {{
+        let v = $v;
+        // SAFETY: as for `reg!`.
+        unsafe { Value::write_split($regs.add($n as usize), v) }
+    }};
+}
+
+/// Re-derives `regs` after the stack may have moved.
+macro_rules! refresh_regs {
+    ($regs:ident, $st:ident, $base:ident) => {
+        // SAFETY: as for `regs` in `run`.
+        $regs = unsafe { $st.stack.as_mut_ptr().add($base) }
+    };
+}
+
+/// Operand C of `i` as a constant (its k bit) or a register.
+macro_rules! rk {
+    ($regs:ident, $k:ident, $i:expr) => {
+        if $i.k() {
+            $k[$i.c() as usize]
+        } else {
+            reg!($regs, $i.c())
+        }
+    };
+}
+
+/// Saves `pc` in the running frame (before anything that may read it: errors, calls).
+macro_rules! save_pc {
+    ($st:ident, $fi:ident, $pc:ident) => {
+        $st.frames[$fi].pc = $pc
+    };
+}
+
+/// Switches the loop's locals to the Lua frame now on top of `st.frames`, without the
+/// checks of `'reload` (fast Lua->Lua calls and returns). The caller guarantees that the top
+/// frame is a Lua frame whose registers the stack covers.
+macro_rules! enter_top_frame {
+    ($st:ident, $fi:ident, $closure:ident, $base:ident, $pc:ident, $frame_func:ident,
+     $proto:ident, $code:ident, $k:ident, $regs:ident) => {{
+        $fi = $st.frames.len() - 1;
+        let f = &$st.frames[$fi];
+        let Some(c) = f.closure else { unreachable!() };
+        $closure = c;
+        $base = f.base;
+        $pc = f.pc;
+        $frame_func = f.func;
+        $proto = Gc::as_ref($closure.proto());
+        $code = &$proto.code;
+        $k = &$proto.constants;
+        debug_assert!($st.stack.len() >= $base + $proto.max_stack);
+        // SAFETY: as for `regs` in `run`.
+        $regs = unsafe { $st.stack.as_mut_ptr().add($base) };
+    }};
+}
+
+/// Raises error `e` at `pc`: unwinds to its handler and reloads, or leaves the loop with it.
+macro_rules! raise {
+    ($l:lifetime, $ctx:ident, $thread:ident, $st:ident, $floor:ident, $fi:ident, $pc:ident;
+     $e:expr) => {{
+        $st.frames[$fi].pc = $pc;
+        let e = $e;
+        match throw($ctx, $thread, $st, e, $floor) {
+            Ok(()) => continue $l,
+            Err(e) => return Inner::Error(e),
+        }
+    }};
+}
+
+/// Runs slow path `e` (a `Result<(), Error>`) at `pc`, then reloads the top frame.
+macro_rules! slow {
+    ($l:lifetime, $ctx:ident, $thread:ident, $st:ident, $floor:ident, $fi:ident, $pc:ident;
+     $e:expr) => {{
+        $st.frames[$fi].pc = $pc;
+        match $e {
+            Ok(()) => continue $l,
+            Err(e) => match throw($ctx, $thread, $st, e, $floor) {
+                Ok(()) => continue $l,
+                Err(e) => return Inner::Error(e),
+            },
+        }
+    }};
+}
+
+/// Runs slow path `e` (a `Result<bool, Error>`) at `pc`; reloads if it says so.
+macro_rules! maybe_reload {
+    ($l:lifetime, $ctx:ident, $thread:ident, $st:ident, $floor:ident, $fi:ident, $pc:ident;
+     $e:expr) => {{
+        $st.frames[$fi].pc = $pc;
+        match $e {
+            Ok(false) => {}
+            Ok(true) => continue $l,
+            Err(e) => match throw($ctx, $thread, $st, e, $floor) {
+                Ok(()) => continue $l,
+                Err(e) => return Inner::Error(e),
+            },
+        }
+    }};
+}
+
+/// An arithmetic instruction's fast path on two numbers: the result in R[A], skipping the
+/// OP_MMBIN that follows; nothing for other operands.
+macro_rules! arith_fast {
+    ($regs:ident, $pc:ident, $i:expr, $a:expr, $b:expr, $iop:expr, $fop:expr) => {{
+        let (x, y) = ($a, $b);
+        match (x, y) {
+            (Value::Integer(p), Value::Integer(q)) => {
+                set_reg!($regs, $i.a(), Value::Integer($iop(p, q)));
+                $pc += 1;
+            }
+            (Value::Number(p), Value::Number(q)) => {
+                set_reg!($regs, $i.a(), Value::Number($fop(p, q)));
+                $pc += 1;
+            }
+            (Value::Integer(p), Value::Number(q)) => {
+                set_reg!($regs, $i.a(), Value::Number($fop(p as f64, q)));
+                $pc += 1;
+            }
+            (Value::Number(p), Value::Integer(q)) => {
+                set_reg!($regs, $i.a(), Value::Number($fop(p, q as f64)));
+                $pc += 1;
+            }
+            _ => {}
+        }
+    }};
+}
+
+/// Arithmetic `op` on two numbers through `arith_numbers` (its errors raised), skipping the
+/// OP_MMBIN that follows; nothing for other operands.
+macro_rules! arith_general {
+    ($l:lifetime, $ctx:ident, $thread:ident, $st:ident, $floor:ident, $fi:ident, $pc:ident,
+     $regs:ident; $i:expr, $op:expr, $a:expr, $b:expr) => {{
+        let (x, y) = ($a, $b);
+        if let (Some(p), Some(q)) = (num_of(x), num_of(y)) {
+            match arith_numbers($op, p, q) {
+                Ok(r) => {
+                    set_reg!($regs, $i.a(), Value::from_number(r));
+                    $pc += 1;
+                }
+                Err(e) => raise!($l, $ctx, $thread, $st, $floor, $fi, $pc;
+                    arith_error($ctx, $st, e, x, y, None)),
+            }
+        }
+    }};
+}
+
+/// A bitwise instruction on two integers (or floats with an integer value), skipping the
+/// OP_MMBIN that follows; nothing for other operands.
+macro_rules! bitwise {
+    ($regs:ident, $pc:ident, $i:expr, $a:expr, $b:expr, $f:expr) => {{
+        if let (Value::Integer(p), Value::Integer(q)) = ($a, $b) {
+            set_reg!($regs, $i.a(), Value::Integer($f(p, q)));
+            $pc += 1;
+        } else if let (Some(p), Some(q)) = (int_of($a), int_of($b)) {
+            set_reg!($regs, $i.a(), Value::Integer($f(p, q)));
+            $pc += 1;
+        }
+    }};
+}
+
+/// A conditional jump: skips the next instruction (the jump) unless `cond` matches k.
+macro_rules! cond_jump {
+    ($pc:ident, $i:expr, $cond:expr) => {{
+        if $cond != $i.k() {
+            $pc += 1;
+        }
+    }};
+}
+
 /// The instruction loop; `HOOKED` traces events for the thread's debug hook. Returns
 /// `Inner::HookChanged` when the hook was set or removed (run the other copy).
 fn run<'gc, const HOOKED: bool>(
@@ -145,163 +338,6 @@ fn run<'gc, const HOOKED: bool>(
         // that can reallocate the stack.
         let mut regs: *mut Value<'gc> = unsafe { st.stack.as_mut_ptr().add(base) };
 
-        // Switches the locals above to the Lua frame now on top of `st.frames`, without the
-        // checks of `'reload` (fast Lua->Lua calls and returns). The caller guarantees that
-        // the top frame is a Lua frame whose registers the stack covers.
-        macro_rules! enter_top_frame {
-            () => {{
-                fi = st.frames.len() - 1;
-                let f = &st.frames[fi];
-                let Some(c) = f.closure else { unreachable!() };
-                closure = c;
-                base = f.base;
-                pc = f.pc;
-                frame_func = f.func;
-                proto = Gc::as_ref(closure.proto());
-                code = &proto.code;
-                k = &proto.constants;
-                debug_assert!(st.stack.len() >= base + proto.max_stack);
-                // SAFETY: as for `regs` above.
-                regs = unsafe { st.stack.as_mut_ptr().add(base) };
-            }};
-        }
-
-        macro_rules! refresh_regs {
-            () => {
-                // SAFETY: as for `regs` above; re-derived after the stack may have moved.
-                regs = unsafe { st.stack.as_mut_ptr().add(base) }
-            };
-        }
-        macro_rules! reg {
-            ($n:expr) => {
-                // SAFETY: see `regs` above.
-                unsafe { Value::read_split(regs.add($n as usize)) }
-            };
-        }
-        // Matching on a register in place (`*reg_ref!(n)`) reads the tag and the payload as two
-        // 8-byte loads. Copying the whole value out first makes LLVM use one 16-byte load,
-        // which stalls when the previous instruction wrote that register with two 8-byte
-        // stores (store forwarding fails), as loops do with their control variable.
-        macro_rules! reg_ref {
-            ($n:expr) => {
-                // SAFETY: see `regs` above.
-                unsafe { &*regs.add($n as usize) }
-            };
-        }
-        // Registers are written as two 8-byte stores (see `Value::write_split`).
-        macro_rules! set_reg {
-            ($n:expr, $v:expr) => {{
-                let v = $v;
-                // SAFETY: see `regs` above.
-                unsafe { Value::write_split(regs.add($n as usize), v) }
-            }};
-        }
-        macro_rules! save_pc {
-            () => {
-                st.frames[fi].pc = pc
-            };
-        }
-        macro_rules! raise {
-            ($e:expr) => {{
-                st.frames[fi].pc = pc;
-                let e = $e;
-                match throw(ctx, thread, st, e, floor) {
-                    Ok(()) => continue 'reload,
-                    Err(e) => return Inner::Error(e),
-                }
-            }};
-        }
-        macro_rules! slow {
-            ($e:expr) => {{
-                st.frames[fi].pc = pc;
-                match $e {
-                    Ok(()) => continue 'reload,
-                    Err(e) => match throw(ctx, thread, st, e, floor) {
-                        Ok(()) => continue 'reload,
-                        Err(e) => return Inner::Error(e),
-                    },
-                }
-            }};
-        }
-        macro_rules! maybe_reload {
-            ($e:expr) => {{
-                st.frames[fi].pc = pc;
-                match $e {
-                    Ok(false) => {}
-                    Ok(true) => continue 'reload,
-                    Err(e) => match throw(ctx, thread, st, e, floor) {
-                        Ok(()) => continue 'reload,
-                        Err(e) => return Inner::Error(e),
-                    },
-                }
-            }};
-        }
-        macro_rules! rk {
-            ($i:expr) => {
-                if $i.k() {
-                    k[$i.c() as usize]
-                } else {
-                    reg!($i.c())
-                }
-            };
-        }
-        macro_rules! arith_fast {
-            ($i:expr, $a:expr, $b:expr, $iop:expr, $fop:expr) => {{
-                let (x, y) = ($a, $b);
-                match (x, y) {
-                    (Value::Integer(p), Value::Integer(q)) => {
-                        set_reg!($i.a(), Value::Integer($iop(p, q)));
-                        pc += 1;
-                    }
-                    (Value::Number(p), Value::Number(q)) => {
-                        set_reg!($i.a(), Value::Number($fop(p, q)));
-                        pc += 1;
-                    }
-                    (Value::Integer(p), Value::Number(q)) => {
-                        set_reg!($i.a(), Value::Number($fop(p as f64, q)));
-                        pc += 1;
-                    }
-                    (Value::Number(p), Value::Integer(q)) => {
-                        set_reg!($i.a(), Value::Number($fop(p, q as f64)));
-                        pc += 1;
-                    }
-                    _ => {}
-                }
-            }};
-        }
-        macro_rules! arith_general {
-            ($i:expr, $op:expr, $a:expr, $b:expr) => {{
-                let (x, y) = ($a, $b);
-                if let (Some(p), Some(q)) = (num_of(x), num_of(y)) {
-                    match arith_numbers($op, p, q) {
-                        Ok(r) => {
-                            set_reg!($i.a(), Value::from_number(r));
-                            pc += 1;
-                        }
-                        Err(e) => raise!(arith_error(ctx, st, e, x, y, None)),
-                    }
-                }
-            }};
-        }
-        macro_rules! bitwise {
-            ($i:expr, $a:expr, $b:expr, $f:expr) => {{
-                if let (Value::Integer(p), Value::Integer(q)) = ($a, $b) {
-                    set_reg!($i.a(), Value::Integer($f(p, q)));
-                    pc += 1;
-                } else if let (Some(p), Some(q)) = (int_of($a), int_of($b)) {
-                    set_reg!($i.a(), Value::Integer($f(p, q)));
-                    pc += 1;
-                }
-            }};
-        }
-        macro_rules! cond_jump {
-            ($i:expr, $cond:expr) => {{
-                if $cond != $i.k() {
-                    pc += 1;
-                }
-            }};
-        }
-
         loop {
             if HOOKED {
                 match super::hooks::before_instruction(ctx, thread, st, fi, pc) {
@@ -309,7 +345,7 @@ fn run<'gc, const HOOKED: bool>(
                     Ok(true) => continue 'reload,
                     Err(e) => {
                         pc += 1;
-                        raise!(e)
+                        raise!('reload, ctx, thread, st, floor, fi, pc; e)
                     }
                 }
             }
@@ -320,35 +356,35 @@ fn run<'gc, const HOOKED: bool>(
             pc += 1;
             let op = i.opcode_verified();
             match op {
-                OpCode::Move => set_reg!(i.a(), reg!(i.b())),
-                OpCode::LoadI => set_reg!(i.a(), Value::Integer(i.sbx() as i64)),
-                OpCode::LoadF => set_reg!(i.a(), Value::Number(i.sbx() as f64)),
-                OpCode::LoadK => set_reg!(i.a(), k[i.bx() as usize]),
+                OpCode::Move => set_reg!(regs, i.a(), reg!(regs, i.b())),
+                OpCode::LoadI => set_reg!(regs, i.a(), Value::Integer(i.sbx() as i64)),
+                OpCode::LoadF => set_reg!(regs, i.a(), Value::Number(i.sbx() as f64)),
+                OpCode::LoadK => set_reg!(regs, i.a(), k[i.bx() as usize]),
                 OpCode::LoadKX => {
-                    set_reg!(i.a(), k[code[pc].ax() as usize]);
+                    set_reg!(regs, i.a(), k[code[pc].ax() as usize]);
                     pc += 1;
                 }
-                OpCode::LoadFalse => set_reg!(i.a(), Value::Boolean(false)),
+                OpCode::LoadFalse => set_reg!(regs, i.a(), Value::Boolean(false)),
                 OpCode::LFalseSkip => {
-                    set_reg!(i.a(), Value::Boolean(false));
+                    set_reg!(regs, i.a(), Value::Boolean(false));
                     pc += 1;
                 }
-                OpCode::LoadTrue => set_reg!(i.a(), Value::Boolean(true)),
+                OpCode::LoadTrue => set_reg!(regs, i.a(), Value::Boolean(true)),
                 OpCode::LoadNil => {
                     for r in i.a()..=i.a() + i.b() {
-                        set_reg!(r, Value::Nil);
+                        set_reg!(regs, r, Value::Nil);
                     }
                 }
                 OpCode::GetUpval => {
                     let uv = closure.upvalue(i.b() as usize);
                     let v = upvalue_get(uv.get(), thread, &st.stack);
-                    set_reg!(i.a(), v);
+                    set_reg!(regs, i.a(), v);
                 }
                 OpCode::SetUpval => {
                     let uv = closure.upvalue(i.b() as usize);
-                    let v = reg!(i.a());
+                    let v = reg!(regs, i.a());
                     upvalue_set(ctx, uv, thread, st, v);
-                    refresh_regs!();
+                    refresh_regs!(regs, st, base);
                 }
                 OpCode::GetTabUp => {
                     let uv = closure.upvalue(i.b() as usize);
@@ -357,12 +393,12 @@ fn run<'gc, const HOOKED: bool>(
                     if let (Value::Table(tab), Value::String(s)) = (t, key) {
                         let v = tab.get_str(s);
                         if !v.is_nil() || tab.metatable().is_none() {
-                            set_reg!(i.a(), v);
+                            set_reg!(regs, i.a(), v);
                             continue;
                         }
                     }
                     let dst = base + i.a() as usize;
-                    maybe_reload!(index_slow(
+                    maybe_reload!('reload, ctx, thread, st, floor, fi, pc; index_slow(
                         ctx,
                         thread,
                         st,
@@ -373,19 +409,19 @@ fn run<'gc, const HOOKED: bool>(
                     ));
                 }
                 OpCode::GetTable => {
-                    if let Value::Table(tab) = *reg_ref!(i.b()) {
-                        let v = match *reg_ref!(i.c()) {
+                    if let Value::Table(tab) = *reg_ref!(regs, i.b()) {
+                        let v = match *reg_ref!(regs, i.c()) {
                             Value::Integer(n) => tab.get_int(n),
                             key => tab.get(key),
                         };
                         if !v.is_nil() || tab.metatable().is_none() {
-                            set_reg!(i.a(), v);
+                            set_reg!(regs, i.a(), v);
                             continue;
                         }
                     }
-                    let (t, key) = (reg!(i.b()), reg!(i.c()));
+                    let (t, key) = (reg!(regs, i.b()), reg!(regs, i.c()));
                     let dst = base + i.a() as usize;
-                    maybe_reload!(index_slow(
+                    maybe_reload!('reload, ctx, thread, st, floor, fi, pc; index_slow(
                         ctx,
                         thread,
                         st,
@@ -396,17 +432,17 @@ fn run<'gc, const HOOKED: bool>(
                     ));
                 }
                 OpCode::GetI => {
-                    if let Value::Table(tab) = *reg_ref!(i.b()) {
+                    if let Value::Table(tab) = *reg_ref!(regs, i.b()) {
                         let v = tab.get_int(i.c() as i64);
                         if !v.is_nil() || tab.metatable().is_none() {
-                            set_reg!(i.a(), v);
+                            set_reg!(regs, i.a(), v);
                             continue;
                         }
                     }
                     let dst = base + i.a() as usize;
-                    let t = reg!(i.b());
+                    let t = reg!(regs, i.b());
                     let key = Value::Integer(i.c() as i64);
-                    maybe_reload!(index_slow(
+                    maybe_reload!('reload, ctx, thread, st, floor, fi, pc; index_slow(
                         ctx,
                         thread,
                         st,
@@ -418,20 +454,20 @@ fn run<'gc, const HOOKED: bool>(
                 }
                 OpCode::GetField => {
                     let key = k[i.c() as usize];
-                    if let (Value::Table(tab), Value::String(s)) = (*reg_ref!(i.b()), key) {
+                    if let (Value::Table(tab), Value::String(s)) = (*reg_ref!(regs, i.b()), key) {
                         let (v, mt) = tab.get_str_and_metatable(s);
                         if !v.is_nil() || mt.is_none() {
-                            set_reg!(i.a(), v);
+                            set_reg!(regs, i.a(), v);
                             continue;
                         }
                         if let Some(r) = index_via_tables(ctx, mt.unwrap(), s) {
-                            set_reg!(i.a(), r);
+                            set_reg!(regs, i.a(), r);
                             continue;
                         }
                     }
-                    let t = reg!(i.b());
+                    let t = reg!(regs, i.b());
                     let dst = base + i.a() as usize;
-                    maybe_reload!(index_slow(
+                    maybe_reload!('reload, ctx, thread, st, floor, fi, pc; index_slow(
                         ctx,
                         thread,
                         st,
@@ -445,13 +481,13 @@ fn run<'gc, const HOOKED: bool>(
                     let uv = closure.upvalue(i.a() as usize);
                     let t = upvalue_get(uv.get(), thread, &st.stack);
                     let key = k[i.b() as usize];
-                    let v = rk!(i);
+                    let v = rk!(regs, k, i);
                     if let (Value::Table(tab), Value::String(s)) = (t, key) {
                         if fast_set_str(ctx, tab, s, v) {
                             continue;
                         }
                     }
-                    maybe_reload!(newindex_slow(
+                    maybe_reload!('reload, ctx, thread, st, floor, fi, pc; newindex_slow(
                         ctx,
                         thread,
                         st,
@@ -462,16 +498,16 @@ fn run<'gc, const HOOKED: bool>(
                     ));
                 }
                 OpCode::SetTable => {
-                    let v = rk!(i);
+                    let v = rk!(regs, k, i);
                     if let (Value::Table(tab), Value::Integer(n)) =
-                        (*reg_ref!(i.a()), *reg_ref!(i.b()))
+                        (*reg_ref!(regs, i.a()), *reg_ref!(regs, i.b()))
                     {
                         if fast_set_int(ctx, tab, n, v) {
                             continue;
                         }
                     }
-                    let (t, key) = (reg!(i.a()), reg!(i.b()));
-                    maybe_reload!(newindex_slow(
+                    let (t, key) = (reg!(regs, i.a()), reg!(regs, i.b()));
+                    maybe_reload!('reload, ctx, thread, st, floor, fi, pc; newindex_slow(
                         ctx,
                         thread,
                         st,
@@ -482,15 +518,15 @@ fn run<'gc, const HOOKED: bool>(
                     ));
                 }
                 OpCode::SetI => {
-                    let v = rk!(i);
-                    if let Value::Table(tab) = *reg_ref!(i.a()) {
+                    let v = rk!(regs, k, i);
+                    if let Value::Table(tab) = *reg_ref!(regs, i.a()) {
                         if fast_set_int(ctx, tab, i.b() as i64, v) {
                             continue;
                         }
                     }
-                    let t = reg!(i.a());
+                    let t = reg!(regs, i.a());
                     let key = Value::Integer(i.b() as i64);
-                    maybe_reload!(newindex_slow(
+                    maybe_reload!('reload, ctx, thread, st, floor, fi, pc; newindex_slow(
                         ctx,
                         thread,
                         st,
@@ -502,14 +538,14 @@ fn run<'gc, const HOOKED: bool>(
                 }
                 OpCode::SetField => {
                     let key = k[i.b() as usize];
-                    let v = rk!(i);
-                    if let (Value::Table(tab), Value::String(s)) = (*reg_ref!(i.a()), key) {
+                    let v = rk!(regs, k, i);
+                    if let (Value::Table(tab), Value::String(s)) = (*reg_ref!(regs, i.a()), key) {
                         if fast_set_str(ctx, tab, s, v) {
                             continue;
                         }
                     }
-                    let t = reg!(i.a());
-                    maybe_reload!(newindex_slow(
+                    let t = reg!(regs, i.a());
+                    maybe_reload!('reload, ctx, thread, st, floor, fi, pc; newindex_slow(
                         ctx,
                         thread,
                         st,
@@ -540,25 +576,29 @@ fn run<'gc, const HOOKED: bool>(
                     } else {
                         (0, 0)
                     };
-                    set_reg!(i.a(), Value::Table(Table::with_capacity(mc, narr, nhash)));
+                    set_reg!(
+                        regs,
+                        i.a(),
+                        Value::Table(Table::with_capacity(mc, narr, nhash))
+                    );
                 }
                 OpCode::Self_ => {
-                    let t = reg!(i.b());
-                    let key = rk!(i);
-                    set_reg!(i.a() + 1, t);
+                    let t = reg!(regs, i.b());
+                    let key = rk!(regs, k, i);
+                    set_reg!(regs, i.a() + 1, t);
                     if let (Value::Table(tab), Value::String(s)) = (t, key) {
                         let (v, mt) = tab.get_str_and_metatable(s);
                         if !v.is_nil() || mt.is_none() {
-                            set_reg!(i.a(), v);
+                            set_reg!(regs, i.a(), v);
                             continue;
                         }
                         if let Some(r) = index_via_tables(ctx, mt.unwrap(), s) {
-                            set_reg!(i.a(), r);
+                            set_reg!(regs, i.a(), r);
                             continue;
                         }
                     }
                     let dst = base + i.a() as usize;
-                    maybe_reload!(index_slow(
+                    maybe_reload!('reload, ctx, thread, st, floor, fi, pc; index_slow(
                         ctx,
                         thread,
                         st,
@@ -569,104 +609,188 @@ fn run<'gc, const HOOKED: bool>(
                     ));
                 }
                 OpCode::AddI => {
-                    let x = reg!(i.b());
+                    let x = reg!(regs, i.b());
                     let c = i.sc() as i64;
                     match x {
                         Value::Integer(p) => {
-                            set_reg!(i.a(), Value::Integer(p.wrapping_add(c)));
+                            set_reg!(regs, i.a(), Value::Integer(p.wrapping_add(c)));
                             pc += 1;
                         }
                         Value::Number(p) => {
-                            set_reg!(i.a(), Value::Number(p + c as f64));
+                            set_reg!(regs, i.a(), Value::Number(p + c as f64));
                             pc += 1;
                         }
                         _ => {}
                     }
                 }
                 OpCode::AddK => arith_fast!(
+                    regs,
+                    pc,
                     i,
-                    reg!(i.b()),
+                    reg!(regs, i.b()),
                     k[i.c() as usize],
                     i64::wrapping_add,
                     |p: f64, q: f64| p + q
                 ),
                 OpCode::SubK => arith_fast!(
+                    regs,
+                    pc,
                     i,
-                    reg!(i.b()),
+                    reg!(regs, i.b()),
                     k[i.c() as usize],
                     i64::wrapping_sub,
                     |p: f64, q: f64| p - q
                 ),
                 OpCode::MulK => arith_fast!(
+                    regs,
+                    pc,
                     i,
-                    reg!(i.b()),
+                    reg!(regs, i.b()),
                     k[i.c() as usize],
                     i64::wrapping_mul,
                     crate::number::float_mul
                 ),
-                OpCode::ModK => arith_general!(i, Metamethod::Mod, reg!(i.b()), k[i.c() as usize]),
-                OpCode::PowK => arith_general!(i, Metamethod::Pow, reg!(i.b()), k[i.c() as usize]),
-                OpCode::DivK => arith_general!(i, Metamethod::Div, reg!(i.b()), k[i.c() as usize]),
+                OpCode::ModK => {
+                    arith_general!('reload, ctx, thread, st, floor, fi, pc, regs; i, Metamethod::Mod, reg!(regs, i.b()), k[i.c() as usize])
+                }
+                OpCode::PowK => {
+                    arith_general!('reload, ctx, thread, st, floor, fi, pc, regs; i, Metamethod::Pow, reg!(regs, i.b()), k[i.c() as usize])
+                }
+                OpCode::DivK => {
+                    arith_general!('reload, ctx, thread, st, floor, fi, pc, regs; i, Metamethod::Div, reg!(regs, i.b()), k[i.c() as usize])
+                }
                 OpCode::IDivK => {
-                    arith_general!(i, Metamethod::IDiv, reg!(i.b()), k[i.c() as usize])
+                    arith_general!('reload, ctx, thread, st, floor, fi, pc, regs; i, Metamethod::IDiv, reg!(regs, i.b()), k[i.c() as usize])
                 }
                 OpCode::BAndK => {
-                    bitwise!(i, reg!(i.b()), k[i.c() as usize], |p: i64, q: i64| p & q)
+                    bitwise!(
+                        regs,
+                        pc,
+                        i,
+                        reg!(regs, i.b()),
+                        k[i.c() as usize],
+                        |p: i64, q: i64| p & q
+                    )
                 }
-                OpCode::BOrK => bitwise!(i, reg!(i.b()), k[i.c() as usize], |p: i64, q: i64| p | q),
+                OpCode::BOrK => bitwise!(
+                    regs,
+                    pc,
+                    i,
+                    reg!(regs, i.b()),
+                    k[i.c() as usize],
+                    |p: i64, q: i64| p | q
+                ),
                 OpCode::BXorK => {
-                    bitwise!(i, reg!(i.b()), k[i.c() as usize], |p: i64, q: i64| p ^ q)
+                    bitwise!(
+                        regs,
+                        pc,
+                        i,
+                        reg!(regs, i.b()),
+                        k[i.c() as usize],
+                        |p: i64, q: i64| p ^ q
+                    )
                 }
                 OpCode::ShrI => bitwise!(
+                    regs,
+                    pc,
                     i,
-                    reg!(i.b()),
+                    reg!(regs, i.b()),
                     Value::Integer(i.sc() as i64),
                     |p: i64, q: i64| number::shift_left(p, q.wrapping_neg())
                 ),
                 OpCode::ShlI => bitwise!(
+                    regs,
+                    pc,
                     i,
                     Value::Integer(i.sc() as i64),
-                    reg!(i.b()),
+                    reg!(regs, i.b()),
                     number::shift_left
                 ),
                 OpCode::Add => arith_fast!(
+                    regs,
+                    pc,
                     i,
-                    reg!(i.b()),
-                    reg!(i.c()),
+                    reg!(regs, i.b()),
+                    reg!(regs, i.c()),
                     i64::wrapping_add,
                     |p: f64, q: f64| p + q
                 ),
                 OpCode::Sub => arith_fast!(
+                    regs,
+                    pc,
                     i,
-                    reg!(i.b()),
-                    reg!(i.c()),
+                    reg!(regs, i.b()),
+                    reg!(regs, i.c()),
                     i64::wrapping_sub,
                     |p: f64, q: f64| p - q
                 ),
                 OpCode::Mul => arith_fast!(
+                    regs,
+                    pc,
                     i,
-                    reg!(i.b()),
-                    reg!(i.c()),
+                    reg!(regs, i.b()),
+                    reg!(regs, i.c()),
                     i64::wrapping_mul,
                     crate::number::float_mul
                 ),
-                OpCode::Mod => arith_general!(i, Metamethod::Mod, reg!(i.b()), reg!(i.c())),
-                OpCode::Pow => arith_general!(i, Metamethod::Pow, reg!(i.b()), reg!(i.c())),
-                OpCode::Div => arith_general!(i, Metamethod::Div, reg!(i.b()), reg!(i.c())),
-                OpCode::IDiv => arith_general!(i, Metamethod::IDiv, reg!(i.b()), reg!(i.c())),
-                OpCode::BAnd => bitwise!(i, reg!(i.b()), reg!(i.c()), |p: i64, q: i64| p & q),
-                OpCode::BOr => bitwise!(i, reg!(i.b()), reg!(i.c()), |p: i64, q: i64| p | q),
-                OpCode::BXor => bitwise!(i, reg!(i.b()), reg!(i.c()), |p: i64, q: i64| p ^ q),
-                OpCode::Shl => bitwise!(i, reg!(i.b()), reg!(i.c()), number::shift_left),
-                OpCode::Shr => bitwise!(i, reg!(i.b()), reg!(i.c()), |p: i64, q: i64| {
-                    number::shift_left(p, q.wrapping_neg())
-                }),
+                OpCode::Mod => {
+                    arith_general!('reload, ctx, thread, st, floor, fi, pc, regs; i, Metamethod::Mod, reg!(regs, i.b()), reg!(regs, i.c()))
+                }
+                OpCode::Pow => {
+                    arith_general!('reload, ctx, thread, st, floor, fi, pc, regs; i, Metamethod::Pow, reg!(regs, i.b()), reg!(regs, i.c()))
+                }
+                OpCode::Div => {
+                    arith_general!('reload, ctx, thread, st, floor, fi, pc, regs; i, Metamethod::Div, reg!(regs, i.b()), reg!(regs, i.c()))
+                }
+                OpCode::IDiv => {
+                    arith_general!('reload, ctx, thread, st, floor, fi, pc, regs; i, Metamethod::IDiv, reg!(regs, i.b()), reg!(regs, i.c()))
+                }
+                OpCode::BAnd => bitwise!(
+                    regs,
+                    pc,
+                    i,
+                    reg!(regs, i.b()),
+                    reg!(regs, i.c()),
+                    |p: i64, q: i64| p & q
+                ),
+                OpCode::BOr => bitwise!(
+                    regs,
+                    pc,
+                    i,
+                    reg!(regs, i.b()),
+                    reg!(regs, i.c()),
+                    |p: i64, q: i64| p | q
+                ),
+                OpCode::BXor => bitwise!(
+                    regs,
+                    pc,
+                    i,
+                    reg!(regs, i.b()),
+                    reg!(regs, i.c()),
+                    |p: i64, q: i64| p ^ q
+                ),
+                OpCode::Shl => bitwise!(
+                    regs,
+                    pc,
+                    i,
+                    reg!(regs, i.b()),
+                    reg!(regs, i.c()),
+                    number::shift_left
+                ),
+                OpCode::Shr => bitwise!(
+                    regs,
+                    pc,
+                    i,
+                    reg!(regs, i.b()),
+                    reg!(regs, i.c()),
+                    |p: i64, q: i64| { number::shift_left(p, q.wrapping_neg()) }
+                ),
                 OpCode::MmBin | OpCode::MmBinI | OpCode::MmBinK => {
                     let prev = code[pc - 2];
                     let dst = base + prev.a() as usize;
-                    let a = reg!(i.a());
+                    let a = reg!(regs, i.a());
                     let b = match op {
-                        OpCode::MmBin => reg!(i.b()),
+                        OpCode::MmBin => reg!(regs, i.b()),
                         OpCode::MmBinI => Value::Integer(i.sb() as i64),
                         _ => k[i.b() as usize],
                     };
@@ -676,53 +800,57 @@ fn run<'gc, const HOOKED: bool>(
                         (a, b)
                     };
                     let tm = Metamethod::from_u32(i.c()).unwrap_or(Metamethod::Add);
-                    slow!(arith_meta(ctx, thread, st, tm, x, y, dst));
+                    slow!('reload, ctx, thread, st, floor, fi, pc; arith_meta(ctx, thread, st, tm, x, y, dst));
                 }
                 OpCode::Unm => {
-                    let x = reg!(i.b());
+                    let x = reg!(regs, i.b());
                     match x {
-                        Value::Integer(p) => set_reg!(i.a(), Value::Integer(p.wrapping_neg())),
-                        Value::Number(p) => set_reg!(i.a(), Value::Number(-p)),
+                        Value::Integer(p) => {
+                            set_reg!(regs, i.a(), Value::Integer(p.wrapping_neg()))
+                        }
+                        Value::Number(p) => set_reg!(regs, i.a(), Value::Number(-p)),
                         _ => {
                             let dst = base + i.a() as usize;
-                            slow!(arith_meta(ctx, thread, st, Metamethod::Unm, x, x, dst));
+                            slow!('reload, ctx, thread, st, floor, fi, pc; arith_meta(ctx, thread, st, Metamethod::Unm, x, x, dst));
                         }
                     }
                 }
                 OpCode::BNot => {
-                    let x = reg!(i.b());
+                    let x = reg!(regs, i.b());
                     match x {
-                        Value::Integer(p) => set_reg!(i.a(), Value::Integer(!p)),
+                        Value::Integer(p) => set_reg!(regs, i.a(), Value::Integer(!p)),
                         _ => {
                             let dst = base + i.a() as usize;
-                            slow!(arith_meta(ctx, thread, st, Metamethod::BNot, x, x, dst));
+                            slow!('reload, ctx, thread, st, floor, fi, pc; arith_meta(ctx, thread, st, Metamethod::BNot, x, x, dst));
                         }
                     }
                 }
-                OpCode::Not => set_reg!(i.a(), Value::Boolean(!reg!(i.b()).is_truthy())),
+                OpCode::Not => {
+                    set_reg!(regs, i.a(), Value::Boolean(!reg!(regs, i.b()).is_truthy()))
+                }
                 OpCode::Len => {
-                    let x = reg!(i.b());
+                    let x = reg!(regs, i.b());
                     match x {
-                        Value::String(s) => set_reg!(i.a(), Value::Integer(s.len() as i64)),
+                        Value::String(s) => set_reg!(regs, i.a(), Value::Integer(s.len() as i64)),
                         Value::Table(t)
                             if t.metatable().is_none_or(|mt| {
                                 tm_of_table(ctx, mt, Metamethod::Len).is_nil()
                             }) =>
                         {
-                            set_reg!(i.a(), Value::Integer(t.length()))
+                            set_reg!(regs, i.a(), Value::Integer(t.length()))
                         }
                         _ => {
                             let dst = base + i.a() as usize;
-                            slow!(len_slow(ctx, thread, st, x, dst, i.b()));
+                            slow!('reload, ctx, thread, st, floor, fi, pc; len_slow(ctx, thread, st, x, dst, i.b()));
                         }
                     }
                 }
                 OpCode::Concat => {
                     let first = base + i.a() as usize;
                     let n = i.b() as usize;
-                    save_pc!();
+                    save_pc!(st, fi, pc);
                     if let Err(e) = concat(ctx, thread, st, first, n) {
-                        raise!(e);
+                        raise!('reload, ctx, thread, st, floor, fi, pc; e);
                     }
                     // Building strings costs fuel by size, so allocation-heavy loops end their
                     // step (and let the collector run) as often as their size warrants.
@@ -738,12 +866,12 @@ fn run<'gc, const HOOKED: bool>(
                         continue;
                     }
                     let top = st.top;
-                    slow!(close_next(ctx, thread, st, top));
+                    slow!('reload, ctx, thread, st, floor, fi, pc; close_next(ctx, thread, st, top));
                 }
                 OpCode::Tbc => {
-                    let v = reg!(i.a());
+                    let v = reg!(regs, i.a());
                     if v.is_truthy() && tm_of(ctx, v, Metamethod::Close).is_nil() {
-                        raise!(debug::tbc_error(ctx, st, i.a()));
+                        raise!('reload, ctx, thread, st, floor, fi, pc; debug::tbc_error(ctx, st, i.a()));
                     }
                     if v.is_truthy() {
                         st.tbc.push(base + i.a() as usize);
@@ -755,16 +883,16 @@ fn run<'gc, const HOOKED: bool>(
                     if off < 0 {
                         *fuel -= 1;
                         if *fuel < 0 {
-                            save_pc!();
+                            save_pc!(st, fi, pc);
                             clear_dead_registers(st, base, proto, pc);
                             return Inner::OutOfFuel;
                         }
                     }
                 }
                 OpCode::Eq => {
-                    let (x, y) = (reg!(i.a()), reg!(i.b()));
+                    let (x, y) = (reg!(regs, i.a()), reg!(regs, i.b()));
                     if x.raw_equals(y) {
-                        cond_jump!(i, true);
+                        cond_jump!(pc, i, true);
                     } else {
                         let mm = match (x, y) {
                             (Value::Table(_), Value::Table(_))
@@ -779,34 +907,36 @@ fn run<'gc, const HOOKED: bool>(
                             _ => Value::Nil,
                         };
                         if mm.is_nil() {
-                            cond_jump!(i, false);
+                            cond_jump!(pc, i, false);
                         } else {
-                            slow!(call_compare(ctx, thread, st, mm, x, y));
+                            slow!('reload, ctx, thread, st, floor, fi, pc; call_compare(ctx, thread, st, mm, x, y));
                         }
                     }
                 }
                 OpCode::Lt | OpCode::Le => {
-                    let (x, y) = (reg!(i.a()), reg!(i.b()));
+                    let (x, y) = (reg!(regs, i.a()), reg!(regs, i.b()));
                     let le = op == OpCode::Le;
                     match primitive_less(x, y, le) {
-                        Some(r) => cond_jump!(i, r),
-                        None => slow!(compare_meta(ctx, thread, st, x, y, le)),
+                        Some(r) => cond_jump!(pc, i, r),
+                        None => {
+                            slow!('reload, ctx, thread, st, floor, fi, pc; compare_meta(ctx, thread, st, x, y, le))
+                        }
                     }
                 }
                 OpCode::EqK => {
-                    let r = reg!(i.a()).raw_equals(k[i.b() as usize]);
-                    cond_jump!(i, r);
+                    let r = reg!(regs, i.a()).raw_equals(k[i.b() as usize]);
+                    cond_jump!(pc, i, r);
                 }
                 OpCode::EqI => {
-                    let r = match reg!(i.a()) {
+                    let r = match reg!(regs, i.a()) {
                         Value::Integer(p) => p == i.sb() as i64,
                         Value::Number(p) => p == i.sb() as f64,
                         _ => false,
                     };
-                    cond_jump!(i, r);
+                    cond_jump!(pc, i, r);
                 }
                 OpCode::LtI | OpCode::LeI | OpCode::GtI | OpCode::GeI => {
-                    let x = reg!(i.a());
+                    let x = reg!(regs, i.a());
                     let im = i.sb() as i64;
                     let r = match x {
                         Value::Integer(p) => Some(match op {
@@ -827,7 +957,7 @@ fn run<'gc, const HOOKED: bool>(
                         _ => None,
                     };
                     match r {
-                        Some(r) => cond_jump!(i, r),
+                        Some(r) => cond_jump!(pc, i, r),
                         None => {
                             let imv = if i.c() != 0 {
                                 Value::Number(im as f64)
@@ -840,20 +970,20 @@ fn run<'gc, const HOOKED: bool>(
                                 OpCode::GtI => (imv, x, false),
                                 _ => (imv, x, true),
                             };
-                            slow!(compare_meta(ctx, thread, st, a, b, le));
+                            slow!('reload, ctx, thread, st, floor, fi, pc; compare_meta(ctx, thread, st, a, b, le));
                         }
                     }
                 }
                 OpCode::Test => {
-                    let r = reg!(i.a()).is_truthy();
-                    cond_jump!(i, r);
+                    let r = reg!(regs, i.a()).is_truthy();
+                    cond_jump!(pc, i, r);
                 }
                 OpCode::TestSet => {
-                    let v = reg!(i.b());
+                    let v = reg!(regs, i.b());
                     if v.is_truthy() != i.k() {
                         pc += 1;
                     } else {
-                        set_reg!(i.a(), v);
+                        set_reg!(regs, i.a(), v);
                     }
                 }
                 OpCode::Call => {
@@ -864,8 +994,8 @@ fn run<'gc, const HOOKED: bool>(
                         st.top - func - 1
                     };
                     let nresults = i.c() as i32 - 1;
-                    save_pc!();
-                    if let Value::Closure(c) = reg!(i.a()) {
+                    save_pc!(st, fi, pc);
+                    if let Value::Closure(c) = reg!(regs, i.a()) {
                         let p = c.proto();
                         let nbase = func + 1;
                         let need = nbase + p.max_stack;
@@ -899,14 +1029,16 @@ fn run<'gc, const HOOKED: bool>(
                             if *fuel < -RELOAD_FUEL_SLACK {
                                 continue 'reload;
                             }
-                            enter_top_frame!();
+                            enter_top_frame!(
+                                st, fi, closure, base, pc, frame_func, proto, code, k, regs
+                            );
                             continue;
                         }
                     }
                     match precall(ctx, thread, st, func, nargs, nresults, ReturnTo::Caller) {
                         Ok(Flow::Reload) => continue 'reload,
                         Ok(Flow::Exit(x)) => return x,
-                        Err(e) => raise!(e),
+                        Err(e) => raise!('reload, ctx, thread, st, floor, fi, pc; e),
                     }
                 }
                 OpCode::TailCall => {
@@ -916,7 +1048,7 @@ fn run<'gc, const HOOKED: bool>(
                     } else {
                         st.top - func - 1
                     };
-                    save_pc!();
+                    save_pc!(st, fi, pc);
                     if i.k() {
                         st.close_upvalues(mc, base);
                     }
@@ -929,7 +1061,7 @@ fn run<'gc, const HOOKED: bool>(
                     if target.is_none() {
                         match precall(ctx, thread, st, func, nargs, -1, ReturnTo::Caller) {
                             Ok(_) => continue 'reload,
-                            Err(e) => raise!(e),
+                            Err(e) => raise!('reload, ctx, thread, st, floor, fi, pc; e),
                         }
                     }
                     // A native function (also through `__call`) is called normally, its
@@ -940,7 +1072,7 @@ fn run<'gc, const HOOKED: bool>(
                         match precall(ctx, thread, st, func, nargs, -1, ReturnTo::Caller) {
                             Ok(Flow::Reload) => continue 'reload,
                             Ok(Flow::Exit(x)) => return x,
-                            Err(e) => raise!(e),
+                            Err(e) => raise!('reload, ctx, thread, st, floor, fi, pc; e),
                         }
                     }
                     let f = st.frames.pop().unwrap();
@@ -971,12 +1103,12 @@ fn run<'gc, const HOOKED: bool>(
                         _ if i.b() != 0 => i.b() as usize - 1,
                         _ => st.top - first,
                     };
-                    save_pc!();
+                    save_pc!(st, fi, pc);
                     if op == OpCode::Return && i.k() {
                         if st.tbc.last().is_some_and(|&t| t >= base) {
                             // Each `__close` runs as a frame above the results; this
                             // instruction runs again when it returns.
-                            slow!(close_next(ctx, thread, st, first + n));
+                            slow!('reload, ctx, thread, st, floor, fi, pc; close_next(ctx, thread, st, first + n));
                         }
                         st.close_upvalues(mc, base);
                     }
@@ -985,7 +1117,7 @@ fn run<'gc, const HOOKED: bool>(
                             st.top = first + n;
                         }
                         if let Err(e) = super::hooks::on_return(ctx, thread, st, first, n) {
-                            raise!(e);
+                            raise!('reload, ctx, thread, st, floor, fi, pc; e);
                         }
                     }
                     let f = st.frames.pop().unwrap();
@@ -1021,7 +1153,9 @@ fn run<'gc, const HOOKED: bool>(
                             }
                         }
                         if caller_is_lua {
-                            enter_top_frame!();
+                            enter_top_frame!(
+                                st, fi, closure, base, pc, frame_func, proto, code, k, regs
+                            );
                             continue;
                         }
                         continue 'reload;
@@ -1034,24 +1168,25 @@ fn run<'gc, const HOOKED: bool>(
                 }
                 OpCode::ForLoop => {
                     let a = i.a();
-                    if let Value::Integer(step) = reg!(a + 2) {
+                    if let Value::Integer(step) = reg!(regs, a + 2) {
                         // FORPREP left integers in R[A] and R[A+1]; only a malformed
                         // binary chunk changes them inside the loop.
-                        let (Value::Integer(count), Value::Integer(idx)) = (reg!(a + 1), reg!(a))
+                        let (Value::Integer(count), Value::Integer(idx)) =
+                            (reg!(regs, a + 1), reg!(regs, a))
                         else {
-                            raise!(debug::runtime_error(ctx, st, "'for' loop state corrupted"))
+                            raise!('reload, ctx, thread, st, floor, fi, pc; debug::runtime_error(ctx, st, "'for' loop state corrupted"))
                         };
                         // The count is unsigned (C Lua's `lua_Unsigned count`): a loop
                         // over most of the integer range has a "negative" one.
                         if count != 0 {
                             let idx = idx.wrapping_add(step);
-                            set_reg!(a + 1, Value::Integer(count.wrapping_sub(1)));
-                            set_reg!(a, Value::Integer(idx));
-                            set_reg!(a + 3, Value::Integer(idx));
+                            set_reg!(regs, a + 1, Value::Integer(count.wrapping_sub(1)));
+                            set_reg!(regs, a, Value::Integer(idx));
+                            set_reg!(regs, a + 3, Value::Integer(idx));
                             pc -= i.bx() as usize;
                         }
                     } else if let (Value::Number(step), Value::Number(limit), Value::Number(idx)) =
-                        (reg!(a + 2), reg!(a + 1), reg!(a))
+                        (reg!(regs, a + 2), reg!(regs, a + 1), reg!(regs, a))
                     {
                         let idx = idx + step;
                         if if step > 0.0 {
@@ -1059,36 +1194,38 @@ fn run<'gc, const HOOKED: bool>(
                         } else {
                             limit <= idx
                         } {
-                            set_reg!(a, Value::Number(idx));
-                            set_reg!(a + 3, Value::Number(idx));
+                            set_reg!(regs, a, Value::Number(idx));
+                            set_reg!(regs, a + 3, Value::Number(idx));
                             pc -= i.bx() as usize;
                         }
                     }
                     *fuel -= 1;
                     if *fuel < 0 {
-                        save_pc!();
+                        save_pc!(st, fi, pc);
                         clear_dead_registers(st, base, proto, pc);
                         return Inner::OutOfFuel;
                     }
                 }
                 OpCode::ForPrep => {
                     let a = i.a();
-                    match for_prep(ctx, reg!(a), reg!(a + 1), reg!(a + 2)) {
+                    match for_prep(ctx, reg!(regs, a), reg!(regs, a + 1), reg!(regs, a + 2)) {
                         Ok(Some((init, limit, step))) => {
-                            set_reg!(a, init);
-                            set_reg!(a + 1, limit);
-                            set_reg!(a + 2, step);
-                            set_reg!(a + 3, init);
+                            set_reg!(regs, a, init);
+                            set_reg!(regs, a + 1, limit);
+                            set_reg!(regs, a + 2, step);
+                            set_reg!(regs, a + 3, init);
                         }
                         Ok(None) => pc += i.bx() as usize + 1,
-                        Err(msg) => raise!(debug::runtime_error(ctx, st, &msg)),
+                        Err(msg) => {
+                            raise!('reload, ctx, thread, st, floor, fi, pc; debug::runtime_error(ctx, st, &msg))
+                        }
                     }
                 }
                 OpCode::TForPrep => {
-                    let v = reg!(i.a() + 3);
+                    let v = reg!(regs, i.a() + 3);
                     if v.is_truthy() {
                         if tm_of(ctx, v, Metamethod::Close).is_nil() {
-                            raise!(debug::tbc_error(ctx, st, i.a() + 3));
+                            raise!('reload, ctx, thread, st, floor, fi, pc; debug::tbc_error(ctx, st, i.a() + 3));
                         }
                         st.tbc.push(base + i.a() as usize + 3);
                     }
@@ -1096,25 +1233,25 @@ fn run<'gc, const HOOKED: bool>(
                 }
                 OpCode::TForCall => {
                     let a = i.a();
-                    set_reg!(a + 4, reg!(a));
-                    set_reg!(a + 5, reg!(a + 1));
-                    set_reg!(a + 6, reg!(a + 2));
+                    set_reg!(regs, a + 4, reg!(regs, a));
+                    set_reg!(regs, a + 5, reg!(regs, a + 1));
+                    set_reg!(regs, a + 6, reg!(regs, a + 2));
                     let func = base + a as usize + 4;
-                    save_pc!();
+                    save_pc!(st, fi, pc);
                     match precall(ctx, thread, st, func, 2, i.c() as i32, ReturnTo::Caller) {
                         Ok(Flow::Reload) => continue 'reload,
                         Ok(Flow::Exit(x)) => return x,
-                        Err(e) => raise!(e),
+                        Err(e) => raise!('reload, ctx, thread, st, floor, fi, pc; e),
                     }
                 }
                 OpCode::TForLoop => {
-                    let v = reg!(i.a() + 4);
+                    let v = reg!(regs, i.a() + 4);
                     if !v.is_nil() {
-                        set_reg!(i.a() + 2, v);
+                        set_reg!(regs, i.a() + 2, v);
                         pc -= i.bx() as usize;
                         *fuel -= 1;
                         if *fuel < 0 {
-                            save_pc!();
+                            save_pc!(st, fi, pc);
                             clear_dead_registers(st, base, proto, pc);
                             return Inner::OutOfFuel;
                         }
@@ -1132,7 +1269,7 @@ fn run<'gc, const HOOKED: bool>(
                         offset += code[pc].ax() as usize * (MAXARG_C as usize + 1);
                         pc += 1;
                     }
-                    if let Value::Table(t) = reg!(a) {
+                    if let Value::Table(t) = reg!(regs, a) {
                         // Like C Lua: the array part grows to hold them all at once, and the
                         // values go straight into it.
                         t.set_list(mc, offset, &st.stack[base + a + 1..base + a + 1 + n]);
@@ -1141,8 +1278,8 @@ fn run<'gc, const HOOKED: bool>(
                 OpCode::Closure => {
                     let p = proto.protos[i.bx() as usize];
                     let c = make_closure(ctx, thread, st, closure, p, base);
-                    refresh_regs!();
-                    set_reg!(i.a(), Value::Closure(c));
+                    refresh_regs!(regs, st, base);
+                    set_reg!(regs, i.a(), Value::Closure(c));
                 }
                 OpCode::VarArg => {
                     let a = base + i.a() as usize;
@@ -1154,7 +1291,7 @@ fn run<'gc, const HOOKED: bool>(
                     // a message handler has C Lua's `ERRORSTACKSIZE` of extra room.
                     if wanted < 0 {
                         if let Some(e) = vararg_overflow(ctx, st, base + proto.max_stack + n) {
-                            raise!(e);
+                            raise!('reload, ctx, thread, st, floor, fi, pc; e);
                         }
                     }
                     st.ensure_stack(a + n);
@@ -1165,7 +1302,7 @@ fn run<'gc, const HOOKED: bool>(
                     if wanted < 0 {
                         st.top = a + n;
                     }
-                    refresh_regs!();
+                    refresh_regs!(regs, st, base);
                 }
                 OpCode::VarArgPrep => {
                     let nparams = proto.num_params;
