@@ -1,6 +1,5 @@
 //! `LuaRuntime`: one Lua state, with lupa's methods.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use interp::{Lua, StashedValue, Value};
@@ -66,8 +65,8 @@ pub struct LuaRuntime {
     core: Py<RuntimeCore>,
     /// Bytes the runtime itself uses after start-up (excluded unless `total=True`).
     base_memory: usize,
-    /// The flag `interrupt()` sets (read by the running call between steps; no lock).
-    interrupt: Arc<AtomicBool>,
+    /// What `interrupt()` uses (read by the running call between steps; no lock).
+    interrupt: interp::InterruptHandle,
     /// Created with `max_memory` (or `string_hash_seed`): lupa then accounts memory through
     /// its own allocator, and only then reports it and lets the limit change.
     memory_managed: bool,
@@ -462,7 +461,7 @@ impl LuaRuntime {
 
     /// Stops the running call into Lua (from any thread) with `LuaInterruptedError`.
     fn interrupt(&self) {
-        self.interrupt.store(true, Ordering::Relaxed);
+        self.interrupt.interrupt();
     }
 
     /// Sets the handler for Python ints that do not fit in a Lua integer.

@@ -181,3 +181,39 @@ fn stdin_and_interactive() {
     );
     assert!(out.ends_with("$ 1+1\n2\n$ x = {\n>> }\n$ \n"), "{out}");
 }
+
+/// Exit code, stdout and stderr of `exe -e code`, sent SIGINT once it has run for a while.
+fn run_interrupted(exe: &str, code: &str) -> (i32, String, String) {
+    let child = Command::new(exe)
+        .args(["-e", code])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("interpreter starts");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    // SAFETY: sending a signal to our own child process has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).replace(exe, "lua"),
+    )
+}
+
+#[test]
+fn ctrl_c_raises_interrupted_as_lua_c_does() {
+    let oracle = lupa_conformance::oracle::lua();
+    let oracle = oracle.to_str().expect("a UTF-8 path");
+    for code in [
+        // Caught by pcall: the script goes on.
+        "local ok, e = pcall(function() while true do end end) print(ok, e)",
+        // Uncaught: the error and its traceback, exit status 1.
+        "local function spin() while true do end end spin()",
+    ] {
+        let ours = run_interrupted(LUA_RS, code);
+        let theirs = run_interrupted(oracle, code);
+        assert_eq!(ours, theirs, "{code}");
+    }
+}

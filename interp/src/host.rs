@@ -469,12 +469,10 @@ impl Lua {
         }
     }
 
-    /// Hooks the innermost running thread to stop with an error if the interrupt flag is set.
+    /// Hooks the innermost running thread to raise "interrupted!" if
+    /// [`crate::InterruptHandle::interrupt_with_error`] asked for it.
     fn check_interrupt(&mut self) {
-        let set = self
-            .interrupt
-            .is_some_and(|f| f.swap(false, std::sync::atomic::Ordering::SeqCst));
-        if set {
+        if self.limits.interrupt_handle_ref().take_error_request() {
             self.enter(vm::hooks::interrupt);
         }
     }

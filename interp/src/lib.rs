@@ -73,7 +73,7 @@ pub mod vm;
 
 pub use closure::{Closure, FunctionProto, NativeFunction};
 pub use host::{CallProgress, FirstStep, HostEntry, HostFunction, RawHostFunction, RunningCall};
-pub use limits::{Limits, StopReason};
+pub use limits::{InterruptHandle, Limits, StopReason};
 pub use runtime::{
     Context, FinalizerRunner, GcParams, Lua, StashedError, StashedValue, StepResult, WarnFunction,
 };

@@ -5,7 +5,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,54 @@ impl StopReason {
     }
 }
 
+/// The one way to interrupt a runtime's running call from anywhere (another thread, a signal
+/// handler: it only stores to an atomic): `Send`, `Sync` and cheap to clone.
+#[derive(Clone, Default)]
+pub struct InterruptHandle(Arc<AtomicU8>);
+
+/// [`InterruptHandle`]'s states.
+const NOT_INTERRUPTED: u8 = 0;
+const STOP: u8 = 1;
+const RAISE: u8 = 2;
+
+impl InterruptHandle {
+    /// Stops the running call with the uncatchable "interrupted" stop
+    /// ([`StopReason::Interrupted`]): Lua code cannot catch it, and the call fails.
+    pub fn interrupt(&self) {
+        self.0.store(STOP, Ordering::Relaxed);
+    }
+
+    /// Raises a Lua error "interrupted!" in the running code at its next instruction, as
+    /// `lua.c` does on Ctrl-C: `pcall` can catch it. A pending [`InterruptHandle::interrupt`]
+    /// is kept.
+    pub fn interrupt_with_error(&self) {
+        let _ =
+            self.0
+                .compare_exchange(NOT_INTERRUPTED, RAISE, Ordering::SeqCst, Ordering::Relaxed);
+    }
+
+    /// Whether an uncatchable stop was asked for.
+    #[inline]
+    fn stop_asked(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == STOP
+    }
+
+    /// Takes a pending request for an "interrupted!" error.
+    #[inline]
+    pub(crate) fn take_error_request(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == RAISE
+            && self
+                .0
+                .compare_exchange(RAISE, NOT_INTERRUPTED, Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Forgets any request (a new outermost call starts).
+    fn clear(&self) {
+        self.0.store(NOT_INTERRUPTED, Ordering::Relaxed);
+    }
+}
+
 /// The limits of one runtime and the accounting of the call in progress. Once a limit is
 /// hit, every check fails until the outermost call ends (Lua code that swallows the stop
 /// error is stopped again at the next check).
@@ -48,7 +96,7 @@ impl StopReason {
 pub struct Limits {
     max_fuel: Cell<Option<u64>>,
     timeout: Cell<Option<Duration>>,
-    interrupt: Arc<AtomicBool>,
+    interrupt: InterruptHandle,
     used: Cell<u64>,
     deadline: Cell<Option<Instant>>,
     depth: Cell<u32>,
@@ -90,8 +138,14 @@ impl Limits {
         self.timeout.set(v);
     }
 
-    /// The flag that interrupts the running call when set (from any thread).
-    pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
+    /// The runtime's interrupt handle, borrowed.
+    #[inline]
+    pub(crate) fn interrupt_handle_ref(&self) -> &InterruptHandle {
+        &self.interrupt
+    }
+
+    /// The handle that interrupts the running call (from any thread).
+    pub fn interrupt_handle(&self) -> InterruptHandle {
         self.interrupt.clone()
     }
 
@@ -164,7 +218,7 @@ impl Limits {
         if d == 0 {
             self.used.set(0);
             self.stopped.set(None);
-            self.interrupt.store(false, Ordering::Relaxed);
+            self.interrupt.clear();
             // A deadline past what an instant can hold (centuries away) is none.
             self.deadline.set(
                 self.timeout
@@ -259,7 +313,7 @@ impl Limits {
         if let Some(r) = self.stopped.get() {
             return Some(r);
         }
-        let r = if self.interrupt.load(Ordering::Relaxed) {
+        let r = if self.interrupt.stop_asked() {
             StopReason::Interrupted
         } else if self.max_fuel.get().is_some_and(|m| self.used.get() >= m) {
             StopReason::Instructions

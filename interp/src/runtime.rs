@@ -700,9 +700,6 @@ pub struct Lua {
     pub(crate) host_returned: bool,
     /// Instructions (roughly) per step before garbage collection gets a turn.
     pub fuel_per_step: i64,
-    /// A flag (set by a signal handler, say) that interrupts the running Lua code with an
-    /// "interrupted!" error at its next instruction, as `lua.c`'s `lstop` hook does.
-    pub interrupt: Option<&'static std::sync::atomic::AtomicBool>,
     /// Execution limits (shared with the state, for nested calls).
     pub(crate) limits: Rc<crate::limits::Limits>,
     /// Runs the finalizers it is given (see [`Lua::set_finalizer_runner`]).
@@ -794,7 +791,6 @@ impl Lua {
             host_returned: false,
             finalizer_runner: None,
             fuel_per_step: 10_000,
-            interrupt: None,
             limits,
         }
     }

@@ -319,7 +319,7 @@ pub struct Thread<'gc>(pub(crate) Gc<'gc, ThreadObject<'gc>>);
 
 impl<'gc> Thread<'gc> {
     /// A new, empty thread.
-    pub fn new(mc: &Mutation<'gc>, is_main: bool) -> Thread<'gc> {
+    pub(crate) fn new(mc: &Mutation<'gc>, is_main: bool) -> Thread<'gc> {
         let state = ThreadState {
             mem: crate::memory::Charge::new(THREAD_SIZE),
             slot_base: 1,

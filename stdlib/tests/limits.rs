@@ -119,7 +119,7 @@ fn an_interrupt_from_another_thread_stops_a_library_call() {
     let flag = lua.limits().interrupt_handle();
     let setter = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(200));
-        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        flag.interrupt();
     });
     let start = Instant::now();
     let r = run(&mut lua, LONG_CALLS[2]);
@@ -127,6 +127,31 @@ fn an_interrupt_from_another_thread_stops_a_library_call() {
     assert_eq!(r, Err((ErrorKind::Interrupt, "interrupted".to_string())));
     assert!(start.elapsed() < Duration::from_millis(800));
     assert_eq!(lua.limits().stopped(), None);
+    assert_eq!(run(&mut lua, "return 'ok'"), Ok(vec!["ok".to_string()]));
+}
+
+#[test]
+fn an_interrupt_with_error_is_a_lua_error_as_lua_c_makes_it() {
+    // `lua.c`'s Ctrl-C: "interrupted!" raised in the running code, which pcall catches.
+    let mut lua = runtime();
+    let flag = lua.limits().interrupt_handle();
+    let setter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        flag.interrupt_with_error();
+    });
+    let code = "local ok, e = pcall(function() while true do end end) return tostring(ok), e";
+    let r = run(&mut lua, code);
+    setter.join().unwrap();
+    assert_eq!(r, Ok(vec!["false".to_string(), "interrupted!".to_string()]));
+    // Uncaught, it fails the call as a runtime error; the next call runs.
+    let flag = lua.limits().interrupt_handle();
+    let setter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        flag.interrupt_with_error();
+    });
+    let r = run(&mut lua, "while true do end");
+    setter.join().unwrap();
+    assert_eq!(r, Err((ErrorKind::Runtime, "interrupted!".to_string())));
     assert_eq!(run(&mut lua, "return 'ok'"), Ok(vec!["ok".to_string()]));
 }
 

@@ -2,15 +2,21 @@
 //! "interrupted!" error at its next instruction; the handler then goes back to the default,
 //! so another SIGINT ends a process stuck in a long library call.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
-/// Set by the handler; the runtime checks it between steps (see `Lua::interrupt`).
-pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+use interp::InterruptHandle;
+
+/// The interrupt handle of the process's runtime (the first one made): the handler asks it
+/// for an "interrupted!" error, which the runtime raises at the next instruction.
+pub static INTERRUPT: OnceLock<InterruptHandle> = OnceLock::new();
 
 extern "C" fn on_sigint(sig: libc::c_int) {
     // SAFETY: `signal` is async-signal-safe, and SIG_DFL is a valid disposition.
     unsafe { libc::signal(sig, libc::SIG_DFL) };
-    INTERRUPTED.store(true, Ordering::SeqCst);
+    // Reading a set `OnceLock` and the handle's store are plain atomic operations.
+    if let Some(h) = INTERRUPT.get() {
+        h.interrupt_with_error();
+    }
 }
 
 /// Installs the SIGINT handler (while Lua code runs).

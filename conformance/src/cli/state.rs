@@ -29,8 +29,8 @@ impl Cli {
     /// A runtime with the standard libraries; with `no_env`, they ignore environment
     /// variables (the registry's `LUA_NOENV`, set before they open).
     pub fn new(progname: &str, no_env: bool) -> Cli {
-        let mut lua = Lua::new();
-        lua.interrupt = Some(&super::signal::INTERRUPTED);
+        let lua = Lua::new();
+        let _ = super::signal::INTERRUPT.set(lua.limits().interrupt_handle());
         let (handler, protect, loadfile, tostring, close) = lua.enter(|ctx| {
             if no_env {
                 let key = ctx.intern(b"LUA_NOENV");

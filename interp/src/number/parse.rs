@@ -289,10 +289,13 @@ mod tests {
         assert_eq!(n("0x1ffffffffffffffff"), Some(Number::Int(-1)));
         assert_eq!(n("9223372036854775807"), Some(Number::Int(i64::MAX)));
         assert_eq!(n("-9223372036854775808"), Some(Number::Int(i64::MIN)));
-        assert_eq!(n("9223372036854775808"), Some(Number::Float(2f64.powi(63))));
+        assert_eq!(
+            n("9223372036854775808"),
+            Some(Number::Float(9_223_372_036_854_775_808.0))
+        );
         assert_eq!(
             n("-9223372036854775809"),
-            Some(Number::Float(-(2f64.powi(63))))
+            Some(Number::Float(-(9_223_372_036_854_775_808.0)))
         );
         assert_eq!(n("000000000000000000000000000001"), Some(Number::Int(1)));
         assert_eq!(n("- 1"), None);

@@ -58,6 +58,19 @@ pub struct Hook<'gc> {
     /// The hooks of this instruction (frame index, pc) already ran.
     #[collect(require_static)]
     traced: Option<(usize, usize)>,
+    /// Set by the host to stop the thread at its next event instead of calling a function
+    /// (C Lua's `lstop`, a hook that is no Lua-visible function).
+    #[collect(require_static)]
+    stop: Option<StopHook>,
+}
+
+/// Why the host hooked a thread to stop it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StopHook {
+    /// Raise "interrupted!" (`lua.c`'s Ctrl-C).
+    Interrupted,
+    /// Raise the uncatchable error of the limit that was hit.
+    Limits,
 }
 
 impl<'gc> Hook<'gc> {
@@ -84,6 +97,7 @@ impl<'gc> Hook<'gc> {
     /// tracing state: a hook may replace itself while it runs.
     pub fn replace(&mut self, new: Hook<'gc>) {
         self.func = new.func;
+        self.stop = new.stop;
         self.mask = new.mask;
         self.base_count = new.base_count;
         self.count = new.count;
@@ -159,6 +173,9 @@ pub(crate) fn call_hook<'gc>(
     line: Option<i64>,
     transfer: (usize, usize),
 ) -> Result<(), Error<'gc>> {
+    if let Some(kind) = st.hook.stop {
+        return stop_now(ctx, st, kind);
+    }
     let f = st.hook.func;
     let line = line.map_or(Value::Nil, Value::Integer);
     st.hook.running = true;
@@ -317,17 +334,17 @@ pub(crate) fn native_event<'gc>(
 /// Makes the innermost running thread stop at its next instruction with an "interrupted!"
 /// error (C Lua's `lstop` hook, which `lua.c` sets on a SIGINT).
 pub(crate) fn interrupt(ctx: Context<'_>) {
-    stop_running(ctx, ctx.native("interrupt", stop));
+    stop_running(ctx, StopHook::Interrupted);
 }
 
 /// Makes the innermost running thread stop at its next instruction with the uncatchable
 /// error of the host's limits (see [`crate::limits::Limits`]).
 pub(crate) fn stop_for_limits(ctx: Context<'_>) {
-    stop_running(ctx, ctx.native("interrupt", stop_uncatchable));
+    stop_running(ctx, StopHook::Limits);
 }
 
-/// Sets `hook` (a stopping native) on the innermost running thread, at every instruction.
-fn stop_running<'gc>(ctx: Context<'gc>, hook: Value<'gc>) {
+/// Hooks the innermost running thread to stop for `kind`, at every instruction.
+fn stop_running(ctx: Context<'_>, kind: StopHook) {
     let th = ctx
         .state()
         .running
@@ -336,29 +353,37 @@ fn stop_running<'gc>(ctx: Context<'gc>, hook: Value<'gc>) {
         .copied()
         .unwrap_or(ctx.state().main_thread);
     if let Some(mut st) = th.try_state_mut(ctx.mutation()) {
-        st.hook = Hook::new(hook, MASK_CALL | MASK_RETURN | MASK_LINE, 1);
+        st.hook = Hook {
+            mask: MASK_CALL | MASK_RETURN | MASK_LINE | MASK_COUNT,
+            base_count: 1,
+            count: 1,
+            stop: Some(kind),
+            ..Hook::default()
+        };
     }
 }
 
-/// The interrupting hook: removes itself and raises the error.
-fn stop<'gc>(call: &mut super::NativeCall<'gc, '_>) -> Result<super::Action<'gc>, Error<'gc>> {
-    call.thread_state().hook = Hook::default();
-    Err(call.error("interrupted!"))
-}
-
-/// The hook of the host's limits: removes itself and raises the uncatchable stop error.
-/// A hook left from a call that ended otherwise (its error was on its way out when the hook
-/// was set: a host function's stop) finds no limit hit, and only removes itself: the next
-/// call on the thread starts afresh.
-fn stop_uncatchable<'gc>(
-    call: &mut super::NativeCall<'gc, '_>,
-) -> Result<super::Action<'gc>, Error<'gc>> {
-    call.thread_state().hook = Hook::default();
-    match call.ctx.state().limits.check() {
-        Some(reason) => Err(limit_error(call.ctx, reason)),
-        // Set for a call that ended before the thread ran again (the error of a host
-        // function ended it): stale, it goes without a trace.
-        None => call.ret0(),
+/// The stop hook's event: it removes itself and raises its error. "interrupted!" is raised
+/// as `lstop`'s `luaL_error` raises it, with the position of the hooked function's caller.
+/// A limits hook left from a call that ended otherwise (its error was on its way out when
+/// the hook was set: a host function's stop) finds no limit hit, and only removes itself:
+/// the next call on the thread starts afresh.
+fn stop_now<'gc>(
+    ctx: Context<'gc>,
+    st: &mut ThreadState<'gc>,
+    kind: StopHook,
+) -> Result<(), Error<'gc>> {
+    st.hook = Hook::default();
+    match kind {
+        StopHook::Interrupted => {
+            let mut m = super::debug::where_(ctx, st, 2);
+            m.extend_from_slice(b"interrupted!");
+            Err(Error::new(Value::String(ctx.intern(&m))))
+        }
+        StopHook::Limits => match ctx.state().limits.check() {
+            Some(reason) => Err(limit_error(ctx, reason)),
+            None => Ok(()),
+        },
     }
 }
 
