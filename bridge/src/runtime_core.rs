@@ -69,6 +69,9 @@ fn close_runtime(py: Python<'_>, shared: &Arc<Shared>) {
         let Some(lua) = l.lua.owned() else {
             return Ok(());
         };
+        if !lua.enter(|ctx| ctx.has_finalizers()) {
+            return Ok(());
+        }
         lua.enter(|ctx| ctx.begin_close());
         crate::limits::run_limited(py, l.shared, &limits, || {
             if crate::shared::interpreter_finalized() {

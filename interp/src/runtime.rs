@@ -535,6 +535,12 @@ impl<'gc> Context<'gc> {
         self.state.in_finalizer.replace(running)
     }
 
+    /// Whether any object is registered for finalization or has its finalizer due (else
+    /// closing the state runs nothing).
+    pub fn has_finalizers(self) -> bool {
+        !self.state.finalizable.borrow().is_empty() || !self.state.to_finalize.borrow().is_empty()
+    }
+
     /// Starts closing the state (C Lua's `lua_close`): every object still registered for
     /// finalization joins the queue of due finalizers, newest first, and objects get no new
     /// finalizers from now on. Take them with [`Context::next_to_finalize`].
