@@ -16,7 +16,8 @@
 #
 # Long runs: FUZZ_SECONDS=3600 (per target; the corpus in conformance/fuzz/corpus grows and
 # is kept between runs), or FUZZ_RUNS=N to stop after N executions. Every run adds its
-# executions to conformance/fuzz/tally.tsv (date, target, sanitizer, executions, commit;
+# executions to conformance/fuzz/tally.tsv (date, target, sanitizer, executions, the commit
+# the targets were built from;
 # commit the lines of long runs) and prints each target's total so far: the count of
 # crash-free executions over sessions.
 set -euo pipefail
@@ -46,6 +47,11 @@ echo "== build"
 cd "$here"
 cargo fuzz build -s "$sanitizer"
 triple="$(rustc -vV | sed -n 's/^host: //p')"
+# The revision the targets were built from (`+`: with uncommitted changes), for the tally.
+rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo -)"
+if ! git -C "$root" diff --quiet HEAD -- interp stdlib bridge conformance 2>/dev/null; then
+    rev="$rev+"
+fi
 bin="${CARGO_TARGET_DIR:-$here/target}/$triple/release"
 
 for t in "${targets[@]}"; do
@@ -69,8 +75,8 @@ for t in "${targets[@]}"; do
         execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
         san="$sanitizer"
         if [ "$t" = bridge ]; then san=none; fi
-        printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$t" "$san" "${execs:-0}" \
-            "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo -)" >>"$tally"
+        printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$t" "$san" "${execs:-0}" "$rev" \
+            >>"$tally"
         awk -F'\t' -v t="$t" '$2 == t { n += $4 } END { printf "== %s: %d crash-free executions in all recorded runs\n", t, n }' "$tally"
     fi
     if [ "$rc" -ne 0 ]; then
