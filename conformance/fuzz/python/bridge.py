@@ -72,6 +72,10 @@ class Obj:
         self._private = "hidden"
 
     def __getitem__(self, k):
+        # A sequence of 3 (iteration stops): an endless one fills max_memory, which takes
+        # seconds at 64 MB and is tested on its own (tests/test_native_stack_and_memory.py).
+        if isinstance(k, int) and not 0 <= k < 3:
+            raise IndexError(k)
         return self.v
 
     def __call__(self, *args):
