@@ -56,6 +56,7 @@ pub mod arith;
 pub mod chunk;
 pub mod closure;
 pub mod compiler;
+pub mod convert;
 pub mod error;
 pub mod host;
 pub mod limits;
@@ -72,6 +73,7 @@ pub mod value;
 pub mod vm;
 
 pub use closure::{Closure, FunctionProto, NativeFunction};
+pub use convert::{FromLua, IntoLua};
 pub use host::{CallProgress, FirstStep, HostEntry, HostFunction, RawHostFunction, RunningCall};
 pub use limits::{InterruptHandle, Limits, StopReason};
 pub use runtime::{

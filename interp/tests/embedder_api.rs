@@ -48,3 +48,33 @@ fn hand_built_prototypes_are_verified_before_they_run() {
     };
     assert_eq!(lua.enter(|ctx| ctx.fetch(&r[0]).to_integer()), Some(42));
 }
+
+#[test]
+fn rust_values_convert_with_luas_coercions() {
+    use interp::{FromLua, IntoLua};
+    let lua = Lua::new();
+    lua.enter(|ctx| {
+        // Into Lua.
+        assert!(matches!(3i32.into_lua(ctx), Value::Integer(3)));
+        assert!(matches!(0.5f64.into_lua(ctx), Value::Number(n) if n == 0.5));
+        assert!(matches!(None::<i64>.into_lua(ctx), Value::Nil));
+        let Value::Table(t) = vec!["a", "b", "c"].into_lua(ctx) else {
+            panic!("a Vec is a table")
+        };
+        assert_eq!(t.length(), 3);
+        assert_eq!(String::from_lua(t.get(Value::Integer(2))), Some("b".into()));
+        // From Lua: lua_tointegerx, lua_tonumberx, lua_tolstring, lua_toboolean.
+        assert_eq!(i64::from_lua(Value::Number(3.0)), Some(3));
+        assert_eq!(i64::from_lua(Value::Number(3.5)), None);
+        assert_eq!(i64::from_lua("0x10".into_lua(ctx)), Some(16));
+        assert_eq!(i64::from_lua("ten".into_lua(ctx)), None);
+        assert_eq!(f64::from_lua(" 1e3 ".into_lua(ctx)), Some(1000.0));
+        assert_eq!(String::from_lua(Value::Number(1.5)), Some("1.5".into()));
+        assert_eq!(String::from_lua(Value::Integer(-7)), Some("-7".into()));
+        assert_eq!(String::from_lua(Value::Boolean(true)), None);
+        assert_eq!(bool::from_lua(Value::Integer(0)), Some(true));
+        assert_eq!(bool::from_lua(Value::Nil), Some(false));
+        assert_eq!(Option::<i64>::from_lua(Value::Nil), Some(None));
+        assert_eq!(Option::<i64>::from_lua(Value::Boolean(false)), None);
+    });
+}

@@ -10,7 +10,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use interp::{Lua, Value};
+use interp::{FromLua, IntoLua, Lua};
 
 fn main() {
     // 1. A runtime with every standard library.
@@ -32,11 +32,9 @@ fn main() {
         "greet",
         Rc::new(|lua: &mut Lua, args| {
             let text = lua.enter(|ctx| {
-                let name = match args.first().map(|a| ctx.fetch(a)) {
-                    Some(Value::String(s)) => s.to_str_lossy().into_owned(),
-                    _ => "nobody".to_string(),
-                };
-                ctx.stash(ctx.str(&format!("hello, {name}")))
+                let name = args.first().map(|a| ctx.fetch(a));
+                let name = name.and_then(String::from_lua).unwrap_or("nobody".into());
+                ctx.stash(format!("hello, {name}").into_lua(ctx))
             });
             Ok(vec![text])
         }),
@@ -61,11 +59,11 @@ fn main() {
 
     // 5. Calling a Lua function from Rust, with arguments converted from Rust values.
     let fib = lua.enter(|ctx| ctx.stash(ctx.get_global("fib")));
-    let arg = lua.enter(|ctx| ctx.stash(Value::from(20i64)));
+    let arg = lua.enter(|ctx| ctx.stash(20.into_lua(ctx)));
     let Ok(results) = lua.call(&fib, &[arg]) else {
         panic!("fib failed")
     };
-    let n = lua.enter(|ctx| ctx.fetch(&results[0]).to_integer());
+    let n = lua.enter(|ctx| i64::from_lua(ctx.fetch(&results[0])));
     println!("fib(20) = {n:?}");
     assert_eq!(n, Some(6765));
 
