@@ -535,6 +535,14 @@ impl<'gc> Context<'gc> {
         self.state.in_finalizer.replace(running)
     }
 
+    /// A new coroutine that will run `f` (`coroutine.create`), counted against the host's
+    /// limit on live coroutines until it dies or is collected; `None` when that limit is
+    /// reached.
+    pub fn new_coroutine(self, f: Value<'gc>) -> Option<Thread<'gc>> {
+        let token = self.state.limits.new_coroutine()?;
+        Some(Thread::new_coroutine(self.mc, f, token))
+    }
+
     /// Whether any object is registered for finalization or has its finalizer due (else
     /// closing the state runs nothing).
     pub fn has_finalizers(self) -> bool {

@@ -352,14 +352,17 @@ impl<'gc> Thread<'gc> {
         !self.0.is_main && self.0.nny.get() == 0 && self.0.host_calls.get() == 0
     }
 
-    /// A new coroutine that will run `f`, counted against the host's limit on live
-    /// coroutines until it dies or is collected; `None` when that limit is reached.
-    pub fn new_coroutine(ctx: crate::Context<'gc>, f: Value<'gc>) -> Option<Thread<'gc>> {
-        let token = ctx.state().limits.new_coroutine()?;
-        let co = Thread::new(ctx.mutation(), false);
+    /// A new coroutine that will run `f`, held by `token` (its count against the host's
+    /// limit on live coroutines) until it dies or is collected.
+    pub(crate) fn new_coroutine(
+        mc: &Mutation<'gc>,
+        f: Value<'gc>,
+        token: crate::limits::CoroutineToken,
+    ) -> Thread<'gc> {
+        let co = Thread::new(mc, false);
         co.0.live.set(Some(token));
-        co.state_mut(ctx.mutation()).stack.push(f);
-        Some(co)
+        co.state_mut(mc).stack.push(f);
+        co
     }
 
     /// The status.

@@ -35,7 +35,7 @@ fn new_thread<'gc>(
     call: &NativeCall<'gc, '_>,
     f: Value<'gc>,
 ) -> Result<Thread<'gc>, interp::Error<'gc>> {
-    Thread::new_coroutine(call.ctx, f).ok_or_else(|| {
+    call.ctx.new_coroutine(f).ok_or_else(|| {
         call.ctx.request_gc();
         call.error("too many coroutines")
     })
