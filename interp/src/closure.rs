@@ -10,7 +10,6 @@ use gc_arena::{
 
 use crate::opcode::Instruction;
 use crate::proto::{Constant, Proto};
-use crate::runtime::Context;
 use crate::thread::Thread;
 use crate::value::{LuaString, Value};
 use crate::vm::NativeFn;
@@ -59,19 +58,21 @@ impl<'gc> FunctionProto<'gc> {
         self.is_vararg
     }
 
-    /// Loads a verified prototype into the arena.
+    /// Loads a verified prototype into the arena; `intern` makes its string constants.
     pub(crate) fn load(
-        ctx: Context<'gc>,
+        mc: &Mutation<'gc>,
         proto: &crate::proto::VerifiedProto,
+        intern: &mut dyn FnMut(&[u8]) -> LuaString<'gc>,
     ) -> Gc<'gc, FunctionProto<'gc>> {
-        Self::load_with(ctx, proto.rc(), &mut HashMap::new())
+        Self::load_with(mc, proto.rc(), intern, &mut HashMap::new())
     }
 
     /// Loads `proto`, sharing equal long string constants of one chunk (as C Lua's lexer
     /// does) through `strings`.
     fn load_with(
-        ctx: Context<'gc>,
+        mc: &Mutation<'gc>,
         proto: &Rc<Proto>,
+        intern: &mut dyn FnMut(&[u8]) -> LuaString<'gc>,
         strings: &mut HashMap<Box<[u8]>, LuaString<'gc>>,
     ) -> Gc<'gc, FunctionProto<'gc>> {
         let constants = proto
@@ -83,20 +84,20 @@ impl<'gc> FunctionProto<'gc> {
                 Constant::Integer(i) => Value::Integer(*i),
                 Constant::Float(f) => Value::Number(*f),
                 Constant::String(s) if s.len() <= crate::value::SHORT_STRING_MAX => {
-                    Value::String(ctx.intern(s))
+                    Value::String(intern(s))
                 }
                 Constant::String(s) => {
-                    Value::String(*strings.entry(s.clone()).or_insert_with(|| ctx.intern(s)))
+                    Value::String(*strings.entry(s.clone()).or_insert_with(|| intern(s)))
                 }
             })
             .collect();
         let protos = proto
             .protos
             .iter()
-            .map(|p| FunctionProto::load_with(ctx, p, strings))
+            .map(|p| FunctionProto::load_with(mc, p, intern, strings))
             .collect();
         Gc::new(
-            ctx.mutation(),
+            mc,
             FunctionProto {
                 code: proto
                     .code

@@ -624,7 +624,7 @@ impl<'gc> Context<'gc> {
         proto: &crate::proto::VerifiedProto,
         env: Option<Value<'gc>>,
     ) -> Closure<'gc> {
-        let fp = FunctionProto::load(self, proto);
+        let fp = FunctionProto::load(self.mc, proto, &mut |b| self.intern(b));
         let env = env.unwrap_or(Value::Table(self.state.globals));
         let upvalues: Box<[Upvalue<'gc>]> = (0..proto.upvalues.len())
             .map(|i| {
