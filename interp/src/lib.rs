@@ -58,6 +58,7 @@ pub mod closure;
 pub mod compiler;
 pub mod convert;
 pub mod error;
+pub mod hook;
 pub mod host;
 pub mod limits;
 pub mod memory;

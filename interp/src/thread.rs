@@ -168,7 +168,7 @@ pub(crate) struct ThreadState<'gc> {
     #[collect(require_static)]
     pub(crate) host_resumed: bool,
     /// The debug hook (`debug.sethook`) of this thread.
-    pub(crate) hook: crate::vm::Hook<'gc>,
+    pub(crate) hook: crate::hook::Hook<'gc>,
     /// The memory this thread is charged for: the object and its stack and frames as they
     /// grow (checked where frames are pushed).
     #[collect(require_static)]
