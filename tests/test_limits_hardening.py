@@ -19,6 +19,19 @@ from lupa_rs import LuaError, LuaInterruptedError, LuaRuntime, LuaTimeoutError
 
 LOOP = "while true do end"
 
+def ticker(seconds):
+    # A thread that counts for `seconds` while the main thread runs Lua: it gets far only
+    # if the GIL is released meanwhile.
+    ticks = [0]
+    def work():
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            ticks[0] += 1
+            time.sleep(0.001)
+    t = threading.Thread(target=work)
+    t.start()
+    return t, ticks
+
 def outcome(f, *args):
     start = time.monotonic()
     try:
@@ -248,14 +261,7 @@ def test_gccollect_releases_the_gil_while_finalizers_run():
         f"""
 lua = LuaRuntime(timeout=1)
 lua.execute("collectgarbage('stop') setmetatable({{}}, {{__gc = function() {L} end}})")
-ticks = [0]
-def work():
-    end = time.monotonic() + 0.8
-    while time.monotonic() < end:
-        ticks[0] += 1
-        time.sleep(0.001)
-t = threading.Thread(target=work)
-t.start()
+t, ticks = ticker(0.8)
 print(outcome(lua.gccollect)[0])
 t.join()
 print(ticks[0] > 100)
@@ -352,14 +358,7 @@ def test_a_looping_overflow_handler_can_be_interrupted_and_releases_the_gil():
 lua = LuaRuntime()
 lua.execute("python.set_overflow_handler(function(x) {L} end)")
 threading.Timer(0.5, lua.interrupt).start()
-ticks = [0]
-def work():
-    end = time.monotonic() + 0.4
-    while time.monotonic() < end:
-        ticks[0] += 1
-        time.sleep(0.001)
-t = threading.Thread(target=work)
-t.start()
+t, ticks = ticker(0.4)
 print(outcome(lua.table, 2**64)[0])
 t.join()
 print(ticks[0] > 100, lua.eval("1 + 1"))
@@ -451,14 +450,7 @@ def test_finalizers_after_a_short_call_run_with_the_gil_released():
     out = run_child(
         f"""
 lua = LuaRuntime(timeout=1)
-ticks = [0]
-def work():
-    end = time.monotonic() + 0.8
-    while time.monotonic() < end:
-        ticks[0] += 1
-        time.sleep(0.001)
-t = threading.Thread(target=work)
-t.start()
+t, ticks = ticker(0.8)
 print(outcome(lua.execute, "setmetatable({{}}, {{__gc = function() {L} end}})")[0])
 t.join()
 print(ticks[0] > 100, lua.eval("1 + 1"))
@@ -558,14 +550,7 @@ def test_finalizers_of_a_freed_runtime_release_the_gil():
         f"""
 lua = LuaRuntime(timeout=1)
 lua.execute("x = setmetatable({{}}, {{__gc = function() {L} end}})")
-ticks = [0]
-def work():
-    end = time.monotonic() + 0.8
-    while time.monotonic() < end:
-        ticks[0] += 1
-        time.sleep(0.001)
-t = threading.Thread(target=work)
-t.start()
+t, ticks = ticker(0.8)
 del lua
 t.join()
 print(ticks[0] > 100)

@@ -422,13 +422,13 @@ fn check_handler_key(rt: &Shared, key: &Bound<'_, PyAny>) -> PyResult<()> {
     if !rt.config.sandbox {
         return Ok(());
     }
-    let bytes = match (key.cast::<PyString>(), key.cast::<pyo3::types::PyBytes>()) {
-        (Ok(s), _) => s.to_str()?.as_bytes().to_vec(),
-        (_, Ok(b)) => b.as_bytes().to_vec(),
+    let name = match (key.cast::<PyString>(), key.cast::<pyo3::types::PyBytes>()) {
+        (Ok(s), _) => s.to_str()?.as_bytes(),
+        (_, Ok(b)) => b.as_bytes(),
         _ => return Ok(()),
     };
-    if is_special_name(&bytes) {
-        return Err(refused_name(&String::from_utf8_lossy(&bytes)));
+    if is_special_name(name) {
+        return Err(refused_name(&String::from_utf8_lossy(name)));
     }
     Ok(())
 }

@@ -185,16 +185,13 @@ impl LuaRuntime {
                     if crate::shared::interpreter_finalized() {
                         return run();
                     }
-                    let job = crate::call::AssertSend(&mut *run);
-                    let ran = crate::shared::attach_if_alive(|py| {
+                    let job = crate::call::AssertSend(run);
+                    Python::attach(|py| {
                         py.detach(move || {
                             let job = job;
                             (job.0)()
                         })
-                    });
-                    if ran.is_none() {
-                        run();
-                    }
+                    })
                 })));
             }
             Ok((base, limits.interrupt_handle()))

@@ -60,9 +60,10 @@ impl Drop for RuntimeCore {
 
 /// Closes the runtime as C Lua's `lua_close` does (lupa runs it when its runtime is freed):
 /// the finalizer of every object still registered for one runs, newest first, under the
-/// runtime's limits and with the GIL released (kept once the interpreter is finalized). Their errors are dropped, as `lua_close`
-/// turns them into warnings; a Python exception that stopped them (Ctrl-C) is reported as
-/// unraisable, for there is no caller to take it.
+/// runtime's limits (the runtime's finalizer runner releases the GIL while they run, as it
+/// does for every finalizer). Their errors are dropped, as `lua_close` turns them into
+/// warnings; a Python exception that stopped them (Ctrl-C) is reported as unraisable, for
+/// there is no caller to take it.
 fn close_runtime(py: Python<'_>, shared: &Arc<Shared>) {
     let r = shared.with(py, |mut l| {
         let limits = l.lua.limits();
@@ -73,17 +74,7 @@ fn close_runtime(py: Python<'_>, shared: &Arc<Shared>) {
             return Ok(());
         }
         lua.enter(|ctx| ctx.begin_close());
-        crate::limits::run_limited(py, l.shared, &limits, || {
-            if crate::shared::interpreter_finalized() {
-                // With the GIL kept: this thread could not take it back.
-                return lua.run_finalizers();
-            }
-            let job = crate::call::AssertSend(lua);
-            py.detach(move || {
-                let job = job;
-                job.0.run_finalizers();
-            })
-        })
+        crate::limits::run_limited(py, l.shared, &limits, || lua.run_finalizers())
     });
     if let Err(e) = r {
         if !crate::errors::is_lua_error(py, &e) {

@@ -67,15 +67,10 @@ impl<'gc> std::fmt::Debug for Error<'gc> {
 /// `(error object is a X value)`; then the traceback, if one was captured.
 impl<'gc> std::fmt::Display for Error<'gc> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.value {
-            Value::String(s) => f.write_str(&s.to_str_lossy())?,
-            Value::Integer(i) => write!(f, "{i}")?,
-            Value::Number(n) => {
-                let mut b = Vec::new();
-                crate::number::fmt_lua_float(n, &mut b);
-                f.write_str(&String::from_utf8_lossy(&b))?
-            }
-            v => write!(f, "(error object is a {} value)", v.type_name())?,
+        use crate::convert::FromLua;
+        match String::from_lua(self.value) {
+            Some(text) => f.write_str(&text)?,
+            None => write!(f, "(error object is a {} value)", self.value.type_name())?,
         }
         if let Some(tb) = &self.traceback {
             write!(f, "\n{tb}")?;

@@ -580,10 +580,7 @@ impl<'gc> Context<'gc> {
     /// `v` as text, as `tostring` gives it without calling a `__tostring` metamethod
     /// (`nil`, `42`, `0.5`, the string itself, `table: 0x...` or its `__name`).
     pub fn to_text(self, v: Value<'gc>) -> String {
-        match v {
-            Value::String(s) => s.to_str_lossy().into_owned(),
-            v => String::from_utf8_lossy(&vm::default_tostring(self, v)).into_owned(),
-        }
+        String::from_utf8_lossy(&vm::default_tostring(self, v)).into_owned()
     }
 
     /// Sets a global variable.

@@ -314,7 +314,11 @@ fn upvalue_name<'gc>(c: interp::Closure<'gc>, i: usize) -> Vec<u8> {
 }
 
 fn getupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    // As `auxupvalue`: the index, then the function.
     let n = crate::util::check_c_int(call, 1)?;
+    if !call.arg(0).is_function() {
+        return Err(call.type_error(0, "function"));
+    }
     match call.arg(0) {
         Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
             let name = call.ctx.intern(&upvalue_name(c, n as usize - 1));
@@ -330,8 +334,12 @@ fn getupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 }
 
 fn setupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    let n = crate::util::check_c_int(call, 1)?;
+    // As `db_setupvalue`: the value, the index, then the function.
     let v = call.check_any(2)?;
+    let n = crate::util::check_c_int(call, 1)?;
+    if !call.arg(0).is_function() {
+        return Err(call.type_error(0, "function"));
+    }
     match call.arg(0) {
         Value::Closure(c) if n >= 1 && (n as usize) <= c.num_upvalues() => {
             let i = n as usize - 1;

@@ -24,10 +24,7 @@ fn run(lua: &mut Lua, code: &str) -> Result<Vec<String>, (ErrorKind, String)> {
         let c = ctx.load(code.as_bytes(), b"=test", None).expect("syntax");
         ctx.stash(Value::Closure(c))
     });
-    let limits = lua.limits().clone();
-    limits.begin();
     let r = lua.call(&f, &[]);
-    limits.end();
     let text = |lua: &mut Lua, v: &StashedValue| {
         lua.enter(|ctx| match ctx.fetch(v) {
             Value::String(s) => s.to_str_lossy().into_owned(),

@@ -11,7 +11,7 @@
 use super::debug::{self as dbg, FunctionInfo};
 use super::hooks::Hook;
 use super::native::NativeCall;
-use crate::closure::{Closure, UpvalueState};
+use crate::closure::Closure;
 use crate::thread::{Thread, ThreadState};
 use crate::value::Value;
 
@@ -141,41 +141,16 @@ fn with_local<'gc>(
 }
 
 /// The value of upvalue `i` of `c` (`lua_getupvalue`; `i` must be below
-/// [`Closure::num_upvalues`]), wherever it lives: closed, or open on a thread's stack.
+/// [`Closure::num_upvalues`]), wherever it lives: closed, or open on a thread's stack (read
+/// as the VM's `GETUPVAL` reads it).
 pub fn upvalue<'gc>(call: &NativeCall<'gc, '_>, c: Closure<'gc>, i: usize) -> Value<'gc> {
-    match c.upvalue(i).get() {
-        UpvalueState::Closed(v) => v,
-        UpvalueState::Open { thread, index } => {
-            if thread.ptr_eq(call.thread) {
-                // The running thread's stack is borrowed by this call.
-                call.st.stack.get(index).copied().unwrap_or_default()
-            } else {
-                thread
-                    .try_state_mut(call.ctx.mutation())
-                    .and_then(|s| s.stack.get(index).copied())
-                    .unwrap_or_default()
-            }
-        }
-    }
+    super::call::upvalue_get(c.upvalue(i).get(), call.thread, &call.st.stack)
 }
 
-/// Sets upvalue `i` of `c` to `v` (`lua_setupvalue`; `i` below [`Closure::num_upvalues`]).
+/// Sets upvalue `i` of `c` to `v` (`lua_setupvalue`; `i` below [`Closure::num_upvalues`]),
+/// as the VM's `SETUPVAL` does.
 pub fn set_upvalue<'gc>(call: &mut NativeCall<'gc, '_>, c: Closure<'gc>, i: usize, v: Value<'gc>) {
-    let uv = c.upvalue(i);
-    match uv.get() {
-        UpvalueState::Closed(_) => uv.set(call.ctx.mutation(), UpvalueState::Closed(v)),
-        UpvalueState::Open { thread, index } => {
-            if thread.ptr_eq(call.thread) {
-                if let Some(slot) = call.st.stack.get_mut(index) {
-                    *slot = v;
-                }
-            } else if let Some(mut s) = thread.try_state_mut(call.ctx.mutation()) {
-                if let Some(slot) = s.stack.get_mut(index) {
-                    *slot = v;
-                }
-            }
-        }
-    }
+    super::ops::upvalue_set(call.ctx, c.upvalue(i), call.thread, call.st, v);
 }
 
 /// The hook of `target` (`lua_gethook`); none for a thread whose state is borrowed.

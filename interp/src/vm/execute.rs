@@ -156,16 +156,24 @@ macro_rules! enter_top_frame {
     }};
 }
 
+/// Unwinds error `e` to its handler and reloads, or leaves the loop with it (the running
+/// frame's `pc` is saved).
+macro_rules! unwind {
+    ($l:lifetime, $ctx:ident, $thread:ident, $st:ident, $floor:ident; $e:expr) => {
+        match throw($ctx, $thread, $st, $e, $floor) {
+            Ok(()) => continue $l,
+            Err(e) => return Inner::Error(e),
+        }
+    };
+}
+
 /// Raises error `e` at `pc`: unwinds to its handler and reloads, or leaves the loop with it.
 macro_rules! raise {
     ($l:lifetime, $ctx:ident, $thread:ident, $st:ident, $floor:ident, $fi:ident, $pc:ident;
      $e:expr) => {{
         $st.frames[$fi].pc = $pc;
         let e = $e;
-        match throw($ctx, $thread, $st, e, $floor) {
-            Ok(()) => continue $l,
-            Err(e) => return Inner::Error(e),
-        }
+        unwind!($l, $ctx, $thread, $st, $floor; e)
     }};
 }
 
@@ -176,10 +184,7 @@ macro_rules! slow {
         $st.frames[$fi].pc = $pc;
         match $e {
             Ok(()) => continue $l,
-            Err(e) => match throw($ctx, $thread, $st, e, $floor) {
-                Ok(()) => continue $l,
-                Err(e) => return Inner::Error(e),
-            },
+            Err(e) => unwind!($l, $ctx, $thread, $st, $floor; e),
         }
     }};
 }
@@ -192,10 +197,7 @@ macro_rules! maybe_reload {
         match $e {
             Ok(false) => {}
             Ok(true) => continue $l,
-            Err(e) => match throw($ctx, $thread, $st, e, $floor) {
-                Ok(()) => continue $l,
-                Err(e) => return Inner::Error(e),
-            },
+            Err(e) => unwind!($l, $ctx, $thread, $st, $floor; e),
         }
     }};
 }
