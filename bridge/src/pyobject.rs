@@ -906,22 +906,34 @@ pub(crate) const INLINE_METAMETHODS: &[(&str, NativeFn, Option<PyHostFn>)] = &[
     ("__tostring", inline_tostring, None),
 ];
 
-/// Runs a function of the `python` table (its index in [`PYTHON_FUNCTIONS`] is upvalue 2).
-pub(crate) fn inline_python_function<'gc>(
+/// Runs function `I` of the `python` table (its index in [`PYTHON_FUNCTIONS`]). The index
+/// is part of the function, not an upvalue: `debug.setupvalue` can change upvalues, and
+/// must not turn one function of the table into another (one the host chose not to
+/// register, say).
+fn inline_python_function<'gc, const I: usize>(
     call: &mut NativeCall<'gc, '_>,
 ) -> Result<Action<'gc>, interp::Error<'gc>> {
-    let i = match call.upvalue(2) {
-        Value::Integer(i) => i as usize,
-        _ => usize::MAX,
-    };
-    let Some(&(_, _, f, safe, check)) = PYTHON_FUNCTIONS.get(i) else {
-        return Err(call.error("invalid python function"));
-    };
+    let (_, _, f, safe, check) = PYTHON_FUNCTIONS[I];
     if let Some(check) = check {
         check(call)?;
     }
     run_inline(call, f, if safe { Runs::Inline } else { Runs::InHost })
 }
+
+/// The inline natives of the functions of the `python` table, in [`PYTHON_FUNCTIONS`]'
+/// order.
+pub(crate) const INLINE_PYTHON_FUNCTIONS: [NativeFn; 8] = [
+    inline_python_function::<0>,
+    inline_python_function::<1>,
+    inline_python_function::<2>,
+    inline_python_function::<3>,
+    inline_python_function::<4>,
+    inline_python_function::<5>,
+    inline_python_function::<6>,
+    inline_python_function::<7>,
+];
+
+const _: () = assert!(INLINE_PYTHON_FUNCTIONS.len() == PYTHON_FUNCTIONS.len());
 
 /// The step function of `python.iter` loops, as an inline native.
 pub(crate) fn inline_iter_step<'gc>(
@@ -1009,23 +1021,22 @@ pub(crate) fn shared_handle<'gc>(ctx: Context<'gc>, rt: &Arc<Shared>) -> Value<'
 }
 
 /// Makes an inline native for `f` (`handle`: from [`shared_handle`]); `host` is the host
-/// function that does the same when the access may call back into the runtime; `extra` is
-/// one more upvalue.
+/// function that does the same when the access may call back into the runtime. Both are
+/// upvalues, which Lua code may change (`debug.setupvalue`): to another value, `handle`
+/// gives "the Lua runtime is gone", `host` a plain call of that value.
 pub(crate) fn inline_native<'gc>(
     ctx: Context<'gc>,
     handle: Value<'gc>,
     name: &'static str,
     f: NativeFn,
     host: Value<'gc>,
-    extra: Option<Value<'gc>>,
 ) -> Value<'gc> {
-    let mut upvalues = vec![handle, host];
-    upvalues.extend(extra);
+    let upvalues = Box::new([handle, host]);
     Value::Native(NativeFunction::with_upvalues(
         ctx.mutation(),
         name,
         f,
-        upvalues.into_boxed_slice(),
+        upvalues,
     ))
 }
 

@@ -755,30 +755,12 @@ fn init(
         let handle = pyobject::shared_handle(ctx, &rt);
         let funcs: Vec<StashedValue> = pyobject::PYTHON_FUNCTIONS
             .iter()
-            .enumerate()
-            .map(|(i, (_, global, _, _, _))| {
-                let index = Some(Value::Integer(i as i64));
-                let f = pyobject::inline_python_function;
-                ctx.stash(pyobject::inline_native(
-                    ctx,
-                    handle,
-                    global,
-                    f,
-                    Value::Nil,
-                    index,
-                ))
+            .zip(pyobject::INLINE_PYTHON_FUNCTIONS)
+            .map(|((_, global, _, _, _), f)| {
+                ctx.stash(pyobject::inline_native(ctx, handle, global, f, Value::Nil))
             })
             .collect();
-        let native = |f| {
-            ctx.stash(pyobject::inline_native(
-                ctx,
-                handle,
-                "?",
-                f,
-                Value::Nil,
-                None,
-            ))
-        };
+        let native = |f| ctx.stash(pyobject::inline_native(ctx, handle, "?", f, Value::Nil));
         let step = native(pyobject::inline_iter_step);
         let call = native(pyobject::CALL.0);
         (ctx.stash(handle), funcs, step, call)
@@ -802,7 +784,7 @@ fn init(
         for ((name, f, _), host) in pyobject::INLINE_METAMETHODS.iter().zip(&inline_hosts) {
             let host = host.as_ref().map_or(Value::Nil, |h| ctx.fetch(h));
             // Named by how their callers name them in tracebacks (C Lua's C functions).
-            let nf = pyobject::inline_native(ctx, handle, "?", *f, host, None);
+            let nf = pyobject::inline_native(ctx, handle, "?", *f, host);
             mt.set_str(ctx.mutation(), ctx.intern(name.as_bytes()), nf);
         }
         mt.set_str(

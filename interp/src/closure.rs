@@ -8,11 +8,11 @@ use gc_arena::{
     Collect, Gc, Mutation,
 };
 
+use crate::native_call::NativeFn;
 use crate::opcode::Instruction;
 use crate::proto::{Constant, Proto};
 use crate::thread::Thread;
 use crate::value::{LuaString, Value};
-use crate::vm::NativeFn;
 
 /// A function prototype loaded into the arena: bytecode plus constants as Lua values.
 #[derive(Collect)]
@@ -272,11 +272,17 @@ pub(crate) struct NativeState<'gc> {
     pub(crate) name: &'static str,
     /// Values the function closes over (like a C closure's upvalues).
     pub(crate) upvalues: RefLock<Box<[Value<'gc>]>>,
+    /// A number the host gave the function (see [`NativeFunction::tag`]).
+    #[collect(require_static)]
+    pub(crate) tag: i64,
     /// The memory this function is charged for.
     #[collect(require_static)]
     #[allow(dead_code)] // held for its drop, which gives the memory back
     pub(crate) mem: crate::memory::Charge,
 }
+
+/// The tag of a native function made without one (see [`NativeFunction::tag`]).
+pub const NO_TAG: i64 = i64::MIN;
 
 /// A function written in Rust: a pointer-sized `Copy` handle.
 #[derive(Clone, Copy, Collect)]
@@ -296,6 +302,18 @@ impl<'gc> NativeFunction<'gc> {
         func: NativeFn,
         upvalues: Box<[Value<'gc>]>,
     ) -> NativeFunction<'gc> {
+        Self::with_tag(mc, name, func, NO_TAG, upvalues)
+    }
+
+    /// A native function closing over `upvalues`, carrying `tag` (see
+    /// [`NativeFunction::tag`]).
+    pub fn with_tag(
+        mc: &Mutation<'gc>,
+        name: &'static str,
+        func: NativeFn,
+        tag: i64,
+        upvalues: Box<[Value<'gc>]>,
+    ) -> NativeFunction<'gc> {
         let mem = crate::memory::Charge::new(
             std::mem::size_of::<NativeState<'_>>() + crate::memory::GC_HEADER + upvalues.len() * 16,
         );
@@ -305,19 +323,24 @@ impl<'gc> NativeFunction<'gc> {
                 func,
                 name,
                 upvalues: RefLock::new(upvalues),
+                tag,
                 mem,
             },
         ))
     }
 
-    /// Identity: the same object (two light functions with equal pointers and no upvalues are
-    /// also equal, as in C Lua).
+    /// Identity: the same object. (C Lua's light functions, equal when their function
+    /// pointers are, are the objects [`crate::Context::native`] makes: one per function.)
     #[inline]
     pub fn same(self, other: NativeFunction<'gc>) -> bool {
         Gc::ptr_eq(self.0, other.0)
-            || (self.0.func as usize == other.0.func as usize
-                && self.0.upvalues.borrow().is_empty()
-                && other.0.upvalues.borrow().is_empty())
+    }
+
+    /// The number the host gave the function when it made it ([`NativeFunction::with_tag`];
+    /// [`NO_TAG`] otherwise): unlike upvalues, Lua code can neither see nor change it, so a
+    /// host can tell its functions by it.
+    pub fn tag(self) -> i64 {
+        self.0.tag
     }
 
     /// The function's name.
@@ -333,6 +356,20 @@ impl<'gc> NativeFunction<'gc> {
     /// The number of upvalues.
     pub fn num_upvalues(self) -> usize {
         self.0.upvalues.borrow().len()
+    }
+
+    /// Sets upvalue `i` to `v` (`lua_setupvalue` on a C closure); false if there is no
+    /// upvalue `i`. The function must expect any value there: Lua code can set it through
+    /// `debug.setupvalue`.
+    pub fn set_upvalue(self, mc: &Mutation<'gc>, i: usize, v: Value<'gc>) -> bool {
+        let upvalues = gc_arena::barrier::unlock!(Gc::write(mc, self.0), NativeState, upvalues);
+        match upvalues.borrow_mut().get_mut(i) {
+            Some(slot) => {
+                *slot = v;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The Rust function.

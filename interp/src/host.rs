@@ -37,7 +37,7 @@ fn host_trampoline<'gc>(_call: &mut NativeCall<'gc, '_>) -> Result<Action<'gc>, 
     Ok(Action::Host)
 }
 
-/// A host function with an inline stand-in (upvalue 1) for where the step cannot be left.
+/// A host function with an inline stand-in (upvalue 0) for where the step cannot be left.
 fn host_or_inline_trampoline<'gc>(
     call: &mut NativeCall<'gc, '_>,
 ) -> Result<Action<'gc>, vm::Error<'gc>> {
@@ -46,20 +46,20 @@ fn host_or_inline_trampoline<'gc>(
     }
     let args = crate::ValueList::from_slice(call.args());
     call.set_nargs(0);
-    call.push(call.upvalue(1));
+    call.push(call.upvalue(0));
     for &a in &args {
         call.push(a);
     }
     Ok(Action::TailCall(args.len()))
 }
 
-/// A host function with an inline stand-in (upvalue 1) and an argument check (upvalue 2, a
+/// A host function with an inline stand-in (upvalue 0) and an argument check (upvalue 1, a
 /// native function run with this call before anything else: its error is the call's, as a
 /// C function's `luaL_argerror` would be; what it returns otherwise is ignored).
 fn checked_host_or_inline_trampoline<'gc>(
     call: &mut NativeCall<'gc, '_>,
 ) -> Result<Action<'gc>, vm::Error<'gc>> {
-    if let Value::Native(check) = call.upvalue(2) {
+    if let Value::Native(check) = call.upvalue(1) {
         (check.0.func)(call)?;
     }
     host_or_inline_trampoline(call)
@@ -72,11 +72,12 @@ const EMERGENCY_COLLECTION: i64 = -2;
 /// native `name`, which allocated past the memory limit), or fails with "not enough memory"
 /// if usage is still past the limit: C Lua's allocator retrying after a full collection.
 pub(crate) fn emergency_collection<'gc>(ctx: Context<'gc>, name: &'static str) -> Value<'gc> {
-    Value::Native(crate::closure::NativeFunction::with_upvalues(
+    Value::Native(crate::closure::NativeFunction::with_tag(
         ctx.mutation(),
         name,
         host_trampoline,
-        Box::new([Value::Integer(EMERGENCY_COLLECTION)]),
+        EMERGENCY_COLLECTION,
+        Box::new([]),
     ))
 }
 
@@ -86,11 +87,12 @@ const RETRY_AFTER_COLLECTION: i64 = -3;
 /// A host call that collects everything and then calls its first argument (a native that
 /// `reserve` stopped) with the others: C Lua's allocator retrying after a full collection.
 pub(crate) fn retry_after_collection<'gc>(ctx: Context<'gc>, name: &'static str) -> Value<'gc> {
-    Value::Native(crate::closure::NativeFunction::with_upvalues(
+    Value::Native(crate::closure::NativeFunction::with_tag(
         ctx.mutation(),
         name,
         host_trampoline,
-        Box::new([Value::Integer(RETRY_AFTER_COLLECTION)]),
+        RETRY_AFTER_COLLECTION,
+        Box::new([]),
     ))
 }
 
@@ -210,7 +212,7 @@ impl Lua {
     }
 
     /// Registers `f` and makes its Lua function: the native `trampoline` with the host
-    /// function's id as upvalue 0, then the upvalues `more` gives.
+    /// function's id as its tag ([`NativeFunction::tag`]), the upvalues `more` gives.
     fn register_with(
         &mut self,
         name: &'static str,
@@ -221,13 +223,13 @@ impl Lua {
         let id = self.host_fns.len();
         self.host_fns.push(f);
         self.enter(|ctx| {
-            let mut upvalues = vec![Value::Integer(id as i64)];
-            upvalues.extend(more(ctx));
-            let nf = crate::closure::NativeFunction::with_upvalues(
+            let upvalues = more(ctx).into_boxed_slice();
+            let nf = crate::closure::NativeFunction::with_tag(
                 ctx.mutation(),
                 name,
                 trampoline,
-                upvalues.into_boxed_slice(),
+                id as i64,
+                upvalues,
             );
             ctx.stash(Value::Native(nf))
         })
@@ -488,15 +490,16 @@ impl Lua {
     /// Runs the host function the running thread is waiting for and hands it the results.
     fn run_host_function(&mut self) {
         let id = self.enter(|ctx| match vm::host_call_request_function(ctx) {
-            Value::Native(nf) => nf.upvalue(0).to_integer().unwrap_or(-1),
-            _ => -1,
+            Value::Native(nf) => nf.tag(),
+            _ => crate::closure::NO_TAG,
         });
         if id == RETRY_AFTER_COLLECTION {
             self.collect_all();
             self.enter(|ctx| {
                 let (_, args) = vm::host_call_request(ctx);
-                let r = vm::call_nested(ctx, args[0], &args[1..]);
-                ctx.state().native_retry.set(false);
+                let (f, args) = args.split_first().unwrap_or((&Value::Nil, &[]));
+                let r = vm::call_nested(ctx, *f, args);
+                ctx.state().gc.native_retry.set(false);
                 match r {
                     Ok(results) => vm::host_call_return(ctx, Ok(&results)),
                     Err(e) => vm::host_call_return(ctx, Err(e)),
@@ -517,7 +520,11 @@ impl Lua {
             });
             return;
         }
-        let result = match self.host_fns.get(id as usize).cloned() {
+        let result = match usize::try_from(id)
+            .ok()
+            .and_then(|i| self.host_fns.get(i))
+            .cloned()
+        {
             Some(HostFn::Stashed(f)) => {
                 let args = self.enter(|ctx| {
                     let (_, args) = vm::host_call_request(ctx);

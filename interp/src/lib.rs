@@ -55,6 +55,7 @@
 pub mod arith;
 pub mod chunk;
 pub mod closure;
+pub mod collector;
 pub mod compiler;
 pub mod convert;
 pub mod error;
@@ -63,6 +64,7 @@ pub mod host;
 pub mod limits;
 pub mod memory;
 pub mod metamethod;
+pub mod native_call;
 pub mod native_stack;
 pub mod number;
 pub mod opcode;
@@ -74,11 +76,12 @@ pub mod value;
 pub mod vm;
 
 pub use closure::{Closure, FunctionProto, NativeFunction};
+pub use collector::GcParams;
 pub use convert::{FromLua, IntoLua};
 pub use host::{CallProgress, FirstStep, HostEntry, HostFunction, RawHostFunction, RunningCall};
 pub use limits::{InterruptHandle, Limits, StopReason};
 pub use runtime::{
-    Context, FinalizerRunner, GcParams, Lua, StashedError, StashedValue, StepResult, WarnFunction,
+    Context, FinalizerRunner, Lua, StashedError, StashedValue, StepResult, WarnFunction,
 };
 pub use thread::{Thread, ThreadStatus};
 

@@ -12,6 +12,58 @@ use std::time::{Duration, Instant};
 /// Fuel a library call may charge through `Context::tick` between two looks at the limits.
 pub const TICK_CHECK: i64 = 4096;
 
+/// The most fuel a library call's charges add up to before a step takes them (far past any
+/// budget): the step's arithmetic on fuel cannot overflow.
+pub(crate) const MAX_CHARGED: i64 = i64::MAX / 4;
+
+/// The arena's side of the fuel account: fuel library work charged inside a step (taken
+/// from the step's fuel at its next reload), and the countdown to the next look at the
+/// host's [`Limits`] from inside a long library call.
+///
+/// Invariant: the charge stays within `0..=MAX_CHARGED`.
+#[derive(Default)]
+pub(crate) struct FuelMeter {
+    /// Fuel charged and not yet taken by the step.
+    charged: Cell<i64>,
+    /// Fuel [`FuelMeter::tick`] may charge before the limits are looked at again.
+    tick_left: Cell<i64>,
+}
+
+impl FuelMeter {
+    /// Charges `units` of fuel for library work (saturating at [`MAX_CHARGED`]).
+    #[inline]
+    pub(crate) fn charge(&self, units: usize) {
+        let units = units.min(MAX_CHARGED as usize) as i64;
+        let c = &self.charged;
+        c.set(c.get().saturating_add(units).min(MAX_CHARGED));
+    }
+
+    /// Takes the fuel charged so far (the step pays it).
+    #[inline]
+    pub(crate) fn take_charged(&self) -> i64 {
+        self.charged.replace(0)
+    }
+
+    /// Charges `units` and counts them down: true when the limits are due a look (every
+    /// [`TICK_CHECK`] units; the countdown starts again).
+    #[inline]
+    pub(crate) fn tick(&self, units: usize) -> bool {
+        self.charge(units);
+        let left = self.tick_left.get() - units.min(MAX_CHARGED as usize) as i64;
+        if left > 0 {
+            self.tick_left.set(left);
+            return false;
+        }
+        self.tick_left.set(TICK_CHECK);
+        true
+    }
+
+    /// The fuel charged and not yet taken.
+    pub(crate) fn charged(&self) -> i64 {
+        self.charged.get()
+    }
+}
+
 /// A host's own stop condition, looked at inside long library calls (every [`TICK_CHECK`]
 /// units of fuel): returning true stops the call with [`StopReason::Host`].
 pub type HostPoll = Box<dyn FnMut() -> bool>;

@@ -137,21 +137,14 @@ pub(crate) struct ThreadState<'gc> {
     pub(crate) pending: Option<PendingCall>,
     /// The error that ended the last host call, until the host takes it.
     pub(crate) error: Option<crate::error::Error<'gc>>,
-    /// A metamethod that is a native function asked to leave the step (a host function,
-    /// a yield, a resume); the instruction loop leaves at its next reload.
-    pub(crate) meta_exit: Option<MetaExit<'gc>>,
-    /// An OP_CONCAT to go on with after its `__concat` metamethod returned.
-    #[collect(require_static)]
-    pub(crate) concat_resume: Option<ConcatResume>,
+    /// What the instruction loop finishes at its next reload before it runs on.
+    pub(crate) resumption: Resumption<'gc>,
     /// How many message handlers are running (errors inside them are not pre-handled).
     #[collect(require_static)]
     pub(crate) in_handler: u32,
     /// Errors being delivered to protected calls while their to-be-closed variables close
     /// (a `__close` may yield): (index of the protected-call frame, error), innermost last.
     pub(crate) unwinding: Vec<(usize, crate::error::Error<'gc>)>,
-    /// A `__close` run by an error unwinding returned: go on unwinding at the next reload.
-    #[collect(require_static)]
-    pub(crate) unwind_resume: bool,
     /// The traceback of a coroutine that died by an error, as it was when it died (its
     /// frames are gone; `debug.traceback` of it shows this).
     #[collect(require_static)]
@@ -225,6 +218,32 @@ impl FrameCap {
     pub fn new(max: Option<u32>, base: usize) -> FrameCap {
         let hard = MAX_FRAMES;
         FrameCap(max.map_or(hard, |m| (m as usize).saturating_sub(base).min(hard)))
+    }
+}
+
+/// What an interrupted instruction left for the instruction loop to finish at its next
+/// reload (C Lua's `luaV_finishOp` and its call-status bits): at most one thing at a time,
+/// since each is set as a metamethod call ends and taken at the reload that follows.
+#[derive(Clone, Copy, Collect, Default)]
+#[collect(no_drop)]
+pub(crate) enum Resumption<'gc> {
+    /// Nothing: the loop runs on.
+    #[default]
+    Run,
+    /// A metamethod that is a native function asked to leave the step (a host function,
+    /// a yield, a resume).
+    Leave(MetaExit<'gc>),
+    /// An OP_CONCAT to go on with after its `__concat` metamethod returned.
+    Concat(#[collect(require_static)] ConcatResume),
+    /// A `__close` run by an error unwinding returned: go on unwinding.
+    Unwind,
+}
+
+impl Resumption<'_> {
+    /// True if nothing waits for the next reload.
+    #[inline(always)]
+    pub(crate) fn is_run(&self) -> bool {
+        matches!(self, Resumption::Run)
     }
 }
 
@@ -474,6 +493,13 @@ impl<'gc> ThreadState<'gc> {
     #[inline]
     pub fn c_calls(&self) -> u32 {
         self.cbase + self.frames.last().map_or(0, |f| f.cdepth as u32)
+    }
+
+    /// Leaves `r` for the instruction loop to finish at its next reload (nothing else
+    /// waits there: see [`Resumption`]).
+    pub(crate) fn resume_at_reload(&mut self, r: Resumption<'gc>) {
+        debug_assert!(self.resumption.is_run(), "two resumptions at once");
+        self.resumption = r;
     }
 
     /// Makes sure the stack has at least `n` slots (filled with nil).

@@ -55,14 +55,6 @@ fn open_base_with(ctx: Context<'_>, chosen: &[(&'static str, interp::NativeFn)])
     let g = ctx.globals();
     register(ctx, g, COMMON);
     register(ctx, g, chosen);
-    let next = g.get_str(ctx.intern_static(b"next"));
-    let pairs =
-        interp::NativeFunction::with_upvalues(ctx.mutation(), "pairs", pairs, Box::new([next]));
-    g.set_str(
-        ctx.mutation(),
-        ctx.intern_static(b"pairs"),
-        Value::Native(pairs),
-    );
     g.set_str(ctx.mutation(), ctx.intern_static(b"_G"), Value::Table(g));
     g.set_str(
         ctx.mutation(),
@@ -279,8 +271,8 @@ fn pairs<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         });
     }
     // Any value (`next` checks it): the `next` of this library, whatever the global
-    // `next` is now (C Lua pushes `luaB_next` itself).
-    let next = call.upvalue(0);
+    // `next` is now (C Lua pushes `luaB_next` itself, a light function).
+    let next = call.ctx.native("next", next);
     call.ret(&[next, v, Value::Nil])
 }
 

@@ -29,8 +29,16 @@ pub fn open_debug(ctx: interp::Context<'_>) {
             ("setuservalue", setuservalue),
             ("sethook", sethook),
             ("gethook", gethook),
+            ("setcstacklimit", setcstacklimit),
         ],
     );
+}
+
+/// `debug.setcstacklimit` (deprecated in 5.4): checks its integer argument and changes
+/// nothing; returns C Lua's fixed limit, `LUAI_MAXCCALLS`.
+fn setcstacklimit<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
+    call.check_integer(0)?;
+    call.ret1(Value::Integer(200))
 }
 
 /// `debug.debug`: runs each line read from stdin until a line `cont` or the end of input;
@@ -346,6 +354,10 @@ fn setupvalue<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
             debug_api::set_upvalue(call, c, i, v);
             let name = call.ctx.intern(&upvalue_name(c, i));
             call.ret1(Value::String(name))
+        }
+        // A C function's upvalues have no names (`aux_upvalue`: "").
+        Value::Native(f) if n >= 1 && f.set_upvalue(call.ctx.mutation(), n as usize - 1, v) => {
+            call.ret1(call.ctx.str(""))
         }
         _ => call.ret0(),
     }

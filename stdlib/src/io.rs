@@ -630,7 +630,9 @@ fn f_read<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 fn io_readline<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let f = call.upvalue(0);
     let toclose = call.upvalue(1).is_truthy();
-    let n = call.upvalue(2).to_integer().unwrap_or(0) as usize;
+    // At most the formats there are (Lua code may have changed the count: debug.setupvalue).
+    let formats = call.function().num_upvalues().saturating_sub(3);
+    let n = (call.upvalue(2).to_integer().unwrap_or(0).max(0) as usize).min(formats);
     if with_file(call, f, |lf| lf.is_closed()).unwrap_or(true) {
         return Err(call.error("file is already closed"));
     }

@@ -32,8 +32,6 @@ pub fn open_math(ctx: interp::Context<'_>) {
             ("tointeger", tointeger),
             ("type", type_),
             ("ult", ult),
-            ("random", random),
-            ("randomseed", randomseed),
         ],
     );
     let mc = ctx.mutation();
@@ -53,15 +51,20 @@ pub fn open_math(ctx: interp::Context<'_>) {
         ctx.intern_static(b"mininteger"),
         Value::Integer(i64::MIN),
     );
+    // The generator's state is the upvalue of both functions (lmathlib.c's `setrandfunc`).
     let state = interp::UserData::new(
         mc,
         Box::new(std::cell::Cell::new(seed_state(0x2545_F491, 0))),
     );
-    ctx.registry().set_str(
-        mc,
-        ctx.intern_static(b"_RANDOM_STATE"),
-        Value::UserData(state),
-    );
+    for (name, f) in [
+        ("random", random as interp::NativeFn),
+        ("randomseed", randomseed),
+    ] {
+        let full = crate::util::qualified_name("math", name);
+        let up = Box::new([Value::UserData(state)]);
+        let nf = interp::NativeFunction::with_upvalues(mc, full, f, up);
+        t.set_str(mc, ctx.intern_static(name.as_bytes()), Value::Native(nf));
+    }
 }
 
 fn float_result<'gc>(call: &mut NativeCall<'gc, '_>, f: f64) -> Ret<'gc> {
@@ -270,12 +273,10 @@ fn seed_state(n1: u64, n2: u64) -> RandState {
     s
 }
 
+/// Runs `f` on the generator's state (the function's upvalue; a fresh state if Lua code put
+/// something else there with `debug.setupvalue`).
 fn with_state<'gc, R>(call: &NativeCall<'gc, '_>, f: impl FnOnce(&mut RandState) -> R) -> R {
-    let ud = call
-        .ctx
-        .registry()
-        .get_str(call.ctx.intern_static(b"_RANDOM_STATE"));
-    let Value::UserData(u) = ud else {
+    let Value::UserData(u) = call.upvalue(0) else {
         let mut s = seed_state(0, 0);
         return f(&mut s);
     };

@@ -4,12 +4,15 @@ use smallvec::SmallVec;
 
 use crate::closure::{Closure, UpvalueState};
 use crate::runtime::Context;
-use crate::thread::{Frame, PendingCall, PendingKind, ReturnTo, Thread, ThreadState, ThreadStatus};
+use crate::thread::{
+    ConcatResume, Frame, PendingCall, PendingKind, Resumption, ReturnTo, Thread, ThreadState,
+    ThreadStatus,
+};
 use crate::value::Value;
 
 use super::meta::{tm_of, Metamethod};
-use super::native::{Action, NativeCall};
 use super::{Error, ErrorKind};
+use crate::native_call::{Action, NativeCall};
 
 pub use crate::thread::{MAX_FRAMES, MAX_STACK};
 /// Extra slots a message handler of a stack overflow may use (C Lua's `ERRORSTACKSIZE`).
@@ -148,7 +151,7 @@ pub(crate) fn precall<'gc>(
                         // step; then (or if that does not help) it fails with "not enough
                         // memory", as the allocation would.
                         Ok(Action::Return(n)) if ctx.state().memory.exceeded() => {
-                            if ctx.state().nested.get() > 0 {
+                            if ctx.state().chain.nested() > 0 {
                                 ctx.request_gc();
                                 return Err(memory_error(ctx));
                             }
@@ -170,8 +173,8 @@ pub(crate) fn precall<'gc>(
                         // anything: the host collects everything and calls it again.
                         Err(e)
                             if e.kind == ErrorKind::Memory
-                                && ctx.state().native_retry.replace(false)
-                                && ctx.state().nested.get() == 0 =>
+                                && ctx.state().gc.native_retry.replace(false)
+                                && ctx.state().chain.nested() == 0 =>
                         {
                             call_again_after_collection(ctx, st, f, func);
                             st.pending = Some(PendingCall {
@@ -513,15 +516,16 @@ pub(crate) fn complete_call<'gc>(
                 st.stack[top - 2] = if n > 0 { st.stack[src] } else { Value::Nil };
                 let left = top - 1 - first;
                 if left > 1 {
-                    st.concat_resume = Some(crate::thread::ConcatResume {
-                        frames: st.frames.len(),
+                    let frames = st.frames.len();
+                    st.resume_at_reload(Resumption::Concat(ConcatResume {
+                        frames,
                         first,
                         n: left,
-                    });
+                    }));
                 }
             }
             ReturnTo::Discard => {}
-            ReturnTo::Unwind => st.unwind_resume = true,
+            ReturnTo::Unwind => st.resume_at_reload(Resumption::Unwind),
             ReturnTo::Reclose { top } => {
                 st.top = top as usize;
                 if let Some(f) = st.frames.last_mut() {
@@ -665,7 +669,6 @@ pub(crate) fn resume_unwind<'gc>(
     thread: Thread<'gc>,
     st: &mut ThreadState<'gc>,
 ) -> Result<(), Error<'gc>> {
-    st.unwind_resume = false;
     match st.unwinding.pop() {
         Some((mi, err)) if mi + 1 == st.frames.len() => unwind(ctx, thread, st, err),
         _ => Ok(()), // its protected call is gone (the thread was closed)
@@ -885,7 +888,7 @@ pub(crate) fn nested_call_traced<'gc>(
     args: &[Value<'gc>],
     traced: bool,
 ) -> Result<Vec<Value<'gc>>, Error<'gc>> {
-    let nested = ctx.state().nested.get();
+    let nested = ctx.state().chain.nested();
     if nested >= MAX_NESTED {
         return Err(error_msg(ctx, b"C stack overflow"));
     }
@@ -902,7 +905,7 @@ pub(crate) fn nested_call_traced<'gc>(
         // its frame is pushed).
         check_c_calls(ctx, st.c_calls() + 1, Vec::new)?;
     }
-    ctx.state().nested.set(nested + 1);
+    ctx.state().chain.set_nested(nested + 1);
     thread.0.nny.set(thread.0.nny.get() + 1);
     let floor = st.frames.len();
     let func = st.stack.len();
@@ -924,7 +927,7 @@ pub(crate) fn nested_call_traced<'gc>(
         Err(Inner::Error(e)) => Err(e),
         Err(inner) => super::driver::finish_exit_nested(ctx, thread, st, floor, inner),
     };
-    ctx.state().nested.set(nested);
+    ctx.state().chain.set_nested(nested);
     thread.0.nny.set(thread.0.nny.get() - 1);
     let out = match r {
         Ok(()) => Ok(st.stack[func..st.top].to_vec()),
@@ -1010,7 +1013,7 @@ pub(crate) fn kill_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>, st: &mut Thre
     st.frames.clear();
     st.tbc.clear();
     st.unwinding.clear();
-    st.unwind_resume = false;
+    st.resumption = Resumption::Run;
     st.pending = None;
     co.set_status(ThreadStatus::Dead);
     // No longer counted against the host's limit on live coroutines.

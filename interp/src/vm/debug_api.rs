@@ -10,8 +10,8 @@
 
 use super::debug::{self as dbg, FunctionInfo};
 use super::hooks::Hook;
-use super::native::NativeCall;
 use crate::closure::Closure;
+use crate::native_call::NativeCall;
 use crate::thread::{Thread, ThreadState};
 use crate::value::Value;
 

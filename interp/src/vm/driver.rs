@@ -2,7 +2,7 @@
 //! entry points (start a call, step it, take its results).
 
 use crate::runtime::Context;
-use crate::thread::{PendingKind, ReturnTo, Thread, ThreadState, ThreadStatus};
+use crate::thread::{PendingKind, Resumption, ReturnTo, Thread, ThreadState, ThreadStatus};
 use crate::value::Value;
 
 use super::call::{
@@ -37,7 +37,7 @@ impl<'gc> BaseThread<'_, 'gc> {
     /// Whether `t`, running at the top of the chain, is the base thread.
     #[inline(always)]
     fn is(&self, ctx: Context<'gc>, t: Thread<'gc>) -> bool {
-        t.ptr_eq(self.thread) && ctx.state().running.borrow().len() == self.chain_floor
+        t.ptr_eq(self.thread) && ctx.state().chain.len() == self.chain_floor
     }
 }
 
@@ -62,11 +62,7 @@ fn drive<'gc>(
     fuel: &mut i64,
     first: Option<Inner<'gc>>,
 ) -> Inner<'gc> {
-    let chain_floor = if nested {
-        ctx.state().running.borrow().len()
-    } else {
-        1
-    };
+    let chain_floor = if nested { ctx.state().chain.len() } else { 1 };
     let mut base = BaseThread {
         thread: base,
         held: base_st,
@@ -74,7 +70,7 @@ fn drive<'gc>(
     };
     let mut pending = first;
     loop {
-        let cur = *ctx.state().running.borrow().last().expect("running thread");
+        let cur = ctx.state().chain.running();
         let is_base = base.is(ctx, cur);
         let r = match pending.take() {
             Some(r) => r,
@@ -182,8 +178,8 @@ fn finish_coroutine<'gc>(
 ) -> Result<(), (bool, Error<'gc>)> {
     let mc = ctx.mutation();
     let (vals, err) = coroutine_outcome(ctx, cur, r);
-    ctx.state().running.borrow_mut(mc).pop();
-    let resumer = *ctx.state().running.borrow().last().unwrap();
+    ctx.state().chain.pop(mc);
+    let resumer = ctx.state().chain.running();
     resumer.set_status(ThreadStatus::Running);
     let resumer_is_base = base.is(ctx, resumer);
     let mut err = err;
@@ -365,7 +361,7 @@ fn start_resume<'gc>(
         crate::thread::FrameCap::new(ctx.state().limits.max_depth(), co_st.depth_base);
     cur.set_status(ThreadStatus::Normal);
     co.set_status(ThreadStatus::Running);
-    ctx.state().running.borrow_mut(ctx.mutation()).push(co);
+    ctx.state().chain.push(ctx.mutation(), co);
     match transfer_to_coroutine(ctx, co, &mut co_st, &args) {
         Ok(Flow::Reload) => Ok(None),
         // Its function is a native that asks the driver at once (a yield, a resume, a host
@@ -375,7 +371,7 @@ fn start_resume<'gc>(
             // The coroutine's function failed at once (e.g. calling a non-function).
             co_st.error = Some(e.clone());
             drop(co_st);
-            ctx.state().running.borrow_mut(ctx.mutation()).pop();
+            ctx.state().chain.pop(ctx.mutation());
             co.set_status(ThreadStatus::Dead);
             drop(co.0.live.take());
             cur.set_status(ThreadStatus::Running);
@@ -402,12 +398,12 @@ fn charge_nested(ctx: Context<'_>, fuel: i64) {
 /// A nested call ran out of fuel: charges the chunk, checks the host's limits (the
 /// uncatchable error to raise if one is hit) and gives the next chunk. A chunk ended early
 /// by a collection request goes on: the collector cannot run inside a nested call, so the
-/// request waits (in `gc_deferred`) until the nested call ends.
+/// request waits (in `Collector::deferred`) until the nested call ends.
 fn refuel_nested<'gc>(ctx: Context<'gc>, fuel: &mut i64) -> Option<Error<'gc>> {
     let state = ctx.state();
-    if *fuel >= 0 && state.gc_requested.get() {
-        state.gc_requested.set(false);
-        state.gc_deferred.set(true);
+    if *fuel >= 0 && state.gc.requested.get() {
+        state.gc.requested.set(false);
+        state.gc.deferred.set(true);
         return None;
     }
     let limits = &state.limits;
@@ -425,8 +421,8 @@ fn refuel_nested<'gc>(ctx: Context<'gc>, fuel: &mut i64) -> Option<Error<'gc>> {
 fn end_nested(ctx: Context<'_>, fuel: i64) {
     charge_nested(ctx, fuel);
     let state = ctx.state();
-    if state.gc_deferred.replace(false) {
-        state.gc_requested.set(true);
+    if state.gc.deferred.replace(false) {
+        state.gc.requested.set(true);
     }
 }
 
@@ -494,7 +490,7 @@ fn finish<'gc>(
 /// Frees what an idle main thread's buffers hold past their need (a call that failed deep
 /// in a recursion leaves its stack large until the next call).
 pub(crate) fn shrink_idle_main_thread<'gc>(ctx: Context<'gc>) {
-    if !ctx.state().running.borrow().is_empty() {
+    if !ctx.state().chain.is_empty() {
         return;
     }
     let mut st = ctx.state().main_thread.state_mut(ctx.mutation());
@@ -515,7 +511,7 @@ pub(crate) fn start_host_call<'gc>(
     f: Value<'gc>,
     args: &[Value<'gc>],
 ) -> Thread<'gc> {
-    let cur = ctx.state().running.borrow().last().copied();
+    let cur = ctx.state().chain.current();
     let Some(cur) = cur else {
         let main = ctx.state().main_thread;
         start_call(ctx, main, f, args);
@@ -642,21 +638,7 @@ pub(crate) fn start_call<'gc>(
 /// Makes `thread` the base of a new running chain; the chain of a call waiting for a host
 /// function (if any) is kept for [`end_call`].
 fn push_chain<'gc>(ctx: Context<'gc>, thread: Thread<'gc>) {
-    let mut running = ctx.state().running.borrow_mut(ctx.mutation());
-    if let Some(&waiting) = running.last() {
-        // A call made by a host function while another call waits for it: the thread that
-        // called the host function is "normal" meanwhile, unless the call runs on it.
-        if !waiting.ptr_eq(thread) {
-            waiting.set_status(ThreadStatus::Normal);
-        }
-        let outer = std::mem::take(&mut *running);
-        ctx.state()
-            .outer_chains
-            .borrow_mut(ctx.mutation())
-            .push(outer);
-    }
-    running.push(thread);
-    thread.set_status(ThreadStatus::Running);
+    ctx.state().chain.begin_host_call(ctx.mutation(), thread);
 }
 
 /// Resumes the coroutine `co` from the host with `args` and runs the first step (lupa's
@@ -682,7 +664,7 @@ pub(crate) fn resume_step<'gc>(
     }
     // The base of the chain: its depth starts at 0 (`lua_resume` from the host: one C call),
     // or above the thread waiting for a host function that resumes it.
-    let waiting = ctx.state().running.borrow().last().copied();
+    let waiting = ctx.state().chain.current();
     let (depth_base, cbase) = waiting
         .and_then(|t| {
             let st = t.0.state.try_borrow().ok()?;
@@ -712,26 +694,18 @@ pub(crate) fn resume_step<'gc>(
 /// that was waiting for a host function.
 pub(crate) fn end_call<'gc>(ctx: Context<'gc>) {
     let mc = ctx.mutation();
-    let base = ctx.state().running.borrow().first().copied();
+    let base = ctx.state().chain.base();
     if let Some(base) = base.filter(|t| t.0.host_calls.get() > 0) {
         // A call above a host function (a thread with such calls is the base of no other
         // running chain: this call's).
         end_call_above(ctx, base);
     }
-    let outer = ctx.state().outer_chains.borrow_mut(mc).pop();
-    let mut running = ctx.state().running.borrow_mut(mc);
-    running.clear();
-    if let Some(chain) = outer {
-        *running = chain;
-        if let Some(waiting) = running.last() {
-            waiting.set_status(ThreadStatus::Running);
-        }
-    }
+    ctx.state().chain.end_host_call(mc);
 }
 
 /// The host function the running thread waits for.
 pub(crate) fn host_call_request_function<'gc>(ctx: Context<'gc>) -> Value<'gc> {
-    let cur = *ctx.state().running.borrow().last().expect("running thread");
+    let cur = ctx.state().chain.running();
     let st = cur.0.state.borrow();
     match st.pending {
         Some(p) if p.kind == PendingKind::Host => st.stack[p.func],
@@ -741,7 +715,7 @@ pub(crate) fn host_call_request_function<'gc>(ctx: Context<'gc>) -> Value<'gc> {
 
 /// The host function the running thread waits for, and its arguments.
 pub(crate) fn host_call_request<'gc>(ctx: Context<'gc>) -> (Value<'gc>, crate::ValueList<'gc>) {
-    let cur = *ctx.state().running.borrow().last().expect("running thread");
+    let cur = ctx.state().chain.running();
     let st = cur.0.state.borrow();
     match st.pending {
         Some(p) if p.kind == PendingKind::Host => (
@@ -758,7 +732,7 @@ pub(crate) fn with_host_call_args<'gc, R>(
     ctx: Context<'gc>,
     f: impl FnOnce(&[Value<'gc>]) -> R,
 ) -> R {
-    let cur = *ctx.state().running.borrow().last().expect("running thread");
+    let cur = ctx.state().chain.running();
     let st = cur.0.state.borrow();
     match st.pending {
         Some(p) if p.kind == PendingKind::Host => f(&st.stack[p.func + 1..]),
@@ -768,7 +742,7 @@ pub(crate) fn with_host_call_args<'gc, R>(
 
 /// Hands a host function's results (or error) to the thread waiting for it.
 pub(crate) fn host_call_return<'gc>(ctx: Context<'gc>, result: Result<&[Value<'gc>], Error<'gc>>) {
-    let cur = *ctx.state().running.borrow().last().expect("running thread");
+    let cur = ctx.state().chain.running();
     match result {
         Ok(vals) => {
             let mut st = cur.state_mut(ctx.mutation());
@@ -779,7 +753,7 @@ pub(crate) fn host_call_return<'gc>(ctx: Context<'gc>, result: Result<&[Value<'g
         }
         Err(e) => {
             cur.state_mut(ctx.mutation()).pending = None;
-            *ctx.state().host_error.borrow_mut(ctx.mutation()) = Some(e);
+            ctx.state().chain.set_host_error(ctx.mutation(), e);
         }
     }
 }
@@ -789,9 +763,9 @@ pub(crate) fn step<'gc>(ctx: Context<'gc>, thread: Thread<'gc>, fuel: i64) -> Ex
     let mc = ctx.mutation();
     let mut first = None;
     // An error returned by a host function is raised where the thread waits for it.
-    let host_err = ctx.state().host_error.borrow_mut(mc).take();
+    let host_err = ctx.state().chain.take_host_error(mc);
     if let Some(e) = host_err {
-        let cur = *ctx.state().running.borrow().last().expect("running thread");
+        let cur = ctx.state().chain.running();
         // (Not below the innermost call from the host on it: see `throw`.)
         let mut cst = cur.state_mut(mc);
         if let Err(e) = throw(ctx, cur, &mut cst, e, 0) {
@@ -856,7 +830,7 @@ fn run_step<'gc>(
     let r = drive(ctx, thread, None, floor, false, &mut fuel, first);
     // Fuel charged by a library call that no reload took from the step's fuel (the call
     // failed, or was the step's last act) counts too.
-    let pending = ctx.state().charged.replace(0);
+    let pending = ctx.state().fuel.take_charged();
     ctx.state().limits.charge(given - fuel + pending);
     let mut st = thread.state_mut(mc);
     let r = match r {
@@ -913,9 +887,7 @@ fn fail_call<'gc>(
     let (func, floor) = (st.host_base(), st.host_floor());
     st.frames.truncate(floor);
     st.unwinding.retain(|&(m, _)| m < floor);
-    st.unwind_resume = false;
-    st.concat_resume = None;
-    st.meta_exit = None;
+    st.resumption = Resumption::Run;
     if e.is_catchable() && st.tbc.last().is_some_and(|&t| t >= func) {
         if let Err(e2) = close_tbc(ctx, thread, st, func, Some(e.clone())) {
             e = Error {
@@ -1011,7 +983,7 @@ fn call_on_main<'gc>(
             b"cannot call Lua here: its main thread is running",
         ));
     }
-    let saved_chain = std::mem::replace(&mut *ctx.state().running.borrow_mut(mc), vec![thread]);
+    let saved_chain = ctx.state().chain.replace(mc, vec![thread]);
     let saved_status = thread.status();
     thread.set_status(ThreadStatus::Running);
     let r = {
@@ -1026,7 +998,7 @@ fn call_on_main<'gc>(
         r
     };
     thread.set_status(saved_status);
-    *ctx.state().running.borrow_mut(mc) = saved_chain;
+    ctx.state().chain.replace(mc, saved_chain);
     r
 }
 
@@ -1040,7 +1012,7 @@ pub fn close_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>) -> Option<Error<'gc
         return Some(Error::new(ctx.str("cannot close a running coroutine")));
     };
     // The `__close` handlers run in the coroutine, as C Lua's `lua_closethread` does.
-    ctx.state().running.borrow_mut(mc).push(co);
+    ctx.state().chain.push(mc, co);
     let prev_err = st.error.take();
     // The frames are gone before the handlers run: an `xpcall` the coroutine was suspended
     // in does not handle their errors (C Lua's `luaE_resetthread`). The handlers get the
@@ -1051,7 +1023,7 @@ pub fn close_thread<'gc>(ctx: Context<'gc>, co: Thread<'gc>) -> Option<Error<'gc
     kill_thread(ctx, co, &mut st);
     st.stack.clear();
     drop(st);
-    ctx.state().running.borrow_mut(mc).pop();
+    ctx.state().chain.pop(mc);
     match r {
         Err(e) => Some(e),
         // The error that killed it is a value now, even a stop of an earlier call.

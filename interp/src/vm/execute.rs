@@ -5,7 +5,7 @@ use gc_arena::Gc;
 use crate::number;
 use crate::opcode::{OpCode, MAXARG_C};
 use crate::runtime::Context;
-use crate::thread::{MetaExit, ReturnTo, Thread, ThreadState};
+use crate::thread::{MetaExit, Resumption, ReturnTo, Thread, ThreadState};
 use crate::value::{Table, Value};
 
 use super::arith::{arith_numbers, primitive_less};
@@ -25,26 +25,25 @@ fn finish_pending_op<'gc>(
     st: &mut ThreadState<'gc>,
     floor: usize,
 ) -> Option<Inner<'gc>> {
-    if let Some(x) = st.meta_exit.take() {
-        return Some(match x {
+    match std::mem::take(&mut st.resumption) {
+        Resumption::Run => None,
+        Resumption::Leave(x) => Some(match x {
             MetaExit::Host => Inner::Host,
             MetaExit::Yield => Inner::Yield,
             MetaExit::Resume(co) => Inner::Resume(co),
-        });
-    }
-    if st.unwind_resume {
-        return match super::call::resume_unwind(ctx, thread, st) {
+        }),
+        Resumption::Unwind => match super::call::resume_unwind(ctx, thread, st) {
             Ok(()) => None,
             Err(e) => throw(ctx, thread, st, e, floor).err().map(Inner::Error),
-        };
-    }
-    let c = st.concat_resume.take()?;
-    if c.frames != st.frames.len() {
-        return None; // its frame was unwound by an error
-    }
-    match concat(ctx, thread, st, c.first, c.n) {
-        Ok(()) => None,
-        Err(e) => throw(ctx, thread, st, e, floor).err().map(Inner::Error),
+        },
+        // Unless its frame was unwound by an error.
+        Resumption::Concat(c) if c.frames == st.frames.len() => {
+            match concat(ctx, thread, st, c.first, c.n) {
+                Ok(()) => None,
+                Err(e) => throw(ctx, thread, st, e, floor).err().map(Inner::Error),
+            }
+        }
+        Resumption::Concat(_) => None,
     }
 }
 
@@ -289,11 +288,11 @@ fn run<'gc, const HOOKED: bool>(
         // loops end their steps at their backward jumps, statement boundaries where dead
         // registers can be cleared before the collector runs (`clear_dead_registers`).
         // Recursion without loops still stops, `RELOAD_FUEL_SLACK` units late at most.
-        *fuel -= 1 + ctx.state().charged.replace(0);
-        if *fuel < -RELOAD_FUEL_SLACK || (ctx.state().gc_requested.get() && *fuel < i64::MAX / 4) {
+        *fuel -= 1 + ctx.state().fuel.take_charged();
+        if *fuel < -RELOAD_FUEL_SLACK || (ctx.state().gc.requested.get() && *fuel < i64::MAX / 4) {
             return Inner::OutOfFuel;
         }
-        if st.meta_exit.is_some() || st.concat_resume.is_some() || st.unwind_resume {
+        if !st.resumption.is_run() {
             if let Some(x) = finish_pending_op(ctx, thread, st, floor) {
                 return x;
             }
@@ -310,12 +309,12 @@ fn run<'gc, const HOOKED: bool>(
             // As C Lua's allocator does before it fails, collect everything and look again:
             // the step ends here for a full collection (not in a nested call, which cannot
             // leave the step), and resumes at this point.
-            let tried = ctx.state().emergency_gc.replace(true);
+            let tried = ctx.state().gc.emergency.replace(true);
             ctx.request_gc();
             if !tried && *fuel < i64::MAX / 4 {
                 return Inner::OutOfFuel;
             }
-            ctx.state().emergency_gc.set(false);
+            ctx.state().gc.emergency.set(false);
             let e = super::call::memory_error(ctx);
             match throw(ctx, thread, st, e, floor) {
                 Ok(()) => continue 'reload,

@@ -199,10 +199,8 @@ pub(crate) fn stop_for_limits(ctx: Context<'_>) {
 fn stop_running(ctx: Context<'_>, kind: StopHook) {
     let th = ctx
         .state()
-        .running
-        .borrow()
-        .last()
-        .copied()
+        .chain
+        .current()
         .unwrap_or(ctx.state().main_thread);
     if let Some(mut st) = th.try_state_mut(ctx.mutation()) {
         st.hook = Hook {

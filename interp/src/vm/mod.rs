@@ -6,6 +6,7 @@
 
 pub use crate::arith;
 mod call;
+mod chain;
 mod debug;
 pub mod debug_api;
 mod driver;
@@ -18,6 +19,7 @@ mod ops;
 pub use debug::{traceback, FunctionInfo};
 
 pub use crate::error::{Error, ErrorKind};
+pub use crate::native_call::{Action, NativeCall, NativeFn};
 pub use hooks::{Hook, MASK_CALL, MASK_COUNT, MASK_LINE, MASK_RETURN};
 pub(crate) use meta::default_tostring;
 pub use meta::{
@@ -25,11 +27,11 @@ pub use meta::{
     new_index as meta_new_index, number_to_string, tm_of as metamethod, tostring as meta_tostring,
     Metamethod, METAMETHOD_NAMES,
 };
-pub use native::{Action, NativeCall, NativeFn};
 
 pub use arith::arith_numbers;
 pub(crate) use call::memory_error;
 pub use call::{Exit, MAX_FRAMES, MAX_STACK};
+pub(crate) use chain::RunningChain;
 pub use driver::close_thread;
 pub(crate) use driver::shrink_idle_main_thread;
 pub(crate) use driver::{

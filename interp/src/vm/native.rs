@@ -1,70 +1,14 @@
-//! The interface between the VM and functions written in Rust.
+//! The interface between the VM and functions written in Rust: what a [`NativeCall`] can
+//! do (its types live in [`crate::native_call`], below the objects that hold them).
 
 use crate::closure::NativeFunction;
+use crate::native_call::{Action, NativeCall};
 use crate::number::Number;
-use crate::runtime::Context;
-use crate::thread::{Thread, ThreadState};
+use crate::thread::ThreadState;
 use crate::value::{LuaString, Table, Value};
 
 use super::Error;
 use crate::opcode::OpCode;
-
-/// A function written in Rust. Arguments are in `call`; results are pushed onto the stack and
-/// returned as [`Action::Return`] with their count.
-pub type NativeFn = for<'gc, 'a> fn(&mut NativeCall<'gc, 'a>) -> Result<Action<'gc>, Error<'gc>>;
-
-/// What a native function asks the VM to do when it returns.
-#[derive(Clone, Copy)]
-pub enum Action<'gc> {
-    /// Return the top `n` values of the stack.
-    Return(usize),
-    /// Call the value below the top `n` values with those `n` arguments, and return its
-    /// results (a tail call: `pcall`-free calls like `select` helpers, `dofile`).
-    TailCall(usize),
-    /// Call the value below the top `args` values with those arguments, this function's
-    /// frame kept on the stack while it runs (C Lua's `lua_callk`: `dofile`, `pairs` with a
-    /// `__pairs`), and return its results, adjusted to `results` unless that is -1. The
-    /// callee may yield.
-    Call {
-        /// The number of arguments.
-        args: usize,
-        /// The number of results, or -1 for all.
-        results: i32,
-    },
-    /// Call the first argument with the rest in protected mode (`pcall`, and `xpcall` with a
-    /// handler): results are `true, ...` or `false, err`.
-    ProtectedCall(Option<Value<'gc>>),
-    /// Like [`Action::ProtectedCall`], for a host function standing for its C entry (lua.c's
-    /// `pmain`, which calls the main chunk through `lua_pcall`): tracebacks and stack levels
-    /// see a C function without a name, `[C]: in ?`.
-    HostProtectedCall(Option<Value<'gc>>),
-    /// Resume a coroutine with the arguments after the first (`coroutine.resume`; with
-    /// `wrap = true`, the results are returned as they are and errors propagate).
-    Resume {
-        /// The coroutine.
-        thread: Thread<'gc>,
-        /// True for a `coroutine.wrap` function.
-        wrap: bool,
-    },
-    /// Yield all arguments (`coroutine.yield`).
-    Yield,
-    /// Leave the step: the host computes the results (a host function).
-    Host,
-}
-
-/// A call in progress to a native function: its arguments and access to the VM.
-pub struct NativeCall<'gc, 'a> {
-    /// The context.
-    pub ctx: Context<'gc>,
-    /// The running thread.
-    pub thread: Thread<'gc>,
-    /// The running thread's state.
-    pub(crate) st: &'a mut ThreadState<'gc>,
-    /// Stack index of the first argument.
-    pub(crate) base: usize,
-    /// The function being called.
-    pub(crate) func: NativeFunction<'gc>,
-}
 
 impl<'gc, 'a> NativeCall<'gc, 'a> {
     /// The native function being called, as a value.
@@ -77,7 +21,7 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     /// `tostring`, a finalizer, ...) is in progress.
     #[inline]
     pub fn can_leave_step(&self) -> bool {
-        self.ctx.state().nested.get() == 0
+        self.ctx.state().chain.nested() == 0
     }
 
     /// Number of arguments.
@@ -217,19 +161,13 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     /// Charges fuel for work proportional to the data a library function handles (one unit
     /// per 64 bytes, say), so big operations end steps and count against budgets.
     pub fn charge(&self, units: usize) {
-        let c = &self.ctx.state().charged;
-        let units = units.min(crate::runtime::MAX_CHARGED as usize) as i64;
-        c.set(
-            c.get()
-                .saturating_add(units)
-                .min(crate::runtime::MAX_CHARGED),
-        );
+        self.ctx.state().fuel.charge(units);
     }
 
     /// Charges `units` of fuel for work done so far (one unit per matcher step or
     /// comparison, per 64 bytes copied, say) and, every few thousand units, looks at the
     /// host's limits: an `Err` is the uncatchable stop error, to return at once
-    /// ([`Context::tick`]). Long library functions call it as they go, so a single call
+    /// ([`crate::Context::tick`]). Long library functions call it as they go, so a single call
     /// stops promptly at the fuel budget, the deadline or an interrupt.
     #[inline]
     pub fn tick(&self, units: usize) -> Result<(), Error<'gc>> {
@@ -244,7 +182,7 @@ impl<'gc, 'a> NativeCall<'gc, 'a> {
     pub fn reserve(&self, bytes: usize) -> Result<(), Error<'gc>> {
         let r = self.ctx.reserve(bytes);
         if r.is_err() {
-            self.ctx.state().native_retry.set(true);
+            self.ctx.state().gc.native_retry.set(true);
         }
         r
     }

@@ -6,7 +6,7 @@ use gc_arena::{lock::Lock, Gc};
 use crate::closure::{Closure, Upvalue, UpvalueState};
 use crate::number::{self, Number};
 use crate::runtime::Context;
-use crate::thread::{MetaExit, ReturnTo, Thread, ThreadState};
+use crate::thread::{MetaExit, Resumption, ReturnTo, Thread, ThreadState};
 use crate::value::{Table, Value};
 
 use super::arith::{arith, arith_numbers, ArithError};
@@ -266,15 +266,15 @@ pub(super) fn call_meta_at<'gc>(
     match precall(ctx, thread, st, top, args.len(), 1, ret)? {
         Flow::Reload => Ok(()),
         Flow::Exit(Inner::Host) => {
-            st.meta_exit = Some(MetaExit::Host);
+            st.resume_at_reload(Resumption::Leave(MetaExit::Host));
             Ok(())
         }
         Flow::Exit(Inner::Yield) => {
-            st.meta_exit = Some(MetaExit::Yield);
+            st.resume_at_reload(Resumption::Leave(MetaExit::Yield));
             Ok(())
         }
         Flow::Exit(Inner::Resume(co)) => {
-            st.meta_exit = Some(MetaExit::Resume(co));
+            st.resume_at_reload(Resumption::Leave(MetaExit::Resume(co)));
             Ok(())
         }
         Flow::Exit(_) => Err(error_msg(ctx, b"attempt to yield across a C-call boundary")),
