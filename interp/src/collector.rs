@@ -381,6 +381,12 @@ impl<'gc> Context<'gc> {
     }
 }
 
+/// Bytes of big allocations (strings, table parts) that count as one object's allocation
+/// in the collector's pacing, which counts objects: about a small object's size, so that a
+/// program building big strings is collected as often as C Lua's byte-paced collector does
+/// (with 4 KiB, `s = s .. x` in a loop kept hundreds of MB of dead strings).
+const BYTES_PER_OBJECT_DEBT: f64 = 256.0;
+
 impl Lua {
     /// C Lua's emergency collection, for hosts about to allocate: if usage is past the
     /// limit, runs a full collection (and due finalizers). True if usage is still past it.
@@ -398,10 +404,12 @@ impl Lua {
     pub fn collect_step(&mut self) {
         let _g = AccountGuard::enter(&self.memory);
         // The collector paces itself by object count; big strings and tables also count by
-        // size (one object's worth of debt per 4 KiB).
+        // size (see `BYTES_PER_OBJECT_DEBT`).
         let bytes = self.memory.take_unreported();
         if bytes >= 1024 {
-            self.arena.metrics().adjust_debt(bytes as f64 / 4096.0);
+            self.arena
+                .metrics()
+                .adjust_debt(bytes as f64 / BYTES_PER_OBJECT_DEBT);
         }
         if self.arena.collection_phase() == CollectionPhase::Sweeping {
             self.arena.cycle_debt();

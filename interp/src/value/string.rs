@@ -147,11 +147,23 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
 }
 
 /// The table of interned short strings, held weakly and pruned after each marking phase.
-#[derive(Collect)]
-#[collect(no_drop)]
 pub struct StringInterner<'gc> {
     seed: u64,
     table: HashTable<(u64, GcWeak<'gc, StringObject>)>,
+}
+
+// SAFETY: the interner traces nothing: it holds its strings weakly without telling the
+// collector (a traced weak pointer would keep a dead string's memory for one more cycle, and
+// count it as remembered in the collector's pacing, so a program making many short-lived
+// strings ran ever longer cycles). Every string the current collection found unreachable is
+// removed by `prune`, called in the finalization phase of every cycle, before sweeping frees
+// anything (`Collector::clear_weak`); strings made after that are not swept this cycle. So
+// every pointer the table holds points to a live string, and `upgrade` (which applies the
+// write barrier) is sound.
+// (`NEEDS_TRACE` stays true: the interner is written through a lock, and gc-arena's write
+// barrier counts on objects it re-marks having been traced.)
+unsafe impl<'gc> Collect<'gc> for StringInterner<'gc> {
+    fn trace<T: gc_arena::collect::Trace<'gc>>(&self, _cc: &mut T) {}
 }
 
 impl<'gc> StringInterner<'gc> {

@@ -295,16 +295,17 @@ pub const WEAK_KEYS: u8 = 1;
 /// Weak values (`__mode` contains 'v').
 pub const WEAK_VALUES: u8 = 2;
 
-/// Traces a value weakly: collectable objects other than strings may be collected.
+/// Traces a value held weakly: strings (values, never weak) are traced; collectable objects
+/// are not traced at all, so that an object nothing else reaches is freed in this cycle's
+/// sweep, as C Lua frees it (a weak trace would keep its memory for one more cycle, and
+/// count it as remembered in the collector's pacing: a weak table filled with garbage then
+/// made every cycle longer than the last). The collector clears such entries (or
+/// resurrects what they must keep) in its finalization phase, while every object is still
+/// allocated (`Collector::clear_weak`, `converge_ephemerons`, `separate_finalizable`).
+#[inline]
 fn trace_weak<'gc, T: gc_arena::collect::Trace<'gc>>(v: &Value<'gc>, cc: &mut T) {
-    use gc_arena::GcWeak;
-    match *v {
-        Value::Table(t) => cc.trace_gc_weak(GcWeak::erase(Gc::downgrade(t.0))),
-        Value::Closure(c) => cc.trace_gc_weak(GcWeak::erase(Gc::downgrade(c.0))),
-        Value::Native(f) => cc.trace_gc_weak(GcWeak::erase(Gc::downgrade(f.0))),
-        Value::Thread(t) => cc.trace_gc_weak(GcWeak::erase(Gc::downgrade(t.0))),
-        Value::UserData(u) => cc.trace_gc_weak(GcWeak::erase(Gc::downgrade(u.0))),
-        _ => cc.trace(v),
+    if !v.is_collectable() {
+        cc.trace(v);
     }
 }
 
@@ -322,11 +323,13 @@ fn is_gc_pointer(v: Value<'_>) -> bool {
     )
 }
 
-// SAFETY: traces every GC pointer the table holds, except the keys of dead entries (their value
-// is nil: C Lua's dead keys), which are never dereferenced: they are only compared by address
-// and dropped at the next rehash. Weak parts are traced weakly and cleared in the finalization
-// phase (`clear_dead`) before anything they point to is freed. The array part is skipped
-// while `array_gc` says it holds no GC pointer (every store of one sets it).
+// SAFETY: traces every GC pointer the table holds, except (1) the keys of dead entries (their
+// value is nil: C Lua's dead keys), which are never dereferenced: they are only compared by
+// address and dropped at the next rehash; (2) the objects in weak parts, which the
+// collector's finalization phase finds dead or alive while all of them are still allocated,
+// clearing the entries of the dead ones (their keys become dead keys, case 1) before sweeping
+// frees anything (`Collector::clear_weak`). The array part is skipped while `array_gc` says
+// it holds no GC pointer (every store of one sets it).
 unsafe impl<'gc> Collect<'gc> for TableState<'gc> {
     fn trace<T: gc_arena::collect::Trace<'gc>>(&self, cc: &mut T) {
         let weak = self.weak.get();
