@@ -47,9 +47,11 @@ echo "== build"
 cd "$here"
 cargo fuzz build -s "$sanitizer"
 triple="$(rustc -vV | sed -n 's/^host: //p')"
-# The revision the targets were built from (`+`: with uncommitted changes), for the tally.
+# The revision the targets were built from (`+`: with uncommitted changes other than the
+# tally's own lines), for the tally.
 rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo -)"
-if ! git -C "$root" diff --quiet HEAD -- interp stdlib bridge conformance 2>/dev/null; then
+if ! git -C "$root" diff --quiet HEAD -- interp stdlib bridge conformance \
+    ':!conformance/fuzz/tally.tsv' 2>/dev/null; then
     rev="$rev+"
 fi
 bin="${CARGO_TARGET_DIR:-$here/target}/$triple/release"
