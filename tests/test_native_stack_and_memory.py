@@ -166,3 +166,34 @@ def test_dead_weak_keys_do_not_exhaust_the_limit():
         "local w = setmetatable({}, {__mode = 'k'}) for i = 1, 2000000 do w[{}] = i end"
     )
     assert lua.eval("1 + 1") == 2
+
+
+def test_the_collector_clears_dead_weak_entries_every_cycle():
+    """C Lua keeps a few dozen of these entries and 25 KB; before the weak parts of tables
+    went untraced, each cycle outlasted the last: 240,000 dead entries, 47 MB."""
+    import lupa_rs as lupa
+
+    lua = lupa.LuaRuntime()
+    live, kb = lua.execute(
+        """
+        local w = setmetatable({}, {__mode = 'k'})
+        for i = 1, 2000000 do w[{}] = i end
+        local n = 0
+        for _ in pairs(w) do n = n + 1 end
+        return n, collectgarbage('count')
+        """
+    )
+    assert live < 50_000
+    assert kb < 8_000
+
+
+def test_dead_strings_are_collected_as_they_are_made():
+    """A loop making two million short strings keeps what one cycle makes (C Lua: 27 KB;
+    before the interner went untraced: 9 MB)."""
+    import lupa_rs as lupa
+
+    lua = lupa.LuaRuntime()
+    kb = lua.execute(
+        "for i = 1, 2000000 do local s = 'k' .. i end return collectgarbage('count')"
+    )
+    assert kb < 4_000
