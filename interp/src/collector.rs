@@ -413,10 +413,26 @@ impl Lua {
         }
         if self.arena.collection_phase() == CollectionPhase::Sweeping {
             self.arena.cycle_debt();
+            if self.arena.collection_phase() == CollectionPhase::Sleeping {
+                self.sleep_for_live_bytes();
+            }
             return;
         }
         if self.arena.mark_debt().is_some() {
             self.atomic();
+        }
+    }
+
+    /// At the end of a cycle, lengthens the sleep by the live bytes that the live object
+    /// count does not show (C Lua's pause is relative to the bytes in use): gc-arena sleeps
+    /// for as many allocations as objects were kept, so a heap of a few big tables (a
+    /// 1e6-entry table is one object) was traced again every few hundred allocations.
+    fn sleep_for_live_bytes(&mut self) {
+        let metrics = self.arena.metrics();
+        let by_bytes = self.memory.used() as f64 / BYTES_PER_OBJECT_DEBT;
+        let by_count = metrics.total_gc_count() as f64;
+        if by_bytes > by_count {
+            metrics.adjust_debt(-(by_bytes - by_count));
         }
     }
 
@@ -549,6 +565,7 @@ impl Lua {
             }
             self.arena.finish_cycle();
         }
+        self.sleep_for_live_bytes();
     }
 
     /// Number of live GC objects.

@@ -1,6 +1,10 @@
 -- A string key of an all-weak table lives on only while its entry does: one full
 -- collection frees the key of an entry whose value died (gc.lua:465), and keeps the others.
+-- The collector is stopped first: what one collection frees depends on the phase the
+-- collector was in (a key marked while a weak-values table was traversed survives it), and
+-- both collectors start the explicit collections from rest.
 collectgarbage(); collectgarbage()
+collectgarbage("stop")  -- the explicit collections below start from a sleeping collector
 local m = collectgarbage("count")
 local a = setmetatable({}, {__mode = "kv"})
 a[string.rep("a", 2^20)] = 25
