@@ -48,8 +48,9 @@ impl FuelMeter {
     /// [`TICK_CHECK`] units; the countdown starts again).
     #[inline]
     pub(crate) fn tick(&self, units: usize) -> bool {
+        let units = units.min(MAX_CHARGED as usize);
         self.charge(units);
-        let left = self.tick_left.get() - units.min(MAX_CHARGED as usize) as i64;
+        let left = self.tick_left.get() - units as i64;
         if left > 0 {
             self.tick_left.set(left);
             return false;

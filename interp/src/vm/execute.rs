@@ -47,25 +47,6 @@ fn finish_pending_op<'gc>(
     }
 }
 
-/// Before a step ends away from a backward jump (where `clear_dead_registers` runs): drops the
-/// stack slots above the innermost Lua frame, which hold what returned calls left there, so
-/// the collector does not keep it alive (C Lua clears the unused part of a stack when it
-/// traverses a thread).
-#[cold]
-fn trim_stack(ctx: Context<'_>, st: &mut ThreadState<'_>) {
-    if ctx.state().chain.nested() > 0 {
-        return; // the step goes on after a refuel: no collection runs
-    }
-    if let Some(f) = st.frames.last() {
-        if let Some(c) = f.closure {
-            let end = f.base + c.proto().max_stack;
-            if st.stack.len() > end && st.top <= end {
-                st.stack.truncate(end);
-            }
-        }
-    }
-}
-
 /// Largest size OP_NEWTABLE preallocates (larger constructors grow as they are filled).
 const MAX_TABLE_HINT: usize = 1 << 16;
 
@@ -309,7 +290,6 @@ fn run<'gc, const HOOKED: bool>(
         // Recursion without loops still stops, `RELOAD_FUEL_SLACK` units late at most.
         *fuel -= 1 + ctx.state().fuel.take_charged();
         if *fuel < -RELOAD_FUEL_SLACK || (ctx.state().gc.requested.get() && *fuel < i64::MAX / 4) {
-            trim_stack(ctx, st);
             return Inner::OutOfFuel;
         }
         if !st.resumption.is_run() {
