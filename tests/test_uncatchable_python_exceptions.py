@@ -137,6 +137,7 @@ def test_the_same_exception_object_comes_out(lua):
     assert info.value is e
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception groups are new in Python 3.11")
 def test_base_exception_group_stops_too(lua):
     def cb():
         raise BaseExceptionGroup("g", [KeyboardInterrupt()])

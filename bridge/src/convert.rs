@@ -245,7 +245,7 @@ impl Conv<'_> {
             }
             _ => {
                 let _ = py;
-                Ok(s.to_str()?.as_bytes().to_vec())
+                Ok(crate::capi::utf8(s)?.as_bytes().to_vec())
             }
         }
     }

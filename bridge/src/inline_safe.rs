@@ -10,13 +10,8 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+use crate::capi;
 use crate::shared::Config;
-
-extern "C" {
-    /// CPython's lookup of a name along a type's MRO (a borrowed reference or null, no
-    /// exception set); exported by every CPython 3 and used by Cython for the same purpose.
-    fn _PyType_Lookup(tp: *mut ffi::PyTypeObject, name: *mut ffi::PyObject) -> *mut ffi::PyObject;
-}
 
 /// Whether `key` is a value whose hash and equality are CPython's own.
 fn plain_key(key: &Bound<'_, PyAny>) -> bool {
@@ -43,31 +38,6 @@ pub(crate) fn item_access_is_inline(obj: &Bound<'_, PyAny>, key: &Bound<'_, PyAn
     builtin && plain_key(key)
 }
 
-/// Whether a descriptor found on a type is one whose `__get__`/`__set__` is C code that calls
-/// no Python code: functions (bound methods), method and slot descriptors, class and static
-/// methods. Properties and descriptors written in Python are not.
-fn c_descriptor(descr: *mut ffi::PyObject) -> bool {
-    // SAFETY: `descr` is a live object (borrowed from a type's dict while the GIL is held);
-    // only the addresses of CPython's static type objects are compared.
-    unsafe {
-        let tp = ffi::Py_TYPE(descr);
-        if (*tp).tp_descr_get.is_none() && (*tp).tp_descr_set.is_none() {
-            return true;
-        }
-        let known = [
-            &raw mut ffi::PyFunction_Type,
-            &raw mut ffi::PyMethodDescr_Type,
-            &raw mut ffi::PyClassMethodDescr_Type,
-            &raw mut ffi::PyMemberDescr_Type,
-            &raw mut ffi::PyGetSetDescr_Type,
-            &raw mut ffi::PyWrapperDescr_Type,
-            &raw mut ffi::PyClassMethod_Type,
-            &raw mut ffi::PyStaticMethod_Type,
-        ];
-        known.contains(&tp)
-    }
-}
-
 /// Whether `getattr(obj, name)` (`set`: `setattr`) runs no Python code.
 pub(crate) fn attribute_access_is_inline(
     config: &Config,
@@ -86,28 +56,22 @@ pub(crate) fn attribute_access_is_inline(
         // TypeError, in C.
         return !name.is_instance_of::<pyo3::types::PyBytes>();
     };
-    // SAFETY: `obj` and `name` are live objects and the GIL is held; `_PyType_Lookup` returns
-    // a borrowed reference (or null) and sets no exception.
+    let py = obj.py();
+    let generic = capi::generic_attribute_slot(obj, set);
+    // SAFETY: `obj` and `name` are live objects and the GIL is held; what the look-up found
+    // is borrowed from a class's dict, which no Python code changes before it is looked at.
     unsafe {
         let o = obj.as_ptr();
-        let tp = ffi::Py_TYPE(o);
-        // The slots hold libpython's own addresses, which are what we compare against (an
-        // ELF symbol has one canonical address across shared objects).
-        let generic = if set {
-            (*tp).tp_setattro.is_some_and(|f| {
-                std::ptr::fn_addr_eq(f, ffi::PyObject_GenericSetAttr as ffi::setattrofunc)
-            })
-        } else {
-            (*tp).tp_getattro.is_some_and(|f| {
-                std::ptr::fn_addr_eq(f, ffi::PyObject_GenericGetAttr as ffi::getattrofunc)
-            })
-        };
-        let descr = _PyType_Lookup(tp, name.as_ptr());
+        let found = capi::type_lookup(py, ffi::Py_TYPE(o), name.as_ptr());
         if generic {
-            return descr.is_null() || c_descriptor(descr);
+            return match found {
+                capi::Lookup::Missing => true,
+                capi::Lookup::Found(descr) => capi::c_descriptor(py, descr),
+                capi::Lookup::Unknown => false,
+            };
         }
         // A module finds its globals in its dict before any `__getattr__` runs.
-        if !set && ffi::PyModule_CheckExact(o) != 0 && descr.is_null() {
+        if !set && ffi::PyModule_CheckExact(o) != 0 && matches!(found, capi::Lookup::Missing) {
             let dict = ffi::PyModule_GetDict(o);
             return !dict.is_null() && !ffi::PyDict_GetItem(dict, name.as_ptr()).is_null();
         }

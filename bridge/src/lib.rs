@@ -4,6 +4,7 @@
 //! and type stubs; the Rust side holds the work.
 
 mod call;
+mod capi;
 mod convert;
 mod dropq;
 mod errors;

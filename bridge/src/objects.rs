@@ -148,7 +148,7 @@ fn attr_key<'py>(r: &LuaRef, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Py
 fn is_dunder(name: &Bound<'_, PyAny>) -> bool {
     let dunder = |b: &[u8]| b.len() >= 4 && b.starts_with(b"__") && b.ends_with(b"__");
     match name.cast::<PyString>() {
-        Ok(s) => s.to_str().is_ok_and(|s| dunder(s.as_bytes())),
+        Ok(s) => crate::capi::utf8(s).is_ok_and(|s| dunder(s.as_bytes())),
         Err(_) => name.cast::<PyBytes>().is_ok_and(|b| dunder(b.as_bytes())),
     }
 }

@@ -409,7 +409,7 @@ fn check_sandboxed_name(rt: &Shared, name: &Bound<'_, PyString>) -> PyResult<()>
     if !rt.config.sandbox {
         return Ok(());
     }
-    let s = name.to_str()?;
+    let s = crate::capi::utf8(name)?;
     if (rt.config.public_only && s.starts_with('_')) || is_special_name(s.as_bytes()) {
         return Err(refused_name(s));
     }
@@ -423,7 +423,7 @@ fn check_handler_key(rt: &Shared, key: &Bound<'_, PyAny>) -> PyResult<()> {
         return Ok(());
     }
     let name = match (key.cast::<PyString>(), key.cast::<pyo3::types::PyBytes>()) {
-        (Ok(s), _) => s.to_str()?.as_bytes(),
+        (Ok(s), _) => crate::capi::utf8(s)?.as_bytes(),
         (_, Ok(b)) => b.as_bytes(),
         _ => return Ok(()),
     };
@@ -488,20 +488,7 @@ fn mm_call(py: Python<'_>, _rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult<Ho
             return Ok(HostResult::Value(r.unbind()));
         }
     }
-    // A vectorcall: no argument tuple for callables that take their arguments as an array.
-    let ptrs: smallvec::SmallVec<[*mut pyo3::ffi::PyObject; 8]> =
-        rest.iter().map(|a| a.as_ptr()).collect();
-    // SAFETY: `f` and the arguments are live objects kept alive by `args` for the whole
-    // call, the GIL is held, and the call returns a new reference or null with an error set.
-    let r = unsafe {
-        let r = pyo3::ffi::PyObject_Vectorcall(
-            f.as_ptr(),
-            ptrs.as_ptr(),
-            ptrs.len(),
-            std::ptr::null_mut(),
-        );
-        Bound::from_owned_ptr_or_err(py, r)?
-    };
+    let r = crate::capi::call(f, rest)?;
     Ok(HostResult::Value(r.unbind()))
 }
 
@@ -601,7 +588,7 @@ fn mm_tostring(py: Python<'_>, rt: &Arc<Shared>, args: &[Py<PyAny>]) -> PyResult
     if rt.config.encoding.is_some() {
         return Ok(HostResult::One(s.into_any().unbind()));
     }
-    let b = pyo3::types::PyBytes::new(py, s.to_str()?.as_bytes());
+    let b = pyo3::types::PyBytes::new(py, crate::capi::utf8(&s)?.as_bytes());
     Ok(HostResult::One(b.into_any().unbind()))
 }
 
@@ -672,7 +659,7 @@ fn lua_integer(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<i64> {
             }
         }
         let text = match v.cast::<PyString>() {
-            Ok(s) => Some(s.to_str()?.as_bytes().to_vec()),
+            Ok(s) => Some(crate::capi::utf8(s)?.as_bytes().to_vec()),
             Err(_) => v
                 .cast::<pyo3::types::PyBytes>()
                 .ok()

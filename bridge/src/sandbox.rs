@@ -30,6 +30,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
+use crate::capi;
+
 /// The refused types and objects, looked up once per process.
 struct Refused {
     /// The types whose instances are refused, and what they are called in errors: exact
@@ -125,23 +127,7 @@ pub(crate) fn check_reachable(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResul
     let refused = REFUSED.get_or_try_init(py, || Refused::new(py))?;
     // One walk of the object's type and its bases (its MRO but the last, `object`: one or
     // two types for most objects), each compared with the few refused types: no calls.
-    // SAFETY: `obj` is a live object and the GIL is held; a ready type's `tp_mro` is a tuple
-    // of types ending with `object` (null only before `PyType_Ready`: then the type alone
-    // is looked at).
-    let hit = unsafe {
-        let ty = ffi::Py_TYPE(obj.as_ptr());
-        let mro = (*ty).tp_mro;
-        let ptrs = &refused.type_ptrs;
-        if mro.is_null() {
-            ptrs.iter().position(|&r| r == ty as usize)
-        } else {
-            let n = ffi::PyTuple_GET_SIZE(mro);
-            (0..(n - 1).max(0)).find_map(|i| {
-                let t = ffi::PyTuple_GET_ITEM(mro, i) as usize;
-                ptrs.iter().position(|&r| r == t)
-            })
-        }
-    };
+    let hit = capi::first_in_mro(obj, &refused.type_ptrs)?;
     let Some(i) = hit else {
         return Ok(());
     };
@@ -165,21 +151,14 @@ pub(crate) fn check_reachable(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResul
 
 /// The name of the refused `str` method `obj` is, bound to a string (`'{}'.format`).
 fn bound_str_method(obj: &Bound<'_, PyAny>) -> Option<&'static str> {
-    // SAFETY: `obj` passed `PyCFunction_Check`, so it is a `PyCFunctionObject` (the GIL is
-    // held); its method definition and name are static C data of the type that made it.
-    unsafe {
-        let f = obj.as_ptr().cast::<ffi::PyCFunctionObject>();
-        let slf = (*f).m_self;
-        if slf.is_null() || ffi::PyUnicode_Check(slf) == 0 || (*f).m_ml.is_null() {
-            return None;
-        }
-        let name = (*(*f).m_ml).ml_name;
-        if name.is_null() {
-            return None;
-        }
-        let name = std::ffi::CStr::from_ptr(name).to_bytes();
-        STR_METHODS.iter().copied().find(|m| m.as_bytes() == name)
+    let slf = capi::cfunction_self(obj)?;
+    if !slf.is_instance_of::<pyo3::types::PyString>() {
+        return None;
     }
+    let name = obj.getattr("__name__").ok()?;
+    let name = name.cast::<pyo3::types::PyString>().ok()?;
+    let name = capi::utf8(name).ok()?;
+    STR_METHODS.iter().copied().find(|m| *m == name)
 }
 
 fn not_allowed(what: &str) -> PyErr {

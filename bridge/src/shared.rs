@@ -665,10 +665,8 @@ pub(crate) fn interpreter_finalized() -> bool {
 
 /// Runs `f` attached to Python (as `Python::attach`), unless this thread cannot attach:
 /// the interpreter is finalized (late in its shutdown, when module globals go) and this
-/// thread does not hold the GIL. Then `None`. (A finalized interpreter still runs Python code
-/// on the thread that holds the GIL, as lupa's callbacks run then.)
+/// thread is not attached already. Then `None`. (A finalized interpreter still runs Python
+/// code on the thread that holds the GIL, as lupa's callbacks run then.)
 pub(crate) fn attach_if_alive<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
-    // SAFETY: `PyGILState_Check` may be called at any time, with or without the GIL.
-    let can = !interpreter_finalized() || unsafe { ffi::PyGILState_Check() == 1 };
-    can.then(|| Python::attach(f))
+    Python::try_attach(f)
 }

@@ -40,7 +40,7 @@ impl StrCache {
         let slot = &mut slots[hash as usize & (SLOTS - 1)];
         if let Some(s) = slot {
             // The content decides a hit: different strings may share a slot.
-            if s.bind(py).to_str().is_ok_and(|t| t.as_bytes() == bytes) {
+            if crate::capi::utf8(s.bind(py)).is_ok_and(|t| t.as_bytes() == bytes) {
                 return Some(s.clone_ref(py).into_any());
             }
         }

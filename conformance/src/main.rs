@@ -4,7 +4,6 @@
 mod cli;
 
 use std::io::IsTerminal;
-use std::os::unix::ffi::OsStringExt;
 use std::process::ExitCode;
 
 use cli::args::{collect_args, usage, Parsed};
@@ -17,7 +16,9 @@ const COPYRIGHT: &str = "Lua 5.4 (lupa_rs)  Copyright (C) 1994-2025 Lua.org, PUC
 
 fn main() -> ExitCode {
     cli::signal::default_sigpipe();
-    let args: Vec<Vec<u8>> = std::env::args_os().map(OsStringExt::into_vec).collect();
+    let args: Vec<Vec<u8>> = std::env::args_os()
+        .map(std::ffi::OsString::into_encoded_bytes)
+        .collect();
     let progname = match args.first() {
         Some(p) if !p.is_empty() => String::from_utf8_lossy(p).into_owned(),
         _ => "lua".to_string(),
@@ -101,7 +102,7 @@ fn handle_luainit(cli: &mut Cli) -> bool {
             None => return true,
         },
     };
-    let init = init.into_vec();
+    let init = init.into_encoded_bytes();
     let r = match init.strip_prefix(b"@") {
         Some(file) => cli.do_file(Some(file)),
         None => cli.do_string(&init, name.as_bytes()),

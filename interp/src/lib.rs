@@ -54,6 +54,7 @@
 
 pub mod arith;
 pub mod chunk;
+pub mod clock;
 pub mod closure;
 pub mod collector;
 pub mod compiler;
@@ -75,6 +76,7 @@ pub mod userdata;
 pub mod value;
 pub mod vm;
 
+pub use clock::{HostClock, StdClock};
 pub use closure::{Closure, FunctionProto, NativeFunction};
 pub use collector::GcParams;
 pub use convert::{FromLua, IntoLua};

@@ -7,7 +7,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::{HostClock, StdClock};
 
 /// Fuel a library call may charge through `Context::tick` between two looks at the limits.
 pub const TICK_CHECK: i64 = 4096;
@@ -142,6 +144,15 @@ impl InterruptHandle {
     }
 }
 
+/// The runtime's clock ([`StdClock`] unless the host sets one).
+struct ClockCell(RefCell<Rc<dyn HostClock>>);
+
+impl Default for ClockCell {
+    fn default() -> Self {
+        ClockCell(RefCell::new(Rc::new(StdClock)))
+    }
+}
+
 /// The limits of one runtime and the accounting of the call in progress. Once a limit is
 /// hit, every check fails until the outermost call ends (Lua code that swallows the stop
 /// error is stopped again at the next check).
@@ -151,7 +162,10 @@ pub struct Limits {
     timeout: Cell<Option<Duration>>,
     interrupt: InterruptHandle,
     used: Cell<u64>,
-    deadline: Cell<Option<Instant>>,
+    /// When the call in progress times out, on the clock's monotonic time (`Some(ZERO)`: at
+    /// once, a timeout with no clock to measure it).
+    deadline: Cell<Option<Duration>>,
+    clock: ClockCell,
     depth: Cell<u32>,
     stopped: Cell<Option<StopReason>>,
     poll: RefCell<Option<HostPoll>>,
@@ -186,9 +200,31 @@ impl Limits {
         self.timeout.get()
     }
 
-    /// Sets the wall-clock limit per outermost call.
+    /// Sets the wall-clock limit per outermost call, measured on the runtime's clock (with
+    /// no monotonic clock, as on `wasm32-unknown-unknown` without a host clock, a timeout
+    /// stops every call at once: use fuel there, or [`Limits::set_clock`]).
     pub fn set_timeout(&self, v: Option<Duration>) {
         self.timeout.set(v);
+    }
+
+    /// The runtime's clock: timeouts' deadlines, and what `os.time`, `os.clock` and
+    /// `math.randomseed()` read ([`StdClock`] unless the host set another).
+    pub fn clock(&self) -> Rc<dyn HostClock> {
+        self.clock.0.borrow().clone()
+    }
+
+    /// Makes `clock` the runtime's clock (from the next call on, for timeouts).
+    pub fn set_clock(&self, clock: Rc<dyn HostClock>) {
+        *self.clock.0.borrow_mut() = clock;
+    }
+
+    /// Whether the monotonic clock is at or past `deadline` (no clock: it is).
+    fn past(&self, deadline: Duration) -> bool {
+        self.clock
+            .0
+            .borrow()
+            .monotonic()
+            .is_none_or(|now| now >= deadline)
     }
 
     /// The runtime's interrupt handle, borrowed.
@@ -272,12 +308,16 @@ impl Limits {
             self.used.set(0);
             self.stopped.set(None);
             self.interrupt.clear();
-            // A deadline past what an instant can hold (centuries away) is none.
-            self.deadline.set(
-                self.timeout
-                    .get()
-                    .and_then(|t| Instant::now().checked_add(t)),
-            );
+            // A deadline past what a duration can hold (centuries away) is none; with no
+            // clock to measure it, a timeout stops the call at once (safe, not silent).
+            let deadline = self
+                .timeout
+                .get()
+                .and_then(|t| match self.clock().monotonic() {
+                    Some(now) => now.checked_add(t),
+                    None => Some(Duration::ZERO),
+                });
+            self.deadline.set(deadline);
         }
     }
 
@@ -370,7 +410,7 @@ impl Limits {
             StopReason::Interrupted
         } else if self.max_fuel.get().is_some_and(|m| self.used.get() >= m) {
             StopReason::Instructions
-        } else if self.deadline.get().is_some_and(|d| Instant::now() >= d) {
+        } else if self.deadline.get().is_some_and(|d| self.past(d)) {
             StopReason::Timeout
         } else {
             return None;

@@ -69,6 +69,7 @@ mod tests {
 
     #[test]
     #[cfg_attr(miri, ignore = "Miri cannot read the thread's stack bounds")]
+    #[cfg_attr(target_family = "wasm", ignore = "WebAssembly has no threads")]
     fn a_deep_recursion_runs_out_of_room_before_the_stack_does() {
         fn depth(n: usize) -> usize {
             let pad = [n as u8; 1024];

@@ -254,11 +254,8 @@ fn tmpfile() -> std::io::Result<Shared> {
     loop {
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // glibc's tmpfile() uses P_tmpdir, not TMPDIR.
-        #[cfg(unix)]
-        let dir = std::path::PathBuf::from("/tmp");
-        #[cfg(not(unix))]
-        let dir = std::env::temp_dir();
-        let path = dir.join(format!("lua_tmp_{}_{}", std::process::id(), n));
+        let dir = crate::util::temp_dir();
+        let path = dir.join(format!("lua_tmp_{}_{}", crate::util::process_tag(), n));
         let f = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -287,6 +284,10 @@ fn io_popen<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         b"w" => false,
         _ => return Err(call.arg_error(1, "invalid mode")),
     };
+    if !crate::util::HAS_PROCESSES {
+        // C Lua's l_popen where the platform has none.
+        return Err(call.error("'popen' not supported"));
+    }
     // C Lua's l_popen flushes every stream first.
     stdio::flush_all();
     let mut c = Command::new("/bin/sh");
@@ -375,7 +376,7 @@ fn aux_close<'gc>(call: &mut NativeCall<'gc, '_>, f: Value<'gc>) -> Ret<'gc> {
             let _ = stdio::lock(&stream).close();
             let status = match child {
                 Some(mut c) => c.wait(),
-                None => Err(std::io::Error::from_raw_os_error(10)),
+                None => Err(std::io::Error::from_raw_os_error(stdio::errno::ECHILD)),
             };
             exec_result(call, status)
         }
@@ -777,7 +778,7 @@ fn f_seek<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let op = crate::util::check_option(call, 1, Some("cur"), &["set", "cur", "end"])?;
     let off = call.opt_integer(2, 0)?;
     let pos = match op {
-        0 if off < 0 => Err(std::io::Error::from_raw_os_error(22)),
+        0 if off < 0 => Err(std::io::Error::from_raw_os_error(stdio::errno::EINVAL)),
         0 => Ok(SeekFrom::Start(off as u64)),
         1 => Ok(SeekFrom::Current(off)),
         _ => Ok(SeekFrom::End(off)),

@@ -335,10 +335,7 @@ fn random<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn randomseed<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let (n1, n2) = if call.nargs() == 0 {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
+        let t = call.ctx.limits().clock().seed();
         (
             t,
             Value::Table(call.ctx.registry()).gc_address().unwrap_or(0) as u64,

@@ -40,8 +40,24 @@ pub fn open_os_safe(ctx: interp::Context<'_>) {
     );
 }
 
+/// C's `clock()` in seconds, from the runtime's clock (glibc's counts microseconds; a
+/// clock that cannot tell gives C's `(clock_t)-1`).
 fn clock<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
-    call.ret1(Value::Number(ostime::cpu_clock()))
+    let micros = call
+        .ctx
+        .limits()
+        .clock()
+        .cpu_time()
+        .map_or(-1, |d| d.as_micros() as i64);
+    call.ret1(Value::Number(micros as f64 / 1e6))
+}
+
+/// C's `time(NULL)` from the runtime's clock (`-1` where it has none).
+fn now(call: &NativeCall<'_, '_>) -> i64 {
+    match call.ctx.limits().clock().system_time() {
+        Some(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        None => -1,
+    }
 }
 
 /// `l_checktime`.
@@ -51,7 +67,11 @@ fn check_time<'gc>(call: &NativeCall<'gc, '_>, i: usize) -> Result<i64, interp::
 
 fn time<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     if call.arg(0).is_nil() {
-        return call.ret1(Value::Integer(ostime::now()));
+        let t = now(call);
+        if t == -1 {
+            return Err(call.error("time result cannot be represented in this installation"));
+        }
+        return call.ret1(Value::Integer(t));
     }
     let t = call.check_table(0)?;
     let tv = Value::Table(t);
@@ -173,7 +193,7 @@ fn date<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         None => b"%c".to_vec(),
     };
     let t = if call.arg(1).is_nil() {
-        ostime::now()
+        now(call)
     } else {
         check_time(call, 1)?
     };
@@ -216,8 +236,9 @@ fn date<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
 
 fn execute<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
     let Some(cmd) = call.opt_string(0)? else {
-        // system(NULL): whether there is a shell.
-        return call.ret1(Value::Boolean(std::path::Path::new("/bin/sh").exists()));
+        // system(NULL): whether there is a shell (none where processes cannot start).
+        let shell = crate::util::HAS_PROCESSES && std::path::Path::new("/bin/sh").exists();
+        return call.ret1(Value::Boolean(shell));
     };
     let mut c = std::process::Command::new("/bin/sh");
     c.arg("-c").arg(os_path(cmd.as_bytes()));
@@ -312,13 +333,7 @@ fn getenv<'gc>(call: &mut NativeCall<'gc, '_>) -> Ret<'gc> {
         std::env::var_os(os_path(name))
     };
     let v = match v {
-        #[cfg(unix)]
-        Some(v) => {
-            use std::os::unix::ffi::OsStrExt;
-            Value::String(call.ctx.intern(v.as_bytes()))
-        }
-        #[cfg(not(unix))]
-        Some(v) => Value::String(call.ctx.intern(v.to_string_lossy().as_bytes())),
+        Some(v) => Value::String(call.ctx.intern(crate::util::os_bytes(&v))),
         None => Value::Nil,
     };
     call.ret1(v)
@@ -421,8 +436,8 @@ fn make_temp_name() -> Option<String> {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     for _ in 0..100 {
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = std::env::temp_dir()
-            .join(format!("lua_{}_{}", std::process::id(), n))
+        let name = crate::util::temp_dir()
+            .join(format!("lua_{}_{}", crate::util::process_tag(), n))
             .to_string_lossy()
             .into_owned();
         if std::fs::OpenOptions::new()

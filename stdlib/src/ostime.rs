@@ -105,27 +105,6 @@ mod sys {
         c
     }
 
-    pub fn now() -> i64 {
-        // SAFETY: time(NULL) only returns the current time.
-        unsafe { libc::time(std::ptr::null_mut()) as i64 }
-    }
-
-    /// C's `clock()` in seconds: glibc's is the process CPU clock in microseconds.
-    pub fn cpu_clock() -> f64 {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid timespec for clock_gettime to fill.
-        if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } != 0 {
-            return -1.0 / 1e6;
-        }
-        // time_t and long are i64 here, narrower on some targets.
-        #[allow(clippy::useless_conversion)]
-        let micros = i64::from(ts.tv_sec) * 1_000_000 + i64::from(ts.tv_nsec) / 1000;
-        micros as f64 / 1e6
-    }
-
     pub fn gmtime(t: i64) -> Option<Tm> {
         let tt = t as libc::time_t;
         let mut c = zeroed_tm();
@@ -172,27 +151,16 @@ mod sys {
 }
 
 #[cfg(unix)]
-pub(crate) use sys::{cpu_clock, gmtime, localtime, mktime, now, strftime};
+pub(crate) use sys::{gmtime, localtime, mktime, strftime};
 
 #[cfg(not(unix))]
-pub(crate) use pure::{cpu_clock, gmtime, localtime, mktime, now, strftime};
+pub(crate) use pure::{gmtime, localtime, mktime, strftime};
 
 /// The C library's time functions in Rust, in UTC: what targets without one use, and what
 /// the tests compare with the C library's.
 #[cfg_attr(unix, allow(dead_code))]
 pub(crate) mod pure {
     use super::Tm;
-
-    pub fn now() -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-    }
-
-    pub fn cpu_clock() -> f64 {
-        0.0
-    }
 
     fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
         let y = if m <= 2 { y - 1 } else { y };
@@ -204,6 +172,7 @@ pub(crate) mod pure {
         era * 146097 + doe - 719468
     }
 
+    #[allow(clippy::needless_update)] // `Tm` has one more field on unix
     pub fn gmtime(t: i64) -> Option<Tm> {
         let days = t.div_euclid(86400);
         let secs = t.rem_euclid(86400);
@@ -229,6 +198,7 @@ pub(crate) mod pure {
             yday: yday as i32,
             isdst: 0,
             gmt: true,
+            // The C library's own `struct tm`, where there is one (unix).
             ..Tm::default()
         })
     }

@@ -78,14 +78,13 @@ pub fn open_package(ctx: interp::Context<'_>) {
 /// first `;;` replaced by the default `dft`; the default when the registry's `LUA_NOENV`
 /// is set (the `-E` option of `lua-rs`) or the variable is unset (C Lua's `setpath`).
 fn env_path(ctx: interp::Context<'_>, name: &str, dft: &str) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
     let noenv = ctx
         .registry()
         .get_str(ctx.intern_static(b"LUA_NOENV"))
         .is_truthy();
     let var = std::env::var_os(format!("{name}_5_4")).or_else(|| std::env::var_os(name));
     let path = match var {
-        Some(v) if !noenv => v.as_bytes().to_vec(),
+        Some(v) if !noenv => crate::util::os_bytes(&v).to_vec(),
         _ => return dft.as_bytes().to_vec(),
     };
     let Some(mark) = path.windows(2).position(|w| w == b";;") else {

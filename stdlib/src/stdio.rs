@@ -12,9 +12,19 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::process::{ChildStdin, ChildStdout};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
-const EBADF: i32 = 9;
-const EINVAL: i32 = 22;
-const ESPIPE: i32 = 29;
+/// The C library's error numbers the streams report themselves (`strerror` gives their text
+/// through `io::Error`): Linux's, and WASI's where they differ.
+pub(crate) mod errno {
+    /// Bad file descriptor.
+    pub const EBADF: i32 = if cfg!(target_os = "wasi") { 8 } else { 9 };
+    /// No child processes (`pclose` of a pipe whose process is gone).
+    pub const ECHILD: i32 = if cfg!(target_os = "wasi") { 12 } else { 10 };
+    /// Invalid argument.
+    pub const EINVAL: i32 = if cfg!(target_os = "wasi") { 28 } else { 22 };
+    /// Illegal seek.
+    pub const ESPIPE: i32 = if cfg!(target_os = "wasi") { 70 } else { 29 };
+}
+use errno::{EBADF, EINVAL, ESPIPE};
 
 /// How a stream's writes are buffered (`setvbuf`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -190,6 +190,40 @@ pub fn os_path(name: &[u8]) -> std::path::PathBuf {
     String::from_utf8_lossy(c_str(name)).into_owned().into()
 }
 
+/// The bytes of an OS string (an environment variable, a path) as Lua sees them: the OS's
+/// own bytes on unix and WASI, UTF-8 (WTF-8 for unpaired surrogates) on Windows.
+pub fn os_bytes(s: &std::ffi::OsStr) -> &[u8] {
+    s.as_encoded_bytes()
+}
+
+/// Whether this target starts processes (`os.execute`, `io.popen`): WebAssembly has none.
+pub const HAS_PROCESSES: bool = cfg!(not(target_family = "wasm"));
+
+/// A number that tells this process's temporary files from another's: the process id where
+/// there are processes, else (WebAssembly) the clock's nanoseconds, where there is a clock.
+pub fn process_tag() -> u64 {
+    if HAS_PROCESSES {
+        return u64::from(std::process::id());
+    }
+    #[cfg(target_os = "wasi")]
+    if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        return d.as_nanos() as u64;
+    }
+    0
+}
+
+/// The directory for temporary files: glibc's `P_tmpdir` (`/tmp`) on unix, `$TMPDIR` (else
+/// `/tmp`) on WASI, the platform's elsewhere.
+pub fn temp_dir() -> std::path::PathBuf {
+    if cfg!(unix) {
+        return "/tmp".into();
+    }
+    if cfg!(target_family = "wasm") {
+        return std::env::var_os("TMPDIR").map_or_else(|| "/tmp".into(), Into::into);
+    }
+    std::env::temp_dir()
+}
+
 /// Argument `i` as `(int)luaL_checkinteger` gives it: an integer wrapped to 32 bits, as C
 /// Lua's libraries take levels, counts and indices that are `int`s.
 pub fn check_c_int<'gc>(call: &interp::NativeCall<'gc, '_>, i: usize) -> Result<i64, Error<'gc>> {

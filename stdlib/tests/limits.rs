@@ -112,6 +112,7 @@ fn a_deadline_stops_a_backtracking_find_on_time() {
 }
 
 #[test]
+#[cfg_attr(target_family = "wasm", ignore = "WebAssembly has no threads")]
 fn an_interrupt_from_another_thread_stops_a_library_call() {
     let mut lua = runtime();
     let flag = lua.limits().interrupt_handle();
@@ -129,6 +130,7 @@ fn an_interrupt_from_another_thread_stops_a_library_call() {
 }
 
 #[test]
+#[cfg_attr(target_family = "wasm", ignore = "WebAssembly has no threads")]
 fn an_interrupt_with_error_is_a_lua_error_as_lua_c_makes_it() {
     // `lua.c`'s Ctrl-C: "interrupted!" raised in the running code, which pcall catches.
     let mut lua = runtime();

@@ -5,6 +5,8 @@
 //! usage: difffuzz [--seed S] [--count N] [--cases K] [--jobs J] [--timeout SECONDS]
 //!                 [--oracle PATH] [--lua-rs PATH] [--out DIR] [--report N] [--no-minimize]
 //!                 [--diffs FILE]   (every differing pair of lines, `C\t...` then `R\t...`)
+//!                 [--libm-tolerant] (numbers within 2 ulps, and NaNs of either sign, are the
+//!                                    same: for a lua-rs on another C math library, as WASI's)
 //!        difffuzz --print INDEX [--seed S] [--cases K]    (one program's source)
 //!
 //! Exit status: 0 when every program printed the same under both, 1 otherwise.
@@ -30,6 +32,7 @@ struct Options {
     minimize: bool,
     print: Option<u64>,
     diffs: Option<PathBuf>,
+    libm_tolerant: bool,
 }
 
 fn parse() -> Options {
@@ -50,13 +53,15 @@ fn parse() -> Options {
         minimize: true,
         print: None,
         diffs: None,
+        libm_tolerant: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     let usage = || -> ! {
         eprintln!(
             "usage: difffuzz [--seed S] [--count N] [--cases K] [--jobs J] [--timeout S] \
-             [--oracle PATH] [--lua-rs PATH] [--out DIR] [--report N] [--no-minimize] [--print INDEX] [--diffs FILE]"
+             [--oracle PATH] [--lua-rs PATH] [--out DIR] [--report N] [--no-minimize] [--print INDEX] [--diffs FILE] \
+             [--libm-tolerant]"
         );
         std::process::exit(2)
     };
@@ -78,6 +83,11 @@ fn parse() -> Options {
             "--diffs" => o.diffs = Some(PathBuf::from(val(i))),
             "--no-minimize" => {
                 o.minimize = false;
+                i += 1;
+                continue;
+            }
+            "--libm-tolerant" => {
+                o.libm_tolerant = true;
                 i += 1;
                 continue;
             }
@@ -124,6 +134,7 @@ fn main() {
                 ours: o.ours.clone(),
                 dir,
                 timeout: o.timeout,
+                libm_tolerant: o.libm_tolerant,
             };
             let (next, checked, differing, skipped, bad_programs, reports, o) = (
                 &next,

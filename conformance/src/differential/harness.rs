@@ -2,7 +2,6 @@
 //! program that differs to the cases (and lines) that make it differ.
 
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,8 +24,10 @@ pub struct Outcome {
 /// Runs `exe file` in `dir`, its program name `lua` (so messages read alike), for at most
 /// `timeout`.
 pub fn run(exe: &Path, dir: &Path, file: &str, timeout: Duration) -> Outcome {
-    let mut child = Command::new(exe)
-        .arg0("lua")
+    let mut command = Command::new(exe);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::arg0(&mut command, "lua");
+    let mut child = command
         .arg(file)
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -123,8 +124,50 @@ pub struct Comparison {
     pub all_lines: Vec<(String, String)>,
 }
 
+/// Whether two output lines say the same. With `libm_tolerant`, numbers in them that differ
+/// only as two C math libraries' results may (glibc's and musl's, which WASI programs use:
+/// within 2 units in the last place, or NaNs of either sign) count as the same.
+pub fn same_line(a: &[u8], b: &[u8], libm_tolerant: bool) -> bool {
+    if a == b {
+        return true;
+    }
+    if !libm_tolerant {
+        return false;
+    }
+    let words = |l: &[u8]| -> Vec<Vec<u8>> {
+        l.split(|&c| c == b' ' || c == b'\t' || c == b'/' || c == b',')
+            .map(<[u8]>::to_vec)
+            .collect()
+    };
+    let (wa, wb) = (words(a), words(b));
+    wa.len() == wb.len()
+        && wa
+            .iter()
+            .zip(&wb)
+            .all(|(x, y)| x == y || close_numbers(x, y))
+}
+
+/// Two printed floats within 2 units in the last place (or both NaN).
+fn close_numbers(x: &[u8], y: &[u8]) -> bool {
+    let num = |w: &[u8]| std::str::from_utf8(w).ok()?.trim().parse::<f64>().ok();
+    match (num(x), num(y)) {
+        (Some(p), Some(q)) if p.is_nan() && q.is_nan() => true,
+        (Some(p), Some(q)) if p.is_finite() && q.is_finite() && p.signum() == q.signum() => {
+            (p.to_bits() as i64 - q.to_bits() as i64).abs() <= 2
+                // Printed with fewer digits (`%.14g`): the last digit may differ by one.
+                || (p - q).abs() <= p.abs().max(q.abs()) * 1e-13
+        }
+        _ => false,
+    }
+}
+
 /// Compares our outcome with the oracle's, case by case.
 pub fn compare(oracle: &Outcome, ours: &Outcome) -> Comparison {
+    compare_with(oracle, ours, false)
+}
+
+/// [`compare`], with numbers compared as [`same_line`] does when `libm_tolerant`.
+pub fn compare_with(oracle: &Outcome, ours: &Outcome, libm_tolerant: bool) -> Comparison {
     let mut c = Comparison::default();
     let (a, b) = (sections(&oracle.stdout), sections(&ours.stdout));
     let text =
@@ -139,7 +182,11 @@ pub fn compare(oracle: &Outcome, ours: &Outcome) -> Comparison {
         c.checked += la.len();
         let mut bad = usize::from(ma != mb);
         for j in 0..la.len().max(lb.len()) {
-            if la.get(j) != lb.get(j) {
+            let same = match (la.get(j), lb.get(j)) {
+                (Some(x), Some(y)) => same_line(x, y, libm_tolerant),
+                (x, y) => x == y,
+            };
+            if !same {
                 bad += 1;
                 if c.all_lines.len() < 100 {
                     c.all_lines.push((text(la.get(j)), text(lb.get(j))));
@@ -197,6 +244,8 @@ pub struct Runner {
     pub dir: PathBuf,
     /// Longest run of either interpreter.
     pub timeout: Duration,
+    /// Compare numbers as results of different C math libraries (see [`same_line`]).
+    pub libm_tolerant: bool,
 }
 
 /// The result of running one program under both interpreters.
@@ -218,7 +267,7 @@ impl Runner {
             return Verdict::Skipped;
         }
         let ours = run(&self.ours, &self.dir, "prog.lua", self.timeout);
-        let c = compare(&oracle, &ours);
+        let c = compare_with(&oracle, &ours, self.libm_tolerant);
         if c.differing == 0 {
             Verdict::Same(c)
         } else {
@@ -312,5 +361,25 @@ impl Runner {
             chunk /= 2;
         }
         Program { cases, tail: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_line;
+
+    #[test]
+    fn libm_tolerance_accepts_only_last_place_and_nan_sign_differences() {
+        let t = |a: &str, b: &str| same_line(a.as_bytes(), b.as_bytes(), true);
+        assert!(t("2:\ttrue nan/nan", "2:\ttrue -nan/-nan"));
+        assert!(t(
+            "true 1.5747025569269/1.5747025569268636",
+            "true 1.5747025569269/1.5747025569268638"
+        ));
+        assert!(!t("true 1.5/1.5", "true 1.6/1.6"));
+        assert!(!t("true 1/1", "true -1/-1"));
+        assert!(!t("nan", "inf"));
+        assert!(!t("true x", "false x"));
+        assert!(!same_line(b"nan", b"-nan", false));
     }
 }

@@ -6,6 +6,9 @@ use interp::proto::VerifiedProto;
 /// Compiles `source` with `luac5.4` (as chunk `chunk_name`) and reads the result; `None` if
 /// luac5.4 is not installed.
 pub fn compile_with_luac(source: &str, chunk_name: &str) -> Option<Result<VerifiedProto, String>> {
+    if cfg!(target_family = "wasm") {
+        return None; // no processes
+    }
     let dir = std::env::temp_dir().join(format!("luac-{}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(&dir).ok()?;
     let src = dir.join(chunk_name);
