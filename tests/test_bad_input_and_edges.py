@@ -9,6 +9,7 @@ import pytest
 
 import lupa_rs as lupa
 from lupa_rs import LuaRuntime
+from conftest import requires_processes, requires_threads
 
 
 @pytest.fixture
@@ -109,6 +110,7 @@ def test_deep_recursion_is_a_lua_error(lua):
     assert lua.eval("1") == 1
 
 
+@requires_threads
 def test_many_threads_one_runtime(lua):
     f = lua.eval("function(n) local s = 0 for i = 1, n do s = s + i end return s end")
     counter = lua.eval("{n = 0}")
@@ -132,6 +134,7 @@ def test_many_threads_one_runtime(lua):
     assert counter.n == 800
 
 
+@requires_threads
 def test_wrappers_dropped_in_other_threads(lua):
     tables = [lua.eval("{}") for _ in range(100)]
 
@@ -144,6 +147,7 @@ def test_wrappers_dropped_in_other_threads(lua):
     assert lua.eval("1 + 1") == 2
 
 
+@requires_processes
 def test_command_line(tmp_path):
     script = tmp_path / "s.lua"
     script.write_text("#!/usr/bin/env lua\nprint(arg[0] == ..., select('#', ...))\nerror('stop')\n")

@@ -7,6 +7,8 @@ named it), `debug.getinfo` walks through it into the Lua code that called it,
 `coroutine.running()` is the caller's thread, nothing in the nested call can yield across it,
 and an error in the nested call unwinds only the nested call's frames."""
 
+import sys
+
 import pytest
 
 import lupa_rs as lupa
@@ -349,11 +351,12 @@ def test_reentrancy_through_coroutines(lua):
 
 
 def test_deep_recursion_through_python_reaches_the_c_stack_limit(lua):
-    # Each call from Python counts as a C call, as in lupa: about 200 levels.
+    # Each call from Python counts as a C call, as in lupa: about 200 levels (64 Python ->
+    # Lua levels on WebAssembly, whose engine stack cannot be measured: bridge/src/call.rs).
     g = lua.globals()
     g.py = lambda n: g.descend(n)
     lua.execute("function descend(n) if n == 0 then return 'bottom' end return py(n - 1) end")
-    assert g.descend(150) == "bottom"
+    assert g.descend(60 if sys.platform == "emscripten" else 150) == "bottom"
     with pytest.raises(lupa.LuaError, match="C stack overflow"):
         g.descend(250)
     assert g.descend(10) == "bottom"

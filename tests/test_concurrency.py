@@ -6,6 +6,7 @@ import threading
 import time
 
 import lupa_rs as lupa
+from conftest import requires_threads
 
 
 def run_threads(target, n):
@@ -17,6 +18,7 @@ def run_threads(target, n):
     assert not any(t.is_alive() for t in threads), "a thread is stuck"
 
 
+@requires_threads
 def test_many_threads_share_one_runtime():
     lua = lupa.LuaRuntime()
     lua.execute("""
@@ -55,6 +57,7 @@ def test_many_threads_share_one_runtime():
         assert k // 1000 == v
 
 
+@requires_threads
 def test_counter_is_exact_under_contention():
     lua = lupa.LuaRuntime()
     lua.execute("n = 0 function inc() n = n + 1 end")
@@ -68,6 +71,7 @@ def test_counter_is_exact_under_contention():
     assert lua.eval("n") == 12000
 
 
+@requires_threads
 def test_runtimes_in_parallel_threads_are_independent():
     results = {}
 
@@ -81,6 +85,7 @@ def test_runtimes_in_parallel_threads_are_independent():
     assert results == {i: (i, 200000 * 200001 // 2) for i in range(8)}
 
 
+@requires_threads
 def test_lua_calls_python_calls_lua_across_threads():
     lua = lupa.LuaRuntime()
     square = lua.eval("function(x) return x * x end")

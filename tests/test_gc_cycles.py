@@ -17,6 +17,7 @@ import pytest
 
 from lupa_rs import LuaRuntime
 from lupa_rs._lupa_rs import _live_runtimes
+from conftest import requires_threads
 
 
 class Node:
@@ -171,6 +172,7 @@ def test_lua_after_the_core_let_go_of_its_python_objects():
     assert isinstance(lua.eval("node"), Node)
 
 
+@requires_threads
 def test_dropping_lua_objects_never_waits_for_a_busy_runtime():
     """While one thread runs a long Lua loop (holding the runtime, GIL released), another
     thread drops Lua objects and collects cycles at once: nothing waits for the runtime."""
@@ -202,6 +204,7 @@ def test_dropping_lua_objects_never_waits_for_a_busy_runtime():
     assert not runner.is_alive()
 
 
+@requires_threads
 def test_threads_making_cycles_while_lua_runs_elsewhere():
     """Collections run while another thread runs Lua (with the GIL released, and calling
     back into Python); wrappers are dropped from many threads. No crash, no deadlock."""

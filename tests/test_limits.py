@@ -13,6 +13,7 @@ import pytest
 
 import lupa_rs
 from lupa_rs import LuaError, LuaInterruptedError, LuaRuntime, LuaTimeoutError
+from conftest import requires_processes, requires_threads
 
 LOOP = "while true do end"
 
@@ -147,6 +148,7 @@ def test_fuel_used_is_deterministic():
     assert stops[0] == stops[1]
 
 
+@requires_threads
 def test_interrupt_from_another_thread():
     lua = LuaRuntime()
     timer = threading.Timer(0.2, lua.interrupt)
@@ -173,6 +175,7 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+@requires_processes
 def test_ctrl_c_raises_keyboard_interrupt():
     p = subprocess.Popen(
         [sys.executable, "-c", CTRL_C], stdout=subprocess.PIPE, text=True
@@ -235,6 +238,7 @@ def test_a_timeout_stops_a_long_library_call_on_time(name):
 
 
 @pytest.mark.parametrize("name", sorted(LONG_LIBRARY_CALLS))
+@requires_threads
 def test_interrupt_stops_a_long_library_call_promptly(name):
     lua = LuaRuntime()
     timer = threading.Timer(0.3, lua.interrupt)
@@ -274,6 +278,7 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+@requires_processes
 def test_ctrl_c_stops_a_long_library_call():
     p = subprocess.Popen(
         [sys.executable, "-c", CTRL_C_IN_LIBRARY], stdout=subprocess.PIPE, text=True

@@ -11,6 +11,7 @@ import sys
 import textwrap
 
 import pytest
+from conftest import ON_EMSCRIPTEN, requires_processes
 
 PRELUDE = """
 import sys, threading, time
@@ -45,6 +46,8 @@ def outcome(f, *args):
 
 def run_child(code, timeout=30):
     """Runs `code` (after PRELUDE) in a fresh interpreter; its stdout lines."""
+    if ON_EMSCRIPTEN:
+        pytest.skip("emscripten (Pyodide) cannot start processes")
     p = subprocess.run(
         [sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
         capture_output=True,
@@ -111,6 +114,7 @@ SWALLOWERS = {
 
 
 @pytest.mark.parametrize("name", sorted(SWALLOWERS))
+@requires_processes
 def test_a_timeout_is_not_swallowed(name):
     check_stopped("lua = LuaRuntime(timeout=0.3)\n", SWALLOWERS[name] + " print('escaped')")
 
@@ -497,6 +501,7 @@ print(time.monotonic() - start < 5)
     assert out == ["True"]
 
 
+@requires_processes
 def test_a_runtime_kept_alive_until_the_interpreter_shuts_down():
     # A traceback holds the runtime past the modules' teardown: Python cannot run the
     # finalizers' callbacks then; the runtime goes without them, and without a crash.
@@ -521,6 +526,7 @@ lua.execute("while true do end")
     assert "panicked" not in p.stderr
 
 
+@requires_processes
 def test_ctrl_c_stops_the_finalizers_of_a_freed_runtime():
     p = subprocess.run(
         [

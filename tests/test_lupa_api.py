@@ -6,6 +6,7 @@ import pytest
 
 import lupa_rs as lupa
 from lupa_rs import LuaRuntime
+from conftest import requires_threads
 
 
 @pytest.fixture
@@ -191,6 +192,7 @@ def test_objects_of_another_runtime(lua):
         lua.eval("function(x) return x end")(t)
 
 
+@requires_threads
 def test_runtimes_in_parallel_threads():
     results = []
 

@@ -12,6 +12,7 @@ import sys
 import textwrap
 
 import pytest
+from conftest import requires_processes
 
 CASES = {
     "tostring": "local t = setmetatable({}, {__tostring = function(s) return tostring(s) end})"
@@ -39,6 +40,7 @@ def run_isolated(code):
 
 
 @pytest.mark.parametrize("stack_kb", [256, 1024, 8192])
+@requires_processes
 def test_native_recursion_is_an_error_on_any_thread_stack(stack_kb):
     out = run_isolated(
         f"""
@@ -65,6 +67,7 @@ def test_native_recursion_is_an_error_on_any_thread_stack(stack_kb):
     assert out == [f"{name} C stack overflow" for name in CASES] + ["after 2"]
 
 
+@requires_processes
 def test_a_message_handler_failing_on_a_small_stack_ends():
     out = run_isolated(
         """
@@ -83,6 +86,7 @@ def test_a_message_handler_failing_on_a_small_stack_ends():
     assert out == ["(False, False)"]
 
 
+@requires_processes
 def test_a_runtime_made_on_a_tiny_stack_is_an_error():
     out = run_isolated(
         """
@@ -103,6 +107,7 @@ def test_a_runtime_made_on_a_tiny_stack_is_an_error():
     assert out == ["cannot set up the runtime: C stack overflow"]
 
 
+@requires_processes
 def test_table_from_of_deeply_nested_lists():
     out = run_isolated(
         """

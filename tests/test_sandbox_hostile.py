@@ -7,6 +7,7 @@ import sys
 import pytest
 
 import lupa_rs as lupa
+from conftest import requires_processes
 
 
 class Service:
@@ -169,6 +170,7 @@ MORE_BOMBS = {
 
 
 @pytest.mark.parametrize("kind", sorted(MORE_BOMBS))
+@requires_processes
 def test_more_memory_bombs_stop_at_max_memory_with_rss_bounded(kind):
     # In a fresh process: its peak RSS shows what the bomb really allocated.
     code = MORE_BOMBS[kind]

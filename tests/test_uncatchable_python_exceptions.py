@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 import lupa_rs as lupa
+from conftest import requires_processes
 
 STOPS = [KeyboardInterrupt, SystemExit, GeneratorExit]
 
@@ -261,6 +262,7 @@ def run_python(code, timeout=30):
     return p.returncode, p.stdout.strip(), p.stderr
 
 
+@requires_processes
 def test_ctrl_c_during_a_callback_stops_a_pcall_loop():
     rc, out, err = run_python("""
         import lupa_rs as lupa, time, _thread, threading
@@ -278,6 +280,7 @@ def test_ctrl_c_during_a_callback_stops_a_pcall_loop():
     assert out.splitlines() == ["KeyboardInterrupt True", "2"], (out, err)
 
 
+@requires_processes
 def test_ctrl_c_during_a_callback_in_an_error_handler():
     rc, out, err = run_python("""
         import lupa_rs as lupa, time, _thread, threading
@@ -299,6 +302,7 @@ def test_ctrl_c_during_a_callback_in_an_error_handler():
     assert out.splitlines() == ["KeyboardInterrupt", "2"], (out, err)
 
 
+@requires_processes
 def test_ctrl_c_in_a_lua_loop_that_catches_everything():
     rc, out, err = run_python("""
         import lupa_rs as lupa, _thread, threading
@@ -313,6 +317,7 @@ def test_ctrl_c_in_a_lua_loop_that_catches_everything():
     assert out.splitlines() == ["KeyboardInterrupt", "2"], (out, err)
 
 
+@requires_processes
 def test_sys_exit_from_a_callback_exits_the_process():
     rc, out, err = run_python("""
         import lupa_rs as lupa, sys
@@ -324,6 +329,7 @@ def test_sys_exit_from_a_callback_exits_the_process():
     assert rc == 7 and out == "", (rc, out, err)
 
 
+@requires_processes
 def test_a_swallowed_stop_still_stops_an_endless_loop():
     # A finalizer's error is only a warning: the stop holds, and the next check of the
     # limits ends the loop.
@@ -345,6 +351,7 @@ def test_a_swallowed_stop_still_stops_an_endless_loop():
     assert out.splitlines() == ["KeyboardInterrupt", "2"], (out, err)
 
 
+@requires_processes
 def test_ctrl_c_in_a_finalizer_callback():
     rc, out, err = run_python("""
         import lupa_rs as lupa, time, _thread, threading

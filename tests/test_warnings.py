@@ -4,6 +4,7 @@ warning function) gives them: on standard error, `Lua warning: ` first, off unti
 
 import subprocess
 import sys
+from conftest import requires_processes
 
 SCRIPT = r"""
 from lupa_rs import LuaRuntime
@@ -16,6 +17,7 @@ lua.execute("local ok, e = pcall(warn) print(ok, e) ok, e = pcall(warn, 'a', {})
 """
 
 
+@requires_processes
 def test_warnings_go_to_stderr_as_in_lupa():
     p = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=60

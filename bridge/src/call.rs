@@ -55,6 +55,40 @@ pub(crate) fn resume_fast(
     run_fast(py, l, HostEntry::Resume, co, args)
 }
 
+/// How many calls from Python into Lua this thread is inside (each but the first made by
+/// Python code that Lua called).
+struct Reentry;
+
+thread_local! {
+    static REENTRY_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// On WebAssembly the native stack cannot be measured (the engine's own stack, about 1 MB in
+/// browsers and Node, holds the wasm frames): Python -> Lua -> Python recursion is bounded by
+/// a count there, ~8 KB of that stack per level (measured in Pyodide under Node), leaving
+/// room for the Python frames around it. Elsewhere the stack's bounds decide.
+const WASM_MAX_REENTRY: u32 = 64;
+
+impl Reentry {
+    /// Enters one more level, or `None` past the bound.
+    fn enter() -> Option<Reentry> {
+        REENTRY_DEPTH.with(|d| {
+            let n = d.get();
+            if cfg!(target_family = "wasm") && n >= WASM_MAX_REENTRY {
+                return None;
+            }
+            d.set(n + 1);
+            Some(Reentry)
+        })
+    }
+}
+
+impl Drop for Reentry {
+    fn drop(&mut self) {
+        REENTRY_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
 /// A call (or a coroutine resume) from Python, as [`call_fast`] describes.
 fn run_fast(
     py: Python<'_>,
@@ -64,6 +98,9 @@ fn run_fast(
     args: &[Bound<'_, PyAny>],
 ) -> PyResult<PyValues> {
     let shared = l.shared;
+    let Some(_level) = Reentry::enter() else {
+        return Err(errors::lua_error(py, "C stack overflow"));
+    };
     if let Some(call) = l.lua.inline_call() {
         return match nested_from_inline(py, shared, call, entry, f, args) {
             Ok(out) => Ok(out),
