@@ -70,11 +70,14 @@ thread_local! {
 const WASM_MAX_REENTRY: u32 = 64;
 
 impl Reentry {
-    /// Enters one more level, or `None` past the bound.
+    /// Enters one more level, or `None` past the bound (counted on WebAssembly only).
     fn enter() -> Option<Reentry> {
+        if !cfg!(target_family = "wasm") {
+            return Some(Reentry);
+        }
         REENTRY_DEPTH.with(|d| {
             let n = d.get();
-            if cfg!(target_family = "wasm") && n >= WASM_MAX_REENTRY {
+            if n >= WASM_MAX_REENTRY {
                 return None;
             }
             d.set(n + 1);
@@ -85,7 +88,9 @@ impl Reentry {
 
 impl Drop for Reentry {
     fn drop(&mut self) {
-        REENTRY_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+        if cfg!(target_family = "wasm") {
+            REENTRY_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+        }
     }
 }
 

@@ -144,12 +144,19 @@ impl InterruptHandle {
     }
 }
 
-/// The runtime's clock ([`StdClock`] unless the host sets one).
-struct ClockCell(RefCell<Rc<dyn HostClock>>);
+/// The runtime's clock: `None` for [`StdClock`] (read directly: a call with a timeout reads
+/// it twice), else the host's.
+#[derive(Default)]
+struct ClockCell(RefCell<Option<Rc<dyn HostClock>>>);
 
-impl Default for ClockCell {
-    fn default() -> Self {
-        ClockCell(RefCell::new(Rc::new(StdClock)))
+impl ClockCell {
+    /// The clock's monotonic time.
+    #[inline]
+    fn monotonic(&self) -> Option<Duration> {
+        match &*self.0.borrow() {
+            None => StdClock.monotonic(),
+            Some(c) => c.monotonic(),
+        }
     }
 }
 
@@ -210,21 +217,20 @@ impl Limits {
     /// The runtime's clock: timeouts' deadlines, and what `os.time`, `os.clock` and
     /// `math.randomseed()` read ([`StdClock`] unless the host set another).
     pub fn clock(&self) -> Rc<dyn HostClock> {
-        self.clock.0.borrow().clone()
+        match &*self.clock.0.borrow() {
+            None => Rc::new(StdClock),
+            Some(c) => c.clone(),
+        }
     }
 
     /// Makes `clock` the runtime's clock (from the next call on, for timeouts).
     pub fn set_clock(&self, clock: Rc<dyn HostClock>) {
-        *self.clock.0.borrow_mut() = clock;
+        *self.clock.0.borrow_mut() = Some(clock);
     }
 
     /// Whether the monotonic clock is at or past `deadline` (no clock: it is).
     fn past(&self, deadline: Duration) -> bool {
-        self.clock
-            .0
-            .borrow()
-            .monotonic()
-            .is_none_or(|now| now >= deadline)
+        self.clock.monotonic().is_none_or(|now| now >= deadline)
     }
 
     /// The runtime's interrupt handle, borrowed.
@@ -313,7 +319,7 @@ impl Limits {
             let deadline = self
                 .timeout
                 .get()
-                .and_then(|t| match self.clock().monotonic() {
+                .and_then(|t| match self.clock.monotonic() {
                     Some(now) => now.checked_add(t),
                     None => Some(Duration::ZERO),
                 });
