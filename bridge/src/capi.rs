@@ -199,13 +199,36 @@ pub(crate) unsafe fn type_lookup(
     }
 }
 
-/// The dicts (as read-only proxies) of the classes of a type's MRO but `object`, for the
-/// limited API's [`type_lookup`]: made once per type and kept in a small per-thread cache
-/// that holds the type, so that its address is not reused while it is there.
+/// A type's MRO and the dicts (as read-only proxies) of its classes but `object`, for the
+/// limited API's [`type_lookup`] and [`first_in_mro`]: made once per type and kept in a
+/// small per-thread cache that holds the type, so that its address is not reused while it
+/// is there.
 #[cfg(Py_LIMITED_API)]
 struct MroDicts {
     tp: Py<PyType>,
+    mro: Py<PyTuple>,
     dicts: Vec<Py<PyAny>>,
+}
+
+/// Runs `f` on the cached [`MroDicts`] of `tp` (made now if missing); `None` if the cache is
+/// in use (a re-entrant look-up) or reading the MRO failed.
+#[cfg(Py_LIMITED_API)]
+fn with_mro_dicts<R>(tp: &Bound<'_, PyType>, f: impl FnOnce(&MroDicts) -> R) -> Option<R> {
+    MRO_DICTS.with(|cache| {
+        let mut cache = cache.try_borrow_mut().ok()?;
+        let i = match cache.iter().position(|e| e.tp.is(tp)) {
+            Some(i) => i,
+            None => {
+                let entry = mro_dicts(tp.clone()).ok()?;
+                if cache.len() == MRO_CACHE_TYPES {
+                    cache.remove(0);
+                }
+                cache.push(entry);
+                cache.len() - 1
+            }
+        };
+        Some(f(&cache[i]))
+    })
 }
 
 #[cfg(Py_LIMITED_API)]
@@ -231,22 +254,13 @@ pub(crate) unsafe fn type_lookup(
     tp: *mut ffi::PyTypeObject,
     name: *mut ffi::PyObject,
 ) -> Lookup {
-    let found = MRO_DICTS.with(|cache| {
-        let mut cache = cache.try_borrow_mut().ok()?;
-        let i = match cache.iter().position(|e| e.tp.as_ptr() == tp.cast()) {
-            Some(i) => i,
-            None => {
-                // SAFETY: as the caller promises.
-                let tp = unsafe { Bound::from_borrowed_ptr(py, tp.cast()) };
-                let entry = mro_dicts(tp.cast_into::<PyType>().ok()?).ok()?;
-                if cache.len() == MRO_CACHE_TYPES {
-                    cache.remove(0);
-                }
-                cache.push(entry);
-                cache.len() - 1
-            }
-        };
-        for d in &cache[i].dicts {
+    // SAFETY: as the caller promises.
+    let tp = unsafe { Bound::from_borrowed_ptr(py, tp.cast()) };
+    let Ok(tp) = tp.cast_into::<PyType>() else {
+        return Lookup::Unknown;
+    };
+    let found = with_mro_dicts(&tp, |entry| {
+        for d in &entry.dicts {
             // SAFETY: `d` is a live mapping proxy of an exact dict and `name` a live `str`.
             match unsafe { ffi::PySequence_Contains(d.as_ptr(), name) } {
                 0 => continue,
@@ -271,7 +285,7 @@ pub(crate) unsafe fn type_lookup(
         }
         Some(Lookup::Missing)
     });
-    found.unwrap_or(Lookup::Unknown)
+    found.flatten().unwrap_or(Lookup::Unknown)
 }
 
 /// The dict proxies of `tp`'s MRO but `object` (whose dict is fixed and holds only C
@@ -284,10 +298,12 @@ fn mro_dicts(tp: Bound<'_, PyType>) -> PyResult<MroDicts> {
     let type_dict = ty.getattr("__dict__")?;
     let mro_of = type_dict.get_item("__mro__")?;
     let dict_of = type_dict.get_item("__dict__")?;
-    let mro = mro_of.call_method1("__get__", (&tp, &ty))?;
+    let mro = mro_of
+        .call_method1("__get__", (&tp, &ty))?
+        .cast_into::<PyTuple>()?;
     let object = py.get_type::<pyo3::types::PyAny>();
     let mut dicts = Vec::new();
-    for cls in mro.cast::<PyTuple>()?.iter() {
+    for cls in mro.iter() {
         if cls.is(&object) {
             continue;
         }
@@ -295,6 +311,7 @@ fn mro_dicts(tp: Bound<'_, PyType>) -> PyResult<MroDicts> {
     }
     Ok(MroDicts {
         tp: tp.unbind(),
+        mro: mro.unbind(),
         dicts,
     })
 }
@@ -321,21 +338,22 @@ pub(crate) fn first_in_mro(obj: &Bound<'_, PyAny>, types: &[usize]) -> PyResult<
 }
 
 /// The position in `types` of the first class of `obj`'s MRO but the last (`object`) that
-/// is there (the MRO read with `type`'s own descriptor: no metaclass code runs).
+/// is there (the MRO of the per-type cache that [`type_lookup`] reads).
 #[cfg(Py_LIMITED_API)]
 pub(crate) fn first_in_mro(obj: &Bound<'_, PyAny>, types: &[usize]) -> PyResult<Option<usize>> {
     let py = obj.py();
-    let ty = py.get_type::<PyType>();
-    let mro = ty
-        .getattr("__dict__")?
-        .get_item("__mro__")?
-        .call_method1("__get__", (obj.get_type(), &ty))?;
-    let mro = mro.cast_into::<PyTuple>()?;
-    let n = mro.len().saturating_sub(1);
-    Ok(mro
-        .iter()
-        .take(n)
-        .find_map(|t| types.iter().position(|&r| r == t.as_ptr() as usize)))
+    let find = |mro: &Bound<'_, PyTuple>| {
+        let n = mro.len().saturating_sub(1);
+        mro.iter()
+            .take(n)
+            .find_map(|t| types.iter().position(|&r| r == t.as_ptr() as usize))
+    };
+    let tp = obj.get_type();
+    match with_mro_dicts(&tp, |e| find(e.mro.bind(py))) {
+        Some(hit) => Ok(hit),
+        // The cache is in use here (a look-up inside a look-up): read the MRO afresh.
+        None => Ok(find(&mro_dicts(tp)?.mro.into_bound(py))),
+    }
 }
 
 /// The object a built-in function or method is bound to (`None` for a plain function).

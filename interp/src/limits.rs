@@ -144,19 +144,19 @@ impl InterruptHandle {
     }
 }
 
-/// The runtime's clock: `None` for [`StdClock`] (read directly: a call with a timeout reads
-/// it twice), else the host's.
-#[derive(Default)]
-struct ClockCell(RefCell<Option<Rc<dyn HostClock>>>);
+/// The runtime's clock ([`StdClock`] unless the host sets one).
+struct ClockCell(RefCell<Rc<dyn HostClock>>);
+
+impl Default for ClockCell {
+    fn default() -> Self {
+        ClockCell(RefCell::new(Rc::new(StdClock)))
+    }
+}
 
 impl ClockCell {
     /// The clock's monotonic time.
-    #[inline]
     fn monotonic(&self) -> Option<Duration> {
-        match &*self.0.borrow() {
-            None => StdClock.monotonic(),
-            Some(c) => c.monotonic(),
-        }
+        self.0.borrow().monotonic()
     }
 }
 
@@ -217,15 +217,12 @@ impl Limits {
     /// The runtime's clock: timeouts' deadlines, and what `os.time`, `os.clock` and
     /// `math.randomseed()` read ([`StdClock`] unless the host set another).
     pub fn clock(&self) -> Rc<dyn HostClock> {
-        match &*self.clock.0.borrow() {
-            None => Rc::new(StdClock),
-            Some(c) => c.clone(),
-        }
+        self.clock.0.borrow().clone()
     }
 
     /// Makes `clock` the runtime's clock (from the next call on, for timeouts).
     pub fn set_clock(&self, clock: Rc<dyn HostClock>) {
-        *self.clock.0.borrow_mut() = Some(clock);
+        *self.clock.0.borrow_mut() = clock;
     }
 
     /// Whether the monotonic clock is at or past `deadline` (no clock: it is).
